@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { resolveIdentity, type Identity } from '../sharedState/identity.js';
+import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
+import { STARTER_CONFIG } from '../config/starter.js';
+import { selectTasks } from '../tasks/registry.js';
+import { CLEANUP_TASKS } from '../tasks/names.js';
+import { runTasks } from '../coordinator/runTasks.js';
+import { ttyProgress } from './progress.js';
+import { renderTask, renderTotals } from './render.js';
+import type { ParsedArgs } from './args.js';
+import { runDemo } from '../demo/demo.js';
+
+export interface CliEnv {
+  args: ParsedArgs;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  log: Logger;
+  now: () => number;
+}
+
+/** What a command produced: the exit code, the one JSON document for --json, the lines for a person. */
+export interface Outcome {
+  exitCode: number;
+  doc: Record<string, unknown>;
+  lines: string[];
+}
+
+export interface CommandSpec {
+  words: string[];
+  usage: string;
+  summary: string;
+  handler?: (cli: CliEnv) => Promise<Outcome>;
+  /** For a command whose module has not landed yet. */
+  arrivesWith?: string;
+}
+
+function identityOf(cli: CliEnv): Identity {
+  return resolveIdentity({ sharedStateFlag: cli.args.global.sharedState, machineFlag: cli.args.global.machine, configFlag: cli.args.global.config, env: cli.env, cwd: cli.cwd });
+}
+
+async function load(cli: CliEnv): Promise<{ identity: Identity; config: ResolvedConfig }> {
+  const identity = identityOf(cli);
+  const config = await loadResolvedConfig(identity.configPath.value, identity.sharedState.value);
+  return { identity, config };
+}
+
+async function runCommand(cli: CliEnv): Promise<Outcome> {
+  const { global } = cli.args;
+  if (!global.noSync) {
+    throw new UsageError({
+      where: 'run',
+      message: 'sync and leader election are not available yet (they arrive with the git/election work, issue #4); nothing was done',
+      hint: 'run local tasks with --no-sync, and fleet tasks with --no-sync --leader on a plain folder',
+    });
+  }
+  const { identity, config } = await load(cli);
+  const names = cli.args.tasks.length > 0 ? selectTasks(cli.args.tasks) : [...CLEANUP_TASKS];
+  const results = await runTasks(
+    names,
+    { sharedState: identity.sharedState.value, machineId: identity.machineId.value, config, now: cli.now(), dryRun: global.dryRun, log: cli.log, progress: ttyProgress() },
+    { isLeader: global.leader, notLeaderReason: 'fleet task: this machine is not the leader (with --no-sync, pass --leader to act as one)' },
+  );
+  const failed = results.some((r) => r.status === 'failed');
+  const head = `roosync-maint run on ${identity.machineId.value}${global.dryRun ? ' (dry run)' : ''} — shared state ${identity.sharedState.value}`;
+  return {
+    exitCode: failed ? 1 : 0,
+    doc: { command: 'run', ok: !failed, machine: identity.machineId.value, sharedState: identity.sharedState.value, dryRun: global.dryRun, leader: global.leader, tasks: results },
+    lines: [head, ...config.skipped.map((s) => `note: ${s.where}: ${s.message}`), ...results.flatMap(renderTask), renderTotals(results, global.dryRun)],
+  };
+}
+
+async function configValidate(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const file = identity.configPath.value;
+  const lines = [config.found ? `${file}: valid` : `${file}: not found — the defaults apply (valid)`];
+  lines.push(...config.skipped.map((s) => `note: ${s.where}: ${s.message}`));
+  return { exitCode: 0, doc: { command: 'config validate', ok: true, file, found: config.found, skipped: config.skipped }, lines };
+}
+
+async function configShow(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const resolved = { checkpointRoots: config.checkpointRoots, localLogDirs: config.localLogDirs, localBackupFiles: config.localBackupFiles, mcpSettingsPath: config.mcpSettingsPath, depsDirs: config.depsDirs, rules: config.rules.map((r) => ({ name: r.name, root: r.rootPath })) };
+  const sources = {
+    sharedState: identity.sharedState,
+    machineId: identity.machineId,
+    config: { value: identity.configPath.value, source: `${identity.configPath.source}${config.found ? '' : ' — file not found, defaults apply'}` },
+  };
+  const lines = [
+    `shared state: ${sources.sharedState.value}   (from ${sources.sharedState.source})`,
+    `machine id:   ${sources.machineId.value}   (from ${sources.machineId.source})${identity.machineId.value.startsWith('myia-') ? '' : ' — note: RooSync status views only count ids starting with myia-'}`,
+    `config:       ${sources.config.value}   (from ${sources.config.source})`,
+    ...config.skipped.map((s) => `note: ${s.where}: ${s.message}`),
+    '',
+    'effective config:',
+    JSON.stringify(config.config, null, 2),
+    '',
+    'resolved on this machine:',
+    JSON.stringify(resolved, null, 2),
+  ];
+  return { exitCode: 0, doc: { command: 'config show', sources, config: config.config, resolved, skipped: config.skipped }, lines };
+}
+
+async function configInit(cli: CliEnv): Promise<Outcome> {
+  const identity = identityOf(cli);
+  const file = identity.configPath.value;
+  if (cli.args.global.dryRun) return { exitCode: 0, doc: { command: 'config init', file, written: false, content: STARTER_CONFIG }, lines: [`would write ${file}:`, STARTER_CONFIG] };
+  if (existsSync(file) && !cli.args.force) throw new UsageError({ where: file, message: 'already exists: not overwritten', hint: 'pass --force to replace it, or edit it and run config validate' });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, STARTER_CONFIG, 'utf8');
+  await rename(tmp, file);
+  return { exitCode: 0, doc: { command: 'config init', file, written: true }, lines: [`wrote ${file} — edit it, then run: roosync-maint config validate`] };
+}
+
+async function demoCommand(cli: CliEnv): Promise<Outcome> {
+  // The demo's story is on stdout; per-task info logs would drown it unless asked for.
+  const log = cli.args.global.logLevel === 'info' && !cli.env.ROOSYNC_MAINT_LOG_LEVEL ? createLogger('warn') : cli.log;
+  return runDemo({ keep: cli.args.keep, log, now: cli.now() });
+}
+
+export const COMMANDS: CommandSpec[] = [
+  { words: ['run'], usage: 'run [--task NAME]...', summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)', handler: runCommand },
+  { words: ['daemon'], usage: 'daemon', summary: 'long-running coordinator on its schedule', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['health'], usage: 'health', summary: 'run the health checks now and print them', arrivesWith: 'the health work (issue #6)' },
+  { words: ['leader', 'status'], usage: 'leader status', summary: 'show the lease and how this machine judges it', arrivesWith: 'the election work (issue #4)' },
+  { words: ['leader', 'release'], usage: 'leader release', summary: 'give up the lease (holder only)', arrivesWith: 'the election work (issue #4)' },
+  { words: ['hooks', 'install'], usage: 'hooks install', summary: 'install the git hooks in the shared-state clone', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['hooks', 'uninstall'], usage: 'hooks uninstall', summary: 'remove our hooks, restoring any chained hook', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['hooks', 'status'], usage: 'hooks status', summary: 'show which hooks are installed', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['config', 'validate'], usage: 'config validate', summary: 'check the config; every problem names its JSON path', handler: configValidate },
+  { words: ['config', 'show'], usage: 'config show', summary: 'print the effective config and where each setting came from', handler: configShow },
+  { words: ['config', 'init'], usage: 'config init [--force]', summary: 'write a commented starter config', handler: configInit },
+  { words: ['schedule', 'print'], usage: 'schedule print --for windows|systemd|cron', summary: 'print the OS scheduler entry for this machine', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['restore'], usage: 'restore <message-id | path>', summary: 'bring back what a task removed, from git history', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['demo'], usage: 'demo [--keep]', summary: 'build a throw-away aged shared state in a temp dir and run the cleanup on it', handler: demoCommand },
+];
+
+export function findCommand(positionals: readonly string[]): { spec: CommandSpec; rest: string[] } | undefined {
+  const spec = COMMANDS.filter((c) => c.words.every((w, i) => positionals[i] === w)).sort((a, b) => b.words.length - a.words.length)[0];
+  return spec ? { spec, rest: positionals.slice(spec.words.length) } : undefined;
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BusyError, UsageError, errorMessage, type Problem } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { parseCommandLine } from './args.js';
+import { COMMANDS, findCommand, type Outcome } from './commands.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
+  return [
+    'roosync-maint — maintenance coordinator for RooSync fleets',
+    '',
+    'usage: roosync-maint <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}${c.arrivesWith ? ` (not available yet: ${c.arrivesWith})` : ''}`),
+    '',
+    'global options:',
+    '  --shared-state <dir>   env ROOSYNC_SHARED_PATH; else RooSync .env (ROOSYNC_ENV_FILE or ./.env); else ./.shared-state',
+    '  --machine <id>         env ROOSYNC_MACHINE_ID; else the hostname, lowercased, [^a-z0-9-] → -',
+    '  --config <file>        env ROOSYNC_MAINT_CONFIG; else <shared-state>/.maintenance-config.json (missing = defaults)',
+    '  --json                 exactly one JSON document on stdout',
+    '  --dry-run              plan only: no file changed, no commit, no push',
+    '  --no-sync              no pull/push/election: local tasks only (fleet tasks only with --leader)',
+    '  --leader               with --no-sync: act as leader',
+    '  --log-level <lvl>      env ROOSYNC_MAINT_LOG_LEVEL; fatal|error|warn|info|debug|trace|silent (pino JSON on stderr)',
+    '',
+    'exit codes: 0 done, 1 a task failed, 2 usage or config error (nothing done), 3 busy (nothing done)',
+  ].join('\n');
+}
+
+function problemsOf(err: unknown): Problem[] {
+  return err instanceof UsageError ? err.problems : [{ where: 'roosync-maint', message: errorMessage(err) }];
+}
+
+/** Runs one CLI invocation; returns the exit code. Writes to the given streams only. */
+export async function main(argv: readonly string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv; cwd: string; now?: () => number }): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  const emit = (o: Outcome) => {
+    io.stdout.write(wantsJson ? `${JSON.stringify(o.doc, null, 2)}\n` : o.lines.length ? `${o.lines.join('\n')}\n` : '');
+    return o.exitCode;
+  };
+  const fail = (exitCode: number, kind: string, err: unknown, log?: Logger) => {
+    const problems = problemsOf(err);
+    log?.error({ kind, problems }, 'stopped');
+    if (wantsJson) return emit({ exitCode, doc: { ok: false, error: { kind, problems } }, lines: [] });
+    io.stderr.write(`roosync-maint: ${kind}:\n${problems.map((p) => `  ${p.where}: ${p.message}${p.hint ? `\n    → ${p.hint}` : ''}`).join('\n')}\n`);
+    return exitCode;
+  };
+
+  let log: Logger | undefined;
+  try {
+    const args = parseCommandLine(argv, io.env);
+    log = createLogger(args.global.logLevel);
+    if (args.version) return emit({ exitCode: EXIT.ok, doc: { version: version() }, lines: [version()] });
+    const found = findCommand(args.command);
+    if (args.help || args.command.length === 0) return emit({ exitCode: args.help ? EXIT.ok : EXIT.usage, doc: { help: helpText() }, lines: [helpText()] });
+    if (!found) throw new UsageError({ where: 'command line', message: `unknown command "${args.command.join(' ')}"`, hint: 'see roosync-maint --help' });
+    if (!found.spec.handler) {
+      throw new UsageError({ where: found.spec.words.join(' '), message: `not available yet: arrives with ${found.spec.arrivesWith}`, hint: 'nothing was done' });
+    }
+    const allowsRest = found.spec.words[0] === 'restore';
+    if (found.rest.length > 0 && !allowsRest) throw new UsageError({ where: 'command line', message: `unexpected argument "${found.rest.join(' ')}"`, hint: `usage: roosync-maint ${found.spec.usage}` });
+    const outcome = await found.spec.handler({ args, env: io.env, cwd: io.cwd, log, now: io.now ?? Date.now });
+    return emit(outcome);
+  } catch (err) {
+    if (err instanceof UsageError) return fail(EXIT.usage, 'usage or config error, nothing was done', err, log);
+    if (err instanceof BusyError) return fail(EXIT.busy, 'busy, nothing was done', err, log);
+    return fail(EXIT.failed, 'failed', err, log);
+  }
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+  process.exitCode = code;
+}

@@ -1,0 +1,193 @@
+import { readFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { UsageError, errorCode, type Problem } from '../errors.js';
+import { configSchema, type MaintenanceConfig, type RuleConfig } from './schema.js';
+import { defaultExpandContext, expandPath, isInside, isTooBroad, type ExpandContext } from './paths.js';
+
+/** `rules[0].root`, `rollback.retentionDays` — the JSON path the operator looks for. */
+export function jsonPath(segments: readonly PropertyKey[]): string {
+  let out = '';
+  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out === '' ? String(s) : `.${String(s)}`;
+  return out === '' ? '(top level)' : out;
+}
+
+function shown(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? 'nothing' : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function issueToProblems(file: string, issue: z.core.$ZodIssue): Problem[] {
+  const at = (extra: PropertyKey[] = []) => `${file}: ${jsonPath([...issue.path, ...extra])}`;
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ where: at([key]), message: 'unknown key', hint: 'check its spelling; `roosync-maint config init` writes every known key' }));
+  }
+  const input = (issue as { input?: unknown }).input;
+  const generic = /^Invalid input: expected (\w+), received (\w+)$/.exec(issue.message);
+  const message = generic ? `expected ${generic[1]}, got ${generic[2]}` : issue.message.replace(/^Invalid option: /, '');
+  const got = issue.code === 'custom' || input === undefined ? '' : ` (got ${shown(input)})`;
+  return [{ where: at(), message: `${message}${got}` }];
+}
+
+/** Comments (`//`, `/* *\/`) are allowed so `config init` can explain each key; they become spaces to keep positions. */
+export function stripJsonComments(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') {
+        out += ' ';
+        i++;
+      }
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      const stop = end === -1 ? text.length : end + 2;
+      out += text.slice(i, stop).replace(/[^\n]/g, ' ');
+      i = stop;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+function lineAndColumn(text: string, position: number): string {
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  return `line ${line}, column ${position - before.lastIndexOf('\n')}`;
+}
+
+export function parseConfigText(text: string, file: string): MaintenanceConfig {
+  const body = stripJsonComments(text.replace(/^\uFEFF/, ''));
+  let raw: unknown;
+  try {
+    raw = body.trim() === '' ? {} : JSON.parse(body);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const pos = /position (\d+)/.exec(msg);
+    throw new UsageError({ where: file, message: `not valid JSON${pos ? ` at ${lineAndColumn(body, Number(pos[1]))}` : ''}: ${msg}`, hint: 'fix the file or run `roosync-maint config validate` after editing' });
+  }
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new UsageError(parsed.error.issues.flatMap((i) => issueToProblems(file, i)));
+  return parsed.data;
+}
+
+export async function loadConfigFile(file: string): Promise<{ config: MaintenanceConfig; found: boolean }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return { config: configSchema.parse({}), found: false };
+    throw new UsageError({ where: file, message: `cannot read the config: ${errorCode(err) ?? String(err)}` });
+  }
+  return { config: parseConfigText(text, file), found: true };
+}
+
+/** A retention rule of the `rules` section with its root resolved inside the shared state. */
+export interface ResolvedRule extends RuleConfig {
+  rootPath: string;
+}
+
+/** Config with every path resolved for this machine; entries this machine cannot resolve are listed, not guessed. */
+export interface ResolvedConfig {
+  config: MaintenanceConfig;
+  file: string;
+  found: boolean;
+  checkpointRoots: string[];
+  localLogDirs: string[];
+  localBackupFiles: string[];
+  mcpSettingsPath: string | undefined;
+  depsDirs: string[];
+  rules: ResolvedRule[];
+  /** Paths skipped on this machine (a variable it does not define), with the JSON path. */
+  skipped: Problem[];
+}
+
+/** Folders inside the shared state that no rule may ever act in. */
+export const FORBIDDEN_SHARED_DIRS = ['env', '.git'];
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+export function resolveConfig(config: MaintenanceConfig, file: string, found: boolean, sharedState: string, ctx: ExpandContext = defaultExpandContext()): ResolvedConfig {
+  const problems: Problem[] = [];
+  const skipped: Problem[] = [];
+  const where = (segments: PropertyKey[]) => `${file}: ${jsonPath(segments)}`;
+  const sharedReal = realOrSelf(sharedState);
+
+  const localPath = (raw: string, segments: PropertyKey[], kind: 'dir' | 'file'): string | undefined => {
+    const ex = expandPath(raw, ctx);
+    if (!ex.ok) {
+      skipped.push({ where: where(segments), message: `skipped on this machine: ${ex.missing} is not set` });
+      return undefined;
+    }
+    if (!path.isAbsolute(ex.path)) {
+      problems.push({ where: where(segments), message: `expected an absolute path (or one starting with ~, $VAR, %VAR%, <tmp>), got "${raw}"` });
+      return undefined;
+    }
+    const target = kind === 'dir' ? ex.path : path.dirname(ex.path);
+    if (isTooBroad(target, ctx.home) || isInside(target, sharedState) || isInside(realOrSelf(target), sharedReal)) {
+      problems.push({ where: where(segments), message: `refused: ${ex.path} is too broad a folder to clean (a filesystem root, your home folder, or one holding the shared state)`, hint: 'name the exact folder, e.g. <tmp>/roo-state-manager-logs' });
+      return undefined;
+    }
+    return ex.path;
+  };
+  const list = (raws: string[], key: PropertyKey[], kind: 'dir' | 'file') =>
+    raws.flatMap((raw, i) => {
+      const p = localPath(raw, [...key, i], kind);
+      return p === undefined ? [] : [p];
+    });
+
+  const rules: ResolvedRule[] = config.rules.flatMap((rule, i) => {
+    const rootPath = path.resolve(sharedState, rule.root);
+    const rel = path.relative(sharedState, rootPath);
+    const first = rel.split(path.sep)[0] ?? '';
+    if (!isInside(sharedState, rootPath) || !isInside(sharedReal, realOrSelf(rootPath))) {
+      problems.push({ where: where(['rules', i, 'root']), message: `refused: "${rule.root}" resolves outside the shared state (${rootPath})`, hint: 'a rule root is a folder relative to the shared state' });
+      return [];
+    }
+    if (FORBIDDEN_SHARED_DIRS.includes(first)) {
+      problems.push({ where: where(['rules', i, 'root']), message: `refused: ${first}/ is never touched by maintenance` });
+      return [];
+    }
+    return [{ ...rule, rootPath }];
+  });
+
+  const resolved: ResolvedConfig = {
+    config,
+    file,
+    found,
+    checkpointRoots: list(config.checkpoints.roots, ['checkpoints', 'roots'], 'dir'),
+    localLogDirs: list(config.localLogs.dirs, ['localLogs', 'dirs'], 'dir'),
+    localBackupFiles: list(config.localBackups.files, ['localBackups', 'files'], 'file'),
+    mcpSettingsPath: (() => {
+      const ex = expandPath(config.health.mcpSettingsPath, ctx);
+      if (ex.ok) return ex.path;
+      skipped.push({ where: where(['health', 'mcpSettingsPath']), message: `skipped on this machine: ${ex.missing} is not set` });
+      return undefined;
+    })(),
+    depsDirs: list(config.health.depsDirs, ['health', 'depsDirs'], 'dir'),
+    rules,
+    skipped,
+  };
+  if (problems.length > 0) throw new UsageError(problems);
+  return resolved;
+}
+
+export async function loadResolvedConfig(file: string, sharedState: string, ctx?: ExpandContext): Promise<ResolvedConfig> {
+  const { config, found } = await loadConfigFile(file);
+  return resolveConfig(config, file, found, sharedState, ctx);
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { DURATION_PATTERN } from './durations.js';
+import { TASK_NAMES } from '../tasks/names.js';
+
+const days = (dflt: number) => z.number({ error: 'expected a number of days' }).int({ error: 'expected a whole number of days' }).min(1, { error: 'expected a number ≥ 1' }).default(dflt);
+const count = (dflt: number) => z.number({ error: 'expected a count' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected a number ≥ 1' }).default(dflt);
+const pathList = (dflt: string[]) => z.array(z.string().min(1, { error: 'expected a non-empty path' })).default(dflt);
+const duration = z.string().regex(DURATION_PATTERN, { error: 'expected a duration like 15m, 6h or 30d' });
+const glob = z.string().min(1, { error: 'expected a non-empty glob' });
+const section = <T extends z.core.$ZodLooseShape>(shape: T) => z.strictObject(shape).prefault({} as never);
+
+/** A retention rule in the engine's own form (the `rules` section): everything about it in one place. */
+export const ruleSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected a lowercase name such as old-exports' }),
+  root: z.string().min(1, { error: 'expected a folder relative to the shared state' }),
+  match: z.array(glob).min(1, { error: 'expected at least one glob' }),
+  unit: z.enum(['file', 'dir', 'any']).default('any'),
+  olderThanDays: z.number().int().min(1, { error: 'expected a number ≥ 1' }).optional(),
+  keepNewest: z.number().int().min(1, { error: 'expected a number ≥ 1' }).optional(),
+  groupBy: z.enum(['family', 'parent', 'none']).default('family'),
+  exclude: z.array(glob).default([]),
+  maxTotalMB: z.number().positive({ error: 'expected a size in MB > 0' }).optional(),
+  maxDeletionsPerRun: z.number().int().min(1, { error: 'expected a number ≥ 1' }).optional(),
+  dateFrom: z.enum(['name-or-mtime', 'mtime']).default('name-or-mtime'),
+});
+export type RuleConfig = z.output<typeof ruleSchema>;
+
+export const DEFAULT_SCHEDULE: Record<string, string> = {
+  health: '1d',
+  'disk-check': '7d',
+  'deps-audit': '30d',
+  'messages-archive': '1d',
+};
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    rollback: section({
+      retentionDays: days(7),
+      excludePatterns: z.array(glob).default(['CRITICAL_*']),
+    }),
+    messages: section({ archiveAfterDays: days(30), deleteAfterDays: days(90) }),
+    backups: section({ keepCount: count(5) }),
+    logs: section({
+      retentionDays: days(7),
+      maxSizeMB: z.number({ error: 'expected a size in MB' }).positive({ error: 'expected a size in MB > 0' }).default(100),
+    }),
+    limits: section({ maxDeletionsPerRun: count(10_000) }),
+    election: section({
+      leaseSeconds: z.number().int().min(60, { error: 'expected at least 60 seconds' }).default(3600),
+    }),
+    schedule: section({
+      tickMinutes: count(15),
+      tasks: z.partialRecord(z.enum(TASK_NAMES), duration).default(DEFAULT_SCHEDULE),
+    }),
+    checkpoints: section({
+      roots: pathList(['<vscode-global-storage>/rooveterinaryinc.roo-cline/tasks']),
+      retentionDays: days(14),
+    }),
+    localLogs: section({ dirs: pathList(['<tmp>/roo-state-manager-logs']), retentionDays: days(7) }),
+    localBackups: section({
+      files: pathList(['<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json']),
+      keepCount: count(5),
+    }),
+    health: section({
+      mcpSettingsPath: z.string().min(1).default('<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json'),
+      mcpTimeoutSeconds: z.number().int().min(1).max(600).default(20),
+      mcpRetries: z.number().int().min(0).max(10).default(3),
+      tokens: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            expiresAt: z.iso.date({ error: 'expected a date YYYY-MM-DD' }).or(z.iso.datetime({ error: 'expected a date YYYY-MM-DD or an ISO time' })),
+            usedBy: z.string().optional(),
+          }),
+        )
+        .default([]),
+      diskMinFreeMB: z.number().int().min(0).default(1024),
+      depsDirs: pathList([]),
+    }),
+    alerts: section({ to: z.string().min(1).default('all'), failureThreshold: count(3), reminderHours: count(24) }),
+    reports: section({ to: z.string().min(1).default('all'), digestHours: count(24) }),
+    rules: z.array(ruleSchema).default([]),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.messages.deleteAfterDays < cfg.messages.archiveAfterDays) {
+      ctx.addIssue({ code: 'custom', path: ['messages', 'deleteAfterDays'], message: `expected at least messages.archiveAfterDays (${cfg.messages.archiveAfterDays}): a message is purged only after it was archived` });
+    }
+    const minLease = 2 * cfg.schedule.tickMinutes * 60;
+    if (cfg.election.leaseSeconds < minLease) {
+      ctx.addIssue({ code: 'custom', path: ['election', 'leaseSeconds'], message: `expected at least 2 × schedule.tickMinutes = ${minLease} s, so that one late tick does not lose the lease` });
+    }
+    const names = new Set<string>();
+    cfg.rules.forEach((rule, i) => {
+      if (names.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}"` });
+      names.add(rule.name);
+      if (rule.olderThanDays === undefined && rule.keepNewest === undefined && rule.maxTotalMB === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i], message: 'a rule needs olderThanDays, keepNewest or maxTotalMB (an empty policy would keep everything)' });
+      }
+    });
+  });
+
+export type MaintenanceConfig = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

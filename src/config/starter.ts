@@ -1,0 +1,43 @@
+/** The file `config init` writes: every known key with its default, and a comment saying what it does. */
+export const STARTER_CONFIG = `// roosync-maint configuration — shared by every machine of the fleet.
+// Comments are allowed. Check it with: roosync-maint config validate
+// Paths may start with ~, use $VAR / %VAR%, <tmp> or <vscode-global-storage>; each machine resolves them for itself.
+{
+  // .rollback/: folders and *.backup.* files older than this go; names matching excludePatterns never do (at any depth).
+  "rollback": { "retentionDays": 7, "excludePatterns": ["CRITICAL_*"] },
+  // messages: inbox → archive after archiveAfterDays; archive/ and sent/ purged after deleteAfterDays.
+  "messages": { "archiveAfterDays": 30, "deleteAfterDays": 90 },
+  // backup families (*.backup* in the shared root, baselines/*.backup.*, configs/<machine>/v*): keep this many newest each.
+  "backups": { "keepCount": 5 },
+  // .shared-state/logs/: older than retentionDays go, then the oldest until the folder is under maxSizeMB.
+  "logs": { "retentionDays": 7, "maxSizeMB": 100 },
+  // a safety cap on removals by one rule in one run; the rest waits for the next run.
+  "limits": { "maxDeletionsPerRun": 10000 },
+  // leader lease: must be at least 2 × schedule.tickMinutes.
+  "election": { "leaseSeconds": 3600 },
+  "schedule": {
+    "tickMinutes": 15,
+    "tasks": { "health": "1d", "disk-check": "7d", "deps-audit": "30d", "messages-archive": "1d" }
+  },
+  // Roo task checkpoints (only <task>/checkpoints/ is removed, never the task); a task touched recently is kept.
+  "checkpoints": { "roots": ["<vscode-global-storage>/rooveterinaryinc.roo-cline/tasks"], "retentionDays": 14 },
+  // local log folders of this machine.
+  "localLogs": { "dirs": ["<tmp>/roo-state-manager-logs"], "retentionDays": 7 },
+  // <file>.backup_<timestamp> siblings of these files: keep the keepCount newest.
+  "localBackups": { "files": ["<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json"], "keepCount": 5 },
+  "health": {
+    "mcpSettingsPath": "<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json",
+    "mcpTimeoutSeconds": 20,
+    "mcpRetries": 3,
+    // tokens are described by name and expiry only: never put a token value here.
+    "tokens": [],
+    "diskMinFreeMB": 1024,
+    "depsDirs": []
+  },
+  "alerts": { "to": "all", "failureThreshold": 3, "reminderHours": 24 },
+  "reports": { "to": "all", "digestHours": 24 },
+  // extra retention rules, relative to the shared state, e.g.
+  // { "name": "old-exports", "root": "exports", "match": ["*.zip"], "unit": "file", "olderThanDays": 30 }
+  "rules": []
+}
+`;

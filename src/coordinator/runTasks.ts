@@ -1,0 +1,41 @@
+import { errorMessage } from '../errors.js';
+import { availableTask, NOT_YET } from '../tasks/registry.js';
+import { TASKS, type TaskName } from '../tasks/names.js';
+import { emptyResult, type TaskContext, type TaskResult } from '../tasks/types.js';
+
+export interface RunTasksOptions {
+  isLeader: boolean;
+  /** Why this machine is not acting as leader, shown on each skipped fleet task. */
+  notLeaderReason: string;
+}
+
+/**
+ * Runs the named tasks in order on one context. Fleet tasks run only as leader; a task that
+ * throws is recorded as failed and the others still run.
+ */
+export async function runTasks(names: readonly TaskName[], ctx: TaskContext, options: RunTasksOptions): Promise<TaskResult[]> {
+  const results: TaskResult[] = [];
+  for (const name of names) {
+    const scope = TASKS[name];
+    const task = availableTask(name);
+    if (!task) {
+      results.push({ ...emptyResult(name, scope, ctx.dryRun), status: 'skipped', reason: `not available yet: arrives with ${NOT_YET[name] ?? 'a later issue'}` });
+      continue;
+    }
+    if (scope === 'fleet' && !options.isLeader) {
+      results.push({ ...emptyResult(name, scope, ctx.dryRun), status: 'skipped', reason: options.notLeaderReason });
+      continue;
+    }
+    const started = Date.now();
+    try {
+      ctx.log.info({ task: name, dryRun: ctx.dryRun }, 'task start');
+      const result = await task.run(ctx);
+      ctx.log.info({ task: name, status: result.status, counts: result.counts, bytes: result.bytes, durationMs: result.durationMs }, 'task end');
+      results.push(result);
+    } catch (err) {
+      ctx.log.error({ task: name, err: errorMessage(err) }, 'task failed');
+      results.push({ ...emptyResult(name, scope, ctx.dryRun), status: 'failed', errors: [errorMessage(err)], durationMs: Date.now() - started });
+    }
+  }
+  return results;
+}

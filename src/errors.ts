@@ -1,0 +1,38 @@
+/** One problem an operator can act on: where it is, what is wrong, what to do. */
+export interface Problem {
+  /** A file, or a file plus a JSON path such as `rollback.retentionDays`. */
+  where: string;
+  message: string;
+  hint?: string;
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.where}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`;
+}
+
+/** Bad input from the operator (flags, config, environment): exit 2, nothing was done. */
+export class UsageError extends Error {
+  readonly problems: Problem[];
+  constructor(problems: Problem[] | Problem) {
+    const list = Array.isArray(problems) ? problems : [problems];
+    super(list.map(formatProblem).join('\n'));
+    this.name = 'UsageError';
+    this.problems = list;
+  }
+}
+
+/** Another run holds this machine's lock: exit 3, nothing was done. */
+export class BusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BusyError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}

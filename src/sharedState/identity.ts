@@ -1,0 +1,122 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+
+/** A resolved value together with where it came from, so `config show` can say why. */
+export interface Sourced<T> {
+  value: T;
+  source: string;
+}
+
+export interface IdentityInputs {
+  sharedStateFlag?: string | undefined;
+  machineFlag?: string | undefined;
+  configFlag?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  hostname?: string;
+}
+
+export interface Identity {
+  sharedState: Sourced<string>;
+  machineId: Sourced<string>;
+  configPath: Sourced<string>;
+}
+
+const MACHINE_ID = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** RooSync's own rule (roosync-format §1): lowercase, anything outside [a-z0-9-] becomes `-`. */
+export function machineIdFromHostname(hostname: string): string {
+  return hostname.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
+export function resolveMachineId(flag: string | undefined, env: NodeJS.ProcessEnv, hostname = os.hostname()): Sourced<string> {
+  const explicit = flag !== undefined ? { raw: flag, source: '--machine' } : env.ROOSYNC_MACHINE_ID ? { raw: env.ROOSYNC_MACHINE_ID, source: 'env ROOSYNC_MACHINE_ID' } : undefined;
+  if (!explicit) return { value: machineIdFromHostname(hostname), source: `hostname (${hostname})` };
+  const value = explicit.raw.trim().toLowerCase();
+  if (!MACHINE_ID.test(value)) {
+    throw new UsageError({
+      where: explicit.source,
+      message: `"${explicit.raw}" is not a usable machine id: expected lowercase letters, digits, '-', '.' or '_'`,
+      hint: 'RooSync fleet ids look like myia-ai-01',
+    });
+  }
+  return { value, source: explicit.source };
+}
+
+/**
+ * Reads the `ROOSYNC_SHARED_PATH=` line of a RooSync `.env` file the way RooSync does:
+ * `#` comment lines ignored, one pair of surrounding quotes stripped.
+ */
+export function readSharedPathFromDotEnv(text: string): string | undefined {
+  let found: string | undefined;
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?ROOSYNC_SHARED_PATH\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = (m[1] ?? '').trim();
+    const quoted = /^(["'])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[2] ?? '';
+    else value = value.replace(/\s+#.*$/, '');
+    found = value;
+  }
+  return found === '' ? undefined : found;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** RooSync's `.env`: named by ROOSYNC_ENV_FILE, else a `.env` in the working directory. */
+function dotEnvCandidates(env: NodeJS.ProcessEnv, cwd: string): string[] {
+  return env.ROOSYNC_ENV_FILE ? [path.resolve(cwd, env.ROOSYNC_ENV_FILE)] : [path.join(cwd, '.env')];
+}
+
+export function resolveSharedState(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Sourced<string> {
+  const candidates: Sourced<string>[] = [];
+  if (flag !== undefined) candidates.push({ value: flag, source: '--shared-state' });
+  else if (env.ROOSYNC_SHARED_PATH) candidates.push({ value: env.ROOSYNC_SHARED_PATH, source: 'env ROOSYNC_SHARED_PATH' });
+  else {
+    for (const file of dotEnvCandidates(env, cwd)) {
+      if (!existsSync(file)) continue;
+      const fromFile = readSharedPathFromDotEnv(readFileSync(file, 'utf8'));
+      if (fromFile) candidates.push({ value: path.resolve(path.dirname(file), fromFile), source: `ROOSYNC_SHARED_PATH in ${file}` });
+    }
+    if (candidates.length === 0 && isDirectory(path.join(cwd, '.shared-state'))) {
+      candidates.push({ value: path.join(cwd, '.shared-state'), source: './.shared-state' });
+    }
+  }
+  const chosen = candidates[0];
+  if (!chosen) {
+    throw new UsageError({
+      where: 'shared state',
+      message: 'no shared-state folder found: ROOSYNC_SHARED_PATH is not set, no RooSync .env names it, and there is no ./.shared-state',
+      hint: 'pass --shared-state <dir> or set ROOSYNC_SHARED_PATH',
+    });
+  }
+  const value = path.resolve(cwd, chosen.value);
+  if (!isDirectory(value)) {
+    throw new UsageError({ where: chosen.source, message: `${value} is not a directory`, hint: 'point it at the .shared-state folder (the git clone RooSync reads)' });
+  }
+  return { value, source: chosen.source };
+}
+
+export const DEFAULT_CONFIG_NAME = '.maintenance-config.json';
+
+export function resolveIdentity(inputs: IdentityInputs): Identity {
+  const sharedState = resolveSharedState(inputs.sharedStateFlag, inputs.env, inputs.cwd);
+  const machineId = resolveMachineId(inputs.machineFlag, inputs.env, inputs.hostname);
+  const configPath: Sourced<string> =
+    inputs.configFlag !== undefined
+      ? { value: path.resolve(inputs.cwd, inputs.configFlag), source: '--config' }
+      : inputs.env.ROOSYNC_MAINT_CONFIG
+        ? { value: path.resolve(inputs.cwd, inputs.env.ROOSYNC_MAINT_CONFIG), source: 'env ROOSYNC_MAINT_CONFIG' }
+        : { value: path.join(sharedState.value, DEFAULT_CONFIG_NAME), source: 'default (<shared-state>/.maintenance-config.json)' };
+  return { sharedState, machineId, configPath };
+}

@@ -1,0 +1,39 @@
+import { checkpointCleanup, customRules, backupRotation, localBackupRotation, localLogPrune, logRotation, rollbackCleanup } from './cleanupTasks.js';
+import { TASK_GROUPS, isTaskName, type TaskName } from './names.js';
+import type { Task } from './types.js';
+import { UsageError } from '../errors.js';
+
+const AVAILABLE: Task[] = [rollbackCleanup, backupRotation, logRotation, customRules, checkpointCleanup, localLogPrune, localBackupRotation];
+
+/** Tasks named in design.md §6 whose module has not landed yet, and what brings them. */
+export const NOT_YET: Partial<Record<TaskName, string>> = {
+  'messages-archive': 'the messages work (issue #3)',
+  'messages-purge': 'the messages work (issue #3)',
+  'inbox-hygiene': 'the messages work (issue #3)',
+  'attachments-cleanup': 'the messages work (issue #3)',
+  'fleet-liveness': 'the health and alerts work (issue #6)',
+  health: 'the health and alerts work (issue #6)',
+  'disk-check': 'the health and alerts work (issue #6)',
+  'deps-audit': 'the health and alerts work (issue #6)',
+};
+
+export function availableTask(name: TaskName): Task | undefined {
+  return AVAILABLE.find((t) => t.name === name);
+}
+
+/** Expands `--task` values (names and groups) in a stable order, rejecting unknown ones. */
+export function selectTasks(requested: readonly string[]): TaskName[] {
+  const names = new Set<TaskName>();
+  for (const r of requested) {
+    if (isTaskName(r)) names.add(r);
+    else if (TASK_GROUPS[r]) TASK_GROUPS[r].forEach((n) => names.add(n));
+    else {
+      throw new UsageError({
+        where: `--task ${r}`,
+        message: 'unknown task or group',
+        hint: `tasks: ${Object.keys(NOT_YET).concat(AVAILABLE.map((t) => t.name)).sort().join(', ')}; groups: ${Object.keys(TASK_GROUPS).join(', ')}`,
+      });
+    }
+  }
+  return [...names];
+}

@@ -1,0 +1,66 @@
+import type { Logger } from '../log.js';
+import type { ResolvedConfig } from '../config/load.js';
+import type { Action } from '../retention/plan.js';
+import type { ApplyError } from '../retention/apply.js';
+import type { TaskName, TaskScope } from './names.js';
+
+export interface Progress {
+  update(text: string): void;
+  done(): void;
+}
+
+export const noProgress: Progress = { update() {}, done() {} };
+
+export interface TaskContext {
+  sharedState: string;
+  machineId: string;
+  config: ResolvedConfig;
+  now: number;
+  dryRun: boolean;
+  log: Logger;
+  progress: Progress;
+}
+
+/** One rule's part of a task result: the sentence it prints, its plan, and what applying did. */
+export interface RuleReport {
+  rule: string;
+  policy: string;
+  root: string;
+  missingRoot: boolean;
+  actions: Action[];
+  removed: number;
+  bytesFreed: number;
+  errors: ApplyError[];
+}
+
+export interface TaskCounts {
+  scanned: number;
+  acted: number;
+  kept: number;
+  skipped: number;
+}
+
+export interface TaskResult {
+  task: TaskName;
+  scope: TaskScope;
+  status: 'ok' | 'failed' | 'skipped';
+  /** Why a task was skipped or failed as a whole. */
+  reason?: string;
+  dryRun: boolean;
+  counts: TaskCounts;
+  /** Bytes freed, or in a dry run the bytes that would be freed. */
+  bytes: number;
+  durationMs: number;
+  errors: string[];
+  rules: RuleReport[];
+}
+
+export interface Task {
+  name: TaskName;
+  scope: TaskScope;
+  run(ctx: TaskContext): Promise<TaskResult>;
+}
+
+export function emptyResult(task: TaskName, scope: TaskScope, dryRun: boolean): TaskResult {
+  return { task, scope, status: 'ok', dryRun, counts: { scanned: 0, acted: 0, kept: 0, skipped: 0 }, bytes: 0, durationMs: 0, errors: [], rules: [] };
+}
