@@ -1,0 +1,154 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { buildAgedTree, isoDashed, writeAged } from '../src/demo/agedTree.js';
+import { createLogger } from '../src/log.js';
+import { COMMANDS } from '../src/cli/commands.js';
+import { DAY, NOW, cli, snapshotTree, tempDir } from './helpers.js';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+
+async function agedFleetDir() {
+  const base = await tempDir('cli');
+  const tree = await buildAgedTree({ sharedState: path.join(base, 'shared'), local: path.join(base, 'local'), machines: ['myia-ai-01'], now: NOW });
+  await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
+  return { base, tree, args: ['--shared-state', tree.sharedState, '--machine', 'myia-ai-01'] };
+}
+
+describe('command line contract', () => {
+  it('--help lists every command of design.md §3', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toContain(c.usage);
+    for (const w of ['run', 'daemon', 'status', 'health', 'leader status', 'leader release', 'hooks install', 'hooks uninstall', 'hooks status', 'config validate', 'config show', 'config init', 'schedule print', 'restore', 'demo']) expect(r.stdout).toContain(w);
+  });
+
+  it('usage errors exit 2; commands of later issues say so and exit 2', async () => {
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli(['run', '--bogus'])).code).toBe(2);
+    const later = await cli(['daemon']);
+    expect(later.code).toBe(2);
+    expect(later.stderr).toContain('not available yet');
+    const { args } = await agedFleetDir();
+    expect((await cli(['run', '--task', 'nope', '--no-sync', ...args])).stderr).toContain('unknown task or group');
+  });
+
+  it('--json prints exactly one JSON document, errors included', async () => {
+    const { args } = await agedFleetDir();
+    const ok = await cli(['run', '--no-sync', '--leader', '--dry-run', '--json', '--task', 'cleanup', ...args]);
+    expect(ok.code).toBe(0);
+    const doc = JSON.parse(ok.stdout);
+    expect(doc).toMatchObject({ command: 'run', ok: true, dryRun: true });
+    expect(doc.tasks.find((t: { task: string }) => t.task === 'rollback-cleanup').rules[0].actions.length).toBeGreaterThan(0);
+    const bad = await cli(['config', 'validate', '--json', '--shared-state', '/definitely/not/here']);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, error: { problems: [expect.objectContaining({ where: '--shared-state' })] } });
+  });
+
+  it('invariant 3: --dry-run leaves the tree byte-for-byte unchanged, and prints the plan with reasons and totals', async () => {
+    const { base, args } = await agedFleetDir();
+    const before = await snapshotTree(base);
+    const r = await cli(['run', '--no-sync', '--leader', '--dry-run', '--task', 'all', ...args]);
+    expect(r.code).toBe(0);
+    expect(await snapshotTree(base)).toEqual(before);
+    expect(r.stdout).toMatch(/remove +decision-10_.*older than 7 days: dated 2026-11-13 \(from its name\)/);
+    expect(r.stdout).toMatch(/skip +CRITICAL_pre-migration_.*excluded: matches CRITICAL_\*/);
+    expect(r.stdout).toContain('messages-archive (fleet) skipped: not available yet');
+    expect(r.stdout).toMatch(/total: would remove \d+ \(.+\) across \d+ tasks — dry run: nothing was changed/);
+  });
+
+  it('invariant 6: a garbage config is exit 2, one line per problem, and nothing is touched', async () => {
+    const { base, tree, args } = await agedFleetDir();
+    await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), '{"rollback": {"retentionDays": -1}, "logz": {}}');
+    const before = await snapshotTree(base);
+    const r = await cli(['run', '--no-sync', '--leader', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('rollback.retentionDays: expected a number ≥ 1 (got -1)');
+    expect(r.stderr).toContain('logz: unknown key');
+    expect(await snapshotTree(base)).toEqual(before);
+    await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), '\u0000\u0001 not json');
+    expect((await cli(['config', 'validate', ...args])).code).toBe(2);
+  });
+
+  it('run without --no-sync refuses until sync lands, touching nothing', async () => {
+    const { base, args } = await agedFleetDir();
+    const before = await snapshotTree(base);
+    const r = await cli(['run', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--no-sync');
+    expect(await snapshotTree(base)).toEqual(before);
+  });
+
+  it('config show names where the shared state, machine id and config came from', async () => {
+    const { tree } = await agedFleetDir();
+    const r = await cli(['config', 'show', '--json'], { env: { ROOSYNC_SHARED_PATH: tree.sharedState, ROOSYNC_MACHINE_ID: 'Myia-AI-01' } });
+    expect(JSON.parse(r.stdout).sources).toMatchObject({ sharedState: { source: 'env ROOSYNC_SHARED_PATH' }, machineId: { value: 'myia-ai-01', source: 'env ROOSYNC_MACHINE_ID' } });
+  });
+
+  it('config init writes a starter that validates, and will not overwrite without --force', async () => {
+    const dir = await tempDir('init');
+    const args = ['--shared-state', dir, '--machine', 'myia-ai-01'];
+    expect((await cli(['config', 'init', ...args])).code).toBe(0);
+    expect((await cli(['config', 'validate', ...args])).stdout).toContain(': valid');
+    expect((await cli(['config', 'init', ...args])).code).toBe(2);
+    expect((await cli(['config', 'init', '--force', ...args])).code).toBe(0);
+  });
+});
+
+describe('the real binary', () => {
+  it('logs pino JSON on stderr only; stdout is the one --json document', async () => {
+    const { args } = await agedFleetDir();
+    const r = spawnSync(process.execPath, [BIN, 'run', '--no-sync', '--leader', '--json', '--log-level', 'debug', '--task', 'log-rotation', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).tasks[0].task).toBe('log-rotation');
+    const logLines = r.stderr.trim().split('\n');
+    expect(logLines.length).toBeGreaterThan(1);
+    for (const line of logLines) expect(JSON.parse(line)).toHaveProperty('level');
+  });
+
+  it('invariant 7 (logs): secrets are redacted', () => {
+    let out = '';
+    const sink = new Writable({ write(c, _e, cb) { out += String(c); cb(); } });
+    createLogger('info', sink).info({ server: { env: { GITHUB_TOKEN: 'ghp_secret' } }, token: 'abc', password: 'p' }, 'x');
+    expect(out).not.toMatch(/ghp_secret|"abc"|"p"/);
+    expect(out).toContain('[redacted]');
+  });
+
+  it('invariant 4: a run killed mid-removal converges on the next run, with nothing set aside left', async () => {
+    const base = await tempDir('kill');
+    const root = path.join(base, 'shared');
+    await mkdir(path.join(root, '.rollback'), { recursive: true });
+    const now = Date.now();
+    const total = 2000;
+    for (let i = 0; i < total; i++) {
+      const t = now - (i % 2 ? 30 : 1) * DAY;
+      for (let f = 0; f < 4; f++) await writeAged(path.join(root, '.rollback', `d${i}_${isoDashed(t)}`, `f${f}.json`), '{}', t);
+    }
+    const args = [BIN, 'run', '--no-sync', '--leader', '--task', 'rollback-cleanup', '--shared-state', root, '--machine', 'myia-ai-01', '--log-level', 'silent'];
+    const killedMidway: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, args, { stdio: 'ignore' });
+      const exited = new Promise((r) => child.on('exit', r));
+      // kill as soon as removals are seen under way (fewer whole folders than at the start of this round)
+      const start = (await readdir(path.join(root, '.rollback'))).filter((n) => !n.startsWith('.')).length;
+      for (let polls = 0; polls < 2000 && child.exitCode === null; polls++) {
+        const names = await readdir(path.join(root, '.rollback'));
+        if (names.filter((n) => !n.startsWith('.')).length < start) break;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      child.kill('SIGKILL');
+      await exited;
+      const remaining = (await readdir(path.join(root, '.rollback'))).filter((n) => !n.startsWith('.')).length;
+      if (remaining > total / 2) killedMidway.push(remaining);
+    }
+    expect(killedMidway.length).toBeGreaterThan(0); // at least one kill really landed mid-removal
+    const final = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    expect(final.status).toBe(0);
+    const left = await readdir(path.join(root, '.rollback'));
+    expect(left.filter((n) => n.includes('roosync-maint-removing'))).toEqual([]);
+    expect(left).toHaveLength(total / 2); // exactly the recent half, each whole
+    for (const n of left.slice(0, 50)) expect(await readdir(path.join(root, '.rollback', n))).toHaveLength(4);
+  });
+});

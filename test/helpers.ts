@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { lstat, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll } from 'vitest';
+import { main } from '../src/cli/main.js';
+
+export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+export const DAY = 86_400_000;
+
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** A fresh temp dir removed after the test file. */
+export async function tempDir(label = 't'): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `roosync-maint-test-${label}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Every path under `dir` with its type, size, mtime, content hash or link target: equal snapshots = byte-for-byte unchanged. */
+export async function snapshotTree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (abs: string, rel: string) => {
+    for (const e of await readdir(abs, { withFileTypes: true })) {
+      const a = path.join(abs, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      const st = await lstat(a);
+      if (st.isSymbolicLink()) out[r] = `link:${await readlink(a)}`;
+      else if (st.isDirectory()) {
+        out[r] = `dir:${st.mtimeMs}`;
+        await walk(a, r);
+      } else out[r] = `file:${st.size}:${st.mtimeMs}:${createHash('sha1').update(await readFile(a)).digest('hex')}`;
+    }
+  };
+  await walk(dir, '');
+  return out;
+}
+
+export async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: string, cb: () => void) {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process (logs silenced unless asked for) with an isolated environment. */
+export async function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; now?: number } = {}): Promise<CliRun> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const withLevel = args.includes('--log-level') ? args : [...args, '--log-level', 'silent'];
+  const code = await main(withLevel, { stdout, stderr, env: { HOME: os.tmpdir(), ...opts.env }, cwd: opts.cwd ?? os.tmpdir(), now: () => opts.now ?? NOW });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
