@@ -131,7 +131,7 @@ describe('planRetention', () => {
 
   it('prints the policy as a sentence', () => {
     expect(describeRule(rule({ olderThanDays: 7, keepNewest: 1, groupBy: 'family', exclude: ['CRITICAL_*'], unit: 'dir' }))).toBe(
-      'in r/: folders matching *; removed when older than 7 days (dated by the timestamp in the name, else the newest file inside), but the newest 1 of each family always kept; never anything matching CRITICAL_*, at any depth',
+      'in r/: folders matching *; removed when older than 7 days (dated by the timestamp in the name, else the newest file inside), but the newest of each family always kept; never anything matching CRITICAL_*, at any depth',
     );
     expect(describeRule(rule())).toContain('an empty policy keeps everything');
   });

@@ -1,7 +1,7 @@
-import { lstat, rename, rm, unlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { errorCode, errorMessage } from '../errors.js';
-import { mapPool } from '../util/pool.js';
+import { createYielder } from '../util/yielder.js';
 import type { Action, RulePlan } from './plan.js';
 import { REMOVING_SUFFIX, setAsideName } from './scan.js';
 
@@ -21,7 +21,6 @@ export interface ApplyResult {
 }
 
 export interface ApplyOptions {
-  concurrency?: number;
   onRemoved?: (done: number, total: number) => void;
 }
 
@@ -34,50 +33,60 @@ function safeJoin(root: string, rel: string): string {
 
 type Outcome = 'removed' | 'vanished' | 'changed';
 
+/** Like `rm -rf` on a folder we own: never follows a symlink (a link is unlinked, not entered). */
+function removeTree(dir: string): void {
+  for (const child of readdirSync(dir, { withFileTypes: true })) {
+    const abs = path.join(dir, child.name);
+    if (child.isDirectory()) removeTree(abs);
+    else unlinkSync(abs);
+  }
+  rmdirSync(dir);
+}
+
+function gone(err: unknown): boolean {
+  return errorCode(err) === 'ENOENT';
+}
+
 /**
  * Removes one unit. A folder is first renamed aside (`.name.roosync-maint-removing`, atomic),
  * so a run killed half-way never leaves a half-emptied folder under its real name, and the
  * next scan finishes it. The kind is checked again right before acting.
  */
-async function removeUnit(root: string, action: Action): Promise<Outcome> {
+function removeUnit(root: string, action: Action): Outcome {
   const abs = safeJoin(root, action.rel);
   let st;
   try {
-    st = await lstat(abs);
+    st = lstatSync(abs);
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return 'vanished';
+    if (gone(err)) return 'vanished';
     throw err;
   }
   if (st.isSymbolicLink() || (action.kind === 'dir') !== st.isDirectory()) return 'changed';
-  if (!st.isDirectory()) {
-    await unlink(abs).catch((err: unknown) => {
-      if (errorCode(err) !== 'ENOENT') throw err;
-    });
-    return 'removed';
-  }
-  const name = path.basename(abs);
-  const aside = name.endsWith(REMOVING_SUFFIX) ? abs : path.join(path.dirname(abs), setAsideName(name));
-  if (aside !== abs) {
-    try {
-      await rename(abs, aside);
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT') return 'vanished';
-      throw err;
+  try {
+    if (!st.isDirectory()) {
+      unlinkSync(abs);
+      return 'removed';
     }
+    const name = path.basename(abs);
+    const aside = name.endsWith(REMOVING_SUFFIX) ? abs : path.join(path.dirname(abs), setAsideName(name));
+    if (aside !== abs) renameSync(abs, aside);
+    removeTree(aside);
+    return 'removed';
+  } catch (err) {
+    if (gone(err)) return 'vanished';
+    throw err;
   }
-  // fs.rm never follows symlinks: a link inside the unit is removed as a link.
-  await rm(aside, { recursive: true, force: true, maxRetries: 3 });
-  return 'removed';
 }
 
 /** Applies the removals of a plan. Errors are collected per unit; one failure does not stop the rest. */
 export async function applyPlan(plan: RulePlan, root: string, options: ApplyOptions = {}): Promise<ApplyResult> {
   const removals = plan.actions.filter((a) => a.verdict === 'remove');
   const result: ApplyResult = { removed: 0, bytesFreed: 0, vanished: 0, changed: 0, errors: [] };
+  const pause = createYielder();
   let done = 0;
-  await mapPool(removals, options.concurrency ?? 16, async (action) => {
+  for (const action of removals) {
     try {
-      const outcome = await removeUnit(root, action);
+      const outcome = removeUnit(root, action);
       if (outcome === 'removed') {
         result.removed++;
         result.bytesFreed += action.bytes;
@@ -86,6 +95,7 @@ export async function applyPlan(plan: RulePlan, root: string, options: ApplyOpti
       result.errors.push({ rel: action.rel, message: errorMessage(err) });
     }
     options.onRemoved?.(++done, removals.length);
-  });
+    await pause();
+  }
   return result;
 }

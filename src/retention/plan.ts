@@ -135,7 +135,7 @@ export function planRetention(entries: readonly Entry[], rule: RetentionRule, no
       members.forEach((d, i) => {
         if (i < rule.keepNewest!) {
           keptAsNewest.add(d.entry.rel);
-          decide(d, 'keep', `one of the ${rule.keepNewest} newest${label} (dated ${day(d.dateMs)})`);
+          decide(d, 'keep', `${rule.keepNewest === 1 ? 'the newest' : `one of the ${rule.keepNewest} newest`}${label} (dated ${day(d.dateMs)})`);
         } else if (rule.olderThanDays === undefined) {
           decide(d, 'remove', `beyond the ${rule.keepNewest} newest${label} (dated ${day(d.dateMs)}, from its ${d.dateSource})`);
         }
