@@ -56,7 +56,7 @@ describe('command line contract', () => {
     expect(r.stdout).toMatch(/remove +decision-10_.*older than 7 days: dated 2026-11-13 \(from its name\)/);
     expect(r.stdout).toMatch(/skip +CRITICAL_pre-migration_.*excluded: matches CRITICAL_\*/);
     expect(r.stdout).toContain('messages-archive (fleet) skipped: not available yet');
-    expect(r.stdout).toMatch(/total: would remove \d+ \(.+\) across \d+ tasks — dry run: nothing was changed/);
+    expect(r.stdout).toMatch(/total: would act on \d+ \(.+\) across \d+ tasks — dry run: nothing was changed/);
   });
 
   it('invariant 6: a garbage config is exit 2, one line per problem, and nothing is touched', async () => {

@@ -23,7 +23,7 @@ const configFile = () => path.join(tree.sharedState, '.maintenance-config.json')
 async function run(task: TaskName, opts: { dryRun?: boolean; leader?: boolean; config?: Record<string, unknown> } = {}) {
   if (opts.config) await writeFile(configFile(), JSON.stringify({ ...tree.config, ...opts.config }));
   const config = await loadResolvedConfig(configFile(), tree.sharedState);
-  const [result] = await runTasks([task], { sharedState: tree.sharedState, machineId: MACHINES[0]!, config, now: NOW, dryRun: opts.dryRun ?? false, log: silentLogger, progress: noProgress }, { isLeader: opts.leader ?? true, notLeaderReason: 'not leader' });
+  const [result] = await runTasks([task], { sharedState: tree.sharedState, env: {}, machineId: MACHINES[0]!, config, now: NOW, dryRun: opts.dryRun ?? false, log: silentLogger, progress: noProgress }, { isLeader: opts.leader ?? true, notLeaderReason: 'not leader' });
   return result!;
 }
 const ls = (...p: string[]) => readdir(path.join(tree.sharedState, ...p));

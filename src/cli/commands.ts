@@ -60,7 +60,7 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
   const names = cli.args.tasks.length > 0 ? selectTasks(cli.args.tasks) : [...CLEANUP_TASKS];
   const results = await runTasks(
     names,
-    { sharedState: identity.sharedState.value, machineId: identity.machineId.value, config, now: cli.now(), dryRun: global.dryRun, log: cli.log, progress: ttyProgress() },
+    { sharedState: identity.sharedState.value, env: cli.env, machineId: identity.machineId.value, config, now: cli.now(), dryRun: global.dryRun, log: cli.log, progress: ttyProgress() },
     { isLeader: global.leader, notLeaderReason: 'fleet task: this machine is not the leader (with --no-sync, pass --leader to act as one)' },
   );
   const failed = results.some((r) => r.status === 'failed');
@@ -117,7 +117,7 @@ async function configInit(cli: CliEnv): Promise<Outcome> {
 async function demoCommand(cli: CliEnv): Promise<Outcome> {
   // The demo's story is on stdout; per-task info logs would drown it unless asked for.
   const log = cli.args.global.logLevel === 'info' && !cli.env.ROOSYNC_MAINT_LOG_LEVEL ? createLogger('warn') : cli.log;
-  return runDemo({ keep: cli.args.keep, log, now: cli.now() });
+  return runDemo({ keep: cli.args.keep, log, now: cli.now(), env: cli.env });
 }
 
 export const COMMANDS: CommandSpec[] = [

@@ -1,17 +1,18 @@
 import type { TaskResult } from '../tasks/types.js';
-import type { Action } from '../retention/plan.js';
+import type { ReportAction, ReportVerdict } from '../tasks/types.js';
 import { formatBytes, plural } from '../util/format.js';
 
-const LINES_PER_VERDICT = { remove: 50, skip: 50, keep: 20 } as const;
+const LINES_PER_VERDICT: Record<ReportVerdict, number> = { remove: 50, archive: 50, quarantine: 50, skip: 50, keep: 20 };
 
-function actionLine(a: Action): string {
+function actionLine(a: ReportAction): string {
   const size = a.kind === 'dir' ? `${plural(a.files, 'file')}, ${formatBytes(a.bytes)}` : formatBytes(a.bytes);
   return `    ${a.verdict.padEnd(6)} ${a.rel}${a.kind === 'dir' ? '/' : ''}  — ${a.reason} [${size}]`;
 }
 
 /** A task's result as the operator reads it: the policy sentence, then each decision with its reason. */
 export function renderTask(r: TaskResult): string[] {
-  const verb = r.dryRun ? 'would remove' : 'removed';
+  const word = r.task === 'messages-archive' ? 'archive' : r.task === 'inbox-hygiene' ? 'quarantine' : 'remove';
+  const verb = r.dryRun ? `would ${word}` : `${word}d`;
   const head = `${r.task} (${r.scope}) ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
   if (r.status === 'skipped') return [head];
   const lines = [`${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytes)}), kept ${r.counts.kept}, skipped ${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`];
@@ -21,13 +22,15 @@ export function renderTask(r: TaskResult): string[] {
       lines.push(`    (${rule.root} does not exist: nothing to do)`);
       continue;
     }
-    for (const verdict of ['remove', 'skip', 'keep'] as const) {
+    for (const verdict of ['remove', 'archive', 'quarantine', 'skip', 'keep'] as const) {
       const these = rule.actions.filter((a) => a.verdict === verdict);
       these.slice(0, LINES_PER_VERDICT[verdict]).forEach((a) => lines.push(actionLine(a)));
       if (these.length > LINES_PER_VERDICT[verdict]) lines.push(`    … and ${these.length - LINES_PER_VERDICT[verdict]} more to ${verdict} (--json lists them all)`);
     }
+    for (const [reason, n] of Object.entries(rule.untouched ?? {})) lines.push(`    keep   ${n} more — ${reason}`);
     for (const e of rule.errors) lines.push(`    ERROR  ${e.rel}: ${e.message}`);
   }
+  for (const w of r.warnings) lines.push(`  WARNING ${w}`);
   for (const e of r.errors.filter((e) => !r.rules.some((rule) => e.startsWith(`${rule.rule}: `)))) lines.push(`  ERROR ${e}`);
   return lines;
 }
@@ -36,5 +39,5 @@ export function renderTotals(results: readonly TaskResult[], dryRun: boolean): s
   const acted = results.reduce((s, r) => s + r.counts.acted, 0);
   const bytes = results.reduce((s, r) => s + r.bytes, 0);
   const failed = results.filter((r) => r.status === 'failed').map((r) => r.task);
-  return `total: ${dryRun ? 'would remove' : 'removed'} ${acted} (${formatBytes(bytes)}) across ${plural(results.length, 'task')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}${dryRun ? ' — dry run: nothing was changed' : ''}`;
+  return `total: ${dryRun ? 'would act on' : 'acted on'} ${acted} (${formatBytes(bytes)}) across ${plural(results.length, 'task')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}${dryRun ? ' — dry run: nothing was changed' : ''}`;
 }

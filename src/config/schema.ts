@@ -39,7 +39,7 @@ export const configSchema = z
       retentionDays: days(7),
       excludePatterns: z.array(glob).default(['CRITICAL_*']),
     }),
-    messages: section({ archiveAfterDays: days(30), deleteAfterDays: days(90) }),
+    messages: section({ archiveAfterDays: days(30), deleteAfterDays: days(90), attachmentsGraceDays: days(7) }),
     backups: section({ keepCount: count(5) }),
     logs: section({
       retentionDays: days(7),

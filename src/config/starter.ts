@@ -5,8 +5,9 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
 {
   // .rollback/: folders and *.backup.* files older than this go; names matching excludePatterns never do (at any depth).
   "rollback": { "retentionDays": 7, "excludePatterns": ["CRITICAL_*"] },
-  // messages: inbox → archive after archiveAfterDays; archive/ and sent/ purged after deleteAfterDays.
-  "messages": { "archiveAfterDays": 30, "deleteAfterDays": 90 },
+  // messages: inbox → archive after archiveAfterDays; archive/ and sent/ purged after deleteAfterDays;
+  // attachment folders whose message is gone everywhere removed after attachmentsGraceDays.
+  "messages": { "archiveAfterDays": 30, "deleteAfterDays": 90, "attachmentsGraceDays": 7 },
   // backup families (*.backup* in the shared root, baselines/*.backup.*, configs/<machine>/v*): keep this many newest each.
   "backups": { "keepCount": 5 },
   // .shared-state/logs/: older than retentionDays go, then the oldest until the folder is under maxSizeMB.

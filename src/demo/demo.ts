@@ -31,7 +31,7 @@ function summary(results: TaskResult[]): string[] {
  * failover), the demo shows the cleanup half on one throw-away machine: a neglected shared
  * state, its dry-run plan, the real run, and a second run that finds nothing left to do.
  */
-export async function runDemo(opts: { keep: boolean; log: Logger; now: number }): Promise<Outcome> {
+export async function runDemo(opts: { keep: boolean; log: Logger; now: number; env: NodeJS.ProcessEnv }): Promise<Outcome> {
   const base = await mkdtemp(path.join(os.tmpdir(), 'roosync-maint-demo-'));
   const machines = ['myia-ai-01', 'myia-po-2023', 'myia-po-2026'];
   const lines: string[] = [];
@@ -42,7 +42,7 @@ export async function runDemo(opts: { keep: boolean; log: Logger; now: number })
     const config = await loadResolvedConfig(configFile, tree.sharedState);
     const before = await treeSize(base);
     lines.push(`Built a neglected RooSync shared state for ${machines.join(', ')} in ${base}`, `  ${before.files} files, ${formatBytes(before.bytes)} (rollback points, backups, configs history, 160 MB of logs, env/ secrets, Roo checkpoints)`);
-    const ctx = { sharedState: tree.sharedState, machineId: machines[0]!, config, now: opts.now, log: opts.log, progress: noProgress };
+    const ctx = { sharedState: tree.sharedState, env: opts.env, machineId: machines[0]!, config, now: opts.now, log: opts.log, progress: noProgress };
     const run = (dryRun: boolean) => runTasks([...CLEANUP_TASKS], { ...ctx, dryRun }, { isLeader: true, notLeaderReason: '' });
     lines.push('', '1. roosync-maint run --no-sync --leader --dry-run   (plan only)', ...summary(await run(true)));
     const real = await run(false);

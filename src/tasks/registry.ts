@@ -1,16 +1,13 @@
+import { attachmentsCleanup, inboxHygiene, messagesArchive, messagesPurge } from './messageTasks.js';
 import { checkpointCleanup, customRules, backupRotation, localBackupRotation, localLogPrune, logRotation, rollbackCleanup } from './cleanupTasks.js';
 import { TASK_GROUPS, isTaskName, type TaskName } from './names.js';
 import type { Task } from './types.js';
 import { UsageError } from '../errors.js';
 
-const AVAILABLE: Task[] = [rollbackCleanup, backupRotation, logRotation, customRules, checkpointCleanup, localLogPrune, localBackupRotation];
+const AVAILABLE: Task[] = [inboxHygiene, messagesArchive, messagesPurge, attachmentsCleanup, rollbackCleanup, backupRotation, logRotation, customRules, checkpointCleanup, localLogPrune, localBackupRotation];
 
 /** Tasks named in design.md §6 whose module has not landed yet, and what brings them. */
 export const NOT_YET: Partial<Record<TaskName, string>> = {
-  'messages-archive': 'the messages work (issue #3)',
-  'messages-purge': 'the messages work (issue #3)',
-  'inbox-hygiene': 'the messages work (issue #3)',
-  'attachments-cleanup': 'the messages work (issue #3)',
   'fleet-liveness': 'the health and alerts work (issue #6)',
   health: 'the health and alerts work (issue #6)',
   'disk-check': 'the health and alerts work (issue #6)',

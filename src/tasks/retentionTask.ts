@@ -34,7 +34,7 @@ export function localRule(ctx: TaskContext, dir: string, rule: Omit<RetentionRul
 
 async function runSpec(ctx: TaskContext, spec: RuleSpec): Promise<RuleReport> {
   const { rule } = spec;
-  const report: RuleReport = { rule: rule.name, policy: describeRule(rule), root: rule.root, missingRoot: false, actions: [], removed: 0, bytesFreed: 0, errors: [] };
+  const report: RuleReport = { rule: rule.name, policy: describeRule(rule), root: rule.root, missingRoot: false, actions: [], acted: 0, bytesFreed: 0, errors: [] };
   const scan = await scanRule(rule, { onUnit: (n) => ctx.progress.update(`${rule.name}: scanned ${n}`) });
   report.missingRoot = scan.missingRoot;
   const protectedRels = spec.protect && !scan.missingRoot ? await spec.protect(scan.realRoot, scan.entries) : new Map<string, string>();
@@ -43,7 +43,7 @@ async function runSpec(ctx: TaskContext, spec: RuleSpec): Promise<RuleReport> {
   ctx.log.debug({ rule: rule.name, totals: plan.totals }, 'planned');
   if (ctx.dryRun || plan.totals.remove === 0) return report;
   const applied = await applyPlan(plan, scan.realRoot, { onRemoved: (done, total) => ctx.progress.update(`${rule.name}: removed ${done}/${total}`) });
-  report.removed = applied.removed;
+  report.acted = applied.removed;
   report.bytesFreed = applied.bytesFreed;
   report.errors = applied.errors;
   ctx.log.info({ rule: rule.name, removed: applied.removed, bytesFreed: applied.bytesFreed, vanished: applied.vanished, changed: applied.changed, errors: applied.errors.length }, 'applied');
@@ -62,8 +62,12 @@ export function summarize(result: TaskResult): TaskResult {
         result.bytes += a.bytes;
       }
     }
+    for (const n of Object.values(r.untouched ?? {})) {
+      result.counts.scanned += n;
+      result.counts.kept += n;
+    }
     if (!result.dryRun) {
-      result.counts.acted += r.removed;
+      result.counts.acted += r.acted;
       result.bytes += r.bytesFreed;
     }
     result.errors.push(...r.errors.map((e) => `${r.rule}: ${e.rel}: ${e.message}`));

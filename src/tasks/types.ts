@@ -13,6 +13,8 @@ export const noProgress: Progress = { update() {}, done() {} };
 
 export interface TaskContext {
   sharedState: string;
+  /** This process's environment (RooSync's PostgreSQL read flag, per-machine paths). */
+  env: NodeJS.ProcessEnv;
   machineId: string;
   config: ResolvedConfig;
   now: number;
@@ -21,14 +23,21 @@ export interface TaskContext {
   progress: Progress;
 }
 
+/** What a task does to one entry: the engine's verdicts, plus moves that are not removals. */
+export type ReportVerdict = Action['verdict'] | 'archive' | 'quarantine';
+export type ReportAction = Omit<Action, 'verdict'> & { verdict: ReportVerdict };
+
 /** One rule's part of a task result: the sentence it prints, its plan, and what applying did. */
 export interface RuleReport {
   rule: string;
   policy: string;
   root: string;
   missingRoot: boolean;
-  actions: Action[];
-  removed: number;
+  actions: ReportAction[];
+  /** Entries left alone in bulk, counted by reason rather than listed (a 100,000-file inbox). */
+  untouched?: Record<string, number>;
+  /** Entries acted on (removed, archived, quarantined) when applied. */
+  acted: number;
   bytesFreed: number;
   errors: ApplyError[];
 }
@@ -52,6 +61,8 @@ export interface TaskResult {
   bytes: number;
   durationMs: number;
   errors: string[];
+  /** Conditions the operator should know about that are not failures. */
+  warnings: string[];
   rules: RuleReport[];
 }
 
@@ -62,5 +73,5 @@ export interface Task {
 }
 
 export function emptyResult(task: TaskName, scope: TaskScope, dryRun: boolean): TaskResult {
-  return { task, scope, status: 'ok', dryRun, counts: { scanned: 0, acted: 0, kept: 0, skipped: 0 }, bytes: 0, durationMs: 0, errors: [], rules: [] };
+  return { task, scope, status: 'ok', dryRun, counts: { scanned: 0, acted: 0, kept: 0, skipped: 0 }, bytes: 0, durationMs: 0, errors: [], warnings: [], rules: [] };
 }

@@ -1,0 +1,15 @@
+import path from 'node:path';
+
+/** The message folders of a shared state (roosync-format.md §2) and our quarantine (design.md §5). */
+export function messageDirs(sharedState: string) {
+  const messages = path.join(sharedState, 'messages');
+  return {
+    inbox: path.join(messages, 'inbox'),
+    sent: path.join(messages, 'sent'),
+    archive: path.join(messages, 'archive'),
+    quarantine: path.join(messages, 'quarantine'),
+    attachments: path.join(sharedState, 'attachments'),
+  };
+}
+
+export type MessageDirs = ReturnType<typeof messageDirs>;

@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { DAY_MS } from '../config/durations.js';
+import { errorMessage } from '../errors.js';
+import { listLeftoverTemps, unlinkIfPresent } from '../roosync/folder.js';
+import { formatDate } from '../util/format.js';
+import { createYielder } from '../util/yielder.js';
+import { summarize } from './retentionTask.js';
+import { TASKS, type TaskName } from './names.js';
+import { emptyResult, type ReportAction, type RuleReport, type Task, type TaskContext, type TaskResult } from './types.js';
+
+export const PG_READ_FLAG = 'UNIFIED_STORE_CHANNEL_READ_PG';
+
+/** roosync-format §4: where RooSync reads messages from PostgreSQL, changes made on disk are invisible to it. */
+export function pgReadWarning(env: NodeJS.ProcessEnv): string | undefined {
+  return env[PG_READ_FLAG] === '1' || env[PG_READ_FLAG]?.toLowerCase() === 'true'
+    ? `${PG_READ_FLAG} is set on this machine: its RooSync reads messages from PostgreSQL and will not see what this run changed on disk`
+    : undefined;
+}
+
+export function cutoffOf(now: number, days: number): number {
+  return now - days * DAY_MS;
+}
+
+export function day(ms: number): string {
+  return formatDate(ms).slice(0, 10);
+}
+
+export function messageAction(rel: string, verdict: ReportAction['verdict'], reason: string, dateMs = 0, bytes = 0): ReportAction {
+  return { rel, kind: 'file', verdict, reason, bytes, files: 1, dateMs, dateSource: 'name' };
+}
+
+export function newReport(rule: string, policy: string, root: string): RuleReport {
+  return { rule, policy, root, missingRoot: false, actions: [], untouched: {}, acted: 0, bytesFreed: 0, errors: [] };
+}
+
+export function countUntouched(report: RuleReport, reason: string, n = 1): void {
+  if (n === 0) return;
+  report.untouched![reason] = (report.untouched![reason] ?? 0) + n;
+}
+
+/** Temp files a killed run left in the message folders: ours (RooSync writes none), removed first. */
+export function leftoverTempsReport(task: TaskName, folders: Record<string, string>): RuleReport {
+  const report = newReport(`${task}/leftover-temps`, 'in messages/: *.json.tmp left by an interrupted write of ours are removed', path.dirname(Object.values(folders)[0]!));
+  for (const [folder, dir] of Object.entries(folders)) {
+    for (const name of listLeftoverTemps(dir)) report.actions.push(messageAction(`${folder}/${name}`, 'remove', 'temp file left by an interrupted write'));
+  }
+  return report;
+}
+
+/**
+ * Applies a report's acting actions one by one: `act` does the effect for one action and says
+ * whether it happened. Errors are recorded per entry; the event loop gets a turn between entries.
+ */
+export async function applyActions(report: RuleReport, ctx: TaskContext, act: (a: ReportAction) => boolean): Promise<void> {
+  const pause = createYielder();
+  const todo = report.actions.filter((a) => a.verdict !== 'keep' && a.verdict !== 'skip');
+  let done = 0;
+  for (const a of todo) {
+    try {
+      if (act(a)) {
+        report.acted++;
+        report.bytesFreed += a.verdict === 'remove' ? a.bytes : 0;
+      }
+    } catch (err) {
+      report.errors.push({ rel: a.rel, message: errorMessage(err) });
+    }
+    ctx.progress.update(`${report.rule}: ${++done}/${todo.length}`);
+    await pause();
+  }
+}
+
+/** Plans, then (unless dry-run) applies, each report with its own effect. */
+export async function planAndApply(result: TaskResult, ctx: TaskContext, steps: { report: RuleReport; act: (a: ReportAction) => boolean }[]): Promise<void> {
+  for (const { report, act } of steps) {
+    result.rules.push(report);
+    if (!ctx.dryRun) await applyActions(report, ctx, act);
+  }
+}
+
+/** Removes a leftover temp file named by a leftover-temps action. */
+export function removeTemp(root: string): (a: ReportAction) => boolean {
+  return (a) => unlinkIfPresent(path.join(root, a.rel));
+}
+
+/** A message task: builds its reports (plan), and unless dry-run applies them; counts are shared. */
+export function messageTask(name: TaskName, run: (ctx: TaskContext, result: TaskResult) => Promise<void>): Task {
+  const scope = TASKS[name];
+  return {
+    name,
+    scope,
+    async run(ctx) {
+      const started = Date.now();
+      const result = emptyResult(name, scope, ctx.dryRun);
+      const pg = pgReadWarning(ctx.env);
+      if (pg) result.warnings.push(pg);
+      await run(ctx, result);
+      ctx.progress.done();
+      summarize(result);
+      result.durationMs = Date.now() - started;
+      return result;
+    },
+  };
+}
