@@ -23,7 +23,7 @@ function statIfPresent(file: string): Stats | undefined {
 /**
  * Archives one message RooSync's way (roosync-format §4): the archived object (status set,
  * nothing else changed, unknown fields kept) is written to archive/ (temp then rename), the
- * inbox file removed, and the sent copy, if any, overwritten. Every step tolerates RooSync
+ * sent copy, if any, overwritten, and the inbox file removed. Every step tolerates RooSync
  * doing the same at the same moment, and a run killed between steps is finished by the next.
  * If the inbox file changed since it was read (RooSync marked it read), the newer content is
  * archived instead, so no update is lost.
@@ -45,8 +45,10 @@ export function archiveMessage(dirs: MessageDirs, message: RooSyncMessage, readS
   const archived: RooSyncMessage = { ...current, status: 'archived' };
   mkdirSync(dirs.archive, { recursive: true });
   writeMessageAtomic(dirs.archive, archived);
-  unlinkIfPresent(inboxFile);
   if (existsSync(path.join(dirs.sent, `${message.id}.json`))) writeMessageAtomic(dirs.sent, archived);
+  // Removing the inbox file is the commit point, so it comes last (RooSync updates sent/ after it):
+  // a run killed before it finds the message still due next time and redoes every step.
+  unlinkIfPresent(inboxFile);
   return outcome;
 }
 
