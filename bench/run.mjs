@@ -1,127 +1,180 @@
 // npm run bench — every figure is compared with a baseline measured in the same run, on an identical copy.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile, utimes } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, utimesSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 const HERE = import.meta.dirname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ONLY = process.env.BENCH_ONLY; // a substring of a scenario name
 const DAY = 86_400_000;
+const NOW = Date.now();
 
-function isoDashed(ms) {
-  return new Date(ms).toISOString().replace(/[:.]/g, '-');
-}
-
-async function pool(items, n, fn) {
-  let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => { while (i < items.length) await fn(items[i++]); }));
-}
-
-/** 10,000 rollback-style folders of 10 files each; every other one 30 days old (name and mtimes), the rest 1 day. */
-async function buildRollbackTree(shared, folders = 10_000, filesPer = 10) {
-  const root = path.join(shared, '.rollback');
-  await mkdir(root, { recursive: true });
-  const now = Date.now();
-  await pool([...Array(folders).keys()], 32, async (i) => {
-    const t = now - (i % 2 ? 30 : 1) * DAY;
-    const dir = path.join(root, `decision-${i}_${isoDashed(t)}`);
-    await mkdir(dir);
-    for (let f = 0; f < filesPer; f++) {
-      const file = path.join(dir, `f${f}.json`);
-      await writeFile(file, JSON.stringify({ decisionId: i, f }));
-      await utimes(file, t / 1000, t / 1000);
-    }
-    await utimes(dir, t / 1000, t / 1000);
-  });
-  return root;
-}
-
+const isoDashed = (ms) => new Date(ms).toISOString().replace(/[:.]/g, '-');
+const compact = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').slice(0, 15);
 const hasGnuTime = existsSync('/usr/bin/time');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const count = (dir) => readdirSync(dir).length;
 
-function timed(cmd, args, opts = {}) {
-  const wrapped = hasGnuTime && !opts.rssFromFd3 ? ['/usr/bin/time', ['-f', '%M', cmd, ...args]] : [cmd, args];
+/** Times one command; peak RSS from GNU time, or from our measure.mjs wrapper (fd 3) for our CLI. */
+function timed(cmd, args, { ours = false } = {}) {
+  const [bin, argv] = hasGnuTime && !ours ? ['/usr/bin/time', ['-f', '%M', cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
-  const r = spawnSync(wrapped[0], wrapped[1], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', opts.rssFromFd3 ? 'pipe' : 'ignore'], maxBuffer: 1 << 28 });
+  const r = spawnSync(bin, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', ours ? 'pipe' : 'ignore'], maxBuffer: 1 << 28 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  let rssKB;
-  if (opts.rssFromFd3) rssKB = JSON.parse(r.output[3]).maxRssKB;
-  else if (hasGnuTime) rssKB = Number(r.stderr.trim().split('\n').pop());
-  return { ms, rssKB };
+  const rssKB = ours ? JSON.parse(r.output[3]).maxRssKB : hasGnuTime ? Number(r.stderr.trim().split('\n').pop()) : undefined;
+  return { ms, rssKB, stdout: r.stdout };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ourCli = (shared, task) => [process.execPath, [path.join(HERE, 'measure.mjs'), 'run', '--no-sync', '--leader', '--json', '--task', task, '--shared-state', shared, '--machine', 'bench', '--log-level', 'warn']];
 
-async function rollbackScenario(base) {
+/**
+ * One scenario, ROUNDS times: build a tree, copy it (`cp -a`), flush both to disk (`sync`, so
+ * writeback of the new files lands on neither command), run ours on one and the baseline on the
+ * other (alternating which goes first, with a sync between), check both ended alike.
+ */
+async function scenario(base, s) {
   const ours = [];
-  const find = [];
+  const baseline = [];
   let rss = 0;
-  let findRss = 0;
+  let baseRss = 0;
+  let extra;
   for (let round = 0; round < ROUNDS; round++) {
     const a = path.join(base, `ours-${round}`);
-    const b = path.join(base, `find-${round}`);
-    process.stderr.write(`  round ${round + 1}/${ROUNDS}: building 2 × 100,000 files…\n`);
-    await buildRollbackTree(a);
+    const b = path.join(base, `base-${round}`);
+    process.stderr.write(`  ${s.name}: round ${round + 1}/${ROUNDS}\n`);
+    s.build(a);
     execFileSync('cp', ['-a', a, b]);
-    // flush the 200,000 new files' dirty pages first: writeback would otherwise land on whichever command runs first
     execFileSync('sync');
-    const runOurs = () => timed(process.execPath, [path.join(HERE, 'measure.mjs'), 'run', '--no-sync', '--leader', '--task', 'rollback-cleanup', '--shared-state', a, '--machine', 'bench', '--log-level', 'warn'], { rssFromFd3: true });
-    const runFind = () => timed('find', [path.join(b, '.rollback'), '-mindepth', '1', '-maxdepth', '1', '-mtime', '+7', '-exec', 'rm', '-rf', '{}', '+']);
-    // alternate which goes first, so neither always meets the colder cache
+    const runOurs = () => timed(...ourCli(a, s.task), { ours: true });
+    const runBase = () => timed(...s.baseline(b));
     let o, f;
     if (round % 2 === 0) {
       o = runOurs();
       execFileSync('sync');
-      f = runFind();
+      f = runBase();
     } else {
-      f = runFind();
+      f = runBase();
       execFileSync('sync');
       o = runOurs();
     }
     ours.push(o.ms);
-    find.push(f.ms);
+    baseline.push(f.ms);
     rss = Math.max(rss, o.rssKB);
-    findRss = Math.max(findRss, f.rssKB ?? 0);
-    const left = execFileSync('sh', ['-c', `ls ${path.join(a, '.rollback')} | wc -l; ls ${path.join(b, '.rollback')} | wc -l`], { encoding: 'utf8' }).split('\n');
-    if (left[0].trim() !== '5000' || left[1].trim() !== '5000') throw new Error(`unequal results: ours left ${left[0]}, find left ${left[1]}`);
+    baseRss = Math.max(baseRss, f.rssKB ?? 0);
+    extra = s.check(a, b, JSON.parse(o.stdout));
     await rm(a, { recursive: true, force: true });
     await rm(b, { recursive: true, force: true });
   }
   const o = median(ours);
-  const f = median(find);
-  return {
-    name: 'rollback-cleanup: 100,000 files in 10,000 folders, half expired',
-    baseline: 'find -mindepth 1 -maxdepth 1 -mtime +7 -exec rm -rf {} +',
-    ours: o,
-    base: f,
-    ratio: o / f,
-    target: 1.5,
-    rssMB: rss / 1024,
-    baseRssMB: findRss / 1024,
-    rssTarget: 200,
-    runs: { ours, find },
+  const f = median(baseline);
+  return { ...s, ours: o, base: f, ratio: o / f, rssMB: rss / 1024, baseRssMB: baseRss / 1024, runs: { ours, baseline }, extra };
+}
+
+function equalCounts(dirsA, dirsB) {
+  for (const [x, y] of dirsA.map((d, i) => [d, dirsB[i]])) if (count(x) !== count(y)) throw new Error(`unequal results: ${x} has ${count(x)}, ${y} has ${count(y)}`);
+}
+
+/** 10,000 rollback-style folders of 10 files each; every other one 30 days old (name and mtimes), the rest 1 day. */
+function buildRollbackTree(shared) {
+  const root = path.join(shared, '.rollback');
+  mkdirSync(root, { recursive: true });
+  for (let i = 0; i < 10_000; i++) {
+    const t = NOW - (i % 2 ? 30 : 1) * DAY;
+    const dir = path.join(root, `decision-${i}_${isoDashed(t)}`);
+    mkdirSync(dir);
+    for (let f = 0; f < 10; f++) {
+      const file = path.join(dir, `f${f}.json`);
+      writeFileSync(file, JSON.stringify({ decisionId: i, f }));
+      utimesSync(file, t / 1000, t / 1000);
+    }
+    utimesSync(dir, t / 1000, t / 1000);
+  }
+}
+
+/** An inbox of `total` RooSync messages; `due` of them from 2025 (past the 30-day archive limit), the rest from the last 10 days. */
+function buildInbox(total, due) {
+  return (shared) => {
+    const inbox = path.join(shared, 'messages', 'inbox');
+    mkdirSync(inbox, { recursive: true });
+    mkdirSync(path.join(shared, 'messages', 'archive'), { recursive: true });
+    const every = total / due;
+    for (let i = 0; i < total; i++) {
+      const created = i % every === 0 ? Date.UTC(2025, 5, 1) + i * 1000 : NOW - (i % 10) * DAY - i * 1000;
+      const id = `msg-${compact(created)}-${i.toString(36).padStart(6, '0')}`;
+      const m = { id, from: 'myia-po-2023:roo-extensions', to: 'all', subject: `Status ${i}`, body: `## Report ${i}\n\n${'All good. '.repeat(20)}`, priority: 'MEDIUM', timestamp: new Date(created).toISOString(), status: i % 2 ? 'read' : 'unread', tags: ['status'] };
+      writeFileSync(path.join(inbox, `${id}.json`), JSON.stringify(m, null, 2));
+    }
   };
 }
 
+const findMv = (shared) => ['find', [path.join(shared, 'messages', 'inbox'), '-name', 'msg-2025*', '-exec', 'mv', '-t', path.join(shared, 'messages', 'archive'), '{}', '+']];
+const opened = (doc) => doc.tasks[0].rules.find((r) => r.rule === 'messages-archive').actions.length;
+
+const SCENARIOS = [
+  {
+    name: 'rollback-cleanup: 100,000 files in 10,000 folders, half expired',
+    task: 'rollback-cleanup',
+    build: buildRollbackTree,
+    baseline: (shared) => ['find', [path.join(shared, '.rollback'), '-mindepth', '1', '-maxdepth', '1', '-mtime', '+7', '-exec', 'rm', '-rf', '{}', '+']],
+    baselineText: 'find -mindepth 1 -maxdepth 1 -mtime +7 -exec rm -rf {} +',
+    check: (a, b) => equalCounts([path.join(a, '.rollback')], [path.join(b, '.rollback')]),
+    target: 1.5,
+    rssTarget: 200,
+  },
+  {
+    name: 'messages-archive: 100,000-message inbox, 1 % due',
+    task: 'messages-archive',
+    build: buildInbox(100_000, 1_000),
+    baseline: findMv,
+    baselineText: "find inbox -name 'msg-2025*' -exec mv -t archive {} +",
+    check: (a, b, doc) => {
+      equalCounts([path.join(a, 'messages', 'inbox'), path.join(a, 'messages', 'archive')], [path.join(b, 'messages', 'inbox'), path.join(b, 'messages', 'archive')]);
+      if (opened(doc) !== 1_000) throw new Error(`opened ${opened(doc)} files, expected the 1,000 due`);
+      return `files opened: ${opened(doc)} (due: 1,000; undatable: 0)`;
+    },
+    target: 2,
+  },
+  {
+    name: 'messages-archive: 20,000-message inbox, 50 % due',
+    task: 'messages-archive',
+    build: buildInbox(20_000, 10_000),
+    baseline: findMv,
+    baselineText: "find inbox -name 'msg-2025*' -exec mv -t archive {} +",
+    check: (a, b, doc) => {
+      equalCounts([path.join(a, 'messages', 'inbox'), path.join(a, 'messages', 'archive')], [path.join(b, 'messages', 'inbox'), path.join(b, 'messages', 'archive')]);
+      if (opened(doc) !== 10_000) throw new Error(`opened ${opened(doc)} files, expected the 10,000 due`);
+      return `files opened: ${opened(doc)} (due: 10,000; undatable: 0)`;
+    },
+    target: 3,
+  },
+];
+
 const base = await mkdtemp(path.join(os.tmpdir(), 'roosync-maint-bench-'));
 try {
-  process.stderr.write(`bench in ${base} (${ROUNDS} rounds; BENCH_ROUNDS to change)\n`);
-  const results = [await rollbackScenario(base)];
-  const rows = results.map((r) => `| ${r.name} | ${(r.ours / 1000).toFixed(2)} s | ${(r.base / 1000).toFixed(2)} s (\`${r.baseline}\`) | ${r.ratio.toFixed(2)}× (target ≤ ${r.target}×) ${r.ratio <= r.target ? 'ok' : 'MISSED'} | ${r.rssMB.toFixed(0)} MB (target < ${r.rssTarget} MB) ${r.rssMB < r.rssTarget ? 'ok' : 'MISSED'}; find ${r.baseRssMB ? `${r.baseRssMB.toFixed(0)} MB` : 'n/a'} |`);
+  process.stderr.write(`bench in ${base} (${ROUNDS} rounds; BENCH_ROUNDS and BENCH_ONLY to change)\n`);
+  const results = [];
+  for (const s of SCENARIOS.filter((x) => !ONLY || x.name.includes(ONLY))) results.push(await scenario(base, s));
+  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+  const rows = results.map(
+    (r) =>
+      `| ${r.name} | ${(r.ours / 1000).toFixed(2)} s | ${(r.base / 1000).toFixed(2)} s (\`${r.baselineText}\`) | ${r.ratio.toFixed(2)}× (target ≤ ${r.target}×) ${verdict(r.ratio <= r.target)} | ${r.rssMB.toFixed(0)} MB${r.rssTarget ? ` (target < ${r.rssTarget} MB) ${verdict(r.rssMB < r.rssTarget)}` : ''}; baseline ${r.baseRssMB ? `${r.baseRssMB.toFixed(0)} MB` : 'n/a'} | ${r.extra ?? ''} |`,
+  );
   const table = [
-    `# roosync-maint benchmarks`,
+    '# roosync-maint benchmarks',
     '',
-    `Measured ${new Date().toISOString()} on ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}. Median of ${ROUNDS} rounds; each round builds two identical trees (the second a \`cp -a\` of the first), flushes them to disk (\`sync\`), runs our CLI as a separate process on one and the baseline on the other, alternating which goes first, and checks both left the same 5,000 folders. Reproduce: \`npm run bench\`.`,
+    `Measured ${new Date().toISOString()} on ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}. Median of ${ROUNDS} rounds. Each round builds the tree, makes an identical copy (\`cp -a\`), flushes both to disk (\`sync\`: otherwise the writeback of the new files lands on whichever command runs first), runs our CLI as a separate process on one and the baseline on the other (alternating which goes first, with a \`sync\` between), and checks both ended with the same file counts. Reproduce: \`npm run bench\` (\`BENCH_ROUNDS=5\`, \`BENCH_ONLY=messages\` to vary).`,
     '',
-    '| scenario | ours | baseline | ratio | peak RSS (whole process) |',
-    '|---|---|---|---|---|',
+    '| scenario | ours | baseline | ratio | peak RSS (whole process) | notes |',
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
-    ...results.map((r) => `Raw runs (ms) — ${r.name}: ours ${r.runs.ours.map((x) => x.toFixed(0)).join(', ')}; baseline ${r.runs.find.map((x) => x.toFixed(0)).join(', ')}`),
+    ...results.map((r) => `Raw runs (ms) — ${r.name}: ours ${r.runs.ours.map((x) => x.toFixed(0)).join(', ')}; baseline ${r.runs.baseline.map((x) => x.toFixed(0)).join(', ')}`),
     '',
   ].join('\n');
-  await writeFile(path.join(HERE, 'results.md'), table);
+  if (!ONLY) await writeFile(path.join(HERE, 'results.md'), table);
   process.stdout.write(table);
 } finally {
   await rm(base, { recursive: true, force: true });

@@ -112,12 +112,12 @@ describe('messages-archive', () => {
     // RooSync archives `a` in between: copy, then delete
     await writeMessage(dirs.archive, { ...ma, status: 'archived' });
     await import('node:fs/promises').then((fs) => fs.unlink(path.join(dirs.inbox, `${a}.json`)));
-    expect(archiveMessage(dirs, ma, sigA)).toBe('already-gone');
+    expect(await archiveMessage(dirs, ma, sigA, false)).toBe('already-gone');
     // RooSync marks `b` read in between
     const mb = await read(b!);
     const sigB = fileSignature(path.join(dirs.inbox, `${b}.json`));
     await writeFile(path.join(dirs.inbox, `${b}.json`), serializeMessage({ ...mb, status: 'read', read_by: ['myia-po-2026', 'myia-ai-01'] }));
-    expect(archiveMessage(dirs, mb, sigB)).toBe('changed-and-rearchived');
+    expect(await archiveMessage(dirs, mb, sigB, false)).toBe('changed-and-rearchived');
     expect(JSON.parse(await readFile(path.join(dirs.archive, `${b}.json`), 'utf8')).read_by).toEqual(['myia-po-2026', 'myia-ai-01']);
   });
 

@@ -11,7 +11,6 @@ import { runTasks } from '../coordinator/runTasks.js';
 import { ttyProgress } from './progress.js';
 import { renderTask, renderTotals } from './render.js';
 import type { ParsedArgs } from './args.js';
-import { runDemo } from '../demo/demo.js';
 
 export interface CliEnv {
   args: ParsedArgs;
@@ -117,6 +116,7 @@ async function configInit(cli: CliEnv): Promise<Outcome> {
 async function demoCommand(cli: CliEnv): Promise<Outcome> {
   // The demo's story is on stdout; per-task info logs would drown it unless asked for.
   const log = cli.args.global.logLevel === 'info' && !cli.env.ROOSYNC_MAINT_LOG_LEVEL ? createLogger('warn') : cli.log;
+  const { runDemo } = await import('../demo/demo.js');
   return runDemo({ keep: cli.args.keep, log, now: cli.now(), env: cli.env });
 }
 

@@ -1,14 +1,15 @@
-import { existsSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
+import { lstat, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
-import { readMessageFile, unlinkIfPresent } from './folder.js';
-import { writeMessageAtomic, type RooSyncMessage } from './message.js';
+import { readMessageFile, signatureOf } from './folder.js';
+import { serializeMessage, tempNameFor, type RooSyncMessage } from './message.js';
 import type { MessageDirs } from './layout.js';
 
 export type ArchiveOutcome = 'archived' | 'already-gone' | 'changed-and-rearchived';
 
 function signature(st: Stats | undefined): string {
-  return st ? `${st.size}:${st.mtimeMs}` : 'gone';
+  return st ? signatureOf(st.size, st.mtimeMs) : 'gone';
 }
 
 function statIfPresent(file: string): Stats | undefined {
@@ -20,6 +21,21 @@ function statIfPresent(file: string): Stats | undefined {
   }
 }
 
+async function whenPresent<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Temp then rename, as RooSync's readers must never see a half-written message. */
+async function writeAtomic(file: string, message: RooSyncMessage): Promise<void> {
+  await writeFile(tempNameFor(file), serializeMessage(message), 'utf8');
+  await rename(tempNameFor(file), file);
+}
+
 /**
  * Archives one message RooSync's way (roosync-format §4): the archived object (status set,
  * nothing else changed, unknown fields kept) is written to archive/ (temp then rename), the
@@ -28,11 +44,11 @@ function statIfPresent(file: string): Stats | undefined {
  * If the inbox file changed since it was read (RooSync marked it read), the newer content is
  * archived instead, so no update is lost.
  */
-export function archiveMessage(dirs: MessageDirs, message: RooSyncMessage, readSignature: string): ArchiveOutcome {
+export async function archiveMessage(dirs: MessageDirs, message: RooSyncMessage, readSignature: string, hasSentCopy: boolean): Promise<ArchiveOutcome> {
   const inboxFile = path.join(dirs.inbox, `${message.id}.json`);
   let current = message;
   let outcome: ArchiveOutcome = 'archived';
-  const now = signature(statIfPresent(inboxFile));
+  const now = signature(await whenPresent(lstat(inboxFile)));
   if (now === 'gone') return 'already-gone';
   if (now !== readSignature) {
     const reread = readMessageFile(dirs.inbox, `${message.id}.json`);
@@ -43,12 +59,11 @@ export function archiveMessage(dirs: MessageDirs, message: RooSyncMessage, readS
     }
   }
   const archived: RooSyncMessage = { ...current, status: 'archived' };
-  mkdirSync(dirs.archive, { recursive: true });
-  writeMessageAtomic(dirs.archive, archived);
-  if (existsSync(path.join(dirs.sent, `${message.id}.json`))) writeMessageAtomic(dirs.sent, archived);
+  await writeAtomic(path.join(dirs.archive, `${message.id}.json`), archived);
+  if (hasSentCopy) await writeAtomic(path.join(dirs.sent, `${message.id}.json`), archived);
   // Removing the inbox file is the commit point, so it comes last (RooSync updates sent/ after it):
   // a run killed before it finds the message still due next time and redoes every step.
-  unlinkIfPresent(inboxFile);
+  await whenPresent(unlink(inboxFile));
   return outcome;
 }
 

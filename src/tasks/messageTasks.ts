@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { messageDirs, type MessageDirs } from '../roosync/layout.js';
-import { listMessageNames, readMessageFile, unlinkIfPresent } from '../roosync/folder.js';
-import { dateFromId, isPendingAutoDestruct, writeFileAtomic, type Parsed, type RooSyncMessage } from '../roosync/message.js';
-import { archiveMessage, fileSignature } from '../roosync/archive.js';
+import { listFolder, listMessageNames, readMessageFile, readMessageWithSignature, unlinkIfPresent } from '../roosync/folder.js';
+import { dateFromId, hasDatedId, idPrefixAt, isPendingAutoDestruct, writeFileAtomic, type Parsed, type RooSyncMessage } from '../roosync/message.js';
+import { archiveMessage } from '../roosync/archive.js';
 import type { Entry } from '../retention/plan.js';
 import { retentionTask, sharedRule } from './retentionTask.js';
 import { countUntouched, cutoffOf, day, leftoverTempsReport, messageAction, messageTask, newReport, planAndApply, removeTemp } from './messageSupport.js';
@@ -25,10 +25,11 @@ function messageDate(m: RooSyncMessage): { ms: number; source: string } | undefi
  */
 export function filesToOpen(names: readonly string[], cutoff: number): { open: string[]; newerByName: number } {
   const open: string[] = [];
+  const cutoffId = idPrefixAt(cutoff);
   let newerByName = 0;
   for (const name of names) {
-    const d = dateFromId(idOf(name));
-    if (d !== undefined && d >= cutoff) newerByName++;
+    // ids sort chronologically as strings: one comparison per name, no date parsing
+    if (name >= cutoffId && hasDatedId(idOf(name))) newerByName++;
     else open.push(name);
   }
   return { open, newerByName };
@@ -51,28 +52,31 @@ export const messagesArchive = messageTask('messages-archive', async (ctx, resul
   const days = ctx.config.config.messages.archiveAfterDays;
   const cutoff = cutoffOf(ctx.now, days);
   const report = newReport('messages-archive', `in messages/inbox/: messages older than ${days} days (by the id's date, confirmed by the timestamp once opened) move to messages/archive/ as RooSync archives them; pending auto-destruct messages are left to RooSync`, dirs.inbox);
-  const { open, newerByName } = filesToOpen(listMessageNames(dirs.inbox), cutoff);
+  const listings = { inbox: listFolder(dirs.inbox), archive: listFolder(dirs.archive), sent: listFolder(dirs.sent) };
+  const sentNames = new Set(listings.sent.names);
+  const { open, newerByName } = filesToOpen(listings.inbox.names, cutoff);
   countUntouched(report, `newer than ${days} days by the id's date (not opened)`, newerByName);
   const due = new Map<string, { message: RooSyncMessage; signature: string }>();
   for (const name of open) {
-    const signature = fileSignature(path.join(dirs.inbox, name));
-    const parsed = readMessageFile(dirs.inbox, name);
-    if (!parsed) {
+    const read = readMessageWithSignature(dirs.inbox, name);
+    if (!read) {
       countUntouched(report, 'moved away while we looked (RooSync archived it)');
       continue;
     }
-    const action = decideAged(name, parsed, cutoff, days, 'archive', 'inbox');
-    if (action.verdict === 'archive' && parsed.ok) due.set(action.rel, { message: parsed.message, signature });
+    const action = decideAged(name, read.parsed, cutoff, days, 'archive', 'inbox');
+    if (action.verdict === 'archive' && read.parsed.ok) due.set(action.rel, { message: read.parsed.message, signature: read.signature });
     report.actions.push(action);
   }
+  if (!ctx.dryRun && due.size > 0) mkdirSync(dirs.archive, { recursive: true });
   await planAndApply(result, ctx, [
-    { report: leftoverTempsReport('messages-archive', { inbox: dirs.inbox, archive: dirs.archive, sent: dirs.sent }), act: removeTemp(path.dirname(dirs.inbox)) },
+    { report: leftoverTempsReport('messages-archive', path.dirname(dirs.inbox), listings), act: removeTemp(path.dirname(dirs.inbox)) },
     {
       report,
-      act: (a) => {
+      act: async (a) => {
         const d = due.get(a.rel)!;
-        return archiveMessage(dirs, d.message, d.signature) !== 'already-gone';
+        return (await archiveMessage(dirs, d.message, d.signature, sentNames.has(a.rel.slice('inbox/'.length)))) !== 'already-gone';
       },
+      concurrency: 8,
     },
   ]);
 });
@@ -82,11 +86,12 @@ export const messagesPurge = messageTask('messages-purge', async (ctx, result) =
   const days = ctx.config.config.messages.deleteAfterDays;
   const cutoff = cutoffOf(ctx.now, days);
   const inInbox = new Set(listMessageNames(dirs.inbox));
-  const steps = [{ report: leftoverTempsReport('messages-purge', { archive: dirs.archive, sent: dirs.sent }), act: removeTemp(path.dirname(dirs.inbox)) }];
+  const listings = { archive: listFolder(dirs.archive), sent: listFolder(dirs.sent) };
+  const steps = [{ report: leftoverTempsReport('messages-purge', path.dirname(dirs.inbox), listings), act: removeTemp(path.dirname(dirs.inbox)) }];
   for (const folder of ['archive', 'sent'] as const) {
     const dir = dirs[folder];
     const report = newReport(`messages-purge/${folder}`, `in messages/${folder}/: messages older than ${days} days are removed (they stay in git history: \`roosync-maint restore <id>\`); pending auto-destruct messages and sent copies still in the inbox are kept`, dir);
-    const { open, newerByName } = filesToOpen(listMessageNames(dir), cutoff);
+    const { open, newerByName } = filesToOpen(listings[folder].names, cutoff);
     countUntouched(report, `newer than ${days} days by the id's date (not opened)`, newerByName);
     for (const name of open) {
       if (folder === 'sent' && inInbox.has(name)) {
