@@ -55,7 +55,7 @@ describe('command line contract', () => {
     expect(await snapshotTree(base)).toEqual(before);
     expect(r.stdout).toMatch(/remove +decision-10_.*older than 7 days: dated 2026-11-13 \(from its name\)/);
     expect(r.stdout).toMatch(/skip +CRITICAL_pre-migration_.*excluded: matches CRITICAL_\*/);
-    expect(r.stdout).toContain('messages-archive (fleet) skipped: not available yet');
+    expect(r.stdout).toContain('health (local) skipped: not available yet');
     expect(r.stdout).toMatch(/total: would act on \d+ \(.+\) across \d+ tasks — dry run: nothing was changed/);
   });
 

@@ -181,3 +181,19 @@ describe('attachments-cleanup', () => {
     expect(left.sort()).toEqual([...a.live, ...a.orphanNew, ...a.interruptedNew].sort());
   });
 });
+
+describe('sending', () => {
+  it('writes the inbox and sent copies RooSync can read, with a RooSync id and no temp file left', async () => {
+    const { sendMessage } = await import('../src/roosync/send.js');
+    const dirs = messageDirs(shared);
+    const m = sendMessage(dirs, { from: 'myia-ai-01:maintenance', to: 'all', subject: '[ALERT][HIGH] test', body: '## Alert', priority: 'HIGH', tags: ['maintenance'] }, NOW);
+    expect(m.id).toMatch(/^msg-20261123T120000-[a-z0-9]{6}$/);
+    for (const dir of [dirs.inbox, dirs.sent]) {
+      const text = await readFile(path.join(dir, `${m.id}.json`), 'utf8');
+      expect(text).toBe(JSON.stringify(m, null, 2));
+      const parsed = parseMessage(text, `${m.id}.json`);
+      expect(parsed.ok && parsed.message).toMatchObject({ status: 'unread', timestamp: '2026-11-23T12:00:00.000Z', priority: 'HIGH' });
+      expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    }
+  });
+});

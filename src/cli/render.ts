@@ -9,10 +9,15 @@ function actionLine(a: ReportAction): string {
   return `    ${a.verdict.padEnd(6)} ${a.rel}${a.kind === 'dir' ? '/' : ''}  — ${a.reason} [${size}]`;
 }
 
+/** `would archive` / `archived`, `would quarantine` / `quarantined`, `would remove` / `removed`. */
+export function actionVerb(r: Pick<TaskResult, 'task' | 'dryRun'>): string {
+  const word = r.task === 'messages-archive' ? 'archive' : r.task === 'inbox-hygiene' ? 'quarantine' : 'remove';
+  return r.dryRun ? `would ${word}` : `${word}d`;
+}
+
 /** A task's result as the operator reads it: the policy sentence, then each decision with its reason. */
 export function renderTask(r: TaskResult): string[] {
-  const word = r.task === 'messages-archive' ? 'archive' : r.task === 'inbox-hygiene' ? 'quarantine' : 'remove';
-  const verb = r.dryRun ? `would ${word}` : `${word}d`;
+  const verb = actionVerb(r);
   const head = `${r.task} (${r.scope}) ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
   if (r.status === 'skipped') return [head];
   const lines = [`${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytes)}), kept ${r.counts.kept}, skipped ${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`];

@@ -7,7 +7,9 @@ import { runTasks } from '../coordinator/runTasks.js';
 import { CLEANUP_TASKS } from '../tasks/names.js';
 import { noProgress, type TaskResult } from '../tasks/types.js';
 import { formatBytes } from '../util/format.js';
+import { actionVerb } from '../cli/render.js';
 import { buildAgedTree } from './agedTree.js';
+import { buildMessageStore } from './messages.js';
 import type { Outcome } from '../cli/commands.js';
 
 async function treeSize(dir: string): Promise<{ files: number; bytes: number }> {
@@ -23,7 +25,7 @@ async function treeSize(dir: string): Promise<{ files: number; bytes: number }> 
 function summary(results: TaskResult[]): string[] {
   return results
     .filter((r) => r.status !== 'skipped')
-    .map((r) => `  ${r.task.padEnd(22)} ${r.dryRun ? 'would remove' : 'removed'} ${String(r.counts.acted).padStart(3)} (${formatBytes(r.bytes).padStart(7)}), kept ${r.counts.kept}, skipped ${r.counts.skipped}${r.status === 'failed' ? ' FAILED' : ''}`);
+    .map((r) => `  ${r.task.padEnd(22)} ${actionVerb(r).padEnd(16)} ${String(r.counts.acted).padStart(3)} (${formatBytes(r.bytes).padStart(7)}), kept ${r.counts.kept}, skipped ${r.counts.skipped}${r.status === 'failed' ? ' FAILED' : ''}`);
 }
 
 /**
@@ -37,11 +39,12 @@ export async function runDemo(opts: { keep: boolean; log: Logger; now: number; e
   const lines: string[] = [];
   try {
     const tree = await buildAgedTree({ sharedState: path.join(base, '.shared-state'), local: path.join(base, 'local'), machines, now: opts.now });
+    const messages = await buildMessageStore(tree.sharedState, opts.now);
     const configFile = path.join(tree.sharedState, '.maintenance-config.json');
     await writeFile(configFile, JSON.stringify(tree.config, null, 2));
     const config = await loadResolvedConfig(configFile, tree.sharedState);
     const before = await treeSize(base);
-    lines.push(`Built a neglected RooSync shared state for ${machines.join(', ')} in ${base}`, `  ${before.files} files, ${formatBytes(before.bytes)} (rollback points, backups, configs history, 160 MB of logs, env/ secrets, Roo checkpoints)`);
+    lines.push(`Built a neglected RooSync shared state for ${machines.join(', ')} in ${base}`, `  ${before.files} files, ${formatBytes(before.bytes)}: rollback points, backups, configs history, 160 MB of logs, env/ secrets, Roo checkpoints,`, `  and a RooSync inbox of ${messages.expect.archive.length + messages.expect.stayInInbox.length + messages.expect.pending.length} messages with ${messages.malformed.length} files that would break RooSync's listing`);
     const ctx = { sharedState: tree.sharedState, env: opts.env, machineId: machines[0]!, config, now: opts.now, log: opts.log, progress: noProgress };
     const run = (dryRun: boolean) => runTasks([...CLEANUP_TASKS], { ...ctx, dryRun }, { isLeader: true, notLeaderReason: '' });
     lines.push('', '1. roosync-maint run --no-sync --leader --dry-run   (plan only)', ...summary(await run(true)));
@@ -53,7 +56,8 @@ export async function runDemo(opts: { keep: boolean; log: Logger; now: number; e
     lines.push('', '3. the same run again (idempotent: nothing left to do)', ...summary(again));
     const envIntact = (await readdir(path.join(tree.sharedState, 'env'))).length === 2;
     const critical = (await readdir(path.join(tree.sharedState, '.rollback'))).filter((n) => n.startsWith('CRITICAL_')).length;
-    lines.push('', `env/ untouched: ${envIntact ? 'yes' : 'NO'}; CRITICAL_* rollback points kept: ${critical}`);
+    const quarantined = (await readdir(path.join(tree.sharedState, 'messages', 'quarantine'))).filter((n) => !n.endsWith('.why.json')).length;
+    lines.push('', `env/ untouched: ${envIntact ? 'yes' : 'NO'}; CRITICAL_* rollback points kept: ${critical}; inbox files quarantined with a note of why: ${quarantined}`);
     lines.push(opts.keep ? `kept for inspection: ${base}` : 'removed the throw-away tree (pass --keep to inspect it)');
     const failed = [...real, ...again].some((r) => r.status === 'failed');
     return { exitCode: failed ? 1 : 0, doc: { command: 'demo', dir: opts.keep ? base : null, before, after, run: real, again }, lines };

@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { newMessageId, writeMessageAtomic, type Priority, type RooSyncMessage } from './message.js';
+import type { MessageDirs } from './layout.js';
+
+export interface Outgoing {
+  /** `<machine>:<workspace>`; ours is `<machineId>:maintenance`. */
+  from: string;
+  to: string;
+  subject: string;
+  body: string;
+  priority: Priority;
+  tags?: string[];
+  thread_id?: string;
+  reply_to?: string;
+}
+
+/**
+ * Sends a message as RooSync does: a new id, the inbox copy and the sender's sent copy, each
+ * written to a temp name then renamed. The sent copy goes first, so a run killed in between
+ * leaves an unsent draft, never an inbox message without its sender's copy.
+ */
+export function sendMessage(dirs: MessageDirs, out: Outgoing, now: number): RooSyncMessage {
+  const message: RooSyncMessage = { id: newMessageId(now), ...out, timestamp: new Date(now).toISOString(), status: 'unread' };
+  mkdirSync(dirs.sent, { recursive: true });
+  mkdirSync(dirs.inbox, { recursive: true });
+  writeMessageAtomic(dirs.sent, message);
+  writeMessageAtomic(dirs.inbox, message);
+  return message;
+}
