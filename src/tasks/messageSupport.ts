@@ -4,9 +4,9 @@ import { errorMessage } from '../errors.js';
 import { unlinkIfPresent, type FolderListing } from '../roosync/folder.js';
 import { formatDate } from '../util/format.js';
 import { createYielder } from '../util/yielder.js';
-import { summarize } from './retentionTask.js';
-import { TASKS, type TaskName } from './names.js';
-import { emptyResult, type ReportAction, type RuleReport, type Task, type TaskContext, type TaskResult } from './types.js';
+import { defineTask } from './retentionTask.js';
+import type { TaskName } from './names.js';
+import { type ReportAction, type RuleReport, type Task, type TaskContext, type TaskResult } from './types.js';
 
 export const PG_READ_FLAG = 'UNIFIED_STORE_CHANNEL_READ_PG';
 
@@ -90,22 +90,11 @@ export function removeTemp(root: string): (a: ReportAction) => boolean {
   return (a) => unlinkIfPresent(path.join(root, a.rel));
 }
 
-/** A message task: builds its reports (plan), and unless dry-run applies them; counts are shared. */
-export function messageTask(name: TaskName, run: (ctx: TaskContext, result: TaskResult) => Promise<void>): Task {
-  const scope = TASKS[name];
-  return {
-    name,
-    scope,
-    async run(ctx) {
-      const started = Date.now();
-      const result = emptyResult(name, scope, ctx.dryRun);
-      const pg = pgReadWarning(ctx.env);
-      if (pg) result.warnings.push(pg);
-      await run(ctx, result);
-      ctx.progress.done();
-      summarize(result);
-      result.durationMs = Date.now() - started;
-      return result;
-    },
-  };
+/** A message task: its body builds the reports (plan) and applies them unless dry-run; it warns where RooSync reads PostgreSQL. */
+export function messageTask(name: TaskName, body: (ctx: TaskContext, result: TaskResult) => Promise<void>): Task {
+  return defineTask(name, async (ctx, result) => {
+    const pg = pgReadWarning(ctx.env);
+    if (pg) result.warnings.push(pg);
+    await body(ctx, result);
+  });
 }

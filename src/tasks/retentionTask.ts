@@ -76,8 +76,8 @@ export function summarize(result: TaskResult): TaskResult {
   return result;
 }
 
-/** A cleanup task is only its rules: scanning, planning, printing and applying are shared. */
-export function retentionTask(name: TaskName, specs: (ctx: TaskContext) => RuleSpec[]): Task {
+/** A task around its body: timing, progress, and counts summed from the reports the body adds. */
+export function defineTask(name: TaskName, body: (ctx: TaskContext, result: TaskResult) => Promise<void>): Task {
   const scope = TASKS[name];
   return {
     name,
@@ -85,17 +85,24 @@ export function retentionTask(name: TaskName, specs: (ctx: TaskContext) => RuleS
     async run(ctx) {
       const started = Date.now();
       const result = emptyResult(name, scope, ctx.dryRun);
-      for (const spec of specs(ctx)) {
-        try {
-          result.rules.push(await runSpec(ctx, spec));
-        } catch (err) {
-          result.errors.push(`${spec.rule.name}: ${errorMessage(err)}`);
-        }
-      }
+      await body(ctx, result);
       ctx.progress.done();
       summarize(result);
       result.durationMs = Date.now() - started;
       return result;
     },
   };
+}
+
+/** A cleanup task is only its rules: scanning, planning, printing and applying are shared. */
+export function retentionTask(name: TaskName, specs: (ctx: TaskContext) => RuleSpec[]): Task {
+  return defineTask(name, async (ctx, result) => {
+    for (const spec of specs(ctx)) {
+      try {
+        result.rules.push(await runSpec(ctx, spec));
+      } catch (err) {
+        result.errors.push(`${spec.rule.name}: ${errorMessage(err)}`);
+      }
+    }
+  });
 }
