@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
@@ -7,7 +8,8 @@ import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { STARTER_CONFIG } from '../config/starter.js';
 import { selectTasks } from '../tasks/registry.js';
 import { CLEANUP_TASKS } from '../tasks/names.js';
-import { runTasks } from '../coordinator/runTasks.js';
+import { tick } from '../coordinator/tick.js';
+import { leaseStatus, releaseLease } from '../coordinator/leader.js';
 import { ttyProgress } from './progress.js';
 import { renderTask, renderTotals } from './render.js';
 import type { ParsedArgs } from './args.js';
@@ -46,29 +48,51 @@ async function load(cli: CliEnv): Promise<{ identity: Identity; config: Resolved
   return { identity, config };
 }
 
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 async function runCommand(cli: CliEnv): Promise<Outcome> {
   const { global } = cli.args;
-  if (!global.noSync) {
-    throw new UsageError({
-      where: 'run',
-      message: 'sync and leader election are not available yet (they arrive with the git/election work, issue #4); nothing was done',
-      hint: 'run local tasks with --no-sync, and fleet tasks with --no-sync --leader on a plain folder',
-    });
-  }
   const { identity, config } = await load(cli);
   const names = cli.args.tasks.length > 0 ? selectTasks(cli.args.tasks) : [...CLEANUP_TASKS];
-  const results = await runTasks(
-    names,
-    { sharedState: identity.sharedState.value, env: cli.env, machineId: identity.machineId.value, config, now: cli.now(), dryRun: global.dryRun, log: cli.log, progress: ttyProgress() },
-    { isLeader: global.leader, notLeaderReason: 'fleet task: this machine is not the leader (with --no-sync, pass --leader to act as one)' },
-  );
-  const failed = results.some((r) => r.status === 'failed');
+  const r = await tick({
+    sharedState: identity.sharedState.value,
+    machineId: identity.machineId.value,
+    config,
+    env: cli.env,
+    log: cli.log,
+    clock: cli.now,
+    tasks: names,
+    dryRun: global.dryRun,
+    noSync: global.noSync,
+    leaderFlag: global.leader,
+    wait: cli.args.wait,
+    progress: ttyProgress(),
+    version: version(),
+    ...(cli.env.ROOSYNC_MAINT_FAULT && { fault: cli.env.ROOSYNC_MAINT_FAULT }),
+  });
+  const failed = r.tasks.some((t) => t.status === 'failed');
+  const role = r.leader.isLeader ? `leader${r.leader.term ? ` (term ${r.leader.term})` : ''}` : 'follower';
   const head = `roosync-maint run on ${identity.machineId.value}${global.dryRun ? ' (dry run)' : ''} — shared state ${identity.sharedState.value}`;
+  const sync = global.noSync ? 'no sync' : r.offline ? `OFFLINE: ${r.offlineReason}` : `${r.pushed ? 'pushed' : 'not pushed'}${r.pushRetries ? ` after ${r.pushRetries} lost races` : ''}`;
   return {
     exitCode: failed ? 1 : 0,
-    doc: { command: 'run', ok: !failed, machine: identity.machineId.value, sharedState: identity.sharedState.value, dryRun: global.dryRun, leader: global.leader, tasks: results },
-    lines: [head, ...config.skipped.map((s) => `note: ${s.where}: ${s.message}`), ...results.flatMap(renderTask), renderTotals(results, global.dryRun)],
+    doc: { command: 'run', ok: !failed, sharedState: identity.sharedState.value, ...r },
+    lines: [head, `${role}: ${r.leader.reason} — ${sync}`, ...r.notes.map((n) => `note: ${n}`), ...config.skipped.map((s) => `note: ${s.where}: ${s.message}`), ...r.tasks.flatMap(renderTask), renderTotals(r.tasks, global.dryRun)],
   };
+}
+
+async function leaderStatus(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const s = await leaseStatus({ sharedState: identity.sharedState.value, machineId: identity.machineId.value, config, env: cli.env, log: cli.log, now: cli.now(), fetch: !cli.args.global.noSync });
+  return { exitCode: 0, doc: { command: 'leader status', ...s }, lines: s.lines };
+}
+
+async function leaderRelease(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const r = await releaseLease({ sharedState: identity.sharedState.value, machineId: identity.machineId.value, config, env: cli.env, log: cli.log, clock: cli.now, wait: cli.args.wait, dryRun: cli.args.global.dryRun });
+  return { exitCode: r.released || cli.args.global.dryRun ? 0 : 1, doc: { command: 'leader release', ...r }, lines: [r.reason] };
 }
 
 async function configValidate(cli: CliEnv): Promise<Outcome> {
@@ -121,12 +145,12 @@ async function demoCommand(cli: CliEnv): Promise<Outcome> {
 }
 
 export const COMMANDS: CommandSpec[] = [
-  { words: ['run'], usage: 'run [--task NAME]...', summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)', handler: runCommand },
+  { words: ['run'], usage: 'run [--task NAME]... [--wait]', summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)', handler: runCommand },
   { words: ['daemon'], usage: 'daemon', summary: 'long-running coordinator on its schedule', arrivesWith: 'the coordinator work (issue #5)' },
   { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', arrivesWith: 'the coordinator work (issue #5)' },
   { words: ['health'], usage: 'health', summary: 'run the health checks now and print them', arrivesWith: 'the health work (issue #6)' },
-  { words: ['leader', 'status'], usage: 'leader status', summary: 'show the lease and how this machine judges it', arrivesWith: 'the election work (issue #4)' },
-  { words: ['leader', 'release'], usage: 'leader release', summary: 'give up the lease (holder only)', arrivesWith: 'the election work (issue #4)' },
+  { words: ['leader', 'status'], usage: 'leader status', summary: 'show the lease and how this machine judges it', handler: leaderStatus },
+  { words: ['leader', 'release'], usage: 'leader release', summary: 'give up the lease (holder only)', handler: leaderRelease },
   { words: ['hooks', 'install'], usage: 'hooks install', summary: 'install the git hooks in the shared-state clone', arrivesWith: 'the coordinator work (issue #5)' },
   { words: ['hooks', 'uninstall'], usage: 'hooks uninstall', summary: 'remove our hooks, restoring any chained hook', arrivesWith: 'the coordinator work (issue #5)' },
   { words: ['hooks', 'status'], usage: 'hooks status', summary: 'show which hooks are installed', arrivesWith: 'the coordinator work (issue #5)' },

@@ -38,6 +38,18 @@ export function helpText(): string {
   ].join('\n');
 }
 
+/**
+ * `ROOSYNC_MAINT_NOW` (ISO time or epoch ms) fixes this process's clock: for simulations and
+ * tests of the election (a machine whose clock is an hour fast, a lease that runs out).
+ */
+function clockFromEnv(env: NodeJS.ProcessEnv): (() => number) | undefined {
+  const raw = env.ROOSYNC_MAINT_NOW;
+  if (!raw) return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (Number.isNaN(ms)) throw new UsageError({ where: 'env ROOSYNC_MAINT_NOW', message: `"${raw}" is not a time`, hint: 'an ISO time or epoch milliseconds' });
+  return () => ms;
+}
+
 function problemsOf(err: unknown): Problem[] {
   return err instanceof UsageError ? err.problems : [{ where: 'roosync-maint', message: errorMessage(err) }];
 }
@@ -70,7 +82,7 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
     }
     const allowsRest = found.spec.words[0] === 'restore';
     if (found.rest.length > 0 && !allowsRest) throw new UsageError({ where: 'command line', message: `unexpected argument "${found.rest.join(' ')}"`, hint: `usage: roosync-maint ${found.spec.usage}` });
-    const outcome = await found.spec.handler({ args, env: io.env, cwd: io.cwd, log, now: io.now ?? Date.now });
+    const outcome = await found.spec.handler({ args, env: io.env, cwd: io.cwd, log, now: io.now ?? clockFromEnv(io.env) ?? Date.now });
     return emit(outcome);
   } catch (err) {
     if (err instanceof UsageError) return fail(EXIT.usage, 'usage or config error, nothing was done', err, log);

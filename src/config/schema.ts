@@ -49,6 +49,10 @@ export const configSchema = z
     election: section({
       leaseSeconds: z.number().int().min(60, { error: 'expected at least 60 seconds' }).default(3600),
     }),
+    git: section({
+      timeoutSeconds: z.number().int().min(5, { error: 'expected at least 5 seconds' }).max(3600).default(120),
+      pushAttempts: z.number().int().min(1).max(20).default(6),
+    }),
     schedule: section({
       tickMinutes: count(15),
       tasks: z.partialRecord(z.enum(TASK_NAMES), duration).default(DEFAULT_SCHEDULE),

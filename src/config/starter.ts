@@ -16,6 +16,8 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
   "limits": { "maxDeletionsPerRun": 10000 },
   // leader lease: must be at least 2 × schedule.tickMinutes.
   "election": { "leaseSeconds": 3600 },
+  // every git call is cut after timeoutSeconds without output; a push that lost the race is retried pushAttempts times.
+  "git": { "timeoutSeconds": 120, "pushAttempts": 6 },
   "schedule": {
     "tickMinutes": 15,
     "tasks": { "health": "1d", "disk-check": "7d", "deps-audit": "30d", "messages-archive": "1d" }

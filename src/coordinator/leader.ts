@@ -1,0 +1,83 @@
+import type { Logger } from '../log.js';
+import type { ResolvedConfig } from '../config/load.js';
+import { GitRepo } from '../git/repo.js';
+import { GitFailure } from '../git/classify.js';
+import { Elector, judgeLease } from '../election/elector.js';
+import { GitLeaseStore, readLeaseFile } from '../election/gitLeaseStore.js';
+import { localStateDir } from '../sharedState/localState.js';
+import { fileObservationStore } from '../election/observations.js';
+import { LEASE_FILE, parseLease } from '../election/lease.js';
+import { formatDate } from '../util/format.js';
+import { UsageError } from '../errors.js';
+import { acquireRunLock } from './lock.js';
+
+function ago(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  return m < 120 ? `${m} min` : `${(m / 60).toFixed(1)} h`;
+}
+
+async function openRepo(sharedState: string, machineId: string, config: ResolvedConfig): Promise<GitRepo> {
+  const repo = await GitRepo.open(sharedState, { timeoutMs: config.config.git.timeoutSeconds * 1000, machineId });
+  if (!repo) throw new UsageError({ where: sharedState, message: 'not inside a git clone: there is no lease to show', hint: 'the lease lives in the git-synced shared state' });
+  return repo;
+}
+
+/** The lease as this machine sees it after a fetch, and how it judges it (without recording a new observation). */
+export async function leaseStatus(o: { sharedState: string; machineId: string; config: ResolvedConfig; env: NodeJS.ProcessEnv; log: Logger; now: number; fetch: boolean }) {
+  const repo = await openRepo(o.sharedState, o.machineId, o.config);
+  let fetchNote: string | undefined;
+  let read = readLeaseFile(o.sharedState);
+  if (o.fetch) {
+    try {
+      await repo.fetch();
+      const upstream = await repo.upstream();
+      if (upstream) {
+        read = parseLease(await repo.show(upstream, LEASE_FILE));
+      }
+    } catch (err) {
+      fetchNote = `remote unreachable, showing the local copy (${err instanceof GitFailure ? err.kind : String(err)})`;
+    }
+  }
+  const observations = fileObservationStore(localStateDir(o.sharedState, repo.gitDir, o.env), o.log, true).load();
+  const leaseMs = o.config.config.election.leaseSeconds * 1000;
+  const { judgement } = judgeLease(read, o.machineId, o.now, leaseMs, observations);
+  const lines: string[] = [];
+  if (read.kind === 'ok') {
+    const r = read.record;
+    lines.push(`holder:   ${r.holder}${r.released ? ' (released)' : ''}`, `term:     ${r.term} (${r.transitions} changes of holder so far)`, `renewed:  ${formatDate(Date.parse(r.renewedAt))} (${ago(o.now - Date.parse(r.renewedAt))} ago by this machine's clock)`, `expires:  ${formatDate(judgement.writerExpiresAt!)} by its writer's clock (lease ${r.leaseSeconds} s)`);
+  } else lines.push(read.kind === 'missing' ? 'no lease yet: the first machine to tick takes it' : `lease file unreadable: ${read.reason}`);
+  lines.push(`this machine (${o.machineId}): ${judgement.state} — ${judgement.reason}`);
+  if (fetchNote) lines.push(`note: ${fetchNote}`);
+  return { lease: read, judgement, lines };
+}
+
+/** Gives up the lease, after any run in flight on this machine (it takes the same lock). */
+export async function releaseLease(o: { sharedState: string; machineId: string; config: ResolvedConfig; env: NodeJS.ProcessEnv; log: Logger; clock: () => number; wait: boolean; dryRun: boolean }) {
+  const repo = await openRepo(o.sharedState, o.machineId, o.config);
+  const stateDir = localStateDir(o.sharedState, repo.gitDir, o.env);
+  const lock = await acquireRunLock(stateDir, { wait: o.wait, staleMs: Number(o.env.ROOSYNC_MAINT_LOCK_STALE_MS ?? 60_000) });
+  try {
+    const sync = async () => {
+      await repo.fetch();
+      const upstream = await repo.upstream();
+      if (upstream) await repo.rebaseOntoUpstream(upstream);
+    };
+    await sync();
+    if (o.dryRun) {
+      const read = readLeaseFile(o.sharedState);
+      const mine = read.kind === 'ok' && read.record.holder === o.machineId && !read.record.released;
+      return { released: false, reason: mine ? `dry run: would release term ${read.kind === 'ok' ? read.record.term : ''}` : 'dry run: this machine does not hold the lease' };
+    }
+    const elector = new Elector({
+      me: o.machineId,
+      leaseSeconds: o.config.config.election.leaseSeconds,
+      tickSeconds: o.config.config.schedule.tickMinutes * 60,
+      clock: o.clock,
+      store: new GitLeaseStore(repo, o.sharedState, sync),
+      observations: fileObservationStore(stateDir, o.log, true),
+    });
+    return await elector.release();
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,241 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ResolvedConfig } from '../config/load.js';
+import { GitFailure } from '../git/classify.js';
+import { GitRepo } from '../git/repo.js';
+import { recoverStaleIndexLock } from '../git/indexLock.js';
+import { Elector, judgeLease, renewed } from '../election/elector.js';
+import { fileObservationStore } from '../election/observations.js';
+import { GitLeaseStore, readLeaseFile, writeLeaseFile } from '../election/gitLeaseStore.js';
+import { LEASE_FILE, parseLease, type LeaseRecord } from '../election/lease.js';
+import { localStateDir } from '../sharedState/localState.js';
+import { readStatus, statusFileRel, writeStatus, type MachineStatus } from '../report/status.js';
+import { TASKS, type TaskName } from '../tasks/names.js';
+import type { Progress, TaskResult } from '../tasks/types.js';
+import { acquireRunLock } from './lock.js';
+import { runTasks } from './runTasks.js';
+
+export interface TickOptions {
+  sharedState: string;
+  machineId: string;
+  config: ResolvedConfig;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  clock: () => number;
+  tasks: TaskName[];
+  dryRun: boolean;
+  noSync: boolean;
+  /** With noSync: act as leader on a plain folder. */
+  leaderFlag: boolean;
+  wait: boolean;
+  progress: Progress;
+  version: string;
+  /** Test hook: SIGKILL this process right before the final push (`kill-before-push`). */
+  fault?: string;
+}
+
+export interface TickResult {
+  machine: string;
+  dryRun: boolean;
+  offline: boolean;
+  offlineReason?: string;
+  leader: { isLeader: boolean; term: number | null; reason: string };
+  tasks: TaskResult[];
+  committed: boolean;
+  pushed: boolean;
+  pushRetries: number;
+  notes: string[];
+}
+
+/** The top folders of the shared state that fleet tasks changed (or, at the top level, the exact files). */
+export function fleetChangedPaths(sharedState: string, results: readonly TaskResult[]): string[] {
+  const paths = new Set<string>();
+  for (const r of results) {
+    if (TASKS[r.task] !== 'fleet') continue;
+    for (const rule of r.rules) {
+      if (rule.acted === 0) continue;
+      const rel = path.relative(sharedState, rule.root).split(path.sep).join('/');
+      if (rel === '') for (const a of rule.actions) if (a.verdict !== 'keep' && a.verdict !== 'skip') paths.add(a.rel);
+      if (rel !== '') paths.add(rel.split('/')[0]!);
+    }
+  }
+  return [...paths];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * One coordinator tick: this machine's lock → sync → election → tasks (local always, fleet
+ * only as a leader whose lease write landed) → status file → one commit carrying the status,
+ * the fleet changes and the lease renewal → push. A push that lost the race is rebased and
+ * retried; a rebase that conflicts means another machine took the lease: the fleet work is
+ * dropped, never pushed, and only the status file goes out.
+ */
+export async function tick(o: TickOptions): Promise<TickResult> {
+  const repo = o.noSync ? undefined : await GitRepo.open(o.sharedState, { timeoutMs: o.config.config.git.timeoutSeconds * 1000, machineId: o.machineId });
+  if (!o.noSync && !repo) {
+    throw new UsageError({ where: o.sharedState, message: 'not inside a git clone, so there is nothing to sync or elect through', hint: 'run with --no-sync (and --leader to run fleet tasks on a plain folder)' });
+  }
+  const stateDir = localStateDir(o.sharedState, repo?.gitDir, o.env);
+  const lock = await acquireRunLock(stateDir, { wait: o.wait, staleMs: Number(o.env.ROOSYNC_MAINT_LOCK_STALE_MS ?? 60_000) });
+  const result: TickResult = { machine: o.machineId, dryRun: o.dryRun, offline: false, leader: { isLeader: false, term: null, reason: '' }, tasks: [], committed: false, pushed: false, pushRetries: 0, notes: [] };
+  try {
+    if (!repo) return await runLocalOnly(o, result);
+    return await runSynced(o, repo, stateDir, result, lock.compromised);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocalOnly(o: TickOptions, result: TickResult): Promise<TickResult> {
+  result.leader = o.leaderFlag ? { isLeader: true, term: null, reason: '--no-sync --leader' } : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
+  result.tasks = await runTasks(o.tasks, taskContext(o), { isLeader: o.leaderFlag, notLeaderReason: 'fleet task: with --no-sync, pass --leader to act as leader' });
+  if (!o.dryRun) writeStatus(o.sharedState, statusOf(o, result));
+  return result;
+}
+
+function taskContext(o: TickOptions) {
+  return { sharedState: o.sharedState, env: o.env, machineId: o.machineId, config: o.config, now: o.clock(), dryRun: o.dryRun, log: o.log, progress: o.progress };
+}
+
+function statusOf(o: TickOptions, r: TickResult): MachineStatus {
+  const failed = r.tasks.filter((t) => t.status === 'failed').map((t) => t.task);
+  const now = new Date(o.clock()).toISOString();
+  return {
+    machine: o.machineId,
+    version: o.version,
+    lastTickAt: now,
+    lastSuccessAt: failed.length === 0 ? now : (readStatus(o.sharedState, o.machineId)?.lastSuccessAt ?? null),
+    offline: r.offline,
+    leader: r.leader,
+    tasks: r.tasks.map((t) => ({ task: t.task, status: t.status, acted: t.counts.acted, ...(t.reason && { reason: t.reason }) })),
+    failed,
+  };
+}
+
+async function runSynced(o: TickOptions, repo: GitRepo, stateDir: string, result: TickResult, compromised: () => Error | undefined): Promise<TickResult> {
+  const leaseSeconds = o.config.config.election.leaseSeconds;
+  const observations = fileObservationStore(stateDir, o.log);
+  const lockNote = recoverStaleIndexLock(repo.gitDir, repo.top, Date.now());
+  if (lockNote === 'removed') result.notes.push('removed a stale .git/index.lock left by a crashed git');
+
+  if (o.dryRun) {
+    // Plan only: no fetch, no lease write, no commit; judge the lease as this clone has it.
+    const { judgement } = judgeLease(readLeaseFile(o.sharedState), o.machineId, o.clock(), leaseSeconds * 1000, observations.load());
+    const wouldLead = judgement.state !== 'held';
+    result.leader = { isLeader: wouldLead, term: judgement.term ?? null, reason: `dry run: ${judgement.reason}${wouldLead ? ' (would lead)' : ''}` };
+    result.tasks = await runTasks(o.tasks, taskContext(o), { isLeader: wouldLead, notLeaderReason: `fleet task: ${judgement.reason}` });
+    return result;
+  }
+
+  const upstreamOf = async () => (await repo.upstream()) ?? undefined;
+  const goOffline = (err: unknown) => {
+    result.offline = true;
+    result.offlineReason = errorMessage(err);
+  };
+  /**
+   * Fetch, fence, replay. The fence: an unpushed commit of ours that touches the lease is
+   * fleet work (or a claim) made under our term; if the remote's lease is no longer ours for
+   * that same term, another machine took over, and that work must never land: drop it. This
+   * check does not depend on the lease texts conflicting (two renewals can be identical).
+   */
+  const sync = async (): Promise<void> => {
+    await repo.fetch();
+    const upstream = await upstreamOf();
+    if (!upstream) return;
+    if (await repo.unpushedTouch(upstream, LEASE_FILE)) {
+      const ours = parseLease(await repo.show('HEAD', LEASE_FILE));
+      const theirs = parseLease(await repo.show(upstream, LEASE_FILE));
+      const sameTerm = ours.kind === 'ok' && theirs.kind === 'ok' && ours.record.holder === theirs.record.holder && ours.record.term === theirs.record.term && !theirs.record.released;
+      if (!sameTerm) {
+        await repo.dropLocalCommits(upstream);
+        const now = theirs.kind === 'ok' ? `${theirs.record.holder} holds term ${theirs.record.term}` : 'the lease changed';
+        result.notes.push(`fenced: unpushed fleet work of term ${ours.kind === 'ok' ? ours.record.term : '?'} dropped, never pushed (${now}); this machine stepped down`);
+        return;
+      }
+    }
+    const rebased = await repo.rebaseOntoUpstream(upstream);
+    if (!rebased.ok) {
+      await repo.dropLocalCommits(upstream);
+      result.notes.push(`dropped unpushed local commits that conflicted with the remote on ${rebased.conflicts.join(', ')}`);
+    }
+  };
+
+  try {
+    await sync();
+  } catch (err) {
+    if (!(err instanceof GitFailure) || err.kind === 'other' || err.kind === 'conflict') throw err;
+    goOffline(err);
+  }
+
+  let record: LeaseRecord | undefined;
+  if (!result.offline) {
+    const elector = new Elector({ me: o.machineId, leaseSeconds, tickSeconds: o.config.config.schedule.tickMinutes * 60, clock: o.clock, store: new GitLeaseStore(repo, o.sharedState, sync), observations });
+    const lead = await elector.tryLead();
+    if (lead.offline) goOffline(new Error(lead.judgement.reason));
+    record = lead.record;
+    result.leader = { isLeader: lead.leader, term: lead.term ?? lead.judgement.term ?? null, reason: lead.judgement.reason };
+  } else {
+    result.leader = { isLeader: false, term: null, reason: `offline: ${result.offlineReason}` };
+  }
+
+  const isLeader = result.leader.isLeader && !result.offline;
+  result.tasks = await runTasks(o.tasks, taskContext(o), { isLeader, notLeaderReason: result.offline ? `fleet task skipped: the remote is unreachable (${result.offlineReason})` : `fleet task: ${result.leader.reason}` });
+
+  const lost = compromised();
+  if (lost) throw new Error(`this machine's run lock was compromised (${lost.message}): stopping before commit and push`);
+
+  const commitStatusAndFleet = async (withFleet: boolean): Promise<boolean> => {
+    writeStatus(o.sharedState, statusOf(o, result));
+    const paths = [repo.inRepo(statusFileRel(o.machineId))];
+    if (withFleet && record) {
+      // Every fleet commit renews the lease: a rebase onto another machine's lease then conflicts (the fence).
+      writeLeaseFile(o.sharedState, renewed(record, o.clock(), leaseSeconds));
+      for (const p of fleetChangedPaths(o.sharedState, result.tasks)) {
+        // git refuses a pathspec that matches nothing: a folder removed whole was tracked, or it is skipped
+        if (existsSync(path.join(o.sharedState, p)) || (await repo.isTracked(repo.inRepo(p)))) paths.push(repo.inRepo(p));
+      }
+      paths.push(repo.inRepo(LEASE_FILE));
+    }
+    const term = result.leader.term ? ` term ${result.leader.term}` : '';
+    return repo.commitPaths(paths, `maintenance: ${o.machineId}${withFleet && record ? ` (leader${term})` : ''} tick ${new Date(o.clock()).toISOString()}`);
+  };
+  result.committed = await commitStatusAndFleet(isLeader);
+
+  if (o.fault === 'kill-before-push') process.kill(process.pid, 'SIGKILL');
+  if (result.offline) {
+    result.notes.push('the remote is unreachable: local commits stay here and are pushed by a later tick');
+    return result;
+  }
+  const attempts = o.config.config.git.pushAttempts;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      await repo.push();
+      result.pushed = true;
+      return result;
+    } catch (err) {
+      if (!(err instanceof GitFailure)) throw err;
+      if (err.kind !== 'lost-race') {
+        goOffline(err);
+        result.notes.push(`push failed (${err.kind}): local commits stay here and are pushed by a later tick`);
+        return result;
+      }
+      result.pushRetries++;
+      await sleep(100 * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      const before = result.notes.length;
+      await sync();
+      if (result.notes.length > before) {
+        // our fleet commit was dropped: say so in the status and push that alone
+        result.leader = { isLeader: false, term: result.leader.term, reason: 'deposed: another machine took the lease before this fleet work landed; the work was dropped' };
+        record = undefined;
+        result.committed = await commitStatusAndFleet(false);
+      }
+    }
+  }
+  result.notes.push(`push lost the race ${attempts} times: local commits stay here and are pushed by a later tick`);
+  return result;
+}

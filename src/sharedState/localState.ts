@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { z } from 'zod';
+import { errorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/**
+ * This machine's own state (lock, lease observations, schedule): never synced, never inside
+ * the shared tree. Under the clone's git dir when there is one, else an OS state folder.
+ */
+export function localStateDir(sharedState: string, gitDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (gitDir) return path.join(gitDir, 'roosync-maint');
+  const base = env.XDG_STATE_HOME ?? (process.platform === 'win32' ? (env.LOCALAPPDATA ?? os.tmpdir()) : path.join(os.homedir(), '.local', 'state'));
+  return path.join(base, 'roosync-maint', createHash('sha1').update(path.resolve(sharedState)).digest('hex').slice(0, 12));
+}
+
+/** Reads a local state file; a corrupt one is moved aside (kept for inspection) and rebuilt, never a reason to stop. */
+export function readState<T>(file: string, schema: z.ZodType<T>, log: Logger): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return schema.parse(JSON.parse(text));
+  } catch (err) {
+    const aside = `${file}.corrupt-${Date.now()}`;
+    renameSync(file, aside);
+    log.warn({ file, movedTo: aside, err: String(err) }, 'corrupt local state moved aside and rebuilt');
+    return undefined;
+  }
+}
+
+export function writeState(file: string, value: unknown): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(tmp, file);
+}
