@@ -168,3 +168,23 @@ describe('same-machine exclusion and git hygiene', () => {
     expect(recoverStaleIndexLock(dir, dir, Date.now())).toBe('none');
   });
 });
+
+describe('a lock whose owner died', () => {
+  it('is taken over at once when its recorded owner process is gone, not when the lock is another one', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dir = await tempDir('deadlock');
+    // a real process takes the lock and is killed while holding it
+    const script = `import('${path.resolve(import.meta.dirname, '..', 'dist', 'coordinator', 'lock.js')}').then(async (m) => { await m.acquireRunLock(${JSON.stringify(dir)}, { wait: false, staleMs: 60000 }); process.kill(process.pid, 'SIGKILL'); });`;
+    spawnSync(process.execPath, ['-e', script]);
+    expect(existsSync(path.join(dir, 'run.lock'))).toBe(true);
+    const taken = await acquireRunLock(dir, { wait: false, staleMs: 60000 });
+    await taken.release();
+    // the dead owner's record left behind, but the lock folder now is a live run's: busy
+    const { writeFileSync: write, readFileSync: read } = await import('node:fs');
+    const live = await acquireRunLock(dir, { wait: false, staleMs: 60000 });
+    const owner = JSON.parse(read(path.join(dir, 'run.lock.owner'), 'utf8'));
+    write(path.join(dir, 'run.lock.owner'), JSON.stringify({ ...owner, pid: 999_999, ino: owner.ino + 1 }));
+    await expect(acquireRunLock(dir, { wait: false, staleMs: 60000 })).rejects.toBeInstanceOf(BusyError);
+    await live.release();
+  });
+});

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { BusyError, errorCode } from '../errors.js';
@@ -17,14 +18,44 @@ export interface LockOptions {
   waitMs?: number;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errorCode(err) === 'EPERM';
+  }
+}
+
+/**
+ * A lock whose recorded owner is a dead process of this host is removed at once instead of
+ * waiting out the stale period. The owner file names the lock folder by inode, so a lock just
+ * taken by another new run (a different folder) is never mistaken for the dead one; a pid
+ * reused by another process reads as alive, so doubt always means waiting.
+ */
+function removeIfOwnerDead(lockfilePath: string, ownerFile: string): boolean {
+  try {
+    const owner = JSON.parse(readFileSync(ownerFile, 'utf8')) as { pid: number; host: string; ino: number };
+    if (owner.host !== os.hostname() || owner.pid === process.pid || alive(owner.pid)) return false;
+    if (statSync(lockfilePath).ino !== owner.ino) return false;
+    const dead = `${lockfilePath}.dead-${process.pid}`;
+    renameSync(lockfilePath, dead);
+    rmSync(dead, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Serialises runs on one machine (hook, daemon, by hand) with proper-lockfile, outside the synced tree. */
 export async function acquireRunLock(stateDir: string, options: LockOptions): Promise<RunLock> {
   mkdirSync(stateDir, { recursive: true });
   let lost: Error | undefined;
   const lockfilePath = path.join(stateDir, 'run.lock');
+  const ownerFile = `${lockfilePath}.owner`;
   let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(stateDir, {
+  const take = () =>
+    lockfile.lock(stateDir, {
       lockfilePath,
       realpath: false,
       stale: options.staleMs,
@@ -34,10 +65,16 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
         lost = err;
       },
     });
+  try {
+    release = await take().catch((err: unknown) => {
+      if (errorCode(err) === 'ELOCKED' && removeIfOwnerDead(lockfilePath, ownerFile)) return take();
+      throw err;
+    });
   } catch (err) {
     if (errorCode(err) === 'ELOCKED') throw new BusyError(`another roosync-maint run holds this machine's lock (${lockfilePath}); nothing was done`);
     throw err;
   }
+  writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: os.hostname(), ino: statSync(lockfilePath).ino, since: new Date().toISOString() }));
   return {
     release: async () => {
       if (!lost) await release().catch(() => undefined);
