@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync, utimesSync } from 'n
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { failover, manyMachines } from './fleet.mjs';
 
 const HERE = import.meta.dirname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -154,6 +155,16 @@ try {
   process.stderr.write(`bench in ${base} (${ROUNDS} rounds; BENCH_ROUNDS and BENCH_ONLY to change)\n`);
   const results = [];
   for (const s of SCENARIOS.filter((x) => !ONLY || x.name.includes(ONLY))) results.push(await scenario(base, s));
+  const fleetRows = [];
+  if (!ONLY || 'fleet'.includes(ONLY)) {
+    process.stderr.write('  fleet: 20 machines at once, then failover\n');
+    const many = await manyMachines(base);
+    fleetRows.push(
+      `| ${many.name} | ${(many.oursMs / 1000).toFixed(1)} s until all ${many.landed}/${many.n} status files landed (${many.rounds} tick rounds; ${many.retries} push retries in the first; ${many.leaders} leader, ${many.terms} term) | ${(many.plainMs / 1000).toFixed(1)} s: 20 × \`commit; until push; do pull --rebase; done\` (${many.plainRetries} retries) | ${many.ratio.toFixed(1)}× (no target set) |`,
+    );
+    const f = await failover(base);
+    fleetRows.push(`| ${f.name} | ${f.failoverMin} min from the last renewal to ${f.newLeader} holding term ${f.term} = ${f.lease.toFixed(2)}× lease | design bound: 1 lease + 1 tick = ${f.bound.toFixed(2)}× lease | ${(f.lease / f.bound).toFixed(2)} of the bound ${f.lease <= f.bound ? 'ok' : 'MISSED'} |`);
+  }
   const verdict = (ok) => (ok ? 'ok' : 'MISSED');
   const rows = results.map(
     (r) =>
@@ -169,6 +180,7 @@ try {
     ...rows,
     '',
     ...(results.some((r) => r.task === 'messages-archive') ? [NOTE_MESSAGES, ''] : []),
+    ...(fleetRows.length ? ['## Fleet', '', '| scenario | roosync-maint | reference | ratio |', '|---|---|---|---|', ...fleetRows, '', 'Each roosync-maint tick is a full CLI process (start-up, fetch, rebase, election, task, status commit, push with jittered backoff); 20 start at once on 2 cores.', ''] : []),
     ...results.map((r) => `Raw runs (ms) — ${r.name}: ours ${r.runs.ours.map((x) => x.toFixed(0)).join(', ')}; baseline ${r.runs.baseline.map((x) => x.toFixed(0)).join(', ')}`),
     '',
   ].join('\n');
