@@ -9,7 +9,8 @@ import { fileObservationStore } from '../election/observations.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
 import { formatDate } from '../util/format.js';
 import { UsageError } from '../errors.js';
-import { acquireRunLock } from './lock.js';
+import { acquireRunLock, lockStaleMs } from './lock.js';
+import { syncWithFence } from './sync.js';
 
 function ago(ms: number): string {
   const m = Math.round(ms / 60_000);
@@ -55,12 +56,10 @@ export async function leaseStatus(o: { sharedState: string; machineId: string; c
 export async function releaseLease(o: { sharedState: string; machineId: string; config: ResolvedConfig; env: NodeJS.ProcessEnv; log: Logger; clock: () => number; wait: boolean; dryRun: boolean }) {
   const repo = await openRepo(o.sharedState, o.machineId, o.config);
   const stateDir = localStateDir(o.sharedState, repo.gitDir, o.env);
-  const lock = await acquireRunLock(stateDir, { wait: o.wait, staleMs: Number(o.env.ROOSYNC_MAINT_LOCK_STALE_MS ?? 60_000) });
+  const lock = await acquireRunLock(stateDir, { wait: o.wait, staleMs: lockStaleMs(o.env) });
   try {
     const sync = async () => {
-      await repo.fetch();
-      const upstream = await repo.upstream();
-      if (upstream) await repo.rebaseOntoUpstream(upstream);
+      await syncWithFence(repo);
     };
     await sync();
     if (o.dryRun) {

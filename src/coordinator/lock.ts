@@ -18,6 +18,11 @@ export interface LockOptions {
   waitMs?: number;
 }
 
+/** The stale period: 60 s, or env ROOSYNC_MAINT_LOCK_STALE_MS (proper-lockfile's minimum is 5,000). */
+export function lockStaleMs(env: NodeJS.ProcessEnv): number {
+  return Math.max(5000, Number(env.ROOSYNC_MAINT_LOCK_STALE_MS ?? 60_000) || 60_000);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -9,12 +9,13 @@ import { recoverStaleIndexLock } from '../git/indexLock.js';
 import { Elector, judgeLease, renewed } from '../election/elector.js';
 import { fileObservationStore } from '../election/observations.js';
 import { GitLeaseStore, readLeaseFile, writeLeaseFile } from '../election/gitLeaseStore.js';
-import { LEASE_FILE, parseLease, type LeaseRecord } from '../election/lease.js';
+import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { readStatus, statusFileRel, writeStatus, type MachineStatus } from '../report/status.js';
 import { TASKS, type TaskName } from '../tasks/names.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
-import { acquireRunLock } from './lock.js';
+import { acquireRunLock, lockStaleMs } from './lock.js';
+import { syncWithFence } from './sync.js';
 import { runTasks } from './runTasks.js';
 
 export interface TickOptions {
@@ -81,7 +82,7 @@ export async function tick(o: TickOptions): Promise<TickResult> {
     throw new UsageError({ where: o.sharedState, message: 'not inside a git clone, so there is nothing to sync or elect through', hint: 'run with --no-sync (and --leader to run fleet tasks on a plain folder)' });
   }
   const stateDir = localStateDir(o.sharedState, repo?.gitDir, o.env);
-  const lock = await acquireRunLock(stateDir, { wait: o.wait, staleMs: Number(o.env.ROOSYNC_MAINT_LOCK_STALE_MS ?? 60_000) });
+  const lock = await acquireRunLock(stateDir, { wait: o.wait, staleMs: lockStaleMs(o.env) });
   const result: TickResult = { machine: o.machineId, dryRun: o.dryRun, offline: false, leader: { isLeader: false, term: null, reason: '' }, tasks: [], committed: false, pushed: false, pushRetries: 0, notes: [] };
   try {
     if (!repo) return await runLocalOnly(o, result);
@@ -132,37 +133,12 @@ async function runSynced(o: TickOptions, repo: GitRepo, stateDir: string, result
     return result;
   }
 
-  const upstreamOf = async () => (await repo.upstream()) ?? undefined;
   const goOffline = (err: unknown) => {
     result.offline = true;
     result.offlineReason = errorMessage(err);
   };
-  /**
-   * Fetch, fence, replay. The fence: an unpushed commit of ours that touches the lease is
-   * fleet work (or a claim) made under our term; if the remote's lease is no longer ours for
-   * that same term, another machine took over, and that work must never land: drop it. This
-   * check does not depend on the lease texts conflicting (two renewals can be identical).
-   */
   const sync = async (): Promise<void> => {
-    await repo.fetch();
-    const upstream = await upstreamOf();
-    if (!upstream) return;
-    if (await repo.unpushedTouch(upstream, LEASE_FILE)) {
-      const ours = parseLease(await repo.show('HEAD', LEASE_FILE));
-      const theirs = parseLease(await repo.show(upstream, LEASE_FILE));
-      const sameTerm = ours.kind === 'ok' && theirs.kind === 'ok' && ours.record.holder === theirs.record.holder && ours.record.term === theirs.record.term && !theirs.record.released;
-      if (!sameTerm) {
-        await repo.dropLocalCommits(upstream);
-        const now = theirs.kind === 'ok' ? `${theirs.record.holder} holds term ${theirs.record.term}` : 'the lease changed';
-        result.notes.push(`fenced: unpushed fleet work of term ${ours.kind === 'ok' ? ours.record.term : '?'} dropped, never pushed (${now}); this machine stepped down`);
-        return;
-      }
-    }
-    const rebased = await repo.rebaseOntoUpstream(upstream);
-    if (!rebased.ok) {
-      await repo.dropLocalCommits(upstream);
-      result.notes.push(`dropped unpushed local commits that conflicted with the remote on ${rebased.conflicts.join(', ')}`);
-    }
+    result.notes.push(...(await syncWithFence(repo)));
   };
 
   try {
