@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAgedTree, isoDashed, writeAged } from '../src/demo/agedTree.js';
 import { createLogger } from '../src/log.js';
 import { COMMANDS } from '../src/cli/commands.js';
-import { DAY, NOW, cli, snapshotTree, tempDir } from './helpers.js';
+import { DAY, NOW, cli, isolatedEnv, snapshotTree, tempDir } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 
@@ -100,7 +100,7 @@ describe('command line contract', () => {
 describe('the real binary', () => {
   it('logs pino JSON on stderr only; stdout is the one --json document', async () => {
     const { args } = await agedFleetDir();
-    const r = spawnSync(process.execPath, [BIN, 'run', '--no-sync', '--leader', '--json', '--log-level', 'debug', '--task', 'log-rotation', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const r = spawnSync(process.execPath, [BIN, 'run', '--no-sync', '--leader', '--json', '--log-level', 'debug', '--task', 'log-rotation', ...args], { encoding: 'utf8', env: await isolatedEnv() });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).tasks[0].task).toBe('log-rotation');
     const logLines = r.stderr.trim().split('\n');
@@ -127,9 +127,10 @@ describe('the real binary', () => {
       for (let f = 0; f < 4; f++) await writeAged(path.join(root, '.rollback', `d${i}_${isoDashed(t)}`, `f${f}.json`), '{}', t);
     }
     const args = [BIN, 'run', '--no-sync', '--leader', '--task', 'rollback-cleanup', '--shared-state', root, '--machine', 'myia-ai-01', '--log-level', 'silent'];
+    const env = await isolatedEnv();
     const killedMidway: number[] = [];
     for (let round = 0; round < 3; round++) {
-      const child = spawn(process.execPath, args, { stdio: 'ignore' });
+      const child = spawn(process.execPath, args, { stdio: 'ignore', env });
       const exited = new Promise((r) => child.on('exit', r));
       // kill as soon as removals are seen under way (fewer whole folders than at the start of this round)
       const start = (await readdir(path.join(root, '.rollback'))).filter((n) => !n.startsWith('.')).length;
@@ -144,7 +145,7 @@ describe('the real binary', () => {
       if (remaining > total / 2) killedMidway.push(remaining);
     }
     expect(killedMidway.length).toBeGreaterThan(0); // at least one kill really landed mid-removal
-    const final = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const final = spawnSync(process.execPath, args, { encoding: 'utf8', env });
     expect(final.status).toBe(0);
     const left = await readdir(path.join(root, '.rollback'));
     expect(left.filter((n) => n.includes('roosync-maint-removing'))).toEqual([]);

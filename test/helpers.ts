@@ -61,11 +61,20 @@ export interface CliRun {
   stderr: string;
 }
 
+let isolatedHome: string | undefined;
+
+/** An environment whose HOME and state folder are this test file's temp dir: a CLI run writes nowhere else. */
+export async function isolatedEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  isolatedHome ??= await tempDir('home');
+  return { PATH: process.env.PATH, HOME: isolatedHome, XDG_STATE_HOME: path.join(isolatedHome, 'state'), ...extra };
+}
+
 /** Runs the CLI in-process (logs silenced unless asked for) with an isolated environment. */
 export async function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; now?: number } = {}): Promise<CliRun> {
   const stdout = new Capture();
   const stderr = new Capture();
   const withLevel = args.includes('--log-level') ? args : [...args, '--log-level', 'silent'];
-  const code = await main(withLevel, { stdout, stderr, env: { HOME: os.tmpdir(), ...opts.env }, cwd: opts.cwd ?? os.tmpdir(), now: () => opts.now ?? NOW });
+  const env = await isolatedEnv(opts.env);
+  const code = await main(withLevel, { stdout, stderr, env, cwd: opts.cwd ?? env.HOME!, now: () => opts.now ?? NOW });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { makeMessage, writeMessage } from '../src/demo/messages.js';
 import { messageDirs } from '../src/roosync/layout.js';
 import { parseMessage } from '../src/roosync/message.js';
-import { tempDir } from './helpers.js';
+import { isolatedEnv, tempDir } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 
@@ -15,7 +15,7 @@ async function jsonFiles(dir: string): Promise<string[]> {
 
 /** Starts the real CLI and SIGKILLs it once `progressed()` says its work is under way; true if it was still running. */
 async function killMidway(args: string[], progressed: () => Promise<boolean>): Promise<boolean> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore', env: await isolatedEnv() });
   const exited = new Promise((r) => child.on('exit', r));
   for (let i = 0; i < 3000 && child.exitCode === null; i++) {
     if (await progressed()) break;
@@ -60,7 +60,7 @@ describe('invariant 4 on messages: SIGKILL at any point, then run again', () => 
       interrupted.push(await killMidway([...base, '--task', 'messages-purge'], async () => (await jsonFiles(dirs.archive)).length < archiveStart - 100 * (round + 1)));
     }
     expect(interrupted.filter(Boolean).length).toBeGreaterThan(2); // the kills really landed mid-run
-    const final = spawnSync(process.execPath, [BIN, ...base, '--task', 'messages-archive', '--task', 'messages-purge'], { encoding: 'utf8' });
+    const final = spawnSync(process.execPath, [BIN, ...base, '--task', 'messages-archive', '--task', 'messages-purge'], { encoding: 'utf8', env: await isolatedEnv() });
     expect(final.status).toBe(0);
 
     const inbox = new Set((await jsonFiles(dirs.inbox)).map((n) => n.slice(0, -5)));

@@ -7,7 +7,6 @@ import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { STARTER_CONFIG } from '../config/starter.js';
 import { selectTasks } from '../tasks/registry.js';
-import { CLEANUP_TASKS } from '../tasks/names.js';
 import { tick } from '../coordinator/tick.js';
 import { leaseStatus, releaseLease } from '../coordinator/leader.js';
 import { ttyProgress } from './progress.js';
@@ -55,7 +54,7 @@ function version(): string {
 async function runCommand(cli: CliEnv): Promise<Outcome> {
   const { global } = cli.args;
   const { identity, config } = await load(cli);
-  const names = cli.args.tasks.length > 0 ? selectTasks(cli.args.tasks) : [...CLEANUP_TASKS];
+  const names = cli.args.tasks.length > 0 ? selectTasks(cli.args.tasks) : undefined;
   const r = await tick({
     sharedState: identity.sharedState.value,
     machineId: identity.machineId.value,
@@ -79,7 +78,7 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
   return {
     exitCode: failed ? 1 : 0,
     doc: { command: 'run', ok: !failed, sharedState: identity.sharedState.value, ...r },
-    lines: [head, `${role}: ${r.leader.reason} — ${sync}`, ...r.notes.map((n) => `note: ${n}`), ...config.skipped.map((s) => `note: ${s.where}: ${s.message}`), ...r.tasks.flatMap(renderTask), renderTotals(r.tasks, global.dryRun)],
+    lines: [head, `${role}: ${r.leader.reason} — ${sync}`, ...(r.schedule ? [`due: ${r.schedule.filter((d) => d.due).map((d) => d.task).join(', ') || 'nothing'}`] : []), ...r.notes.map((n) => `note: ${n}`), ...config.skipped.map((s) => `note: ${s.where}: ${s.message}`), ...r.tasks.flatMap(renderTask), renderTotals(r.tasks, global.dryRun)],
   };
 }
 

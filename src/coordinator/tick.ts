@@ -15,8 +15,12 @@ import { readStatus, statusFileRel, writeStatus, type MachineStatus } from '../r
 import { TASKS, type TaskName } from '../tasks/names.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
 import { acquireRunLock, lockStaleMs } from './lock.js';
+import { dueTasks, recordRuns, scheduleStore } from './schedule.js';
+import { AVAILABLE_TASKS } from '../tasks/registry.js';
 import { syncWithFence } from './sync.js';
 import { runTasks } from './runTasks.js';
+
+type Resolved<T> = Omit<T, 'tasks'> & { tasks: TaskName[] };
 
 export interface TickOptions {
   sharedState: string;
@@ -25,7 +29,8 @@ export interface TickOptions {
   env: NodeJS.ProcessEnv;
   log: Logger;
   clock: () => number;
-  tasks: TaskName[];
+  /** The tasks to run now; `undefined` = the tasks that are due by the schedule. */
+  tasks: TaskName[] | undefined;
   dryRun: boolean;
   noSync: boolean;
   /** With noSync: act as leader on a plain folder. */
@@ -44,6 +49,8 @@ export interface TickResult {
   offlineReason?: string;
   leader: { isLeader: boolean; term: number | null; reason: string };
   tasks: TaskResult[];
+  /** With no --task: which tasks were due and why. */
+  schedule?: { task: string; due: boolean; reason: string }[];
   committed: boolean;
   pushed: boolean;
   pushRetries: number;
@@ -85,14 +92,21 @@ export async function tick(o: TickOptions): Promise<TickResult> {
   const lock = await acquireRunLock(stateDir, { wait: o.wait, staleMs: lockStaleMs(o.env) });
   const result: TickResult = { machine: o.machineId, dryRun: o.dryRun, offline: false, leader: { isLeader: false, term: null, reason: '' }, tasks: [], committed: false, pushed: false, pushRetries: 0, notes: [] };
   try {
-    if (!repo) return await runLocalOnly(o, result);
-    return await runSynced(o, repo, stateDir, result, lock.compromised);
+    const schedule = scheduleStore(stateDir, o.log);
+    const state = schedule.load();
+    const decisions = o.tasks ? undefined : dueTasks(AVAILABLE_TASKS, state, o.clock(), o.config.config);
+    if (decisions) result.schedule = decisions;
+    const tasks: TaskName[] = o.tasks ?? decisions!.filter((d) => d.due).map((d) => d.task);
+    const run = { ...o, tasks };
+    const done = repo ? await runSynced(run, repo, stateDir, result, lock.compromised) : await runLocalOnly(run, result);
+    if (!o.dryRun) schedule.save(recordRuns(state, done.tasks, o.clock()));
+    return done;
   } finally {
     await lock.release();
   }
 }
 
-async function runLocalOnly(o: TickOptions, result: TickResult): Promise<TickResult> {
+async function runLocalOnly(o: Resolved<TickOptions>, result: TickResult): Promise<TickResult> {
   result.leader = o.leaderFlag ? { isLeader: true, term: null, reason: '--no-sync --leader' } : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
   result.tasks = await runTasks(o.tasks, taskContext(o), { isLeader: o.leaderFlag, notLeaderReason: 'fleet task: with --no-sync, pass --leader to act as leader' });
   if (!o.dryRun) writeStatus(o.sharedState, statusOf(o, result));
@@ -118,7 +132,7 @@ function statusOf(o: TickOptions, r: TickResult): MachineStatus {
   };
 }
 
-async function runSynced(o: TickOptions, repo: GitRepo, stateDir: string, result: TickResult, compromised: () => Error | undefined): Promise<TickResult> {
+async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: string, result: TickResult, compromised: () => Error | undefined): Promise<TickResult> {
   const leaseSeconds = o.config.config.election.leaseSeconds;
   const observations = fileObservationStore(stateDir, o.log);
   const lockNote = recoverStaleIndexLock(repo.gitDir, repo.top, Date.now());

@@ -14,6 +14,9 @@ export const NOT_YET: Partial<Record<TaskName, string>> = {
   'deps-audit': 'the health and alerts work (issue #6)',
 };
 
+/** Tasks whose module has landed, in the order a tick runs them. */
+export const AVAILABLE_TASKS: readonly TaskName[] = AVAILABLE.map((t) => t.name);
+
 export function availableTask(name: TaskName): Task | undefined {
   return AVAILABLE.find((t) => t.name === name);
 }

@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from '../config/durations.js';
+import type { MaintenanceConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { readState, writeState } from '../sharedState/localState.js';
+import type { TaskName } from '../tasks/names.js';
+import type { TaskResult } from '../tasks/types.js';
+import { formatDate } from '../util/format.js';
+
+/** How often a task runs when the config does not say: `0` = every tick. */
+export const DEFAULT_INTERVALS: Record<TaskName, string> = {
+  'inbox-hygiene': '0m',
+  'fleet-liveness': '0m',
+  'messages-archive': '1d',
+  'messages-purge': '1d',
+  'attachments-cleanup': '1d',
+  'rollback-cleanup': '1d',
+  'backup-rotation': '1d',
+  'log-rotation': '1d',
+  'custom-rules': '1d',
+  'checkpoint-cleanup': '1d',
+  'local-log-prune': '1d',
+  'local-backup-rotation': '1d',
+  health: '1d',
+  'disk-check': '7d',
+  'deps-audit': '30d',
+};
+
+const stateSchema = z.object({ tasks: z.record(z.string(), z.object({ lastRunAt: z.number(), ok: z.boolean() })) });
+export type ScheduleState = z.output<typeof stateSchema>;
+
+export function intervalMs(task: TaskName, config: MaintenanceConfig): number {
+  return parseDuration(config.schedule.tasks[task] ?? DEFAULT_INTERVALS[task]);
+}
+
+export interface DueDecision {
+  task: TaskName;
+  due: boolean;
+  reason: string;
+}
+
+/** Which tasks are due (pure): never run, last run failed, or their interval has passed since the last run. */
+export function dueTasks(tasks: readonly TaskName[], state: ScheduleState, now: number, config: MaintenanceConfig): DueDecision[] {
+  return tasks.map((task) => {
+    const last = state.tasks[task];
+    const every = intervalMs(task, config);
+    if (!last) return { task, due: true, reason: 'never ran on this machine' };
+    if (!last.ok) return { task, due: true, reason: `its last run failed (${formatDate(last.lastRunAt)})` };
+    if (now - last.lastRunAt >= every) return { task, due: true, reason: every === 0 ? 'runs every tick' : `last ran ${formatDate(last.lastRunAt)}` };
+    return { task, due: false, reason: `next due ${formatDate(last.lastRunAt + every)}` };
+  });
+}
+
+/** Records what ran: a task skipped (not leader, not available) has not run. */
+export function recordRuns(state: ScheduleState, results: readonly TaskResult[], now: number): ScheduleState {
+  const tasks = { ...state.tasks };
+  for (const r of results) if (r.status !== 'skipped' && !r.dryRun) tasks[r.task] = { lastRunAt: now, ok: r.status === 'ok' };
+  return { tasks };
+}
+
+export function scheduleStore(stateDir: string, log: Logger) {
+  const file = path.join(stateDir, 'schedule.json');
+  return {
+    load: (): ScheduleState => readState(file, stateSchema, log) ?? { tasks: {} },
+    save: (s: ScheduleState) => writeState(file, s),
+  };
+}
