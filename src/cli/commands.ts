@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../util/version.js';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { scheduleEntry } from '../coordinator/osSchedule.js';
+import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
 import { UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
@@ -47,10 +52,6 @@ async function load(cli: CliEnv): Promise<{ identity: Identity; config: Resolved
   return { identity, config };
 }
 
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
 async function runCommand(cli: CliEnv): Promise<Outcome> {
   const { global } = cli.args;
   const { identity, config } = await load(cli);
@@ -68,7 +69,7 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
     leaderFlag: global.leader,
     wait: cli.args.wait,
     progress: ttyProgress(),
-    version: version(),
+    version: packageVersion(),
     ...(cli.env.ROOSYNC_MAINT_FAULT && { fault: cli.env.ROOSYNC_MAINT_FAULT }),
   });
   const failed = r.tasks.some((t) => t.status === 'failed');
@@ -92,6 +93,23 @@ async function leaderRelease(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
   const r = await releaseLease({ sharedState: identity.sharedState.value, machineId: identity.machineId.value, config, env: cli.env, log: cli.log, clock: cli.now, wait: cli.args.wait, dryRun: cli.args.global.dryRun });
   return { exitCode: r.released || cli.args.global.dryRun ? 0 : 1, doc: { command: 'leader release', ...r }, lines: [r.reason] };
+}
+
+async function schedulePrint(cli: CliEnv): Promise<Outcome> {
+  const kind = cli.args.for;
+  if (kind !== 'windows' && kind !== 'systemd' && kind !== 'cron') throw new UsageError({ where: '--for', message: kind ? `unknown scheduler "${kind}"` : 'missing', hint: 'schedule print --for windows|systemd|cron' });
+  const { identity, config } = await load(cli);
+  // the built entry point, whether this runs from dist/ or (in tests) from src/
+  const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  const logFile = path.join(os.tmpdir(), 'roosync-maint.log');
+  const entry = scheduleEntry({ kind, node: process.execPath, bin, sharedState: identity.sharedState.value, machineId: identity.machineId.value, tickMinutes: config.config.schedule.tickMinutes, logFile });
+  return { exitCode: 0, doc: { command: 'schedule print', for: kind, entry }, lines: [entry] };
+}
+
+async function statusCommand(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const s = fleetStatus(identity.sharedState.value, config.config, cli.now());
+  return { exitCode: 0, doc: { command: 'status', sharedState: identity.sharedState.value, ...s }, lines: [`fleet status from ${identity.sharedState.value} (as of this clone's last sync)`, ...renderFleetStatus(s)] };
 }
 
 async function configValidate(cli: CliEnv): Promise<Outcome> {
@@ -146,7 +164,7 @@ async function demoCommand(cli: CliEnv): Promise<Outcome> {
 export const COMMANDS: CommandSpec[] = [
   { words: ['run'], usage: 'run [--task NAME]... [--wait]', summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)', handler: runCommand },
   { words: ['daemon'], usage: 'daemon', summary: 'long-running coordinator on its schedule', arrivesWith: 'the coordinator work (issue #5)' },
-  { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', handler: statusCommand },
   { words: ['health'], usage: 'health', summary: 'run the health checks now and print them', arrivesWith: 'the health work (issue #6)' },
   { words: ['leader', 'status'], usage: 'leader status', summary: 'show the lease and how this machine judges it', handler: leaderStatus },
   { words: ['leader', 'release'], usage: 'leader release', summary: 'give up the lease (holder only)', handler: leaderRelease },
@@ -156,7 +174,7 @@ export const COMMANDS: CommandSpec[] = [
   { words: ['config', 'validate'], usage: 'config validate', summary: 'check the config; every problem names its JSON path', handler: configValidate },
   { words: ['config', 'show'], usage: 'config show', summary: 'print the effective config and where each setting came from', handler: configShow },
   { words: ['config', 'init'], usage: 'config init [--force]', summary: 'write a commented starter config', handler: configInit },
-  { words: ['schedule', 'print'], usage: 'schedule print --for windows|systemd|cron', summary: 'print the OS scheduler entry for this machine', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['schedule', 'print'], usage: 'schedule print --for windows|systemd|cron', summary: 'print the OS scheduler entry for this machine', handler: schedulePrint },
   { words: ['restore'], usage: 'restore <message-id | path>', summary: 'bring back what a task removed, from git history', arrivesWith: 'the coordinator work (issue #5)' },
   { words: ['demo'], usage: 'demo [--keep]', summary: 'build a throw-away aged shared state in a temp dir and run the cleanup on it', handler: demoCommand },
 ];

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../util/version.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BusyError, UsageError, errorMessage, type Problem } from '../errors.js';
@@ -9,10 +9,6 @@ import { COMMANDS, findCommand, type Outcome } from './commands.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));
@@ -73,7 +69,7 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
   try {
     const args = parseCommandLine(argv, io.env);
     log = createLogger(args.global.logLevel);
-    if (args.version) return emit({ exitCode: EXIT.ok, doc: { version: version() }, lines: [version()] });
+    if (args.version) return emit({ exitCode: EXIT.ok, doc: { version: packageVersion() }, lines: [packageVersion()] });
     const found = findCommand(args.command);
     if (args.help || args.command.length === 0) return emit({ exitCode: args.help ? EXIT.ok : EXIT.usage, doc: { help: helpText() }, lines: [helpText()] });
     if (!found) throw new UsageError({ where: 'command line', message: `unknown command "${args.command.join(' ')}"`, hint: 'see roosync-maint --help' });

@@ -1,0 +1,98 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { MaintenanceConfig } from '../config/schema.js';
+import { readLeaseFile } from '../election/gitLeaseStore.js';
+import { listMessageNames } from '../roosync/folder.js';
+import { messageDirs } from '../roosync/layout.js';
+import type { MachineStatus } from './status.js';
+
+export interface Kpi {
+  name: string;
+  value: number | null;
+  target: string;
+  ok: boolean | null;
+  note?: string;
+}
+
+export interface FleetStatus {
+  leader: { holder: string; term: number; renewedAt: string; ageMinutes: number; released: boolean } | { unreadable: string } | null;
+  machines: (MachineStatus & { silent: boolean; sinceMinutes: number })[];
+  silent: string[];
+  kpis: Kpi[];
+}
+
+function readMachines(sharedState: string): MachineStatus[] {
+  const dir = path.join(sharedState, 'maintenance', 'machines');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    try {
+      return [JSON.parse(readFileSync(path.join(dir, n), 'utf8')) as MachineStatus];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function countDirs(dir: string): number {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The fleet as the shared state tells it: the lease, each machine's last tick (silent when
+ * older than two tick intervals plus a grace of 15 minutes), and the plan's KPIs.
+ */
+export function fleetStatus(sharedState: string, config: MaintenanceConfig, now: number): FleetStatus {
+  const lease = readLeaseFile(sharedState);
+  const silentAfterMs = (2 * config.schedule.tickMinutes + 15) * 60_000;
+  const machines = readMachines(sharedState)
+    .map((m) => {
+      const since = now - Date.parse(m.lastTickAt);
+      return { ...m, sinceMinutes: Math.round(since / 60_000), silent: since > silentAfterMs };
+    })
+    .sort((a, b) => a.machine.localeCompare(b.machine));
+  const rollbackDirs = countDirs(path.join(sharedState, '.rollback'));
+  const inbox = listMessageNames(messageDirs(sharedState).inbox).length;
+  const healthNote = 'needs the health checks (issue #6)';
+  return {
+    leader:
+      lease.kind === 'ok'
+        ? { holder: lease.record.holder, term: lease.record.term, renewedAt: lease.record.renewedAt, ageMinutes: Math.round((now - Date.parse(lease.record.renewedAt)) / 60_000), released: lease.record.released }
+        : lease.kind === 'corrupt'
+          ? { unreadable: lease.reason }
+          : null,
+    machines,
+    silent: machines.filter((m) => m.silent).map((m) => m.machine),
+    kpis: [
+      { name: 'rollback dirs', value: rollbackDirs, target: '< 10', ok: rollbackDirs < 10 },
+      { name: 'inbox messages', value: inbox, target: '< 100', ok: inbox < 100 },
+      { name: 'MCP uptime', value: null, target: '> 99 %', ok: null, note: healthNote },
+      { name: 'MTTR', value: null, target: '< 30 min', ok: null, note: healthNote },
+    ],
+  };
+}
+
+export function renderFleetStatus(s: FleetStatus): string[] {
+  const lines: string[] = [];
+  if (s.leader === null) lines.push('leader: none yet (no lease file)');
+  else if ('unreadable' in s.leader) lines.push(`leader: lease file unreadable (${s.leader.unreadable})`);
+  else lines.push(`leader: ${s.leader.holder}, term ${s.leader.term}, renewed ${s.leader.ageMinutes} min ago${s.leader.released ? ' (released)' : ''}`);
+  lines.push('', 'machine              last tick          last success       role      failed   health');
+  for (const m of s.machines) {
+    const role = m.leader?.isLeader ? 'leader' : 'follower';
+    lines.push(`${m.machine.padEnd(20)} ${`${m.sinceMinutes} min ago`.padEnd(18)} ${(m.lastSuccessAt ? m.lastSuccessAt.slice(0, 16) : 'never').padEnd(18)} ${role.padEnd(9)} ${(m.failed.join(',') || '-').padEnd(8)} n/a${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`);
+  }
+  if (s.machines.length === 0) lines.push('(no machine has ticked yet)');
+  lines.push('', 'KPI              value   target     ');
+  for (const k of s.kpis) lines.push(`${k.name.padEnd(16)} ${String(k.value ?? 'n/a').padEnd(7)} ${k.target.padEnd(10)} ${k.ok === null ? `(${k.note})` : k.ok ? 'ok' : 'MISSED'}`);
+  if (s.silent.length) lines.push('', `silent machines (no tick for more than two intervals): ${s.silent.join(', ')}`);
+  return lines;
+}

@@ -1,0 +1,86 @@
+import { writeFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildAgedTree } from '../src/demo/agedTree.js';
+import { buildMessageStore } from '../src/demo/messages.js';
+import { MaintenanceService } from '../src/index.js';
+import { scheduleEntry } from '../src/coordinator/osSchedule.js';
+import { UsageError } from '../src/errors.js';
+import { NOW, cli, isolatedEnv, tempDir } from './helpers.js';
+
+describe('schedule print', () => {
+  const input = { node: '/usr/bin/node', bin: '/opt/roosync-maint/dist/cli/main.js', sharedState: "/home/op/it's/.shared-state", machineId: 'myia-ai-01', logFile: '/tmp/rm.log' };
+  it('cron: one line with the environment, quoted; refuses intervals cron cannot express', () => {
+    expect(scheduleEntry({ ...input, kind: 'cron', tickMinutes: 15 })).toBe(
+      `*/15 * * * * ROOSYNC_SHARED_PATH='/home/op/it'\\''s/.shared-state' ROOSYNC_MACHINE_ID='myia-ai-01' '/usr/bin/node' '/opt/roosync-maint/dist/cli/main.js' run >/dev/null 2>>'/tmp/rm.log'`,
+    );
+    expect(scheduleEntry({ ...input, kind: 'cron', tickMinutes: 120 })).toMatch(/^0 \*\/2 \* \* \* /);
+    expect(() => scheduleEntry({ ...input, kind: 'cron', tickMinutes: 7 })).toThrow(UsageError);
+  });
+  it('systemd: a oneshot service and a timer on the tick interval', () => {
+    const units = scheduleEntry({ ...input, kind: 'systemd', tickMinutes: 15 });
+    expect(units).toContain('Type=oneshot');
+    expect(units).toContain('ExecStart=/usr/bin/node /opt/roosync-maint/dist/cli/main.js run');
+    expect(units).toContain('OnUnitActiveSec=15min');
+    expect(units).toContain('Environment=ROOSYNC_MACHINE_ID=myia-ai-01');
+  });
+  it('windows: Task Scheduler XML repeating every tick, and the schtasks line', () => {
+    const task = scheduleEntry({ ...input, kind: 'windows', tickMinutes: 15 });
+    expect(task).toContain('<Interval>PT15M</Interval>');
+    expect(task).toContain('<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>');
+    expect(task).toContain('schtasks /Create /TN "roosync-maint" /SC MINUTE /MO 15');
+    expect(task).toContain("it's/.shared-state");
+  });
+  it('from the CLI, with this machine’s shared state and id', async () => {
+    const dir = await tempDir('sp');
+    const r = await cli(['schedule', 'print', '--for', 'cron', '--shared-state', dir, '--machine', 'myia-ai-01']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`ROOSYNC_SHARED_PATH='${dir}'`);
+    expect((await cli(['schedule', 'print', '--for', 'launchd', '--shared-state', dir])).code).toBe(2);
+  });
+});
+
+describe('status', () => {
+  it('shows the leader, each machine (silent ones marked) and the KPIs against targets', async () => {
+    const base = await tempDir('status');
+    const shared = path.join(base, 'shared');
+    await buildAgedTree({ sharedState: shared, local: path.join(base, 'local'), machines: ['myia-ai-01'], now: NOW });
+    await buildMessageStore(shared, NOW);
+    const args = ['--shared-state', shared, '--machine', 'myia-ai-01'];
+    expect((await cli(['run', '--no-sync', '--leader', '--task', 'log-rotation', ...args], { now: NOW - 3 * 3600_000 })).code).toBe(0);
+    const r = await cli(['status', '--json', ...args], { now: NOW });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.machines).toHaveLength(1);
+    expect(doc.silent).toEqual(['myia-ai-01']); // last tick 3 h ago, interval 15 min
+    expect(doc.kpis.find((k: { name: string }) => k.name === 'rollback dirs')).toMatchObject({ value: 12, ok: false });
+    expect(doc.kpis.find((k: { name: string }) => k.name === 'inbox messages')).toMatchObject({ ok: true });
+    const human = await cli(['status', ...args], { now: NOW });
+    expect(human.stdout).toMatch(/rollback dirs +12 +< 10 +MISSED/);
+    expect(human.stdout).toContain('SILENT');
+  });
+});
+
+describe('the library API (MaintenanceService)', () => {
+  it('offers the original plan’s methods with typed results, reasons included', async () => {
+    const base = await tempDir('svc');
+    const tree = await buildAgedTree({ sharedState: path.join(base, 'shared'), local: path.join(base, 'local'), machines: ['myia-ai-01'], now: NOW });
+    await buildMessageStore(tree.sharedState, NOW);
+    writeFileSync(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
+    const env = await isolatedEnv();
+    const dry = new MaintenanceService({ sharedState: tree.sharedState, machineId: 'myia-ai-01', clock: () => NOW, dryRun: true, env });
+    const plan = await dry.cleanupRollbacks(7);
+    expect(plan).toMatchObject({ task: 'rollback-cleanup', status: 'ok', acted: 13 });
+    expect(plan.reasons.find((r) => r.verdict === 'remove')!.reason).toMatch(/^older than 7 days/);
+    const svc = new MaintenanceService({ sharedState: tree.sharedState, machineId: 'myia-ai-01', clock: () => NOW, env });
+    expect((await svc.cleanupRollbacks(30)).acted).toBeLessThan(plan.acted); // the argument is the policy
+    expect((await svc.archiveOldMessages()).acted).toBeGreaterThan(0);
+    expect((await svc.rotateBackups(2)).acted).toBeGreaterThan(0);
+    const logs = await svc.pruneLogs(3);
+    expect(logs).toMatchObject({ task: 'log-rotation', status: 'ok' });
+    expect(logs.acted).toBeGreaterThan(0);
+    const report = await svc.runScheduledMaintenance();
+    expect(report.results.length).toBeGreaterThan(0);
+    expect(report.leader.reason).toContain('--no-sync'); // not a git clone: acts on the plain folder
+    expect(readdirSync(path.join(tree.sharedState, 'maintenance', 'machines'))).toEqual(['myia-ai-01.json']);
+  });
+});
