@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scheduleEntry } from '../coordinator/osSchedule.js';
+import { hookStates, installHooks, uninstallHooks } from '../coordinator/hooks.js';
+import { GitRepo } from '../git/repo.js';
 import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
 import { UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -112,6 +114,22 @@ async function statusCommand(cli: CliEnv): Promise<Outcome> {
   return { exitCode: 0, doc: { command: 'status', sharedState: identity.sharedState.value, ...s }, lines: [`fleet status from ${identity.sharedState.value} (as of this clone's last sync)`, ...renderFleetStatus(s)] };
 }
 
+async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'status'): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const repo = await GitRepo.open(identity.sharedState.value, { timeoutMs: config.config.git.timeoutSeconds * 1000, machineId: identity.machineId.value });
+  if (!repo) throw new UsageError({ where: identity.sharedState.value, message: 'not inside a git clone: there is nowhere to install git hooks', hint: 'use an OS schedule instead: roosync-maint schedule print --for …' });
+  if (action === 'status') {
+    const states = await hookStates(repo);
+    return { exitCode: 0, doc: { command: 'hooks status', hooks: states }, lines: states.map((s) => `${s.hook}: ${s.state === 'ours' ? 'installed' : s.state === 'other' ? 'another hook (not ours)' : 'not installed'}${s.chained ? ' (chains an earlier hook)' : ''} — ${s.file}`) };
+  }
+  const dryRun = cli.args.global.dryRun;
+  const lines =
+    action === 'install'
+      ? await installHooks({ repo, sharedState: identity.sharedState.value, machineId: identity.machineId.value, node: process.execPath, bin: fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)), logFile: path.join(repo.gitDir, 'roosync-maint', 'hook.log') }, dryRun)
+      : await uninstallHooks(repo, dryRun);
+  return { exitCode: 0, doc: { command: `hooks ${action}`, dryRun, done: lines }, lines: dryRun ? lines.map((l) => `would: ${l}`) : lines };
+}
+
 async function configValidate(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
   const file = identity.configPath.value;
@@ -168,9 +186,9 @@ export const COMMANDS: CommandSpec[] = [
   { words: ['health'], usage: 'health', summary: 'run the health checks now and print them', arrivesWith: 'the health work (issue #6)' },
   { words: ['leader', 'status'], usage: 'leader status', summary: 'show the lease and how this machine judges it', handler: leaderStatus },
   { words: ['leader', 'release'], usage: 'leader release', summary: 'give up the lease (holder only)', handler: leaderRelease },
-  { words: ['hooks', 'install'], usage: 'hooks install', summary: 'install the git hooks in the shared-state clone', arrivesWith: 'the coordinator work (issue #5)' },
-  { words: ['hooks', 'uninstall'], usage: 'hooks uninstall', summary: 'remove our hooks, restoring any chained hook', arrivesWith: 'the coordinator work (issue #5)' },
-  { words: ['hooks', 'status'], usage: 'hooks status', summary: 'show which hooks are installed', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['hooks', 'install'], usage: 'hooks install', summary: 'install the git hooks in the shared-state clone (post-merge, post-rewrite, post-checkout)', handler: (cli) => hooksCommand(cli, 'install') },
+  { words: ['hooks', 'uninstall'], usage: 'hooks uninstall', summary: 'remove our hooks, restoring any chained hook', handler: (cli) => hooksCommand(cli, 'uninstall') },
+  { words: ['hooks', 'status'], usage: 'hooks status', summary: 'show which hooks are installed', handler: (cli) => hooksCommand(cli, 'status') },
   { words: ['config', 'validate'], usage: 'config validate', summary: 'check the config; every problem names its JSON path', handler: configValidate },
   { words: ['config', 'show'], usage: 'config show', summary: 'print the effective config and where each setting came from', handler: configShow },
   { words: ['config', 'init'], usage: 'config init [--force]', summary: 'write a commented starter config', handler: configInit },
