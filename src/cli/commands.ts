@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { scheduleEntry } from '../coordinator/osSchedule.js';
 import { hookStates, installHooks, uninstallHooks } from '../coordinator/hooks.js';
 import { GitRepo } from '../git/repo.js';
+import { restoreFromHistory } from '../coordinator/restore.js';
+import { acquireRunLock, lockStaleMs } from '../coordinator/lock.js';
+import { localStateDir } from '../sharedState/localState.js';
 import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
 import { UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -130,6 +133,22 @@ async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'stat
   return { exitCode: 0, doc: { command: `hooks ${action}`, dryRun, done: lines }, lines: dryRun ? lines.map((l) => `would: ${l}`) : lines };
 }
 
+async function restoreCommand(cli: CliEnv): Promise<Outcome> {
+  const target = cli.args.command[1];
+  if (!target) throw new UsageError({ where: 'restore', message: 'name what to restore', hint: 'roosync-maint restore <message-id | path>' });
+  const { identity, config } = await load(cli);
+  const repo = await GitRepo.open(identity.sharedState.value, { timeoutMs: config.config.git.timeoutSeconds * 1000, machineId: identity.machineId.value });
+  if (!repo) throw new UsageError({ where: identity.sharedState.value, message: 'not inside a git clone: there is no history to restore from' });
+  const lock = await acquireRunLock(localStateDir(identity.sharedState.value, repo.gitDir, cli.env), { wait: cli.args.wait, staleMs: lockStaleMs(cli.env) });
+  try {
+    const r = await restoreFromHistory(repo, identity.sharedState.value, target, { machineId: identity.machineId.value, dryRun: cli.args.global.dryRun, pushAttempts: config.config.git.pushAttempts });
+    const lines = [r.restored.length ? `${cli.args.global.dryRun ? 'would restore' : 'restored'} ${r.restored.join(', ')} from ${r.fromCommit}^${r.pushed ? ', committed and pushed' : ''}` : 'nothing to restore', ...(r.note ? [`note: ${r.note}`] : [])];
+    return { exitCode: 0, doc: { command: 'restore', target, ...r }, lines };
+  } finally {
+    await lock.release();
+  }
+}
+
 async function configValidate(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
   const file = identity.configPath.value;
@@ -193,7 +212,7 @@ export const COMMANDS: CommandSpec[] = [
   { words: ['config', 'show'], usage: 'config show', summary: 'print the effective config and where each setting came from', handler: configShow },
   { words: ['config', 'init'], usage: 'config init [--force]', summary: 'write a commented starter config', handler: configInit },
   { words: ['schedule', 'print'], usage: 'schedule print --for windows|systemd|cron', summary: 'print the OS scheduler entry for this machine', handler: schedulePrint },
-  { words: ['restore'], usage: 'restore <message-id | path>', summary: 'bring back what a task removed, from git history', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['restore'], usage: 'restore <message-id | path>', summary: 'bring back what a task removed, from git history (a message returns to archive/)', handler: restoreCommand },
   { words: ['demo'], usage: 'demo [--keep]', summary: 'build a throw-away aged shared state in a temp dir and run the cleanup on it', handler: demoCommand },
 ];
 

@@ -76,8 +76,8 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
     if (!found.spec.handler) {
       throw new UsageError({ where: found.spec.words.join(' '), message: `not available yet: arrives with ${found.spec.arrivesWith}`, hint: 'nothing was done' });
     }
-    const allowsRest = found.spec.words[0] === 'restore';
-    if (found.rest.length > 0 && !allowsRest) throw new UsageError({ where: 'command line', message: `unexpected argument "${found.rest.join(' ')}"`, hint: `usage: roosync-maint ${found.spec.usage}` });
+    const allowed = found.spec.words[0] === 'restore' ? 1 : 0;
+    if (found.rest.length > allowed) throw new UsageError({ where: 'command line', message: `unexpected argument "${found.rest.join(' ')}"`, hint: `usage: roosync-maint ${found.spec.usage}` });
     const outcome = await found.spec.handler({ args, env: io.env, cwd: io.cwd, log, now: io.now ?? clockFromEnv(io.env) ?? Date.now });
     return emit(outcome);
   } catch (err) {

@@ -1,5 +1,6 @@
 import { LEASE_FILE, parseLease } from '../election/lease.js';
 import type { GitRepo } from '../git/repo.js';
+import { GitFailure } from '../git/classify.js';
 
 /**
  * Fetch, fence, replay — the one way this clone catches up with the remote.
@@ -28,4 +29,32 @@ export async function syncWithFence(repo: GitRepo): Promise<string[]> {
   if (rebased.ok) return [];
   await repo.dropLocalCommits(upstream);
   return [`dropped unpushed local commits that conflicted with the remote on ${rebased.conflicts.join(', ')}`];
+}
+
+export interface PushOutcome {
+  pushed: boolean;
+  retries: number;
+  /** Why it did not push (unreachable, auth, other, or the race lost every time). */
+  failure?: string;
+}
+
+/**
+ * Pushes; a lost race is followed by fetch-fence-rebase (its notes passed to `afterResync`,
+ * which may recommit) and another try, with jittered exponential backoff, `attempts` in all.
+ */
+export async function pushWithRetries(repo: GitRepo, attempts: number, afterResync: (notes: string[]) => Promise<void> = async () => undefined): Promise<PushOutcome> {
+  let retries = 0;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      await repo.push();
+      return { pushed: true, retries };
+    } catch (err) {
+      if (!(err instanceof GitFailure)) throw err;
+      if (err.kind !== 'lost-race') return { pushed: false, retries, failure: `${err.kind}: ${err.message}` };
+      retries++;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1) * (0.5 + Math.random())));
+      await afterResync(await syncWithFence(repo));
+    }
+  }
+  return { pushed: false, retries, failure: `lost the race ${attempts} times` };
 }

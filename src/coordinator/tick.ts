@@ -17,7 +17,7 @@ import type { Progress, TaskResult } from '../tasks/types.js';
 import { acquireRunLock, lockStaleMs } from './lock.js';
 import { dueTasks, recordRuns, scheduleStore } from './schedule.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
-import { syncWithFence } from './sync.js';
+import { pushWithRetries, syncWithFence } from './sync.js';
 import { runTasks } from './runTasks.js';
 
 type Resolved<T> = Omit<T, 'tasks'> & { tasks: TaskName[] };
@@ -70,10 +70,6 @@ export function fleetChangedPaths(sharedState: string, results: readonly TaskRes
     }
   }
   return [...paths];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /**
@@ -201,31 +197,19 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
     result.notes.push('the remote is unreachable: local commits stay here and are pushed by a later tick');
     return result;
   }
-  const attempts = o.config.config.git.pushAttempts;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      await repo.push();
-      result.pushed = true;
-      return result;
-    } catch (err) {
-      if (!(err instanceof GitFailure)) throw err;
-      if (err.kind !== 'lost-race') {
-        goOffline(err);
-        result.notes.push(`push failed (${err.kind}): local commits stay here and are pushed by a later tick`);
-        return result;
-      }
-      result.pushRetries++;
-      await sleep(100 * 2 ** (attempt - 1) * (0.5 + Math.random()));
-      const before = result.notes.length;
-      await sync();
-      if (result.notes.length > before) {
-        // our fleet commit was dropped: say so in the status and push that alone
-        result.leader = { isLeader: false, term: result.leader.term, reason: 'deposed: another machine took the lease before this fleet work landed; the work was dropped' };
-        record = undefined;
-        result.committed = await commitStatusAndFleet(false);
-      }
+  const pushed = await pushWithRetries(repo, o.config.config.git.pushAttempts, async (notes) => {
+    result.notes.push(...notes);
+    if (notes.length > 0) {
+      // our fleet commit was dropped: say so in the status and push that alone
+      result.leader = { isLeader: false, term: result.leader.term, reason: 'deposed: another machine took the lease before this fleet work landed; the work was dropped' };
+      record = undefined;
+      result.committed = await commitStatusAndFleet(false);
     }
-  }
-  result.notes.push(`push lost the race ${attempts} times: local commits stay here and are pushed by a later tick`);
+  });
+  result.pushed = pushed.pushed;
+  result.pushRetries = pushed.retries;
+  if (pushed.pushed) return result;
+  if (!pushed.failure?.startsWith('lost')) goOffline(new Error(pushed.failure));
+  result.notes.push(`push failed (${pushed.failure}): local commits stay here and are pushed by a later tick`);
   return result;
 }
