@@ -12,6 +12,10 @@ import { GitLeaseStore, readLeaseFile, writeLeaseFile } from '../election/gitLea
 import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { readStatus, statusFileRel, writeStatus, type MachineStatus } from '../report/status.js';
+import { accumulate, digestDue, digestMessage, digestStore } from '../report/digest.js';
+import { fleetStatus } from '../report/fleetStatus.js';
+import { sendMessage } from '../roosync/send.js';
+import { messageDirs } from '../roosync/layout.js';
 import { TASKS, type TaskName } from '../tasks/names.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
 import { acquireRunLock, lockStaleMs } from './lock.js';
@@ -94,7 +98,7 @@ export async function tick(o: TickOptions): Promise<TickResult> {
     if (decisions) result.schedule = decisions;
     const tasks: TaskName[] = o.tasks ?? decisions!.filter((d) => d.due).map((d) => d.task);
     const run = { ...o, tasks };
-    const done = repo ? await runSynced(run, repo, stateDir, result, lock.compromised) : await runLocalOnly(run, result);
+    const done = repo ? await runSynced(run, repo, stateDir, result, lock.compromised) : await runLocalOnly(run, stateDir, result);
     if (!o.dryRun) schedule.save(recordRuns(state, done.tasks, o.clock()));
     return done;
   } finally {
@@ -102,10 +106,33 @@ export async function tick(o: TickOptions): Promise<TickResult> {
   }
 }
 
-async function runLocalOnly(o: Resolved<TickOptions>, result: TickResult): Promise<TickResult> {
+/**
+ * Adds this tick to the digest totals and, when a digest is due, sends it (inbox + sent copies).
+ * Returns the message files written, for the tick's commit.
+ */
+function sendDigestIfDue(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
+  if (o.dryRun) return [];
+  const store = digestStore(stateDir, o.log);
+  const now = o.clock();
+  const state = accumulate(store.load(now), result.tasks);
+  if (!digestDue(state, now, o.config.config.reports.digestHours)) {
+    store.save(state);
+    return [];
+  }
+  const fleet = result.leader.isLeader ? fleetStatus(o.sharedState, o.config.config, now) : undefined;
+  const sent = sendMessage(messageDirs(o.sharedState), digestMessage({ machineId: o.machineId, to: o.config.config.reports.to, now, state, leader: result.leader, ...(fleet && { fleet }) }), now);
+  store.save({ lastSentAt: now, since: now, ticks: 0, tasks: {} });
+  result.notes.push(`sent the digest ${sent.id}`);
+  return [`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`];
+}
+
+async function runLocalOnly(o: Resolved<TickOptions>, stateDir: string, result: TickResult): Promise<TickResult> {
   result.leader = o.leaderFlag ? { isLeader: true, term: null, reason: '--no-sync --leader' } : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
   result.tasks = await runTasks(o.tasks, taskContext(o), { isLeader: o.leaderFlag, notLeaderReason: 'fleet task: with --no-sync, pass --leader to act as leader' });
-  if (!o.dryRun) writeStatus(o.sharedState, statusOf(o, result));
+  if (!o.dryRun) {
+    sendDigestIfDue(o, stateDir, result);
+    writeStatus(o.sharedState, statusOf(o, result));
+  }
   return result;
 }
 
@@ -175,9 +202,10 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
   const lost = compromised();
   if (lost) throw new Error(`this machine's run lock was compromised (${lost.message}): stopping before commit and push`);
 
+  const digestPaths = sendDigestIfDue(o, stateDir, result);
   const commitStatusAndFleet = async (withFleet: boolean): Promise<boolean> => {
     writeStatus(o.sharedState, statusOf(o, result));
-    const paths = [repo.inRepo(statusFileRel(o.machineId))];
+    const paths = [repo.inRepo(statusFileRel(o.machineId)), ...digestPaths.map((p) => repo.inRepo(p))];
     if (withFleet && record) {
       // Every fleet commit renews the lease: a rebase onto another machine's lease then conflicts (the fence).
       writeLeaseFile(o.sharedState, renewed(record, o.clock(), leaseSeconds));

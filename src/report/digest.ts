@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import { readState, writeState } from '../sharedState/localState.js';
+import type { TaskResult } from '../tasks/types.js';
+import type { FleetStatus } from './fleetStatus.js';
+import { formatBytes, formatDate } from '../util/format.js';
+import type { Outgoing } from '../roosync/send.js';
+
+/** Per-task totals since the last digest, kept locally (never synced), bounded by the digest itself. */
+const digestStateSchema = z.object({
+  lastSentAt: z.number().nullable(),
+  since: z.number(),
+  ticks: z.number(),
+  tasks: z.record(z.string(), z.object({ runs: z.number(), acted: z.number(), bytes: z.number(), failed: z.number() })),
+});
+export type DigestState = z.output<typeof digestStateSchema>;
+
+export function digestStore(stateDir: string, log: Logger) {
+  const file = path.join(stateDir, 'digest.json');
+  return {
+    load: (now: number): DigestState => readState(file, digestStateSchema, log) ?? { lastSentAt: null, since: now, ticks: 0, tasks: {} },
+    save: (s: DigestState) => writeState(file, s),
+  };
+}
+
+/** Adds one tick's results to the running totals (pure). */
+export function accumulate(state: DigestState, results: readonly TaskResult[]): DigestState {
+  const tasks = { ...state.tasks };
+  for (const r of results) {
+    if (r.status === 'skipped' || r.dryRun) continue;
+    const t = tasks[r.task] ?? { runs: 0, acted: 0, bytes: 0, failed: 0 };
+    tasks[r.task] = { runs: t.runs + 1, acted: t.acted + r.counts.acted, bytes: t.bytes + r.bytes, failed: t.failed + (r.status === 'failed' ? 1 : 0) };
+  }
+  return { ...state, ticks: state.ticks + 1, tasks };
+}
+
+export function digestDue(state: DigestState, now: number, digestHours: number): boolean {
+  return state.lastSentAt === null || now - state.lastSentAt >= digestHours * 3_600_000;
+}
+
+/**
+ * The digest as a RooSync message: a few numbers an operator reads in the inbox (what went,
+ * how much was freed, what failed), the leader's fleet KPIs, then the same data as JSON.
+ */
+export function digestMessage(o: { machineId: string; to: string; now: number; state: DigestState; leader: { isLeader: boolean; term: number | null }; fleet?: FleetStatus }): Outgoing {
+  const rows = Object.entries(o.state.tasks).sort(([a], [b]) => a.localeCompare(b));
+  const acted = rows.reduce((s, [, t]) => s + t.acted, 0);
+  const bytes = rows.reduce((s, [, t]) => s + t.bytes, 0);
+  const failed = rows.filter(([, t]) => t.failed > 0).map(([n]) => n);
+  const lines = [
+    `## Maintenance digest - ${o.machineId.toUpperCase()}`,
+    '',
+    `**Période:** ${formatDate(o.state.since)} → ${formatDate(o.now)} (${o.state.ticks} ticks)`,
+    `**Rôle:** ${o.leader.isLeader ? `leader (term ${o.leader.term})` : 'follower'}`,
+    '',
+    '| task | runs | acted | freed | failed |',
+    '|---|---|---|---|---|',
+    ...rows.map(([n, t]) => `| ${n} | ${t.runs} | ${t.acted} | ${formatBytes(t.bytes)} | ${t.failed || ''} |`),
+  ];
+  if (rows.length === 0) lines.push('| (no task ran) | | | | |');
+  if (o.fleet) {
+    lines.push('', '### Fleet KPIs', '', '| KPI | value | target | |', '|---|---|---|---|');
+    for (const k of o.fleet.kpis) lines.push(`| ${k.name} | ${k.value ?? 'n/a'} | ${k.target} | ${k.ok === null ? k.note : k.ok ? 'ok' : '**MISSED**'} |`);
+    if (o.fleet.silent.length) lines.push('', `**Silent machines:** ${o.fleet.silent.join(', ')}`);
+  }
+  const data = { machine: o.machineId, since: new Date(o.state.since).toISOString(), until: new Date(o.now).toISOString(), ticks: o.state.ticks, leader: o.leader, tasks: o.state.tasks, ...(o.fleet && { kpis: o.fleet.kpis, silent: o.fleet.silent }) };
+  lines.push('', '```json', JSON.stringify(data, null, 2), '```');
+  return {
+    from: `${o.machineId}:maintenance`,
+    to: o.to,
+    subject: `[DIGEST] ${o.machineId}: ${acted} cleaned, ${formatBytes(bytes)} freed${failed.length ? `, FAILED: ${failed.join(', ')}` : ''}`,
+    body: lines.join('\n'),
+    priority: 'LOW',
+    tags: ['maintenance', 'report'],
+  };
+}
