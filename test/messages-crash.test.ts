@@ -78,7 +78,7 @@ describe('invariant 4 on messages: SIGKILL at any point, then run again', () => 
       for (const n of all) {
         const parsed = parseMessage(await readFile(path.join(dir, n), 'utf8'), n);
         expect(parsed.ok).toBe(true);
-        if (dir !== dirs.inbox && parsed.ok) expect(parsed.message.status).toBe('archived');
+        if (dir !== dirs.inbox && parsed.ok && !parsed.message.from.endsWith(':maintenance')) expect(parsed.message.status).toBe('archived');
       }
     }
   }, 120_000);
