@@ -8,6 +8,7 @@ import { scheduleEntry } from '../coordinator/osSchedule.js';
 import { hookStates, installHooks, uninstallHooks } from '../coordinator/hooks.js';
 import { GitRepo } from '../git/repo.js';
 import { restoreFromHistory } from '../coordinator/restore.js';
+import { runDaemon } from '../coordinator/daemon.js';
 import { acquireRunLock, lockStaleMs } from '../coordinator/lock.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
@@ -149,6 +150,17 @@ async function restoreCommand(cli: CliEnv): Promise<Outcome> {
   }
 }
 
+async function daemonCommand(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const stopSignal = new Promise<string>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
+  });
+  cli.log.info({ machine: identity.machineId.value, sharedState: identity.sharedState.value }, 'daemon started');
+  const stats = await runDaemon({ sharedState: identity.sharedState.value, machineId: identity.machineId.value, configFile: identity.configPath.value, config, env: cli.env, log: cli.log, clock: cli.now, noSync: cli.args.global.noSync, leaderFlag: cli.args.global.leader, version: packageVersion(), stopSignal });
+  cli.log.flush();
+  return { exitCode: 0, doc: { command: 'daemon', ...stats }, lines: [`daemon stopped after ${stats.ticks} ticks${stats.released ? '; lease released' : ''}`] };
+}
+
 async function configValidate(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
   const file = identity.configPath.value;
@@ -200,7 +212,7 @@ async function demoCommand(cli: CliEnv): Promise<Outcome> {
 
 export const COMMANDS: CommandSpec[] = [
   { words: ['run'], usage: 'run [--task NAME]... [--wait]', summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)', handler: runCommand },
-  { words: ['daemon'], usage: 'daemon', summary: 'long-running coordinator on its schedule', arrivesWith: 'the coordinator work (issue #5)' },
+  { words: ['daemon'], usage: 'daemon', summary: 'long-running coordinator: ticks on its schedule, reloads the config, releases the lease on SIGINT/SIGTERM', handler: daemonCommand },
   { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', handler: statusCommand },
   { words: ['health'], usage: 'health', summary: 'run the health checks now and print them', arrivesWith: 'the health work (issue #6)' },
   { words: ['leader', 'status'], usage: 'leader status', summary: 'show the lease and how this machine judges it', handler: leaderStatus },

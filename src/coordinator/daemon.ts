@@ -1,0 +1,104 @@
+import { watch } from 'chokidar';
+import path from 'node:path';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
+import { LEASE_FILE } from '../election/lease.js';
+import { readLeaseFile } from '../election/gitLeaseStore.js';
+import { noProgress } from '../tasks/types.js';
+import { releaseLease } from './leader.js';
+import { tick } from './tick.js';
+
+export interface DaemonOptions {
+  sharedState: string;
+  machineId: string;
+  configFile: string;
+  config: ResolvedConfig;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  clock: () => number;
+  noSync: boolean;
+  leaderFlag: boolean;
+  version: string;
+  /** Resolves when the daemon should stop (SIGINT/SIGTERM in the CLI). */
+  stopSignal: Promise<string>;
+}
+
+/**
+ * The long-running coordinator: a tick now, then one every `schedule.tickMinutes` (±10 %
+ * jitter so a fleet started together does not tick together). The config is watched and
+ * reloaded (an invalid edit keeps the running config and is logged as an error); the lease is
+ * watched so a released lease is taken at the next tick instead of a full interval later. On
+ * stop, the tick in flight finishes (tasks are bounded), the lease is released if this machine
+ * holds it, and the daemon returns.
+ */
+export async function runDaemon(o: DaemonOptions): Promise<{ ticks: number; released: boolean; reloads: number; rejectedConfigs: number }> {
+  let config = o.config;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const stats = { ticks: 0, released: false, reloads: 0, rejectedConfigs: 0 };
+  const intervalMs = () => Number(o.env.ROOSYNC_MAINT_DAEMON_INTERVAL_MS ?? 0) || config.config.schedule.tickMinutes * 60_000;
+
+  const watcher = watch([o.configFile, path.join(o.sharedState, LEASE_FILE)], { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+  watcher.on('all', (event, file) => {
+    void (async () => {
+      if (path.resolve(file) === path.resolve(o.configFile)) {
+        try {
+          config = await loadResolvedConfig(o.configFile, o.sharedState);
+          stats.reloads++;
+          o.log.info({ file, event }, 'config reloaded');
+        } catch (err) {
+          stats.rejectedConfigs++;
+          o.log.error({ file, err: errorMessage(err) }, 'the new config is invalid: keeping the running one');
+        }
+        return;
+      }
+      const lease = readLeaseFile(o.sharedState);
+      if (lease.kind === 'ok' && lease.record.released) {
+        o.log.info({ holder: lease.record.holder }, 'lease released: ticking now');
+        wake?.();
+      }
+    })();
+  });
+
+  void o.stopSignal.then((signal) => {
+    o.log.info({ signal }, 'stopping after the tick in flight');
+    stopping = true;
+    wake?.();
+  });
+
+  while (!stopping) {
+    try {
+      const r = await tick({ sharedState: o.sharedState, machineId: o.machineId, config, env: o.env, log: o.log, clock: o.clock, tasks: undefined, dryRun: false, noSync: o.noSync, leaderFlag: o.leaderFlag, wait: true, progress: noProgress, version: o.version });
+      stats.ticks++;
+      o.log.info({ leader: r.leader.isLeader, term: r.leader.term, pushed: r.pushed, offline: r.offline, tasks: r.tasks.map((t) => `${t.task}:${t.status}`) }, 'tick done');
+    } catch (err) {
+      o.log.error({ err: errorMessage(err) }, 'tick failed; the daemon goes on');
+    }
+    if (stopping) break;
+    const wait = intervalMs() * (0.9 + Math.random() * 0.2);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wake = undefined;
+  }
+
+  await watcher.close();
+  if (!o.noSync) {
+    const lease = readLeaseFile(o.sharedState);
+    if (lease.kind === 'ok' && lease.record.holder === o.machineId && !lease.record.released) {
+      try {
+        const r = await releaseLease({ sharedState: o.sharedState, machineId: o.machineId, config, env: o.env, log: o.log, clock: o.clock, wait: true, dryRun: false });
+        stats.released = r.released;
+        o.log.info({ released: r.released, reason: r.reason }, 'lease on shutdown');
+      } catch (err) {
+        o.log.error({ err: errorMessage(err) }, 'could not release the lease on shutdown: it expires by itself');
+      }
+    }
+  }
+  return stats;
+}

@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, makeFleet, remoteFile } from './fleet.js';
+
+async function until(check: () => boolean, ms = 20_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return check();
+}
+
+describe('daemon', () => {
+  it('ticks, reloads a valid config, keeps the old one on an invalid edit, and on SIGTERM releases the lease and exits 0', async () => {
+    const fleet = await makeFleet(1);
+    const [m] = fleet.machines as [string];
+    const child = spawn(process.execPath, [BIN, 'daemon', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'info'], {
+      env: { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(m), ROOSYNC_MAINT_DAEMON_INTERVAL_MS: '300' },
+    });
+    let logs = '';
+    child.stderr.on('data', (d) => (logs += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    expect(await until(() => remoteFile(fleet, `maintenance/machines/${m}.json`) !== undefined)).toBe(true);
+    expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: false });
+
+    const configFile = path.join(fleet.dir(m), '.maintenance-config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    writeFileSync(configFile, JSON.stringify({ ...config, logs: { retentionDays: 3 } }));
+    expect(await until(() => logs.includes('"msg":"config reloaded"'))).toBe(true);
+    writeFileSync(configFile, '{"logs": {"retentionDays": -1}}');
+    expect(await until(() => logs.includes('the new config is invalid: keeping the running one'))).toBe(true);
+    expect(logs).toContain('logs.retentionDays: expected a number');
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: true });
+    expect(logs).toContain('"msg":"lease on shutdown"');
+  }, 60_000);
+});
