@@ -26,8 +26,8 @@ function tickOf(fleet, machine, now) {
 
 /** 20 machines tick at the same instant; baseline: 20 plain `commit; until push; do pull --rebase; done` loops. */
 export async function manyMachines(base, n = 20) {
-  const ours = createFleet(path.join(base, 'many-ours'), n);
-  const plain = createFleet(path.join(base, 'many-plain'), n);
+  const ours = await createFleet(path.join(base, 'many-ours'), n);
+  const plain = await createFleet(path.join(base, 'many-plain'), n);
   let t = performance.now();
   const runs = await Promise.all(ours.machines.map((m) => tickOf(ours, m, T0)));
   let oursMs = performance.now() - t;
@@ -60,7 +60,7 @@ export async function manyMachines(base, n = 20) {
  * renewal to the first tick at which another machine holds a new term (design bound: one lease + one tick).
  */
 export async function failover(base) {
-  const fleet = createFleet(path.join(base, 'failover'), 5);
+  const fleet = await createFleet(path.join(base, 'failover'), 5);
   const tickMs = 15 * MIN;
   const leaseMs = 3600 * 1000;
   const phase = (i) => i * 3 * MIN;

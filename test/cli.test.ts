@@ -28,7 +28,7 @@ describe('command line contract', () => {
   it('usage errors exit 2; commands of later issues say so and exit 2', async () => {
     expect((await cli(['frobnicate'])).code).toBe(2);
     expect((await cli(['run', '--bogus'])).code).toBe(2);
-    const later = await cli(['daemon']);
+    const later = await cli(['health']);
     expect(later.code).toBe(2);
     expect(later.stderr).toContain('not available yet');
     const { args } = await agedFleetDir();

@@ -8,7 +8,7 @@ export { git, leaseHistory, remoteFile, type Fleet } from '../src/demo/fleet.js'
 export const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 
 /** A fleet in a temp dir removed after the test file. */
-export async function makeFleet(n: number, seed?: (seedDir: string) => void): Promise<Fleet> {
+export async function makeFleet(n: number, seed?: (seedDir: string) => void | Promise<void>): Promise<Fleet> {
   return createFleet(await tempDir('fleet'), n, seed);
 }
 

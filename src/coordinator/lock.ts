@@ -59,20 +59,23 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
   const lockfilePath = path.join(stateDir, 'run.lock');
   const ownerFile = `${lockfilePath}.owner`;
   let release: () => Promise<void>;
-  const take = () =>
+  const take = (wait: boolean) =>
     lockfile.lock(stateDir, {
       lockfilePath,
       realpath: false,
       stale: options.staleMs,
       update: Math.max(1000, Math.floor(options.staleMs / 3)),
-      retries: options.wait ? { retries: Math.ceil((options.waitMs ?? 15 * 60_000) / 1000), factor: 1, minTimeout: 1000, maxTimeout: 1000 } : 0,
+      retries: wait ? { retries: Math.ceil((options.waitMs ?? 15 * 60_000) / 1000), factor: 1, minTimeout: 1000, maxTimeout: 1000 } : 0,
       onCompromised: (err) => {
         lost = err;
       },
     });
   try {
-    release = await take().catch((err: unknown) => {
-      if (errorCode(err) === 'ELOCKED' && removeIfOwnerDead(lockfilePath, ownerFile)) return take();
+    // once at once; then, if the holder is a dead process, at once again; only then wait (with --wait)
+    release = await take(false).catch(async (err: unknown) => {
+      if (errorCode(err) !== 'ELOCKED') throw err;
+      if (removeIfOwnerDead(lockfilePath, ownerFile)) return take(options.wait);
+      if (options.wait) return take(true);
       throw err;
     });
   } catch (err) {

@@ -21,6 +21,8 @@ export interface AgedTreeOptions {
   local: string;
   machines: string[];
   now: number;
+  /** Build only the shared part, only this machine's local part, or both (default). */
+  parts?: 'shared' | 'local' | 'both';
 }
 
 export interface AgedTree {
@@ -43,6 +45,11 @@ const ago = (now: number, days: number) => now - days * DAY_MS;
 export async function buildAgedTree(opts: AgedTreeOptions): Promise<AgedTree> {
   const { sharedState: s, local, now } = opts;
   const json = (v: unknown) => JSON.stringify(v, null, 2);
+  if (opts.parts !== 'local') await buildSharedPart(opts, s, now, json);
+  return buildLocalPart(opts, s, local, now, json);
+}
+
+async function buildSharedPart(opts: AgedTreeOptions, s: string, now: number, json: (v: unknown) => string): Promise<void> {
   // .rollback/: a folder every 3 days for 30 days, 3 files each
   for (let d = 1; d <= 30; d += 3) {
     const t = ago(now, d);
@@ -77,9 +84,21 @@ export async function buildAgedTree(opts: AgedTreeOptions): Promise<AgedTree> {
   await writeAged(path.join(s, 'env', 'secrets.enc'), 'ENCRYPTED', ago(now, 400));
   await writeAged(path.join(s, 'env', 'audit.log'), 'audit', ago(now, 400));
   await writeAged(path.join(s, '.machine-registry.json'), json({ machines: opts.machines }), ago(now, 100));
+}
 
-  // local: Roo task checkpoints, one task touched yesterday with old checkpoints
+async function buildLocalPart(opts: AgedTreeOptions, s: string, local: string, now: number, json: (v: unknown) => string): Promise<AgedTree> {
   const checkpointsRoot = path.join(local, 'globalStorage', 'rooveterinaryinc.roo-cline', 'tasks');
+  const localLogs = path.join(local, 'tmp', 'roo-state-manager-logs');
+  const mcpSettings = path.join(local, 'globalStorage', 'rooveterinaryinc.roo-cline', 'settings', 'mcp_settings.json');
+  const result = {
+    sharedState: s,
+    checkpointsRoot,
+    localLogs,
+    mcpSettings,
+    config: { checkpoints: { roots: [checkpointsRoot] }, localLogs: { dirs: [localLogs] }, localBackups: { files: [mcpSettings] }, health: { mcpSettingsPath: mcpSettings } },
+  };
+  if (opts.parts === 'shared') return result;
+  // local: Roo task checkpoints, one task touched yesterday with old checkpoints
   for (const [i, d] of [1, 5, 20, 40, 90].entries()) {
     const task = path.join(checkpointsRoot, `task-${i}`);
     await writeAged(path.join(task, 'api_conversation_history.json'), json([]), ago(now, d));
@@ -89,20 +108,11 @@ export async function buildAgedTree(opts: AgedTreeOptions): Promise<AgedTree> {
   await writeAged(path.join(touched, 'checkpoints', 'objects', 'old'), Buffer.alloc(256 * 1024), ago(now, 60));
   await writeAged(path.join(touched, 'ui_messages.json'), json([]), ago(now, 1));
 
-  const localLogs = path.join(local, 'tmp', 'roo-state-manager-logs');
   for (let d = 0; d < 12; d++) {
     const day = new Date(ago(now, d)).toISOString().slice(0, 10).replace(/-/g, '');
     await writeAged(path.join(localLogs, `roosync-${day}.log`), `log of day -${d}\n`, ago(now, d));
   }
-  const mcpSettings = path.join(local, 'globalStorage', 'rooveterinaryinc.roo-cline', 'settings', 'mcp_settings.json');
   await writeAged(mcpSettings, json({ mcpServers: {} }), now);
   for (let i = 0; i < 9; i++) await writeAged(`${mcpSettings}.backup_${isoDashed(ago(now, i))}`, json({ mcpServers: {}, i }), ago(now, i));
-
-  return {
-    sharedState: s,
-    checkpointsRoot,
-    localLogs,
-    mcpSettings,
-    config: { checkpoints: { roots: [checkpointsRoot] }, localLogs: { dirs: [localLogs] }, localBackups: { files: [mcpSettings] }, health: { mcpSettingsPath: mcpSettings } },
-  };
+  return result;
 }

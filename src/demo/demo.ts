@@ -1,67 +1,111 @@
-import { mkdtemp, readdir, rm, writeFile, lstat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
 import { loadResolvedConfig } from '../config/load.js';
-import { runTasks } from '../coordinator/runTasks.js';
-import { CLEANUP_TASKS } from '../tasks/names.js';
-import { noProgress, type TaskResult } from '../tasks/types.js';
-import { formatBytes } from '../util/format.js';
+import { tick, type TickResult } from '../coordinator/tick.js';
+import { noProgress } from '../tasks/types.js';
 import { actionVerb } from '../cli/render.js';
+import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
+import { formatBytes } from '../util/format.js';
+import { packageVersion } from '../util/version.js';
 import { buildAgedTree } from './agedTree.js';
 import { buildMessageStore } from './messages.js';
+import { createFleet, git, type Fleet } from './fleet.js';
 import type { Outcome } from '../cli/commands.js';
 
-async function treeSize(dir: string): Promise<{ files: number; bytes: number }> {
-  const out = { files: 0, bytes: 0 };
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    out.files++;
-    out.bytes += (await lstat(path.join(e.parentPath, e.name))).size;
-  }
-  return out;
+const MIN = 60_000;
+const MACHINES = ['myia-ai-01', 'myia-po-2023', 'myia-po-2026'];
+
+function clockText(start: number, at: number): string {
+  return `+${String(Math.round((at - start) / MIN)).padStart(3)} min`;
 }
 
-function summary(results: TaskResult[]): string[] {
-  return results
-    .filter((r) => r.status !== 'skipped')
-    .map((r) => `  ${r.task.padEnd(22)} ${actionVerb(r).padEnd(16)} ${String(r.counts.acted).padStart(3)} (${formatBytes(r.bytes).padStart(7)}), kept ${r.counts.kept}, skipped ${r.counts.skipped}${r.status === 'failed' ? ' FAILED' : ''}`);
+function taskSummary(r: TickResult): string[] {
+  return r.tasks
+    .filter((t) => t.status !== 'skipped' && t.counts.acted > 0)
+    .map((t) => `      ${t.task.padEnd(22)} ${actionVerb(t).padEnd(12)} ${String(t.counts.acted).padStart(3)}  (${formatBytes(t.bytes)})`);
 }
 
 /**
- * The README's first command. Until the coordinator lands (issue #5: git remote, 3 clones,
- * failover), the demo shows the cleanup half on one throw-away machine: a neglected shared
- * state, its dry-run plan, the real run, and a second run that finds nothing left to do.
+ * The README's first command: a throw-away fleet in a temp dir — a bare remote and three
+ * machine clones sharing a neglected shared state — with ticks on a simulated clock, the
+ * leader killed mid-tick, the failover, the old leader fenced on its return, and the status.
  */
 export async function runDemo(opts: { keep: boolean; log: Logger; now: number; env: NodeJS.ProcessEnv }): Promise<Outcome> {
   const base = await mkdtemp(path.join(os.tmpdir(), 'roosync-maint-demo-'));
-  const machines = ['myia-ai-01', 'myia-po-2023', 'myia-po-2026'];
   const lines: string[] = [];
+  const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
   try {
-    const tree = await buildAgedTree({ sharedState: path.join(base, '.shared-state'), local: path.join(base, 'local'), machines, now: opts.now });
-    const messages = await buildMessageStore(tree.sharedState, opts.now);
-    const configFile = path.join(tree.sharedState, '.maintenance-config.json');
-    await writeFile(configFile, JSON.stringify(tree.config, null, 2));
-    const config = await loadResolvedConfig(configFile, tree.sharedState);
-    const before = await treeSize(base);
-    lines.push(`Built a neglected RooSync shared state for ${machines.join(', ')} in ${base}`, `  ${before.files} files, ${formatBytes(before.bytes)}: rollback points, backups, configs history, 160 MB of logs, env/ secrets, Roo checkpoints,`, `  and a RooSync inbox of ${messages.expect.archive.length + messages.expect.stayInInbox.length + messages.expect.pending.length} messages with ${messages.malformed.length} files that would break RooSync's listing`);
-    const ctx = { sharedState: tree.sharedState, env: opts.env, machineId: machines[0]!, config, now: opts.now, log: opts.log, progress: noProgress };
-    const run = (dryRun: boolean) => runTasks([...CLEANUP_TASKS], { ...ctx, dryRun }, { isLeader: true, notLeaderReason: '' });
-    lines.push('', '1. roosync-maint run --no-sync --leader --dry-run   (plan only)', ...summary(await run(true)));
-    const real = await run(false);
-    lines.push('', '2. roosync-maint run --no-sync --leader             (the same plan, applied)', ...summary(real));
-    const after = await treeSize(base);
-    lines.push(`  ${before.files - after.files} files and ${formatBytes(before.bytes - after.bytes)} gone; ${after.files} files remain`);
-    const again = await run(false);
-    lines.push('', '3. the same run again (idempotent: nothing left to do)', ...summary(again));
-    const envIntact = (await readdir(path.join(tree.sharedState, 'env'))).length === 2;
-    const critical = (await readdir(path.join(tree.sharedState, '.rollback'))).filter((n) => n.startsWith('CRITICAL_')).length;
-    const quarantined = (await readdir(path.join(tree.sharedState, 'messages', 'quarantine'))).filter((n) => !n.endsWith('.why.json')).length;
-    lines.push('', `env/ untouched: ${envIntact ? 'yes' : 'NO'}; CRITICAL_* rollback points kept: ${critical}; inbox files quarantined with a note of why: ${quarantined}`);
-    lines.push(opts.keep ? `kept for inspection: ${base}` : 'removed the throw-away tree (pass --keep to inspect it)');
-    const failed = [...real, ...again].some((r) => r.status === 'failed');
-    return { exitCode: failed ? 1 : 0, doc: { command: 'demo', dir: opts.keep ? base : null, before, after, run: real, again }, lines };
+    const T = opts.now;
+    let inbox = 0;
+    const fleet: Fleet = await createFleet(
+      base,
+      MACHINES.length,
+      async (seed) => {
+        await buildAgedTree({ sharedState: seed, local: seed, machines: MACHINES, now: T, parts: 'shared' });
+        const store = await buildMessageStore(seed, T);
+        inbox = store.expect.archive.length + store.expect.stayInInbox.length + store.expect.pending.length + store.malformed.length;
+      },
+      MACHINES,
+    );
+    for (const m of MACHINES) await buildAgedTree({ sharedState: fleet.dir(m), local: fleet.local(m), machines: MACHINES, now: T, parts: 'local' });
+    lines.push(`A throw-away fleet in ${base}:`, `  a bare git remote, and ${MACHINES.join(', ')} as clones of a neglected .shared-state`, `  (old rollback points, backup families past their cap, 160 MB of logs, env/ secrets, an inbox of ${inbox} files, some that break RooSync), each with its own Roo checkpoints and logs.`, '');
+
+    const run = async (m: string, at: number): Promise<TickResult> => {
+      const env = { ...opts.env, RM_LOCAL: fleet.local(m) };
+      const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), undefined);
+      return tick({ sharedState: fleet.dir(m), machineId: m, config: { ...config, ...(await localPaths(fleet, m)) }, env, log: opts.log, clock: () => at, tasks: undefined, dryRun: false, noSync: false, leaderFlag: false, wait: true, progress: noProgress, version: packageVersion() });
+    };
+
+    lines.push(`${clockText(T, T)}  every machine ticks (hooks, daemon or schedule would do this)`);
+    for (const m of MACHINES) {
+      const r = await run(m, T);
+      lines.push(`    ${m}: ${r.leader.isLeader ? `LEADER, term ${r.leader.term}` : 'follower'} — ${r.pushed ? 'pushed' : 'not pushed'}`, ...taskSummary(r));
+    }
+    const [first, ...others] = MACHINES as [string, ...string[]];
+
+    const killedAt = T + 15 * MIN;
+    await new Promise<void>((resolve) => {
+      const child = spawn(process.execPath, [bin, 'run', '--shared-state', fleet.dir(first), '--machine', first, '--task', 'rollback-cleanup', '--log-level', 'silent'], { env: { ...opts.env, RM_LOCAL: fleet.local(first), ROOSYNC_MAINT_NOW: String(killedAt), ROOSYNC_MAINT_FAULT: 'kill-before-push' }, stdio: 'ignore' });
+      child.on('exit', () => resolve());
+    });
+    lines.push('', `${clockText(T, killedAt)}  ${first} renews its lease, commits fleet work, and is KILLED before its push`);
+
+    let failover: { m: string; at: number; term: number | null } | undefined;
+    for (let at = T + 30 * MIN; at <= T + 120 * MIN && !failover; at += 15 * MIN) {
+      for (const m of others) {
+        const r = await run(m, at);
+        if (r.leader.isLeader) {
+          failover = { m, at, term: r.leader.term };
+          lines.push(`${clockText(T, at)}  ${m}: LEADER, term ${r.leader.term} — ${r.leader.reason}`, ...taskSummary(r));
+          break;
+        }
+        lines.push(`${clockText(T, at)}  ${m}: follower — ${r.leader.reason}`);
+      }
+    }
+    if (failover) lines.push(`           failover ${Math.round((failover.at - killedAt) / MIN)} min after ${first}'s last renewal (lease 60 min, ticks every 15 min)`);
+
+    const back = await run(first, (failover?.at ?? T) + 5 * MIN);
+    lines.push('', `${clockText(T, (failover?.at ?? T) + 5 * MIN)}  ${first} comes back: ${back.leader.isLeader ? 'leader' : 'follower'}${back.notes.filter((n) => n.startsWith('fenced')).map((n) => ` — ${n}`).join('')}`);
+
+    const viewer = failover?.m ?? first;
+    git(fleet.dir(viewer), 'pull', '-q', '--rebase');
+    const status = fleetStatus(fleet.dir(viewer), (await loadResolvedConfig(path.join(fleet.dir(viewer), '.maintenance-config.json'), fleet.dir(viewer))).config, back.leader.isLeader ? T : (failover?.at ?? T) + 5 * MIN);
+    const sentDir = path.join(fleet.dir(viewer), 'messages', 'sent');
+    const digests = (await Promise.all((await readdir(sentDir)).map(async (n) => (JSON.parse(await readFile(path.join(sentDir, n), 'utf8')) as { from: string }).from))).filter((f) => f.endsWith(':maintenance')).length;
+    lines.push('', `roosync-maint status (seen from ${viewer}):`, ...renderFleetStatus(status).map((l) => `  ${l}`), '', `digests in the inbox, as RooSync messages: ${digests}`);
+    lines.push(opts.keep ? `kept for inspection: ${base}` : 'removed the throw-away fleet (pass --keep to inspect it)');
+    return { exitCode: 0, doc: { command: 'demo', dir: opts.keep ? base : null, failover: failover ?? null, status }, lines };
   } finally {
     if (!opts.keep) await rm(base, { recursive: true, force: true });
   }
+}
+
+/** The fleet's config names local folders with $RM_LOCAL; the demo resolves them per machine. */
+async function localPaths(fleet: Fleet, m: string) {
+  const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), { env: { RM_LOCAL: fleet.local(m) }, home: os.homedir(), tmp: os.tmpdir(), globalStorage: path.join(fleet.local(m), 'globalStorage') });
+  return { checkpointRoots: config.checkpointRoots, localLogDirs: config.localLogDirs, localBackupFiles: config.localBackupFiles, mcpSettingsPath: config.mcpSettingsPath, skipped: config.skipped };
 }

@@ -20,7 +20,7 @@ export interface Fleet {
  * A throw-away fleet in `base`: a bare remote seeded with a shared state whose config points
  * every local task at `$RM_LOCAL`, and `n` clones as machines `myia-m1`… (`seed` adds files first).
  */
-export function createFleet(base: string, n: number, seed: (seedDir: string) => void = () => undefined, names?: string[]): Fleet {
+export async function createFleet(base: string, n: number, seed: (seedDir: string) => void | Promise<void> = () => undefined, names?: string[]): Promise<Fleet> {
   mkdirSync(base, { recursive: true });
   const remote = path.join(base, 'remote.git');
   git(base, 'init', '-q', '--bare', '-b', 'main', remote);
@@ -28,17 +28,19 @@ export function createFleet(base: string, n: number, seed: (seedDir: string) => 
   git(base, 'clone', '-q', remote, seedDir);
   git(seedDir, 'config', 'user.name', 'seed');
   git(seedDir, 'config', 'user.email', 'seed@roosync-maint.invalid');
-  writeFileSync(path.join(seedDir, '.maintenance-config.json'), JSON.stringify({ localLogs: { dirs: ['$RM_LOCAL/logs'] }, checkpoints: { roots: ['$RM_LOCAL/tasks'] }, localBackups: { files: ['$RM_LOCAL/mcp_settings.json'] }, election: { leaseSeconds: 3600 } }, null, 2));
+  // the same local layout buildAgedTree makes under a machine's local folder
+  const roo = '$RM_LOCAL/globalStorage/rooveterinaryinc.roo-cline';
+  writeFileSync(path.join(seedDir, '.maintenance-config.json'), JSON.stringify({ localLogs: { dirs: ['$RM_LOCAL/tmp/roo-state-manager-logs'] }, checkpoints: { roots: [`${roo}/tasks`] }, localBackups: { files: [`${roo}/settings/mcp_settings.json`] }, health: { mcpSettingsPath: `${roo}/settings/mcp_settings.json` }, election: { leaseSeconds: 3600 } }, null, 2));
   mkdirSync(path.join(seedDir, 'messages', 'inbox'), { recursive: true });
   writeFileSync(path.join(seedDir, 'messages', 'inbox', '.keep'), '');
-  seed(seedDir);
+  await seed(seedDir);
   git(seedDir, 'add', '-A');
   git(seedDir, 'commit', '-q', '-m', 'seed');
   git(seedDir, 'push', '-q', 'origin', 'main');
   const machines = names ?? Array.from({ length: n }, (_, i) => `myia-m${i + 1}`);
   for (const m of machines) {
     git(base, 'clone', '-q', remote, path.join(base, m));
-    mkdirSync(path.join(base, `${m}-local`, 'logs'), { recursive: true });
+    mkdirSync(path.join(base, `${m}-local`), { recursive: true });
   }
   return { base, remote, machines, dir: (m) => path.join(base, m), local: (m) => path.join(base, `${m}-local`) };
 }
