@@ -87,3 +87,39 @@ export async function failover(base) {
   }
   throw new Error('no failover happened within the simulated window');
 }
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function timedRun(cmd, args, opts) {
+  const t = performance.now();
+  const r = await spawnAndWait(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'], ...opts });
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}`);
+  return performance.now() - t;
+}
+
+/** A tick with nothing due (process start to exit) vs `git pull --rebase`; the hook's return vs an empty hook. */
+export async function idleTickAndHook(base, rounds = 5) {
+  const fleet = await createFleet(path.join(base, 'idle'), 2);
+  const [m, other] = fleet.machines;
+  const env = (now) => ({ PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(m), ROOSYNC_MAINT_NOW: String(now) });
+  const runIdle = (now) => timedRun(process.execPath, [BIN, 'run', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'], { env: env(now) });
+  await runIdle(T0); // everything due once; afterwards only the every-tick tasks
+  const idle = [];
+  const pull = [];
+  for (let i = 1; i <= rounds; i++) {
+    idle.push(await runIdle(T0 + i * MIN));
+    pull.push(await timedRun('git', ['pull', '-q', '--rebase'], { cwd: fleet.dir(other), env: { PATH: process.env.PATH, HOME: fleet.base, GIT_CONFIG_GLOBAL: '/dev/null' } }));
+  }
+  await spawnAndWait(process.execPath, [BIN, 'hooks', 'install', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'], { env: env(T0), stdio: 'ignore' });
+  const hook = path.join(fleet.dir(m), '.git', 'hooks', 'post-merge');
+  const empty = path.join(fleet.base, 'empty-hook');
+  writeFileSync(empty, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const hookMs = [];
+  const emptyMs = [];
+  for (let i = 0; i < rounds; i++) {
+    hookMs.push(await timedRun('sh', [hook, '0'], { cwd: fleet.dir(m), env: { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(m) } }));
+    emptyMs.push(await timedRun('sh', [empty, '0'], { cwd: fleet.dir(m) }));
+    await new Promise((r) => setTimeout(r, 1500)); // let the background tick finish before the next measurement
+  }
+  return { idleMs: median(idle), pullMs: median(pull), hookMs: median(hookMs), emptyHookMs: median(emptyMs), rounds };
+}

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync, utimesSync } from 'n
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { failover, manyMachines } from './fleet.mjs';
+import { failover, idleTickAndHook, manyMachines } from './fleet.mjs';
 
 const HERE = import.meta.dirname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -163,6 +163,9 @@ try {
       `| ${many.name} | ${(many.oursMs / 1000).toFixed(1)} s until all ${many.landed}/${many.n} status files landed (${many.rounds} tick rounds; ${many.retries} push retries in the first; ${many.leaders} leader, ${many.terms} term) | ${(many.plainMs / 1000).toFixed(1)} s: 20 × \`commit; until push; do pull --rebase; done\` (${many.plainRetries} retries) | ${many.ratio.toFixed(1)}× (no target set) |`,
     );
     const f = await failover(base);
+    const idle = await idleTickAndHook(base);
+    fleetRows.push(`| a tick with nothing due (process start to exit, local bare remote; median of ${idle.rounds}) | ${(idle.idleMs / 1000).toFixed(2)} s (target < 1 s) ${idle.idleMs < 1000 ? 'ok' : 'MISSED'} | ${(idle.pullMs / 1000).toFixed(2)} s: \`git pull --rebase\` on an identical clone | ${(idle.idleMs / idle.pullMs).toFixed(1)}× |`);
+    fleetRows.push(`| the post-merge hook's return time (median of ${idle.rounds}) | ${idle.hookMs.toFixed(0)} ms (target < 200 ms) ${idle.hookMs < 200 ? 'ok' : 'MISSED'} | ${idle.emptyHookMs.toFixed(0)} ms: an empty hook | ${(idle.hookMs / idle.emptyHookMs).toFixed(1)}× |`);
     fleetRows.push(`| ${f.name} | ${f.failoverMin} min from the last renewal to ${f.newLeader} holding term ${f.term} = ${f.lease.toFixed(2)}× lease | design bound: 1 lease + 1 tick = ${f.bound.toFixed(2)}× lease | ${(f.lease / f.bound).toFixed(2)} of the bound ${f.lease <= f.bound ? 'ok' : 'MISSED'} |`);
   }
   const verdict = (ok) => (ok ? 'ok' : 'MISSED');
