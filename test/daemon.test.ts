@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, makeFleet, remoteFile } from './fleet.js';
+import { BIN, git, makeFleet, remoteFile } from './fleet.js';
 
 async function until(check: () => boolean, ms = 20_000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; ) {
@@ -32,6 +32,17 @@ describe('daemon', () => {
     writeFileSync(configFile, '{"logs": {"retentionDays": -1}}');
     expect(await until(() => logs.includes('the new config is invalid: keeping the running one'))).toBe(true);
     expect(logs).toContain('logs.retentionDays: expected a number');
+    // and an alert in the inbox, in the plan's template, committed by the next tick
+    const alert = () =>
+      git(fleet.remote, 'ls-tree', '--name-only', 'main', 'messages/inbox/')
+        .split('\n')
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => JSON.parse(git(fleet.remote, 'show', `main:${f}`)) as { subject: string; body: string; priority: string })
+        .find((msg) => msg.subject.startsWith('[ALERT]'));
+    expect(await until(() => alert() !== undefined)).toBe(true);
+    expect(alert()).toMatchObject({ subject: `[ALERT][MEDIUM] ${m}: maintenance config is invalid`, priority: 'HIGH' });
+    expect(alert()!.body).toContain(`## Alert Maintenance - ${m.toUpperCase()}`);
+    expect(alert()!.body).toContain('**Action Requise:**');
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -1,6 +1,11 @@
 import { watch } from 'chokidar';
 import path from 'node:path';
-import { errorMessage } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { UsageError, errorMessage, formatProblem } from '../errors.js';
+import { alertMessage } from '../report/alertMessage.js';
+import { sendMessage } from '../roosync/send.js';
+import { messageDirs } from '../roosync/layout.js';
 import type { Logger } from '../log.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { LEASE_FILE } from '../election/lease.js';
@@ -50,6 +55,7 @@ export async function runDaemon(o: DaemonOptions): Promise<{ ticks: number; rele
         } catch (err) {
           stats.rejectedConfigs++;
           o.log.error({ file, err: errorMessage(err) }, 'the new config is invalid: keeping the running one');
+          alertInvalidConfig(err);
         }
         return;
       }
@@ -61,6 +67,38 @@ export async function runDaemon(o: DaemonOptions): Promise<{ ticks: number; rele
     })();
   });
 
+  // one alert per distinct invalid content, committed by the next tick
+  const alerted = new Set<string>();
+  let pendingPaths: string[] = [];
+  const alertInvalidConfig = (err: unknown) => {
+    let content = '';
+    try {
+      content = readFileSync(o.configFile, 'utf8');
+    } catch {
+      content = 'unreadable';
+    }
+    const fingerprint = createHash('sha1').update(content).digest('hex');
+    if (alerted.has(fingerprint) || o.noSync) return;
+    alerted.add(fingerprint);
+    const problems = err instanceof UsageError ? err.problems.map(formatProblem) : [errorMessage(err)];
+    const sent = sendMessage(
+      messageDirs(o.sharedState),
+      alertMessage({
+        machineId: o.machineId,
+        to: config.config.alerts.to,
+        type: 'HEALTH',
+        severity: 'MEDIUM',
+        what: 'maintenance config is invalid',
+        description: `The edited ${path.basename(o.configFile)} was refused; this machine keeps running with its previous configuration.\n\n${problems.map((p) => `- ${p}`).join('\n')}`,
+        actions: ['Fix the config (each problem names its JSON path)', 'Check it with `roosync-maint config validate`'],
+        data: { file: o.configFile, problems },
+      }),
+      o.clock(),
+    );
+    pendingPaths.push(`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`);
+    wake?.();
+  };
+
   void o.stopSignal.then((signal) => {
     o.log.info({ signal }, 'stopping after the tick in flight');
     stopping = true;
@@ -69,7 +107,9 @@ export async function runDaemon(o: DaemonOptions): Promise<{ ticks: number; rele
 
   while (!stopping) {
     try {
-      const r = await tick({ sharedState: o.sharedState, machineId: o.machineId, config, env: o.env, log: o.log, clock: o.clock, tasks: undefined, dryRun: false, noSync: o.noSync, leaderFlag: o.leaderFlag, wait: true, progress: noProgress, version: o.version });
+      const extraPaths = pendingPaths;
+      pendingPaths = [];
+      const r = await tick({ sharedState: o.sharedState, machineId: o.machineId, config, env: o.env, log: o.log, clock: o.clock, tasks: undefined, dryRun: false, noSync: o.noSync, leaderFlag: o.leaderFlag, wait: true, progress: noProgress, version: o.version, extraPaths });
       stats.ticks++;
       o.log.info({ leader: r.leader.isLeader, term: r.leader.term, pushed: r.pushed, offline: r.offline, tasks: r.tasks.map((t) => `${t.task}:${t.status}`) }, 'tick done');
     } catch (err) {

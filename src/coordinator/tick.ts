@@ -42,6 +42,8 @@ export interface TickOptions {
   wait: boolean;
   progress: Progress;
   version: string;
+  /** Files this machine wrote outside the tick (an alert the daemon sent) to commit with it. */
+  extraPaths?: string[];
   /** Test hook: SIGKILL this process right before the final push (`kill-before-push`). */
   fault?: string;
 }
@@ -205,7 +207,7 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
   const digestPaths = sendDigestIfDue(o, stateDir, result);
   const commitStatusAndFleet = async (withFleet: boolean): Promise<boolean> => {
     writeStatus(o.sharedState, statusOf(o, result));
-    const paths = [repo.inRepo(statusFileRel(o.machineId)), ...digestPaths.map((p) => repo.inRepo(p))];
+    const paths = [repo.inRepo(statusFileRel(o.machineId)), ...[...digestPaths, ...(o.extraPaths ?? [])].map((p) => repo.inRepo(p))];
     if (withFleet && record) {
       // Every fleet commit renews the lease: a rebase onto another machine's lease then conflicts (the fence).
       writeLeaseFile(o.sharedState, renewed(record, o.clock(), leaseSeconds));
