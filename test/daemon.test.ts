@@ -3,14 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, git, makeFleet, remoteFile } from './fleet.js';
+import { until } from './helpers.js';
 
-async function until(check: () => boolean, ms = 20_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
 
 describe('daemon', () => {
   it('ticks, reloads a valid config, keeps the old one on an invalid edit, and on SIGTERM releases the lease and exits 0', async () => {

@@ -78,3 +78,12 @@ export async function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
   const code = await main(withLevel, { stdout, stderr, env, cwd: opts.cwd ?? env.HOME!, now: () => opts.now ?? NOW });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
+
+/** Polls `check` until it holds or `ms` pass (for work a background process does). */
+export async function until(check: () => boolean, ms = 20_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return check();
+}

@@ -2,17 +2,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git, makeFleet, remoteFile, tick } from './fleet.js';
-import { cli } from './helpers.js';
+import { cli, until } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 
-async function until(check: () => boolean, ms = 20_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
 
 describe('git hooks', () => {
   it('a pull fires a background tick; an existing hook is chained and restored on uninstall', async () => {
