@@ -32,7 +32,7 @@ describe('run without --task runs what is due', () => {
     const args = ['run', '--no-sync', '--leader', '--json', '--shared-state', tree.sharedState, '--machine', 'myia-ai-01'];
     const due = async (now: number) => (JSON.parse((await cli(args, { now })).stdout).schedule as { task: string; due: boolean }[]).filter((d) => d.due).map((d) => d.task);
     expect(await due(NOW)).toContain('rollback-cleanup');
-    expect(await due(NOW + 15 * 60_000)).toEqual(['inbox-hygiene']);
+    expect(await due(NOW + 15 * 60_000)).toEqual(['inbox-hygiene', 'fleet-liveness']);
     expect(await due(NOW + DAY)).toContain('rollback-cleanup');
     const env = await isolatedEnv();
     const stateRoot = path.join(env.XDG_STATE_HOME!, 'roosync-maint');

@@ -10,7 +10,9 @@ import { GitRepo } from '../git/repo.js';
 import { restoreFromHistory } from '../coordinator/restore.js';
 import { runDaemon } from '../coordinator/daemon.js';
 import { acquireRunLock, lockStaleMs } from '../coordinator/lock.js';
-import { localStateDir } from '../sharedState/localState.js';
+import { localStateDir, writeState } from '../sharedState/localState.js';
+import { diskCheckTask, healthTask } from '../tasks/healthTasks.js';
+import { readFileSync } from 'node:fs';
 import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
 import { UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -161,6 +163,29 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
   return { exitCode: 0, doc: { command: 'daemon', ...stats }, lines: [`daemon stopped after ${stats.ticks} ticks${stats.released ? '; lease released' : ''}`] };
 }
 
+async function healthCommand(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const repo = await GitRepo.open(identity.sharedState.value, { timeoutMs: config.config.git.timeoutSeconds * 1000, machineId: identity.machineId.value });
+  let offline: string | undefined;
+  if (repo && !cli.args.global.noSync) await repo.fetch().catch((err: unknown) => (offline = err instanceof Error ? err.message : String(err)));
+  const ctx = { sharedState: identity.sharedState.value, env: cli.env, machineId: identity.machineId.value, config, now: cli.now(), dryRun: true, log: cli.log, progress: ttyProgress(), version: packageVersion(), ...(repo && { git: { repo, ...(offline && { offline }) } }) };
+  const results = [await healthTask.run(ctx), await diskCheckTask.run(ctx)];
+  const checks = results.flatMap((r) => r.checks ?? []);
+  const stateDir = localStateDir(identity.sharedState.value, repo?.gitDir, cli.env);
+  const historyFile = path.join(stateDir, 'health-history.json');
+  const history = (() => {
+    try {
+      return JSON.parse(readFileSync(historyFile, 'utf8')) as unknown[];
+    } catch {
+      return [];
+    }
+  })();
+  writeState(historyFile, [...history, { at: new Date(cli.now()).toISOString(), checks: checks.map((c) => ({ check: c.check, subject: c.subject, state: c.state })) }].slice(-100));
+  const failing = checks.filter((c) => c.state === 'failing');
+  const mark = { ok: 'ok  ', failing: 'FAIL', skipped: 'skip' } as const;
+  return { exitCode: 0, doc: { command: 'health', ok: failing.length === 0, checks }, lines: [...checks.map((c) => `${mark[c.state]}  ${c.check.padEnd(15)} ${c.summary}`), failing.length ? `${failing.length} failing (alerts are raised by the ticks, after ${config.config.alerts.failureThreshold} consecutive failures)` : 'all checks pass'] };
+}
+
 async function configValidate(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
   const file = identity.configPath.value;
@@ -214,7 +239,7 @@ export const COMMANDS: CommandSpec[] = [
   { words: ['run'], usage: 'run [--task NAME]... [--wait]', summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)', handler: runCommand },
   { words: ['daemon'], usage: 'daemon', summary: 'long-running coordinator: ticks on its schedule, reloads the config, releases the lease on SIGINT/SIGTERM', handler: daemonCommand },
   { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', handler: statusCommand },
-  { words: ['health'], usage: 'health', summary: 'run the health checks now and print them', arrivesWith: 'the health work (issue #6)' },
+  { words: ['health'], usage: 'health', summary: 'run the health checks now and print them (MCP servers, git, tokens, disk)', handler: healthCommand },
   { words: ['leader', 'status'], usage: 'leader status', summary: 'show the lease and how this machine judges it', handler: leaderStatus },
   { words: ['leader', 'release'], usage: 'leader release', summary: 'give up the lease (holder only)', handler: leaderRelease },
   { words: ['hooks', 'install'], usage: 'hooks install', summary: 'install the git hooks in the shared-state clone (post-merge, post-rewrite, post-checkout)', handler: (cli) => hooksCommand(cli, 'install') },

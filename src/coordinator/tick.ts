@@ -15,6 +15,7 @@ import { readStatus, statusFileRel, writeStatus, type MachineStatus } from '../r
 import { accumulate, digestDue, digestMessage, digestStore } from '../report/digest.js';
 import { fleetStatus } from '../report/fleetStatus.js';
 import { sendMessage } from '../roosync/send.js';
+import { deliverAlerts } from '../alerts/deliver.js';
 import { messageDirs } from '../roosync/layout.js';
 import { TASKS, type TaskName } from '../tasks/names.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
@@ -132,14 +133,23 @@ async function runLocalOnly(o: Resolved<TickOptions>, stateDir: string, result: 
   result.leader = o.leaderFlag ? { isLeader: true, term: null, reason: '--no-sync --leader' } : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
   result.tasks = await runTasks(o.tasks, taskContext(o), { isLeader: o.leaderFlag, notLeaderReason: 'fleet task: with --no-sync, pass --leader to act as leader' });
   if (!o.dryRun) {
+    alertsOf(o, stateDir, result);
     sendDigestIfDue(o, stateDir, result);
     writeStatus(o.sharedState, statusOf(o, result));
   }
   return result;
 }
 
-function taskContext(o: TickOptions) {
-  return { sharedState: o.sharedState, env: o.env, machineId: o.machineId, config: o.config, now: o.clock(), dryRun: o.dryRun, log: o.log, progress: o.progress };
+function taskContext(o: TickOptions, git?: { repo: GitRepo; offline?: string }) {
+  return { sharedState: o.sharedState, env: o.env, machineId: o.machineId, config: o.config, now: o.clock(), dryRun: o.dryRun, log: o.log, progress: o.progress, version: o.version, ...(git && { git }) };
+}
+
+/** Health findings → alert messages and incidents (not in a dry run); the files go into the tick's commit. */
+function alertsOf(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
+  if (o.dryRun) return [];
+  const delivered = deliverAlerts({ sharedState: o.sharedState, machineId: o.machineId, config: o.config.config, now: o.clock(), stateDir, log: o.log }, result.tasks);
+  result.notes.push(...delivered.notes);
+  return delivered.paths;
 }
 
 function statusOf(o: TickOptions, r: TickResult): MachineStatus {
@@ -199,12 +209,12 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
   }
 
   const isLeader = result.leader.isLeader && !result.offline;
-  result.tasks = await runTasks(o.tasks, taskContext(o), { isLeader, notLeaderReason: result.offline ? `fleet task skipped: the remote is unreachable (${result.offlineReason})` : `fleet task: ${result.leader.reason}` });
+  result.tasks = await runTasks(o.tasks, taskContext(o, { repo, ...(result.offlineReason && { offline: result.offlineReason }) }), { isLeader, notLeaderReason: result.offline ? `fleet task skipped: the remote is unreachable (${result.offlineReason})` : `fleet task: ${result.leader.reason}` });
 
   const lost = compromised();
   if (lost) throw new Error(`this machine's run lock was compromised (${lost.message}): stopping before commit and push`);
 
-  const digestPaths = sendDigestIfDue(o, stateDir, result);
+  const digestPaths = [...alertsOf(o, stateDir, result), ...sendDigestIfDue(o, stateDir, result)];
   const commitStatusAndFleet = async (withFleet: boolean): Promise<boolean> => {
     writeStatus(o.sharedState, statusOf(o, result));
     const paths = [repo.inRepo(statusFileRel(o.machineId)), ...[...digestPaths, ...(o.extraPaths ?? [])].map((p) => repo.inRepo(p))];

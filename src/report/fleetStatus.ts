@@ -5,6 +5,8 @@ import { readLeaseFile } from '../election/gitLeaseStore.js';
 import { listMessageNames } from '../roosync/folder.js';
 import { messageDirs } from '../roosync/layout.js';
 import type { MachineStatus } from './status.js';
+import { readIncidents } from '../alerts/deliver.js';
+import { kpisFromIncidents } from '../alerts/engine.js';
 
 export interface Kpi {
   name: string;
@@ -61,7 +63,9 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
     .sort((a, b) => a.machine.localeCompare(b.machine));
   const rollbackDirs = countDirs(path.join(sharedState, '.rollback'));
   const inbox = listMessageNames(messageDirs(sharedState).inbox).length;
-  const healthNote = 'needs the health checks (issue #6)';
+  const incidents = machines.flatMap((m) => readIncidents(sharedState, m.machine));
+  const { mcpUptimePercent, mttrMinutes } = kpisFromIncidents(incidents, now);
+  const noIncident = 'no incident recorded yet';
   return {
     leader:
       lease.kind === 'ok'
@@ -74,8 +78,8 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
     kpis: [
       { name: 'rollback dirs', value: rollbackDirs, target: '< 10', ok: rollbackDirs < 10 },
       { name: 'inbox messages', value: inbox, target: '< 100', ok: inbox < 100 },
-      { name: 'MCP uptime', value: null, target: '> 99 %', ok: null, note: healthNote },
-      { name: 'MTTR', value: null, target: '< 30 min', ok: null, note: healthNote },
+      { name: 'MCP uptime', value: mcpUptimePercent, target: '> 99 %', ok: mcpUptimePercent === null ? null : mcpUptimePercent > 99, note: noIncident },
+      { name: 'MTTR', value: mttrMinutes, target: '< 30 min', ok: mttrMinutes === null ? null : mttrMinutes < 30, note: noIncident },
     ],
   };
 }

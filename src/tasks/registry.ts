@@ -1,17 +1,14 @@
+import { depsAuditTask, diskCheckTask, fleetLivenessTask, healthTask } from './healthTasks.js';
 import { attachmentsCleanup, inboxHygiene, messagesArchive, messagesPurge } from './messageTasks.js';
 import { checkpointCleanup, customRules, backupRotation, localBackupRotation, localLogPrune, logRotation, rollbackCleanup } from './cleanupTasks.js';
 import { TASK_GROUPS, isTaskName, type TaskName } from './names.js';
 import type { Task } from './types.js';
 import { UsageError } from '../errors.js';
 
-const AVAILABLE: Task[] = [inboxHygiene, messagesArchive, messagesPurge, attachmentsCleanup, rollbackCleanup, backupRotation, logRotation, customRules, checkpointCleanup, localLogPrune, localBackupRotation];
+const AVAILABLE: Task[] = [inboxHygiene, messagesArchive, messagesPurge, attachmentsCleanup, rollbackCleanup, backupRotation, logRotation, customRules, checkpointCleanup, localLogPrune, localBackupRotation, healthTask, diskCheckTask, depsAuditTask, fleetLivenessTask];
 
 /** Tasks named in design.md §6 whose module has not landed yet, and what brings them. */
 export const NOT_YET: Partial<Record<TaskName, string>> = {
-  'fleet-liveness': 'the health and alerts work (issue #6)',
-  health: 'the health and alerts work (issue #6)',
-  'disk-check': 'the health and alerts work (issue #6)',
-  'deps-audit': 'the health and alerts work (issue #6)',
 };
 
 /** Tasks whose module has landed, in the order a tick runs them. */

@@ -3,6 +3,8 @@ import type { ResolvedConfig } from '../config/load.js';
 import type { Action } from '../retention/plan.js';
 import type { ApplyError } from '../retention/apply.js';
 import type { TaskName, TaskScope } from './names.js';
+import type { CheckResult } from '../health/types.js';
+import type { GitRepo } from '../git/repo.js';
 
 export interface Progress {
   update(text: string): void;
@@ -21,6 +23,9 @@ export interface TaskContext {
   dryRun: boolean;
   log: Logger;
   progress: Progress;
+  /** The clone, when the run syncs (the git health check reads it), and why the remote could not be reached. */
+  git?: { repo: GitRepo; offline?: string };
+  version?: string;
 }
 
 /** What a task does to one entry: the engine's verdicts, plus moves that are not removals. */
@@ -63,6 +68,8 @@ export interface TaskResult {
   errors: string[];
   /** Conditions the operator should know about that are not failures. */
   warnings: string[];
+  /** Health findings of the health tasks, turned into alerts by the tick. */
+  checks?: CheckResult[];
   rules: RuleReport[];
 }
 

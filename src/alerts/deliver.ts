@@ -1,0 +1,76 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { MaintenanceConfig } from '../config/schema.js';
+import { readState, writeState } from '../sharedState/localState.js';
+import { writeFileAtomic } from '../roosync/message.js';
+import { sendMessage, type Outgoing } from '../roosync/send.js';
+import { messageDirs } from '../roosync/layout.js';
+import { alertMessage } from '../report/alertMessage.js';
+import type { TaskResult } from '../tasks/types.js';
+import { evaluateAlerts, type AlertEvent, type Incident } from './engine.js';
+
+const stateSchema = z.record(z.string(), z.object({ failures: z.number(), firstFailureAt: z.number(), openedAt: z.number().optional(), lastSentAt: z.number().optional(), severity: z.enum(['HIGH', 'MEDIUM', 'LOW']) }));
+const HISTORY_LIMIT = 500;
+
+export function incidentsFileRel(machineId: string): string {
+  return `maintenance/history/${machineId}/incidents.json`;
+}
+
+export function readIncidents(sharedState: string, machineId: string): Incident[] {
+  try {
+    return JSON.parse(readFileSync(path.join(sharedState, incidentsFileRel(machineId)), 'utf8')) as Incident[];
+  } catch {
+    return [];
+  }
+}
+
+function duration(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  return m < 120 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+function messageFor(machineId: string, to: string, e: AlertEvent, now: number): Outgoing {
+  const r = e.result;
+  if (e.kind === 'resolved') {
+    return {
+      from: `${machineId}:maintenance`,
+      to,
+      subject: `[RESOLVED] ${machineId}: ${r.check} ${r.subject} — back after ${duration(e.downtimeMs!)}`,
+      body: [`## Resolved - ${machineId.toUpperCase()}`, '', `**Type:** ${r.type}`, `**Durée de l'incident:** ${duration(e.downtimeMs!)}`, '', r.summary, '', '```json', JSON.stringify({ machine: machineId, check: r.check, subject: r.subject, downtimeMinutes: Math.round(e.downtimeMs! / 60_000), resolvedAt: new Date(now).toISOString() }, null, 2), '```'].join('\n'),
+      priority: 'LOW',
+      tags: ['maintenance', 'alert', 'resolved'],
+    };
+  }
+  const msg = alertMessage({ machineId, to, type: r.type, severity: e.severity, what: r.summary, description: e.kind === 'reminder' ? `Still failing (open for ${duration(now - (e.openedAt ?? now))}).\n\n${r.summary}` : r.summary, actions: r.actions, data: { check: r.check, subject: r.subject, ...r.data } });
+  return { ...msg, ...(r.priority && { priority: r.priority }), ...(e.kind === 'reminder' && { subject: `${msg.subject} (reminder)` }) };
+}
+
+/**
+ * Turns this tick's health findings into RooSync messages (alerts, reminders, resolutions)
+ * and appends closed incidents to this machine's bounded history. Returns the files written,
+ * for the tick's commit; offline, they wait in local commits and go with the next push.
+ */
+export function deliverAlerts(o: { sharedState: string; machineId: string; config: MaintenanceConfig; now: number; stateDir: string; log: Logger }, results: readonly TaskResult[]): { paths: string[]; notes: string[] } {
+  const checks = results.flatMap((r) => r.checks ?? []);
+  if (checks.length === 0) return { paths: [], notes: [] };
+  const file = path.join(o.stateDir, 'alerts.json');
+  const { state, events, incidents } = evaluateAlerts(o.machineId, checks, readState(file, stateSchema, o.log) ?? {}, o.now, { failureThreshold: o.config.alerts.failureThreshold, reminderHours: o.config.alerts.reminderHours, escalateAfterHours: 24 });
+  const paths: string[] = [];
+  const notes: string[] = [];
+  for (const e of events) {
+    const sent = sendMessage(messageDirs(o.sharedState), messageFor(o.machineId, o.config.alerts.to, e, o.now), o.now);
+    paths.push(`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`);
+    notes.push(`${e.kind}: ${sent.subject}`);
+  }
+  if (incidents.length > 0) {
+    const rel = incidentsFileRel(o.machineId);
+    const all = [...readIncidents(o.sharedState, o.machineId), ...incidents].slice(-HISTORY_LIMIT);
+    mkdirSync(path.dirname(path.join(o.sharedState, rel)), { recursive: true });
+    writeFileAtomic(path.join(o.sharedState, rel), `${JSON.stringify(all, null, 2)}\n`);
+    paths.push(rel);
+  }
+  writeState(file, state);
+  return { paths, notes };
+}

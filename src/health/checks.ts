@@ -1,0 +1,136 @@
+import { existsSync, lstatSync, readdirSync, statfsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { DAY_MS } from '../config/durations.js';
+import type { GitRepo } from '../git/repo.js';
+import type { FleetStatus } from '../report/fleetStatus.js';
+import type { CheckResult } from './types.js';
+import type { McpProbe } from './mcp.js';
+import { formatBytes } from '../util/format.js';
+
+/** Tokens by name and expiry only (never a value): < 7 days MEDIUM, < 1 day HIGH, expired HIGH and URGENT. */
+export function checkTokens(tokens: readonly { name: string; expiresAt: string; usedBy?: string }[], now: number): CheckResult[] {
+  return tokens.map((t) => {
+    const expires = Date.parse(t.expiresAt.length === 10 ? `${t.expiresAt}T23:59:59Z` : t.expiresAt);
+    const daysLeft = (expires - now) / DAY_MS;
+    const base = { check: 'tokens' as const, subject: t.name, type: 'SECURITY' as const, data: { token: t.name, expiresAt: t.expiresAt, usedBy: t.usedBy ?? null, daysLeft: Math.floor(daysLeft) }, actions: [`Create a new ${t.name}${t.usedBy ? ` (used by ${t.usedBy})` : ''} and update it where it is used`, 'Update its expiresAt in .maintenance-config.json'] };
+    if (daysLeft < 0) return { ...base, state: 'failing', severity: 'HIGH', priority: 'URGENT', summary: `${t.name} expired on ${t.expiresAt}` };
+    if (daysLeft < 1) return { ...base, state: 'failing', severity: 'HIGH', summary: `${t.name} expires within a day (${t.expiresAt})` };
+    if (daysLeft < 7) return { ...base, state: 'failing', severity: 'MEDIUM', summary: `${t.name} expires in ${Math.floor(daysLeft)} days (${t.expiresAt})` };
+    return { ...base, state: 'ok', severity: 'LOW', summary: `${t.name} valid until ${t.expiresAt}` };
+  });
+}
+
+export function mcpResult(p: McpProbe & { attempts: number }): CheckResult {
+  return {
+    check: 'mcp',
+    subject: p.server,
+    state: p.ok ? 'ok' : 'failing',
+    type: 'HEALTH',
+    severity: 'HIGH',
+    summary: p.ok ? `MCP ${p.server}: ${p.detail}` : `MCP ${p.server} is down (${p.failure}): ${p.detail}`,
+    actions: [`Check the ${p.server} entry in mcp_settings.json (command, args, cwd)`, 'Rebuild the server if its build is missing, then restart VS Code / Roo', 'See the stderr tail in the json block'],
+    data: { server: p.server, failure: p.failure ?? null, attempts: p.attempts, protocol: p.protocol ?? null, tools: p.tools ?? null, durationMs: p.durationMs, stderrTail: p.stderrTail },
+  };
+}
+
+function biggest(root: string, limitFiles = 20_000): { path: string; bytes: number }[] {
+  let budget = limitFiles;
+  const size = (p: string): number => {
+    if (budget-- <= 0) return 0;
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return 0;
+    }
+    if (!st.isDirectory()) return st.size;
+    let sum = 0;
+    for (const c of readdirSync(p)) sum += size(path.join(p, c));
+    return sum;
+  };
+  let children: string[] = [];
+  try {
+    children = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return children
+    .map((c) => ({ path: path.join(root, c), bytes: size(path.join(root, c)) }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 5);
+}
+
+/** Free space of the volumes holding the watched folders; under the minimum, name the biggest consumers. */
+export function checkDisk(roots: readonly string[], minFreeMB: number): CheckResult[] {
+  const seen = new Set<string>();
+  return roots.flatMap((root): CheckResult[] => {
+    if (!existsSync(root)) return [];
+    const fs = statfsSync(root);
+    const volume = `${fs.type}:${fs.blocks}`;
+    if (seen.has(volume)) return [];
+    seen.add(volume);
+    const freeMB = Math.floor((fs.bavail * fs.bsize) / 1024 / 1024);
+    const pct = Math.round((100 * fs.bavail) / Math.max(1, fs.blocks));
+    const low = freeMB < minFreeMB;
+    const consumers = low ? biggest(root) : [];
+    return [
+      {
+        check: 'disk',
+        subject: root,
+        state: low ? 'failing' : 'ok',
+        type: 'DISK',
+        severity: 'HIGH',
+        summary: `${freeMB} MB free (${pct} %) on the volume of ${root}${low ? `, under ${minFreeMB} MB` : ''}`,
+        actions: ['The local cleanup tasks ran already in this tick; free more space by hand', ...consumers.map((c) => `Look at ${c.path} (${formatBytes(c.bytes)})`)],
+        data: { root, freeMB, freePercent: pct, minFreeMB, biggest: consumers },
+      },
+    ];
+  });
+}
+
+/** The clone itself: an unfinished rebase or merge, unmerged files, commits waiting to be pushed. */
+export async function checkGit(repo: GitRepo, machineId: string, offline: string | undefined): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const base = { check: 'git' as const, type: 'HEALTH' as const, severity: 'MEDIUM' as const };
+  results.push({ ...base, subject: 'remote', state: offline ? 'failing' : 'ok', summary: offline ? `the remote is unreachable from ${machineId}: ${offline}` : 'the remote answers', actions: ['Check the network and the remote URL (git remote -v)', 'Check credentials (git fetch by hand)'], data: { offline: offline ?? null }, inhibits: { check: 'git', subjectPrefix: 'sync' } });
+  const unfinished = ['rebase-merge', 'rebase-apply', 'MERGE_HEAD'].filter((f) => existsSync(path.join(repo.gitDir, f)));
+  const unmerged = (await repo.raw(['ls-files', '-u'])).trim();
+  const upstream = await repo.upstream();
+  const [ahead, behind] = upstream ? (await repo.raw(['rev-list', '--left-right', '--count', `HEAD...${upstream}`])).trim().split(/\s+/).map(Number) : [0, 0];
+  const stuck = unfinished.length > 0 || unmerged !== '';
+  results.push({ ...base, subject: 'sync', state: stuck || (ahead ?? 0) > 0 ? 'failing' : 'ok', summary: stuck ? `the clone is stuck: ${unfinished.join(', ') || 'unmerged files'}` : (ahead ?? 0) > 0 ? `${ahead} local commits not pushed` : `in sync (${behind} behind before the next fetch)`, actions: ['Finish or abort the rebase/merge in the clone (git status)', 'Then run roosync-maint run'], data: { unfinished, unmerged: unmerged !== '', ahead, behind } });
+  return results;
+}
+
+/** A machine whose status file is older than its interval plus grace (the leader itself included). */
+export function checkLiveness(status: FleetStatus, tickMinutes: number): CheckResult[] {
+  return status.machines.map((m) => ({
+    check: 'fleet-liveness',
+    subject: m.machine,
+    state: m.silent ? 'failing' : 'ok',
+    type: 'HEALTH',
+    severity: 'HIGH',
+    summary: m.silent ? `${m.machine} has not ticked for ${m.sinceMinutes} min (last seen ${m.lastTickAt}; expected every ${tickMinutes} min)` : `${m.machine} ticked ${m.sinceMinutes} min ago`,
+    actions: [`Check that roosync-maint still runs on ${m.machine} (daemon, schedule or hooks)`, 'Check the machine itself is up'],
+    data: { machine: m.machine, lastTickAt: m.lastTickAt, sinceMinutes: m.sinceMinutes },
+  }));
+}
+
+/** `npm audit --json` in a project folder; an unreachable registry is "skipped", never "failed". */
+export function checkDeps(dir: string, timeoutMs = 120_000): CheckResult {
+  const base = { check: 'deps' as const, subject: dir, type: 'BUILD' as const, actions: [`Run npm audit in ${dir} and update the vulnerable packages`] };
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['audit', '--json'], { cwd: dir, encoding: 'utf8', timeout: timeoutMs });
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (r.error || /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network|audit endpoint/i.test(text) && !/"vulnerabilities"/.test(r.stdout ?? '')) {
+    return { ...base, state: 'skipped', severity: 'LOW', summary: `npm audit skipped in ${dir}: registry unreachable`, data: { dir } };
+  }
+  let vulns: Record<string, number> = {};
+  try {
+    vulns = (JSON.parse(r.stdout) as { metadata?: { vulnerabilities?: Record<string, number> } }).metadata?.vulnerabilities ?? {};
+  } catch {
+    return { ...base, state: 'skipped', severity: 'LOW', summary: `npm audit gave no report in ${dir}`, data: { dir } };
+  }
+  const serious = (vulns.high ?? 0) + (vulns.critical ?? 0);
+  return { ...base, state: serious > 0 ? 'failing' : 'ok', severity: (vulns.critical ?? 0) > 0 ? 'HIGH' : 'MEDIUM', summary: `${serious} high/critical vulnerabilities in ${dir}`, data: { dir, vulnerabilities: vulns } };
+}

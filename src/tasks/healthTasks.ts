@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { checkDeps, checkDisk, checkGit, checkLiveness, checkTokens, mcpResult } from '../health/checks.js';
+import { checkMcpServer, readMcpSettings } from '../health/mcp.js';
+import type { CheckResult } from '../health/types.js';
+import { fleetStatus } from '../report/fleetStatus.js';
+import { errorMessage } from '../errors.js';
+import { checkpointCleanup, localBackupRotation, localLogPrune } from './cleanupTasks.js';
+import { defineTask } from './retentionTask.js';
+import type { TaskContext, TaskResult } from './types.js';
+
+function record(result: TaskResult, checks: CheckResult[]): void {
+  result.checks = [...(result.checks ?? []), ...checks];
+  for (const c of checks) {
+    result.counts.scanned++;
+    if (c.state === 'skipped') result.counts.skipped++;
+    else result.counts.kept++;
+  }
+  const failing = checks.filter((c) => c.state === 'failing');
+  if (failing.length) result.warnings.push(...failing.map((c) => c.summary));
+}
+
+export async function mcpChecks(ctx: TaskContext): Promise<CheckResult[]> {
+  const file = ctx.config.mcpSettingsPath;
+  if (!file || !existsSync(file)) return [{ check: 'mcp', subject: 'mcp_settings.json', state: 'skipped', type: 'HEALTH', severity: 'LOW', summary: `no MCP settings at ${file ?? '(unset on this machine)'}`, actions: [], data: {} }];
+  let servers;
+  try {
+    servers = readMcpSettings(file);
+  } catch (err) {
+    return [{ check: 'mcp', subject: 'mcp_settings.json', state: 'failing', type: 'HEALTH', severity: 'HIGH', summary: `${file} is unreadable: ${errorMessage(err)}`, actions: [`Fix ${file}`], data: { file } }];
+  }
+  const h = ctx.config.config.health;
+  const probes = await Promise.all(servers.map((s) => checkMcpServer(s, { timeoutMs: h.mcpTimeoutSeconds * 1000, retries: h.mcpRetries, version: ctx.version ?? '0' })));
+  return probes.map(mcpResult);
+}
+
+/** MCP servers, the clone, tokens: the daily health check. */
+export const healthTask = defineTask('health', async (ctx, result) => {
+  const checks = [...(await mcpChecks(ctx)), ...checkTokens(ctx.config.config.health.tokens, ctx.now)];
+  if (ctx.git) checks.push(...(await checkGit(ctx.git.repo, ctx.machineId, ctx.git.offline)));
+  record(result, checks);
+});
+
+/** Free space; when low, the local cleanup runs at once, before the alert. */
+export const diskCheckTask = defineTask('disk-check', async (ctx, result) => {
+  const roots = [ctx.sharedState, ...ctx.config.checkpointRoots, os.tmpdir()];
+  const checks = checkDisk(roots, ctx.config.config.health.diskMinFreeMB);
+  if (checks.some((c) => c.state === 'failing') && !ctx.dryRun) {
+    for (const task of [checkpointCleanup, localLogPrune, localBackupRotation]) result.rules.push(...(await task.run(ctx)).rules);
+  }
+  record(result, checks);
+});
+
+export const depsAuditTask = defineTask('deps-audit', async (ctx, result) => {
+  record(result, ctx.config.depsDirs.map((d) => checkDeps(d)));
+});
+
+/** The leader watches every machine's status file, its own included. */
+export const fleetLivenessTask = defineTask('fleet-liveness', async (ctx, result) => {
+  record(result, checkLiveness(fleetStatus(ctx.sharedState, ctx.config.config, ctx.now), ctx.config.config.schedule.tickMinutes));
+});
