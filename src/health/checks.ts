@@ -125,12 +125,15 @@ export function checkDeps(dir: string, timeoutMs = 120_000): CheckResult {
   if (r.error || /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network|audit endpoint/i.test(text) && !/"vulnerabilities"/.test(r.stdout ?? '')) {
     return { ...base, state: 'skipped', severity: 'LOW', summary: `npm audit skipped in ${dir}: registry unreachable`, data: { dir } };
   }
-  let vulns: Record<string, number> = {};
+  let report: { metadata?: { vulnerabilities?: Record<string, number> }; error?: { code?: string; summary?: string } };
   try {
-    vulns = (JSON.parse(r.stdout) as { metadata?: { vulnerabilities?: Record<string, number> } }).metadata?.vulnerabilities ?? {};
+    report = JSON.parse(r.stdout);
   } catch {
     return { ...base, state: 'skipped', severity: 'LOW', summary: `npm audit gave no report in ${dir}`, data: { dir } };
   }
+  // npm's own refusal (no lock file, registry error) is not "no vulnerabilities"
+  if (report.error || !report.metadata?.vulnerabilities) return { ...base, state: 'skipped', severity: 'LOW', summary: `npm audit could not run in ${dir}: ${report.error?.code ?? 'no report'} ${report.error?.summary ?? ''}`.trim(), data: { dir, error: report.error ?? null } };
+  const vulns = report.metadata.vulnerabilities;
   const serious = (vulns.high ?? 0) + (vulns.critical ?? 0);
   return { ...base, state: serious > 0 ? 'failing' : 'ok', severity: (vulns.critical ?? 0) > 0 ? 'HIGH' : 'MEDIUM', summary: `${serious} high/critical vulnerabilities in ${dir}`, data: { dir, vulnerabilities: vulns } };
 }

@@ -1,0 +1,114 @@
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { deliverAlerts, readIncidents } from '../src/alerts/deliver.js';
+import { evaluateAlerts, kpisFromIncidents } from '../src/alerts/engine.js';
+import { checkDeps, checkDisk, checkTokens, mcpResult } from '../src/health/checks.js';
+import type { CheckResult } from '../src/health/types.js';
+import { configSchema } from '../src/config/schema.js';
+import { parseMessage, type RooSyncMessage } from '../src/roosync/message.js';
+import { emptyResult } from '../src/tasks/types.js';
+import { silentLogger } from '../src/log.js';
+import { NOW, tempDir } from './helpers.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const config = configSchema.parse({});
+const down = (subject = 'github'): CheckResult => mcpResult({ server: subject, ok: false, failure: 'timed-out', detail: 'no answer within 20 s', durationMs: 20_000, stderrTail: '', attempts: 3 });
+const up = (subject = 'github'): CheckResult => mcpResult({ server: subject, ok: true, detail: 'answers (initialize), 12 tools', protocol: 'initialize', tools: 12, durationMs: 300, stderrTail: '', attempts: 1 });
+const asTask = (checks: CheckResult[]) => [{ ...emptyResult('health', 'local', false), checks }];
+
+function inbox(shared: string): RooSyncMessage[] {
+  const dir = path.join(shared, 'messages', 'inbox');
+  return readdirSync(dir)
+    .sort()
+    .map((n) => {
+      const p = parseMessage(readFileSync(path.join(dir, n), 'utf8'), n);
+      expect(p.ok, n).toBe(true);
+      return (p as { message: RooSyncMessage }).message;
+    });
+}
+
+describe('alerts, driven by an injected clock', () => {
+  it('threshold → alert, silence, reminder, resolution: exactly these messages, valid for RooSync', async () => {
+    const shared = await tempDir('alerts');
+    const stateDir = await tempDir('alertstate');
+    const tickAt = (at: number, c: CheckResult) => deliverAlerts({ sharedState: shared, machineId: 'myia-ai-01', config, now: at, stateDir, log: silentLogger }, asTask([c]));
+    expect(tickAt(NOW, down()).paths).toEqual([]); // 1st failure
+    expect(tickAt(NOW + 15 * MIN, down()).paths).toEqual([]); // 2nd
+    expect(tickAt(NOW + 30 * MIN, down()).paths).toHaveLength(2); // 3rd: the alert (inbox + sent)
+    for (let t = 45; t < 24 * 60 + 30; t += 60) tickAt(NOW + t * MIN, down()); // a day of failures: no new message
+    tickAt(NOW + 24 * HOUR + 30 * MIN, down()); // reminder, escalated (open > 24 h; already HIGH)
+    const resolved = tickAt(NOW + 25 * HOUR, up());
+    expect(resolved.paths).toContain('maintenance/history/myia-ai-01/incidents.json');
+    const msgs = inbox(shared);
+    expect(msgs.map((m) => m.subject)).toEqual([
+      '[ALERT][HIGH] myia-ai-01: MCP github is down (timed-out): no answer within 20 s',
+      '[ALERT][HIGH] myia-ai-01: MCP github is down (timed-out): no answer within 20 s (reminder)',
+      '[RESOLVED] myia-ai-01: mcp github — back after 25 h 0 min',
+    ]);
+    expect(msgs[0]).toMatchObject({ from: 'myia-ai-01:maintenance', to: 'all', priority: 'URGENT', tags: ['maintenance', 'alert'] });
+    expect(msgs[0]!.body).toContain('## Alert Maintenance - MYIA-AI-01');
+    expect(msgs[0]!.body).toMatch(/\*\*Type:\*\* HEALTH\n\*\*Sévérité:\*\* HIGH/);
+    expect(msgs[0]!.body).toContain('**Action Requise:**\n- [ ] ');
+    expect(msgs[0]!.body).toContain('```json');
+    const incidents = readIncidents(shared, 'myia-ai-01');
+    expect(incidents).toHaveLength(1);
+    expect(kpisFromIncidents(incidents, NOW + 25 * HOUR)).toEqual({ mcpUptimePercent: 96.53, mttrMinutes: 1500 });
+  });
+
+  it('a token expiring in 3 days gives one MEDIUM alert, not one per tick; the last day escalates at once', async () => {
+    const shared = await tempDir('tokens');
+    const stateDir = await tempDir('tokstate');
+    const tokens = [{ name: 'GITHUB_TOKEN (github MCP)', expiresAt: new Date(NOW + 3 * 86_400_000).toISOString() }];
+    for (let t = 0; t < 8; t++) deliverAlerts({ sharedState: shared, machineId: 'myia-ai-01', config, now: NOW + t * 15 * MIN, stateDir, log: silentLogger }, asTask(checkTokens(tokens, NOW + t * 15 * MIN)));
+    expect(inbox(shared).map((m) => m.subject)).toEqual(['[ALERT][MEDIUM] myia-ai-01: GITHUB_TOKEN (github MCP) expires in 3 days (' + tokens[0]!.expiresAt + ')']);
+    const lastDay = NOW + 2.5 * 86_400_000;
+    deliverAlerts({ sharedState: shared, machineId: 'myia-ai-01', config, now: lastDay, stateDir, log: silentLogger }, asTask(checkTokens(tokens, lastDay)));
+    expect(inbox(shared).map((m) => m.subject)[1]).toMatch(/^\[ALERT\]\[HIGH\] .* expires within a day .*\(reminder\)$/);
+    const expired = checkTokens(tokens, NOW + 4 * 86_400_000)[0]!;
+    expect(expired).toMatchObject({ state: 'failing', severity: 'HIGH', priority: 'URGENT' });
+  });
+
+  it('remote unreachable mutes "git out of sync" on the same machine', () => {
+    const remote: CheckResult = { check: 'git', subject: 'remote', state: 'failing', type: 'HEALTH', severity: 'MEDIUM', summary: 'unreachable', actions: [], data: {}, inhibits: { check: 'git', subjectPrefix: 'sync' } };
+    const sync: CheckResult = { check: 'git', subject: 'sync', state: 'failing', type: 'HEALTH', severity: 'MEDIUM', summary: '3 local commits not pushed', actions: [], data: {} };
+    let state = {};
+    const kinds: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = evaluateAlerts('myia-ai-01', [remote, sync], state, NOW + i * 15 * MIN, { failureThreshold: 3, reminderHours: 24 });
+      state = r.state;
+      kinds.push(...r.events.map((e) => `${e.kind}:${e.result.subject}`));
+    }
+    expect(kinds).toEqual(['alert:remote']);
+  });
+
+  it('never puts a secret in a message: MCP env values stay out', async () => {
+    const shared = await tempDir('secret');
+    const stateDir = await tempDir('secretstate');
+    const c = down();
+    for (let i = 0; i < 3; i++) deliverAlerts({ sharedState: shared, machineId: 'myia-ai-01', config, now: NOW + i * MIN, stateDir, log: silentLogger }, asTask([c]));
+    const text = readdirSync(path.join(shared, 'messages', 'inbox')).map((n) => readFileSync(path.join(shared, 'messages', 'inbox', n), 'utf8')).join('\n');
+    expect(text).not.toMatch(/ghp_|GITHUB_TOKEN=/);
+    expect(JSON.stringify(c)).not.toContain('env');
+  });
+});
+
+describe('checks on this machine', () => {
+  it('disk: under the minimum names the biggest consumers', async () => {
+    const root = await tempDir('disk');
+    mkdirSync(path.join(root, 'big'));
+    writeFileSync(path.join(root, 'big', 'f'), Buffer.alloc(2 * 1024 * 1024));
+    writeFileSync(path.join(root, 'small'), 'x');
+    const [low] = checkDisk([root], Number.MAX_SAFE_INTEGER);
+    expect(low).toMatchObject({ state: 'failing', type: 'DISK' });
+    expect((low!.data.biggest as { path: string }[])[0]!.path).toBe(path.join(root, 'big'));
+    expect(checkDisk([root], 1)[0]!.state).toBe('ok');
+  });
+
+  it('deps: npm audit that cannot reach a registry or find a lock file is skipped, not failed', async () => {
+    const dir = await tempDir('deps');
+    writeFileSync(path.join(dir, 'package.json'), '{"name":"x","version":"1.0.0"}');
+    expect(checkDeps(dir, 60_000).state).toBe('skipped');
+  }, 90_000);
+});
