@@ -104,6 +104,7 @@ describe('checks on this machine', () => {
     expect(low).toMatchObject({ state: 'failing', type: 'DISK' });
     expect((low!.data.biggest as { path: string }[])[0]!.path).toBe(path.join(root, 'big'));
     expect(checkDisk([root], 1)[0]!.state).toBe('ok');
+    expect(checkDisk([root], 1, 100)[0]!.state).toBe('failing'); // a share of the volume, too
   });
 
   it('deps: npm audit that cannot reach a registry or find a lock file is skipped, not failed', async () => {

@@ -80,6 +80,7 @@ export const configSchema = z
         )
         .default([]),
       diskMinFreeMB: z.number().int().min(0).default(1024),
+      diskMinFreePercent: z.number().min(0).max(100).optional(),
       depsDirs: pathList([]),
     }),
     alerts: section({ to: z.string().min(1).default('all'), failureThreshold: count(3), reminderHours: count(24) }),

@@ -35,6 +35,7 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
     // tokens are described by name and expiry only: never put a token value here.
     "tokens": [],
     "diskMinFreeMB": 1024,
+    // optionally also a minimum share of the volume, e.g. "diskMinFreePercent": 5
     "depsDirs": []
   },
   "alerts": { "to": "all", "failureThreshold": 3, "reminderHours": 24 },

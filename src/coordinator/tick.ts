@@ -160,6 +160,8 @@ function statusOf(o: TickOptions, r: TickResult): MachineStatus {
     version: o.version,
     lastTickAt: now,
     lastSuccessAt: failed.length === 0 ? now : (readStatus(o.sharedState, o.machineId)?.lastSuccessAt ?? null),
+    // online means this tick's fetch and rebase succeeded: that is the last successful sync
+    lastSyncAt: r.offline ? (readStatus(o.sharedState, o.machineId)?.lastSyncAt ?? null) : now,
     offline: r.offline,
     leader: r.leader,
     tasks: r.tasks.map((t) => ({ task: t.task, status: t.status, acted: t.counts.acted, ...(t.reason && { reason: t.reason }) })),

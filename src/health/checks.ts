@@ -62,7 +62,7 @@ function biggest(root: string, limitFiles = 20_000): { path: string; bytes: numb
 }
 
 /** Free space of the volumes holding the watched folders; under the minimum, name the biggest consumers. */
-export function checkDisk(roots: readonly string[], minFreeMB: number): CheckResult[] {
+export function checkDisk(roots: readonly string[], minFreeMB: number, minFreePercent?: number): CheckResult[] {
   const seen = new Set<string>();
   return roots.flatMap((root): CheckResult[] => {
     if (!existsSync(root)) return [];
@@ -72,7 +72,7 @@ export function checkDisk(roots: readonly string[], minFreeMB: number): CheckRes
     seen.add(volume);
     const freeMB = Math.floor((fs.bavail * fs.bsize) / 1024 / 1024);
     const pct = Math.round((100 * fs.bavail) / Math.max(1, fs.blocks));
-    const low = freeMB < minFreeMB;
+    const low = freeMB < minFreeMB || (minFreePercent !== undefined && pct < minFreePercent);
     const consumers = low ? biggest(root) : [];
     return [
       {
@@ -81,16 +81,16 @@ export function checkDisk(roots: readonly string[], minFreeMB: number): CheckRes
         state: low ? 'failing' : 'ok',
         type: 'DISK',
         severity: 'HIGH',
-        summary: `${freeMB} MB free (${pct} %) on the volume of ${root}${low ? `, under ${minFreeMB} MB` : ''}`,
+        summary: `${freeMB} MB free (${pct} %) on the volume of ${root}${low ? `, under ${minFreeMB} MB${minFreePercent !== undefined ? ` or ${minFreePercent} %` : ''}` : ''}`,
         actions: ['The local cleanup tasks ran already in this tick; free more space by hand', ...consumers.map((c) => `Look at ${c.path} (${formatBytes(c.bytes)})`)],
-        data: { root, freeMB, freePercent: pct, minFreeMB, biggest: consumers },
+        data: { root, freeMB, freePercent: pct, minFreeMB, minFreePercent: minFreePercent ?? null, biggest: consumers },
       },
     ];
   });
 }
 
 /** The clone itself: an unfinished rebase or merge, unmerged files, commits waiting to be pushed. */
-export async function checkGit(repo: GitRepo, machineId: string, offline: string | undefined): Promise<CheckResult[]> {
+export async function checkGit(repo: GitRepo, machineId: string, offline: string | undefined, lastSyncAt?: string | null, now = Date.now()): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const base = { check: 'git' as const, type: 'HEALTH' as const, severity: 'MEDIUM' as const };
   results.push({ ...base, subject: 'remote', state: offline ? 'failing' : 'ok', summary: offline ? `the remote is unreachable from ${machineId}: ${offline}` : 'the remote answers', actions: ['Check the network and the remote URL (git remote -v)', 'Check credentials (git fetch by hand)'], data: { offline: offline ?? null }, inhibits: { check: 'git', subjectPrefix: 'sync' } });
@@ -99,7 +99,7 @@ export async function checkGit(repo: GitRepo, machineId: string, offline: string
   const upstream = await repo.upstream();
   const [ahead, behind] = upstream ? (await repo.raw(['rev-list', '--left-right', '--count', `HEAD...${upstream}`])).trim().split(/\s+/).map(Number) : [0, 0];
   const stuck = unfinished.length > 0 || unmerged !== '';
-  results.push({ ...base, subject: 'sync', state: stuck || (ahead ?? 0) > 0 ? 'failing' : 'ok', summary: stuck ? `the clone is stuck: ${unfinished.join(', ') || 'unmerged files'}` : (ahead ?? 0) > 0 ? `${ahead} local commits not pushed` : `in sync (${behind} behind before the next fetch)`, actions: ['Finish or abort the rebase/merge in the clone (git status)', 'Then run roosync-maint run'], data: { unfinished, unmerged: unmerged !== '', ahead, behind } });
+  results.push({ ...base, subject: 'sync', state: stuck || (ahead ?? 0) > 0 ? 'failing' : 'ok', summary: stuck ? `the clone is stuck: ${unfinished.join(', ') || 'unmerged files'}` : (ahead ?? 0) > 0 ? `${ahead} local commits not pushed` : `in sync (${behind} behind before the next fetch)`, actions: ['Finish or abort the rebase/merge in the clone (git status)', 'Then run roosync-maint run'], data: { unfinished, unmerged: unmerged !== '', ahead, behind, lastSyncAt: lastSyncAt ?? null, lastSyncAgeMinutes: lastSyncAt ? Math.round((now - Date.parse(lastSyncAt)) / 60_000) : null } });
   return results;
 }
 

@@ -9,6 +9,8 @@ export interface MachineStatus {
   version: string;
   lastTickAt: string;
   lastSuccessAt: string | null;
+  /** The last tick whose push landed (this machine's last successful sync). */
+  lastSyncAt?: string | null;
   offline: boolean;
   leader: { isLeader: boolean; term: number | null; reason: string };
   tasks: { task: string; status: TaskResult['status']; acted: number; reason?: string }[];

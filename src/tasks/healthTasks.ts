@@ -4,6 +4,7 @@ import { checkDeps, checkDisk, checkGit, checkLiveness, checkTokens, mcpResult }
 import { checkMcpServer, readMcpSettings } from '../health/mcp.js';
 import type { CheckResult } from '../health/types.js';
 import { fleetStatus } from '../report/fleetStatus.js';
+import { readStatus } from '../report/status.js';
 import { errorMessage } from '../errors.js';
 import { checkpointCleanup, localBackupRotation, localLogPrune } from './cleanupTasks.js';
 import { defineTask } from './retentionTask.js';
@@ -37,14 +38,14 @@ export async function mcpChecks(ctx: TaskContext): Promise<CheckResult[]> {
 /** MCP servers, the clone, tokens: the daily health check. */
 export const healthTask = defineTask('health', async (ctx, result) => {
   const checks = [...(await mcpChecks(ctx)), ...checkTokens(ctx.config.config.health.tokens, ctx.now)];
-  if (ctx.git) checks.push(...(await checkGit(ctx.git.repo, ctx.machineId, ctx.git.offline)));
+  if (ctx.git) checks.push(...(await checkGit(ctx.git.repo, ctx.machineId, ctx.git.offline, readStatus(ctx.sharedState, ctx.machineId)?.lastSyncAt, ctx.now)));
   record(result, checks);
 });
 
 /** Free space; when low, the local cleanup runs at once, before the alert. */
 export const diskCheckTask = defineTask('disk-check', async (ctx, result) => {
   const roots = [ctx.sharedState, ...ctx.config.checkpointRoots, os.tmpdir()];
-  const checks = checkDisk(roots, ctx.config.config.health.diskMinFreeMB);
+  const checks = checkDisk(roots, ctx.config.config.health.diskMinFreeMB, ctx.config.config.health.diskMinFreePercent);
   if (checks.some((c) => c.state === 'failing') && !ctx.dryRun) {
     for (const task of [checkpointCleanup, localLogPrune, localBackupRotation]) result.rules.push(...(await task.run(ctx)).rules);
   }
