@@ -166,6 +166,7 @@ function statusOf(o: TickOptions, r: TickResult): MachineStatus {
     leader: r.leader,
     tasks: r.tasks.map((t) => ({ task: t.task, status: t.status, acted: t.counts.acted, ...(t.reason && { reason: t.reason }) })),
     failed,
+    health: r.tasks.some((t) => t.checks) ? { failing: r.tasks.flatMap((t) => t.checks ?? []).filter((c) => c.state === 'failing').map((c) => c.summary) } : (readStatus(o.sharedState, o.machineId)?.health ?? null),
   };
 }
 

@@ -92,7 +92,7 @@ export function renderFleetStatus(s: FleetStatus): string[] {
   lines.push('', 'machine              last tick          last success       role      failed   health');
   for (const m of s.machines) {
     const role = m.leader?.isLeader ? 'leader' : 'follower';
-    lines.push(`${m.machine.padEnd(20)} ${`${m.sinceMinutes} min ago`.padEnd(18)} ${(m.lastSuccessAt ? m.lastSuccessAt.slice(0, 16) : 'never').padEnd(18)} ${role.padEnd(9)} ${(m.failed.join(',') || '-').padEnd(8)} n/a${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`);
+    lines.push(`${m.machine.padEnd(20)} ${`${m.sinceMinutes} min ago`.padEnd(18)} ${(m.lastSuccessAt ? m.lastSuccessAt.slice(0, 16) : 'never').padEnd(18)} ${role.padEnd(9)} ${(m.failed.join(',') || '-').padEnd(8)} ${m.health ? (m.health.failing.length ? `${m.health.failing.length} failing` : 'ok') : 'n/a'}${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`);
   }
   if (s.machines.length === 0) lines.push('(no machine has ticked yet)');
   lines.push('', 'KPI              value   target     ');

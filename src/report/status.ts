@@ -15,6 +15,8 @@ export interface MachineStatus {
   leader: { isLeader: boolean; term: number | null; reason: string };
   tasks: { task: string; status: TaskResult['status']; acted: number; reason?: string }[];
   failed: string[];
+  /** The health findings of this tick that fail (`null` when no health task ran this tick). */
+  health?: { failing: string[] } | null;
 }
 
 export function statusFileRel(machineId: string): string {
