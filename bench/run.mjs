@@ -19,10 +19,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const count = (dir) => readdirSync(dir).length;
 
 /** Times one command; peak RSS from GNU time, or from our measure.mjs wrapper (fd 3) for our CLI. */
-function timed(cmd, args, { ours = false } = {}) {
+function timed(cmd, args, { ours = false, env } = {}) {
   const [bin, argv] = hasGnuTime && !ours ? ['/usr/bin/time', ['-f', '%M', cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
-  const r = spawnSync(bin, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', ours ? 'pipe' : 'ignore'], maxBuffer: 1 << 28 });
+  const r = spawnSync(bin, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', ours ? 'pipe' : 'ignore'], maxBuffer: 1 << 28, ...(env && { env }) });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const rssKB = ours ? JSON.parse(r.output[3]).maxRssKB : hasGnuTime ? Number(r.stderr.trim().split('\n').pop()) : undefined;
@@ -49,7 +49,8 @@ async function scenario(base, s) {
     s.build(a);
     execFileSync('cp', ['-a', a, b]);
     execFileSync('sync');
-    const runOurs = () => timed(...ourCli(a, s.task), { ours: true });
+    // our runs keep their local state (schedule, digest totals) in the bench's temp dir, not in ~/.local/state
+    const runOurs = () => timed(...ourCli(a, s.task), { ours: true, env: { ...process.env, XDG_STATE_HOME: path.join(base, 'state') } });
     const runBase = () => timed(...s.baseline(b));
     let o, f;
     if (round % 2 === 0) {
