@@ -45,9 +45,7 @@ export interface CommandSpec {
   words: string[];
   usage: string;
   summary: string;
-  handler?: (cli: CliEnv) => Promise<Outcome>;
-  /** For a command whose module has not landed yet. */
-  arrivesWith?: string;
+  handler: (cli: CliEnv) => Promise<Outcome>;
 }
 
 function identityOf(cli: CliEnv): Identity {

@@ -18,7 +18,7 @@ export function helpText(): string {
     'usage: roosync-maint <command> [options]',
     '',
     'commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}${c.arrivesWith ? ` (not available yet: ${c.arrivesWith})` : ''}`),
+    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
     '',
     'global options:',
     '  --shared-state <dir>   env ROOSYNC_SHARED_PATH; else RooSync .env (ROOSYNC_ENV_FILE or ./.env); else ./.shared-state',
@@ -73,9 +73,6 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
     const found = findCommand(args.command);
     if (args.help || args.command.length === 0) return emit({ exitCode: args.help ? EXIT.ok : EXIT.usage, doc: { help: helpText() }, lines: [helpText()] });
     if (!found) throw new UsageError({ where: 'command line', message: `unknown command "${args.command.join(' ')}"`, hint: 'see roosync-maint --help' });
-    if (!found.spec.handler) {
-      throw new UsageError({ where: found.spec.words.join(' '), message: `not available yet: arrives with ${found.spec.arrivesWith}`, hint: 'nothing was done' });
-    }
     const allowed = found.spec.words[0] === 'restore' ? 1 : 0;
     if (found.rest.length > allowed) throw new UsageError({ where: 'command line', message: `unexpected argument "${found.rest.join(' ')}"`, hint: `usage: roosync-maint ${found.spec.usage}` });
     const outcome = await found.spec.handler({ args, env: io.env, cwd: io.cwd, log, now: io.now ?? clockFromEnv(io.env) ?? Date.now });

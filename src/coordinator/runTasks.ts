@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import { availableTask, NOT_YET } from '../tasks/registry.js';
+import { availableTask } from '../tasks/registry.js';
 import { TASKS, type TaskName } from '../tasks/names.js';
 import { emptyResult, type TaskContext, type TaskResult } from '../tasks/types.js';
 
@@ -18,10 +18,7 @@ export async function runTasks(names: readonly TaskName[], ctx: TaskContext, opt
   for (const name of names) {
     const scope = TASKS[name];
     const task = availableTask(name);
-    if (!task) {
-      results.push({ ...emptyResult(name, scope, ctx.dryRun), status: 'skipped', reason: `not available yet: arrives with ${NOT_YET[name] ?? 'a later issue'}` });
-      continue;
-    }
+    if (!task) throw new Error(`no module for task ${name}`);
     if (scope === 'fleet' && !options.isLeader) {
       results.push({ ...emptyResult(name, scope, ctx.dryRun), status: 'skipped', reason: options.notLeaderReason });
       continue;

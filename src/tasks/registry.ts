@@ -7,11 +7,7 @@ import { UsageError } from '../errors.js';
 
 const AVAILABLE: Task[] = [inboxHygiene, messagesArchive, messagesPurge, attachmentsCleanup, rollbackCleanup, backupRotation, logRotation, customRules, checkpointCleanup, localLogPrune, localBackupRotation, healthTask, diskCheckTask, depsAuditTask, fleetLivenessTask];
 
-/** Tasks named in design.md §6 whose module has not landed yet, and what brings them. */
-export const NOT_YET: Partial<Record<TaskName, string>> = {
-};
-
-/** Tasks whose module has landed, in the order a tick runs them. */
+/** Every task, in the order a tick runs them. */
 export const AVAILABLE_TASKS: readonly TaskName[] = AVAILABLE.map((t) => t.name);
 
 export function availableTask(name: TaskName): Task | undefined {
@@ -28,7 +24,7 @@ export function selectTasks(requested: readonly string[]): TaskName[] {
       throw new UsageError({
         where: `--task ${r}`,
         message: 'unknown task or group',
-        hint: `tasks: ${Object.keys(NOT_YET).concat(AVAILABLE.map((t) => t.name)).sort().join(', ')}; groups: ${Object.keys(TASK_GROUPS).join(', ')}`,
+        hint: `tasks: ${AVAILABLE.map((t) => t.name).sort().join(', ')}; groups: ${Object.keys(TASK_GROUPS).join(', ')}`,
       });
     }
   }
