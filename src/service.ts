@@ -10,6 +10,7 @@ import type { TaskName } from './tasks/names.js';
 import type { MaintenanceConfig } from './config/schema.js';
 import os from 'node:os';
 import { packageVersion } from './util/version.js';
+import { openClone } from './git/repo.js';
 import path from 'node:path';
 
 export interface MaintenanceServiceOptions {
@@ -95,8 +96,7 @@ export class MaintenanceService {
   /** One tick: the due tasks, with sync and election when the shared state is a git clone. */
   async runScheduledMaintenance(): Promise<MaintenanceReport> {
     const config = await this.config();
-    const { GitRepo } = await import('./git/repo.js');
-    const isClone = (await GitRepo.open(this.o.sharedState, { timeoutMs: config.config.git.timeoutSeconds * 1000, machineId: this.machineId })) !== undefined;
+    const isClone = (await openClone(this.o.sharedState, this.machineId, config.config)) !== undefined;
     const r = await tick({ sharedState: this.o.sharedState, machineId: this.machineId, config, env: this.o.env ?? process.env, log: this.log, clock: this.clock, tasks: undefined, dryRun: this.o.dryRun ?? false, noSync: !isClone, leaderFlag: !isClone, wait: false, progress: noProgress, version: packageVersion() });
     return { machine: r.machine, leader: r.leader, offline: r.offline, pushed: r.pushed, results: r.tasks.map(toResult), notes: r.notes };
   }

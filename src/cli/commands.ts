@@ -1,15 +1,14 @@
 import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import { packageVersion } from '../util/version.js';
+import { builtCliPath, packageVersion } from '../util/version.js';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { scheduleEntry } from '../coordinator/osSchedule.js';
 import { hookStates, installHooks, uninstallHooks } from '../coordinator/hooks.js';
-import { GitRepo } from '../git/repo.js';
+import { openClone, requireClone } from '../git/repo.js';
 import { restoreFromHistory } from '../coordinator/restore.js';
 import { runDaemon } from '../coordinator/daemon.js';
-import { acquireRunLock, lockStaleMs } from '../coordinator/lock.js';
+import { lockMachine } from '../coordinator/lock.js';
 import { localStateDir, writeState } from '../sharedState/localState.js';
 import { diskCheckTask, healthTask } from '../tasks/healthTasks.js';
 import { readFileSync } from 'node:fs';
@@ -105,8 +104,7 @@ async function schedulePrint(cli: CliEnv): Promise<Outcome> {
   const kind = cli.args.for;
   if (kind !== 'windows' && kind !== 'systemd' && kind !== 'cron') throw new UsageError({ where: '--for', message: kind ? `unknown scheduler "${kind}"` : 'missing', hint: 'schedule print --for windows|systemd|cron' });
   const { identity, config } = await load(cli);
-  // the built entry point, whether this runs from dist/ or (in tests) from src/
-  const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  const bin = builtCliPath();
   const logFile = path.join(os.tmpdir(), 'roosync-maint.log');
   const entry = scheduleEntry({ kind, node: process.execPath, bin, sharedState: identity.sharedState.value, machineId: identity.machineId.value, tickMinutes: config.config.schedule.tickMinutes, logFile });
   return { exitCode: 0, doc: { command: 'schedule print', for: kind, entry }, lines: [entry] };
@@ -120,8 +118,7 @@ async function statusCommand(cli: CliEnv): Promise<Outcome> {
 
 async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'status'): Promise<Outcome> {
   const { identity, config } = await load(cli);
-  const repo = await GitRepo.open(identity.sharedState.value, { timeoutMs: config.config.git.timeoutSeconds * 1000, machineId: identity.machineId.value });
-  if (!repo) throw new UsageError({ where: identity.sharedState.value, message: 'not inside a git clone: there is nowhere to install git hooks', hint: 'use an OS schedule instead: roosync-maint schedule print --for …' });
+  const repo = await requireClone(identity.sharedState.value, identity.machineId.value, config.config, 'nowhere to install git hooks', 'use an OS schedule instead: roosync-maint schedule print --for …');
   if (action === 'status') {
     const states = await hookStates(repo);
     return { exitCode: 0, doc: { command: 'hooks status', hooks: states }, lines: states.map((s) => `${s.hook}: ${s.state === 'ours' ? 'installed' : s.state === 'other' ? 'another hook (not ours)' : 'not installed'}${s.chained ? ' (chains an earlier hook)' : ''} — ${s.file}`) };
@@ -129,7 +126,7 @@ async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'stat
   const dryRun = cli.args.global.dryRun;
   const lines =
     action === 'install'
-      ? await installHooks({ repo, sharedState: identity.sharedState.value, machineId: identity.machineId.value, node: process.execPath, bin: fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)), logFile: path.join(repo.gitDir, 'roosync-maint', 'hook.log') }, dryRun)
+      ? await installHooks({ repo, sharedState: identity.sharedState.value, machineId: identity.machineId.value, node: process.execPath, bin: builtCliPath(), logFile: path.join(repo.gitDir, 'roosync-maint', 'hook.log') }, dryRun)
       : await uninstallHooks(repo, dryRun);
   return { exitCode: 0, doc: { command: `hooks ${action}`, dryRun, done: lines }, lines: dryRun ? lines.map((l) => `would: ${l}`) : lines };
 }
@@ -138,9 +135,8 @@ async function restoreCommand(cli: CliEnv): Promise<Outcome> {
   const target = cli.args.command[1];
   if (!target) throw new UsageError({ where: 'restore', message: 'name what to restore', hint: 'roosync-maint restore <message-id | path>' });
   const { identity, config } = await load(cli);
-  const repo = await GitRepo.open(identity.sharedState.value, { timeoutMs: config.config.git.timeoutSeconds * 1000, machineId: identity.machineId.value });
-  if (!repo) throw new UsageError({ where: identity.sharedState.value, message: 'not inside a git clone: there is no history to restore from' });
-  const lock = await acquireRunLock(localStateDir(identity.sharedState.value, repo.gitDir, cli.env), { wait: cli.args.wait, staleMs: lockStaleMs(cli.env) });
+  const repo = await requireClone(identity.sharedState.value, identity.machineId.value, config.config, 'no history to restore from');
+  const lock = await lockMachine(identity.sharedState.value, repo.gitDir, cli.env, cli.args.wait);
   try {
     const r = await restoreFromHistory(repo, identity.sharedState.value, target, { machineId: identity.machineId.value, dryRun: cli.args.global.dryRun, pushAttempts: config.config.git.pushAttempts });
     const lines = [r.restored.length ? `${cli.args.global.dryRun ? 'would restore' : 'restored'} ${r.restored.join(', ')} from ${r.fromCommit}^${r.pushed ? ', committed and pushed' : ''}` : 'nothing to restore', ...(r.note ? [`note: ${r.note}`] : [])];
@@ -163,7 +159,7 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
 
 async function healthCommand(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
-  const repo = await GitRepo.open(identity.sharedState.value, { timeoutMs: config.config.git.timeoutSeconds * 1000, machineId: identity.machineId.value });
+  const repo = await openClone(identity.sharedState.value, identity.machineId.value, config.config);
   let offline: string | undefined;
   if (repo && !cli.args.global.noSync) await repo.fetch().catch((err: unknown) => (offline = err instanceof Error ? err.message : String(err)));
   const ctx = { sharedState: identity.sharedState.value, env: cli.env, machineId: identity.machineId.value, config, now: cli.now(), dryRun: true, log: cli.log, progress: ttyProgress(), version: packageVersion(), ...(repo && { git: { repo, ...(offline && { offline }) } }) };

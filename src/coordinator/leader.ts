@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { GitRepo } from '../git/repo.js';
+import { requireClone, type GitRepo } from '../git/repo.js';
 import { GitFailure } from '../git/classify.js';
 import { Elector, judgeLease } from '../election/elector.js';
 import { GitLeaseStore, readLeaseFile } from '../election/gitLeaseStore.js';
@@ -8,8 +8,7 @@ import { localStateDir } from '../sharedState/localState.js';
 import { fileObservationStore } from '../election/observations.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
 import { formatDate } from '../util/format.js';
-import { UsageError } from '../errors.js';
-import { acquireRunLock, lockStaleMs } from './lock.js';
+import { lockMachine } from './lock.js';
 import { syncWithFence } from './sync.js';
 
 function ago(ms: number): string {
@@ -17,10 +16,8 @@ function ago(ms: number): string {
   return m < 120 ? `${m} min` : `${(m / 60).toFixed(1)} h`;
 }
 
-async function openRepo(sharedState: string, machineId: string, config: ResolvedConfig): Promise<GitRepo> {
-  const repo = await GitRepo.open(sharedState, { timeoutMs: config.config.git.timeoutSeconds * 1000, machineId });
-  if (!repo) throw new UsageError({ where: sharedState, message: 'not inside a git clone: there is no lease to show', hint: 'the lease lives in the git-synced shared state' });
-  return repo;
+function openRepo(sharedState: string, machineId: string, config: ResolvedConfig): Promise<GitRepo> {
+  return requireClone(sharedState, machineId, config.config, 'no lease here', 'the lease lives in the git-synced shared state');
 }
 
 /** The lease as this machine sees it after a fetch, and how it judges it (without recording a new observation). */
@@ -56,7 +53,7 @@ export async function leaseStatus(o: { sharedState: string; machineId: string; c
 export async function releaseLease(o: { sharedState: string; machineId: string; config: ResolvedConfig; env: NodeJS.ProcessEnv; log: Logger; clock: () => number; wait: boolean; dryRun: boolean }) {
   const repo = await openRepo(o.sharedState, o.machineId, o.config);
   const stateDir = localStateDir(o.sharedState, repo.gitDir, o.env);
-  const lock = await acquireRunLock(stateDir, { wait: o.wait, staleMs: lockStaleMs(o.env) });
+  const lock = await lockMachine(o.sharedState, repo.gitDir, o.env, o.wait);
   try {
     const sync = async () => {
       await syncWithFence(repo);

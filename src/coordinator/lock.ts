@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { BusyError, errorCode } from '../errors.js';
+import { localStateDir } from '../sharedState/localState.js';
 
 export interface RunLock {
   release(): Promise<void>;
@@ -89,4 +90,9 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
     },
     compromised: () => lost,
   };
+}
+
+/** This machine's lock for this shared state, in its local state folder: how every writing command starts. */
+export function lockMachine(sharedState: string, gitDir: string | undefined, env: NodeJS.ProcessEnv, wait: boolean): Promise<RunLock> {
+  return acquireRunLock(localStateDir(sharedState, gitDir, env), { wait, staleMs: lockStaleMs(env) });
 }

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { GitFailure } from '../git/classify.js';
-import { GitRepo } from '../git/repo.js';
+import { requireClone, type GitRepo } from '../git/repo.js';
 import { recoverStaleIndexLock } from '../git/indexLock.js';
 import { Elector, judgeLease, renewed } from '../election/elector.js';
 import { fileObservationStore } from '../election/observations.js';
@@ -19,7 +19,7 @@ import { deliverAlerts } from '../alerts/deliver.js';
 import { messageDirs } from '../roosync/layout.js';
 import { TASKS, type TaskName } from '../tasks/names.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
-import { acquireRunLock, lockStaleMs } from './lock.js';
+import { lockMachine } from './lock.js';
 import { dueTasks, recordRuns, scheduleStore } from './schedule.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
 import { pushWithRetries, syncWithFence } from './sync.js';
@@ -87,12 +87,9 @@ export function fleetChangedPaths(sharedState: string, results: readonly TaskRes
  * dropped, never pushed, and only the status file goes out.
  */
 export async function tick(o: TickOptions): Promise<TickResult> {
-  const repo = o.noSync ? undefined : await GitRepo.open(o.sharedState, { timeoutMs: o.config.config.git.timeoutSeconds * 1000, machineId: o.machineId });
-  if (!o.noSync && !repo) {
-    throw new UsageError({ where: o.sharedState, message: 'not inside a git clone, so there is nothing to sync or elect through', hint: 'run with --no-sync (and --leader to run fleet tasks on a plain folder)' });
-  }
+  const repo = o.noSync ? undefined : await requireClone(o.sharedState, o.machineId, o.config.config, 'nothing to sync or elect through', 'run with --no-sync (and --leader to run fleet tasks on a plain folder)');
   const stateDir = localStateDir(o.sharedState, repo?.gitDir, o.env);
-  const lock = await acquireRunLock(stateDir, { wait: o.wait, staleMs: lockStaleMs(o.env) });
+  const lock = await lockMachine(o.sharedState, repo?.gitDir, o.env, o.wait);
   const result: TickResult = { machine: o.machineId, dryRun: o.dryRun, offline: false, leader: { isLeader: false, term: null, reason: '' }, tasks: [], committed: false, pushed: false, pushRetries: 0, notes: [] };
   try {
     const schedule = scheduleStore(stateDir, o.log);

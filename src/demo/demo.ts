@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
 import { loadResolvedConfig } from '../config/load.js';
 import { tick, type TickResult } from '../coordinator/tick.js';
@@ -10,7 +9,7 @@ import { noProgress } from '../tasks/types.js';
 import { actionVerb } from '../cli/render.js';
 import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
 import { formatBytes } from '../util/format.js';
-import { packageVersion } from '../util/version.js';
+import { builtCliPath, packageVersion } from '../util/version.js';
 import { buildAgedTree } from './agedTree.js';
 import { buildMessageStore } from './messages.js';
 import { createFleet, git, type Fleet } from './fleet.js';
@@ -37,7 +36,7 @@ function taskSummary(r: TickResult): string[] {
 export async function runDemo(opts: { keep: boolean; log: Logger; now: number; env: NodeJS.ProcessEnv }): Promise<Outcome> {
   const base = await mkdtemp(path.join(os.tmpdir(), 'roosync-maint-demo-'));
   const lines: string[] = [];
-  const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  const bin = builtCliPath();
   try {
     const T = opts.now;
     let inbox = 0;

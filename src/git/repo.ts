@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
-import { errorMessage } from '../errors.js';
+import { UsageError, errorMessage } from '../errors.js';
+import type { MaintenanceConfig } from '../config/schema.js';
 import { GitFailure, classifyGitFailure } from './classify.js';
 
 export interface GitOptions {
@@ -176,4 +177,16 @@ export function gitEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
   for (const k of PASSED_TO_GIT) if (env[k] !== undefined) out[k] = env[k]!;
   // ROOSYNC_MAINT_IN_TICK: our own rebase checks files out; our hooks must not start a tick for that.
   return { ...out, LC_ALL: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0', ROOSYNC_MAINT_IN_TICK: '1' };
+}
+
+/** The shared state's clone with this config's git timeout, or `undefined` on a plain folder. */
+export function openClone(sharedState: string, machineId: string, config: MaintenanceConfig): Promise<GitRepo | undefined> {
+  return GitRepo.open(sharedState, { timeoutMs: config.git.timeoutSeconds * 1000, machineId });
+}
+
+/** The clone, or a usage error saying why this command needs one (`what` completes "there is …"). */
+export async function requireClone(sharedState: string, machineId: string, config: MaintenanceConfig, what: string, hint?: string): Promise<GitRepo> {
+  const repo = await openClone(sharedState, machineId, config);
+  if (!repo) throw new UsageError({ where: sharedState, message: `not inside a git clone, so there is ${what}`, ...(hint && { hint }) });
+  return repo;
 }
