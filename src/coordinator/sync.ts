@@ -36,6 +36,8 @@ export interface PushOutcome {
   retries: number;
   /** Why it did not push (unreachable, auth, other, or the race lost every time). */
   failure?: string;
+  /** The remote refused or could not be reached (not merely a race lost every time). */
+  offline?: boolean;
 }
 
 /**
@@ -50,7 +52,7 @@ export async function pushWithRetries(repo: GitRepo, attempts: number, afterResy
       return { pushed: true, retries };
     } catch (err) {
       if (!(err instanceof GitFailure)) throw err;
-      if (err.kind !== 'lost-race') return { pushed: false, retries, failure: `${err.kind}: ${err.message}` };
+      if (err.kind !== 'lost-race') return { pushed: false, retries, failure: `${err.kind}: ${err.message}`, offline: true };
       retries++;
       await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1) * (0.5 + Math.random())));
       await afterResync(await syncWithFence(repo));

@@ -82,9 +82,9 @@ export function fleetChangedPaths(sharedState: string, results: readonly TaskRes
 /**
  * One coordinator tick: this machine's lock → sync → election → tasks (local always, fleet
  * only as a leader whose lease write landed) → status file → one commit carrying the status,
- * the fleet changes and the lease renewal → push. A push that lost the race is rebased and
- * retried; a rebase that conflicts means another machine took the lease: the fleet work is
- * dropped, never pushed, and only the status file goes out.
+ * the fleet changes and the lease renewal → push. A push that lost the race is fetched, fenced
+ * and rebased, then retried; when the fence finds another machine holding the lease, the fleet
+ * work is dropped, never pushed, and only the status file goes out.
  */
 export async function tick(o: TickOptions): Promise<TickResult> {
   const repo = o.noSync ? undefined : await requireClone(o.sharedState, o.machineId, o.config.config, 'nothing to sync or elect through', 'run with --no-sync (and --leader to run fleet tasks on a plain folder)');
@@ -152,18 +152,19 @@ function alertsOf(o: Resolved<TickOptions>, stateDir: string, result: TickResult
 function statusOf(o: TickOptions, r: TickResult): MachineStatus {
   const failed = r.tasks.filter((t) => t.status === 'failed').map((t) => t.task);
   const now = new Date(o.clock()).toISOString();
+  const previous = readStatus(o.sharedState, o.machineId);
   return {
     machine: o.machineId,
     version: o.version,
     lastTickAt: now,
-    lastSuccessAt: failed.length === 0 ? now : (readStatus(o.sharedState, o.machineId)?.lastSuccessAt ?? null),
+    lastSuccessAt: failed.length === 0 ? now : (previous?.lastSuccessAt ?? null),
     // online means this tick's fetch and rebase succeeded: that is the last successful sync
-    lastSyncAt: r.offline ? (readStatus(o.sharedState, o.machineId)?.lastSyncAt ?? null) : now,
+    lastSyncAt: r.offline ? (previous?.lastSyncAt ?? null) : now,
     offline: r.offline,
     leader: r.leader,
     tasks: r.tasks.map((t) => ({ task: t.task, status: t.status, acted: t.counts.acted, ...(t.reason && { reason: t.reason }) })),
     failed,
-    health: r.tasks.some((t) => t.checks) ? { failing: r.tasks.flatMap((t) => t.checks ?? []).filter((c) => c.state === 'failing').map((c) => c.summary) } : (readStatus(o.sharedState, o.machineId)?.health ?? null),
+    health: r.tasks.some((t) => t.checks) ? { failing: r.tasks.flatMap((t) => t.checks ?? []).filter((c) => c.state === 'failing').map((c) => c.summary) } : (previous?.health ?? null),
   };
 }
 
@@ -214,10 +215,10 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
   const lost = compromised();
   if (lost) throw new Error(`this machine's run lock was compromised (${lost.message}): stopping before commit and push`);
 
-  const digestPaths = [...alertsOf(o, stateDir, result), ...sendDigestIfDue(o, stateDir, result)];
+  const reportPaths = [...alertsOf(o, stateDir, result), ...sendDigestIfDue(o, stateDir, result)];
   const commitStatusAndFleet = async (withFleet: boolean): Promise<boolean> => {
     writeStatus(o.sharedState, statusOf(o, result));
-    const paths = [repo.inRepo(statusFileRel(o.machineId)), ...[...digestPaths, ...(o.extraPaths ?? [])].map((p) => repo.inRepo(p))];
+    const paths = [repo.inRepo(statusFileRel(o.machineId)), ...[...reportPaths, ...(o.extraPaths ?? [])].map((p) => repo.inRepo(p))];
     if (withFleet && record) {
       // Every fleet commit renews the lease: a rebase onto another machine's lease then conflicts (the fence).
       writeLeaseFile(o.sharedState, renewed(record, o.clock(), leaseSeconds));
@@ -249,7 +250,7 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
   result.pushed = pushed.pushed;
   result.pushRetries = pushed.retries;
   if (pushed.pushed) return result;
-  if (!pushed.failure?.startsWith('lost')) goOffline(new Error(pushed.failure));
+  if (pushed.offline) goOffline(new Error(pushed.failure));
   result.notes.push(`push failed (${pushed.failure}): local commits stay here and are pushed by a later tick`);
   return result;
 }
