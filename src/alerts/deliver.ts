@@ -9,6 +9,7 @@ import { sendMessage, type Outgoing } from '../roosync/send.js';
 import { messageDirs } from '../roosync/layout.js';
 import { alertMessage } from '../report/alertMessage.js';
 import type { TaskResult } from '../tasks/types.js';
+import { formatDuration } from '../util/format.js';
 import { evaluateAlerts, type AlertEvent, type Incident } from './engine.js';
 
 const stateSchema = z.record(z.string(), z.object({ failures: z.number(), firstFailureAt: z.number(), openedAt: z.number().optional(), lastSentAt: z.number().optional(), severity: z.enum(['HIGH', 'MEDIUM', 'LOW']) }));
@@ -26,24 +27,19 @@ export function readIncidents(sharedState: string, machineId: string): Incident[
   }
 }
 
-function duration(ms: number): string {
-  const m = Math.round(ms / 60_000);
-  return m < 120 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
 function messageFor(machineId: string, to: string, e: AlertEvent, now: number): Outgoing {
   const r = e.result;
   if (e.kind === 'resolved') {
     return {
       from: `${machineId}:maintenance`,
       to,
-      subject: `[RESOLVED] ${machineId}: ${r.check} ${r.subject} — back after ${duration(e.downtimeMs!)}`,
-      body: [`## Resolved - ${machineId.toUpperCase()}`, '', `**Type:** ${r.type}`, `**Durée de l'incident:** ${duration(e.downtimeMs!)}`, '', r.summary, '', '```json', JSON.stringify({ machine: machineId, check: r.check, subject: r.subject, downtimeMinutes: Math.round(e.downtimeMs! / 60_000), resolvedAt: new Date(now).toISOString() }, null, 2), '```'].join('\n'),
+      subject: `[RESOLVED] ${machineId}: ${r.check} ${r.subject} — back after ${formatDuration(e.downtimeMs!)}`,
+      body: [`## Resolved - ${machineId.toUpperCase()}`, '', `**Type:** ${r.type}`, `**Durée de l'incident:** ${formatDuration(e.downtimeMs!)}`, '', r.summary, '', '```json', JSON.stringify({ machine: machineId, check: r.check, subject: r.subject, downtimeMinutes: Math.round(e.downtimeMs! / 60_000), resolvedAt: new Date(now).toISOString() }, null, 2), '```'].join('\n'),
       priority: 'LOW',
       tags: ['maintenance', 'alert', 'resolved'],
     };
   }
-  const msg = alertMessage({ machineId, to, type: r.type, severity: e.severity, what: r.summary, description: e.kind === 'reminder' ? `Still failing (open for ${duration(now - (e.openedAt ?? now))}).\n\n${r.summary}` : r.summary, actions: r.actions, data: { check: r.check, subject: r.subject, ...r.data } });
+  const msg = alertMessage({ machineId, to, type: r.type, severity: e.severity, what: r.summary, description: e.kind === 'reminder' ? `Still failing (open for ${formatDuration(now - (e.openedAt ?? now))}).\n\n${r.summary}` : r.summary, actions: r.actions, data: { check: r.check, subject: r.subject, ...r.data } });
   return { ...msg, ...(r.priority && { priority: r.priority }), ...(e.kind === 'reminder' && { subject: `${msg.subject} (reminder)` }) };
 }
 

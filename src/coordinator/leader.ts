@@ -7,14 +7,9 @@ import { GitLeaseStore, readLeaseFile } from '../election/gitLeaseStore.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { fileObservationStore } from '../election/observations.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
-import { formatDate } from '../util/format.js';
+import { formatDate, formatDuration } from '../util/format.js';
 import { lockMachine } from './lock.js';
 import { syncWithFence } from './sync.js';
-
-function ago(ms: number): string {
-  const m = Math.round(ms / 60_000);
-  return m < 120 ? `${m} min` : `${(m / 60).toFixed(1)} h`;
-}
 
 function openRepo(sharedState: string, machineId: string, config: ResolvedConfig): Promise<GitRepo> {
   return requireClone(sharedState, machineId, config.config, 'no lease here', 'the lease lives in the git-synced shared state');
@@ -42,7 +37,7 @@ export async function leaseStatus(o: { sharedState: string; machineId: string; c
   const lines: string[] = [];
   if (read.kind === 'ok') {
     const r = read.record;
-    lines.push(`holder:   ${r.holder}${r.released ? ' (released)' : ''}`, `term:     ${r.term} (${r.transitions} changes of holder so far)`, `renewed:  ${formatDate(Date.parse(r.renewedAt))} (${ago(o.now - Date.parse(r.renewedAt))} ago by this machine's clock)`, `expires:  ${formatDate(judgement.writerExpiresAt!)} by its writer's clock (lease ${r.leaseSeconds} s)`);
+    lines.push(`holder:   ${r.holder}${r.released ? ' (released)' : ''}`, `term:     ${r.term} (${r.transitions} changes of holder so far)`, `renewed:  ${formatDate(Date.parse(r.renewedAt))} (${formatDuration(o.now - Date.parse(r.renewedAt))} ago by this machine's clock)`, `expires:  ${formatDate(judgement.writerExpiresAt!)} by its writer's clock (lease ${r.leaseSeconds} s)`);
   } else lines.push(read.kind === 'missing' ? 'no lease yet: the first machine to tick takes it' : `lease file unreadable: ${read.reason}`);
   lines.push(`this machine (${o.machineId}): ${judgement.state} — ${judgement.reason}`);
   if (fetchNote) lines.push(`note: ${fetchNote}`);

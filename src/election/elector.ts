@@ -18,6 +18,7 @@
  * and keeps its observations in a local ObservationStore. The clock is injected.
  */
 import type { LeaseRead, LeaseRecord } from './lease.js';
+import { formatDuration } from '../util/format.js';
 
 export type WriteOutcome = 'landed' | 'lost' | 'unreachable';
 
@@ -71,11 +72,10 @@ export function judgeLease(read: LeaseRead, me: string, now: number, leaseMs: nu
   const observation: Observation = previous && previous.key === key ? { ...previous, maxTerm } : { key, since: now, maxTerm };
   const observedForMs = Math.max(0, now - observation.since);
   const base = { observedForMs, nextTerm: maxTerm + 1 };
-  const mins = (ms: number) => `${Math.round(ms / 60_000)} min`;
   if (read.kind === 'missing') return { judgement: { ...base, state: 'free', reason: 'no lease file yet' }, observation };
   if (read.kind === 'corrupt') {
     const free = observedForMs >= leaseMs;
-    const reason = free ? `unreadable lease (${read.reason}) unchanged for a full lease (${mins(observedForMs)}): free` : `unreadable lease (${read.reason}): treated as held until seen unchanged for a full lease (${mins(observedForMs)} of ${mins(leaseMs)} so far)`;
+    const reason = free ? `unreadable lease (${read.reason}) unchanged for a full lease (${formatDuration(observedForMs)}): free` : `unreadable lease (${read.reason}): treated as held until seen unchanged for a full lease (${formatDuration(observedForMs)} of ${formatDuration(leaseMs)} so far)`;
     return { judgement: { ...base, state: free ? 'free' : 'held', reason }, observation };
   }
   const { record } = read;
@@ -86,9 +86,9 @@ export function judgeLease(read: LeaseRead, me: string, now: number, leaseMs: nu
   const seenLongEnough = observedForMs >= leaseMs;
   const writerExpired = writerExpiresAt < now;
   if (seenLongEnough && writerExpired) {
-    return { judgement: { ...base, ...who, writerExpiresAt, state: 'free', reason: `held by ${record.holder} (term ${record.term}) but unchanged for ${mins(observedForMs)} here and expired by its own clock: free` }, observation };
+    return { judgement: { ...base, ...who, writerExpiresAt, state: 'free', reason: `held by ${record.holder} (term ${record.term}) but unchanged for ${formatDuration(observedForMs)} here and expired by its own clock: free` }, observation };
   }
-  const why = !seenLongEnough ? `seen unchanged for ${mins(observedForMs)} of the ${mins(leaseMs)} this machine must wait` : `not yet expired by its writer's clock`;
+  const why = !seenLongEnough ? `seen unchanged for ${formatDuration(observedForMs)} of the ${formatDuration(leaseMs)} this machine must wait` : `not yet expired by its writer's clock`;
   return { judgement: { ...base, ...who, writerExpiresAt, state: 'held', reason: `held by ${record.holder} (term ${record.term}): ${why}` }, observation };
 }
 

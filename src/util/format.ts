@@ -17,3 +17,9 @@ export function formatDate(ms: number): string {
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
+
+/** `45 min`, `25 h 0 min`: minutes up to two hours, then hours and minutes. */
+export function formatDuration(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  return m < 120 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
