@@ -54,9 +54,10 @@ export async function runDemo(opts: { keep: boolean; log: Logger; now: number; e
     lines.push(`A throw-away fleet in ${base}:`, `  a bare git remote, and ${MACHINES.join(', ')} as clones of a neglected .shared-state`, `  (old rollback points, backup families past their cap, 160 MB of logs, env/ secrets, an inbox of ${inbox} files, some that break RooSync), each with its own Roo checkpoints and logs.`, '');
 
     const run = async (m: string, at: number): Promise<TickResult> => {
+      // each machine resolves the fleet's $RM_LOCAL paths to its own local folder
       const env = { ...opts.env, RM_LOCAL: fleet.local(m) };
-      const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), undefined);
-      return tick({ sharedState: fleet.dir(m), machineId: m, config: { ...config, ...(await localPaths(fleet, m)) }, env, log: opts.log, clock: () => at, tasks: undefined, dryRun: false, noSync: false, leaderFlag: false, wait: true, progress: noProgress, version: packageVersion() });
+      const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), { env, home: os.homedir(), tmp: os.tmpdir(), globalStorage: path.join(fleet.local(m), 'globalStorage') });
+      return tick({ sharedState: fleet.dir(m), machineId: m, config, env, log: opts.log, clock: () => at, tasks: undefined, dryRun: false, noSync: false, leaderFlag: false, wait: true, progress: noProgress, version: packageVersion() });
     };
 
     lines.push(`${clockText(T, T)}  every machine ticks (hooks, daemon or schedule would do this)`);
@@ -101,10 +102,4 @@ export async function runDemo(opts: { keep: boolean; log: Logger; now: number; e
   } finally {
     if (!opts.keep) await rm(base, { recursive: true, force: true });
   }
-}
-
-/** The fleet's config names local folders with $RM_LOCAL; the demo resolves them per machine. */
-async function localPaths(fleet: Fleet, m: string) {
-  const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), { env: { RM_LOCAL: fleet.local(m) }, home: os.homedir(), tmp: os.tmpdir(), globalStorage: path.join(fleet.local(m), 'globalStorage') });
-  return { checkpointRoots: config.checkpointRoots, localLogDirs: config.localLogDirs, localBackupFiles: config.localBackupFiles, mcpSettingsPath: config.mcpSettingsPath, skipped: config.skipped };
 }
