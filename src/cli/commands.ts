@@ -9,9 +9,9 @@ import { openClone, requireClone } from '../git/repo.js';
 import { restoreFromHistory } from '../coordinator/restore.js';
 import { runDaemon } from '../coordinator/daemon.js';
 import { lockMachine } from '../coordinator/lock.js';
-import { localStateDir, writeState } from '../sharedState/localState.js';
+import { localStateDir, readState, writeState } from '../sharedState/localState.js';
+import { z } from 'zod';
 import { diskCheckTask, healthTask } from '../tasks/healthTasks.js';
-import { readFileSync } from 'node:fs';
 import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
 import { UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -167,13 +167,7 @@ async function healthCommand(cli: CliEnv): Promise<Outcome> {
   const checks = results.flatMap((r) => r.checks ?? []);
   const stateDir = localStateDir(identity.sharedState.value, repo?.gitDir, cli.env);
   const historyFile = path.join(stateDir, 'health-history.json');
-  const history = (() => {
-    try {
-      return JSON.parse(readFileSync(historyFile, 'utf8')) as unknown[];
-    } catch {
-      return [];
-    }
-  })();
+  const history = readState(historyFile, z.array(z.unknown()), cli.log) ?? [];
   writeState(historyFile, [...history, { at: new Date(cli.now()).toISOString(), checks: checks.map((c) => ({ check: c.check, subject: c.subject, state: c.state })) }].slice(-100));
   const failing = checks.filter((c) => c.state === 'failing');
   const mark = { ok: 'ok  ', failing: 'FAIL', skipped: 'skip' } as const;
