@@ -23,7 +23,7 @@ describe('config schema', () => {
   it('an empty or missing config means the original plan defaults', () => {
     const cfg = parseConfigText('{}', 'c.json');
     expect(cfg.rollback).toEqual({ retentionDays: 7, excludePatterns: ['CRITICAL_*'] });
-    expect(cfg.messages).toEqual({ archiveAfterDays: 30, deleteAfterDays: 90, attachmentsGraceDays: 7 });
+    expect(cfg.messages).toEqual({ archiveAfterDays: 30, archiveUnreadAfterDays: 90, deleteAfterDays: 90, attachmentsGraceDays: 7 });
     expect(cfg.backups.keepCount).toBe(5);
     expect(cfg.logs).toEqual({ retentionDays: 7, maxSizeMB: 100 });
     expect(cfg.election.leaseSeconds).toBe(3600);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { makeMessage, writeMessage } from '../src/demo/messages.js';
 import { messageDirs } from '../src/roosync/layout.js';
 import { parseMessage } from '../src/roosync/message.js';
+import { bundleFiles, readBundle } from '../src/roosync/purgeBundle.js';
 import { isolatedEnv, tempDir } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
@@ -36,7 +37,7 @@ describe('invariant 4 on messages: SIGKILL at any point, then run again', () => 
     const recent = new Set<string>();
     const old = new Set<string>();
     for (let i = 0; i < 3000; i++) {
-      const m = makeMessage(now, 40 + (i % 20));
+      const m = makeMessage(now, 40 + (i % 20), { status: 'read' });
       await writeMessage(dirs.inbox, m);
       if (i % 3 === 0) await writeMessage(dirs.sent, m);
       due.add(m.id);
@@ -47,7 +48,7 @@ describe('invariant 4 on messages: SIGKILL at any point, then run again', () => 
       recent.add(m.id);
     }
     for (let i = 0; i < 2000; i++) {
-      const m = makeMessage(now, 100 + i, { status: 'archived' });
+      const m = makeMessage(now, 100 + i, { status: 'archived', read_by: ['myia-po-2023'] });
       await writeMessage(dirs.archive, m);
       old.add(m.id);
     }
@@ -72,6 +73,12 @@ describe('invariant 4 on messages: SIGKILL at any point, then run again', () => 
     expect([...inbox].sort()).toEqual([...recent].sort());
     for (const id of due) expect(archive.has(id) && !inbox.has(id)).toBe(true); // exactly once, in archive
     for (const id of old) expect(archive.has(id)).toBe(false); // purged (and listed in the run reports)
+    const bundled = new Set<string>();
+    for (const file of bundleFiles(shared)) {
+      const b = readBundle(file);
+      if ('entries' in b) for (const e of b.entries) bundled.add(e.id);
+    }
+    for (const id of old) expect(bundled.has(id)).toBe(true); // and every one of them can be restored
     for (const dir of [dirs.inbox, dirs.archive, dirs.sent]) {
       const all = await readdir(dir);
       expect(all.filter((n) => !n.endsWith('.json'))).toEqual([]); // no *.tmp left

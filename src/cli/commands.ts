@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { scheduleEntry } from '../coordinator/osSchedule.js';
 import { hookStates, installHooks, uninstallHooks } from '../coordinator/hooks.js';
-import { openClone, requireClone } from '../git/repo.js';
-import { restoreFromHistory } from '../coordinator/restore.js';
+import { openClone, requireClone, type GitRepo } from '../git/repo.js';
+import { commitRestored, isMessageId, restoreFromBundles, restoreFromHistory, type RestoreOptions, type RestoreResult } from '../coordinator/restore.js';
 import { runDaemon } from '../coordinator/daemon.js';
 import { lockMachine } from '../coordinator/lock.js';
 import { localStateDir, readState, writeState } from '../sharedState/localState.js';
@@ -135,15 +135,30 @@ async function restoreCommand(cli: CliEnv): Promise<Outcome> {
   const target = cli.args.command[1];
   if (!target) throw new UsageError({ where: 'restore', message: 'name what to restore', hint: 'roosync-maint restore <message-id | path>' });
   const { identity, config } = await load(cli);
-  const repo = await requireClone(identity.sharedState.value, identity.machineId.value, config.config, 'no history to restore from');
-  const lock = await lockMachine(identity.sharedState.value, repo.gitDir, cli.env, cli.args.wait);
+  const shared = identity.sharedState.value;
+  const machineId = identity.machineId.value;
+  const dryRun = cli.args.global.dryRun;
+  const repo = await openClone(shared, machineId, config.config);
+  const lock = await lockMachine(shared, repo?.gitDir, cli.env, cli.args.wait);
   try {
-    const r = await restoreFromHistory(repo, identity.sharedState.value, target, { machineId: identity.machineId.value, dryRun: cli.args.global.dryRun, pushAttempts: config.config.git.pushAttempts });
-    const lines = [r.restored.length ? `${cli.args.global.dryRun ? 'would restore' : 'restored'} ${r.restored.join(', ')} from ${r.fromCommit}^${r.pushed ? ', committed and pushed' : ''}` : 'nothing to restore', ...(r.note ? [`note: ${r.note}`] : [])];
+    const r = await restoreTarget(repo, shared, target, { machineId, dryRun, pushAttempts: config.config.git.pushAttempts });
+    const from = r.fromCommit.startsWith('purge bundle') ? r.fromCommit : `${r.fromCommit}^`;
+    const done = `${dryRun ? 'would restore' : 'restored'} ${r.restored.join(', ')} from ${from}${r.pushed ? ', committed and pushed' : ''}`;
+    const lines = [r.restored.length ? done : 'nothing to restore', ...(r.note ? [`note: ${r.note}`] : [])];
     return { exitCode: 0, doc: { command: 'restore', target, ...r }, lines };
   } finally {
     await lock.release();
   }
+}
+
+/** A message comes back from a purge bundle if one holds it, else from git history; a path only from git history. */
+async function restoreTarget(repo: GitRepo | undefined, shared: string, target: string, o: RestoreOptions): Promise<RestoreResult> {
+  const fromBundle = isMessageId(target) ? restoreFromBundles(shared, target, o.dryRun) : undefined;
+  if (fromBundle && repo && !o.dryRun && fromBundle.restored.length > 0) return commitRestored(repo, fromBundle, target, o);
+  if (fromBundle) return fromBundle;
+  if (repo) return restoreFromHistory(repo, shared, target, o);
+  const what = isMessageId(target) ? 'no purge bundle in messages/purged/ holds it' : 'a path can only come back from git history';
+  throw new UsageError({ where: target, message: `cannot be restored here: ${what}`, hint: 'check the id (roosync-maint run --json lists purged ids)' });
 }
 
 async function daemonCommand(cli: CliEnv): Promise<Outcome> {
@@ -237,7 +252,7 @@ export const COMMANDS: CommandSpec[] = [
   { words: ['config', 'show'], usage: 'config show', summary: 'print the effective config and where each setting came from', handler: configShow },
   { words: ['config', 'init'], usage: 'config init [--force]', summary: 'write a commented starter config', handler: configInit },
   { words: ['schedule', 'print'], usage: 'schedule print --for windows|systemd|cron', summary: 'print the OS scheduler entry for this machine', handler: schedulePrint },
-  { words: ['restore'], usage: 'restore <message-id | path>', summary: 'bring back what a task removed, from git history (a message returns to archive/)', handler: restoreCommand },
+  { words: ['restore'], usage: 'restore <message-id | path>', summary: 'bring back what a task removed: a message from its purge bundle or git history, a path from git history', handler: restoreCommand },
   { words: ['demo'], usage: 'demo [--keep]', summary: 'build a throw-away aged shared state in a temp dir and run the cleanup on it', handler: demoCommand },
 ];
 

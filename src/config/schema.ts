@@ -39,7 +39,14 @@ export const configSchema = z
       retentionDays: days(7),
       excludePatterns: z.array(glob).default(['CRITICAL_*']),
     }),
-    messages: section({ archiveAfterDays: days(30), deleteAfterDays: days(90), attachmentsGraceDays: days(7) }),
+    messages: section({
+      archiveAfterDays: days(30),
+      archiveUnreadAfterDays: days(90),
+      deleteAfterDays: days(90),
+      /** No default: a message nobody read is never purged unless the operator says after how long. */
+      purgeUnreadAfterDays: z.number().int().min(1, { error: 'expected a number ≥ 1' }).optional(),
+      attachmentsGraceDays: days(7),
+    }),
     backups: section({ keepCount: count(5) }),
     logs: section({
       retentionDays: days(7),
@@ -90,6 +97,14 @@ export const configSchema = z
   .superRefine((cfg, ctx) => {
     if (cfg.messages.deleteAfterDays < cfg.messages.archiveAfterDays) {
       ctx.addIssue({ code: 'custom', path: ['messages', 'deleteAfterDays'], message: `expected at least messages.archiveAfterDays (${cfg.messages.archiveAfterDays}): a message is purged only after it was archived` });
+    }
+    const purgeUnread = cfg.messages.purgeUnreadAfterDays;
+    if (purgeUnread !== undefined && purgeUnread < cfg.messages.archiveUnreadAfterDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['messages', 'purgeUnreadAfterDays'],
+        message: `expected at least messages.archiveUnreadAfterDays (${cfg.messages.archiveUnreadAfterDays}): an unread message is purged only after it was archived`,
+      });
     }
     const minLease = 2 * cfg.schedule.tickMinutes * 60;
     if (cfg.election.leaseSeconds < minLease) {

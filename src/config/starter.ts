@@ -5,9 +5,10 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
 {
   // .rollback/: folders and *.backup.* files older than this go; names matching excludePatterns never do (at any depth).
   "rollback": { "retentionDays": 7, "excludePatterns": ["CRITICAL_*"] },
-  // messages: inbox → archive after archiveAfterDays; archive/ and sent/ purged after deleteAfterDays;
-  // attachment folders whose message is gone everywhere removed after attachmentsGraceDays.
-  "messages": { "archiveAfterDays": 30, "deleteAfterDays": 90, "attachmentsGraceDays": 7 },
+  // messages: inbox → archive after archiveAfterDays (read) or archiveUnreadAfterDays (unread), as RooSync does;
+  // archive/ and sent/ messages someone read are purged after deleteAfterDays (nobody-read ones never, unless you
+  // add "purgeUnreadAfterDays"); attachment folders whose message is gone everywhere go after attachmentsGraceDays.
+  "messages": { "archiveAfterDays": 30, "archiveUnreadAfterDays": 90, "deleteAfterDays": 90, "attachmentsGraceDays": 7 },
   // backup families (*.backup* in the shared root, baselines/*.backup.*, configs/<machine>/v*): keep this many newest each.
   "backups": { "keepCount": 5 },
   // .shared-state/logs/: older than retentionDays go, then the oldest until the folder is under maxSizeMB.

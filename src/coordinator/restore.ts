@@ -2,8 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { GitRepo } from '../git/repo.js';
-import { parseMessage, writeMessageAtomic } from '../roosync/message.js';
+import { parseMessage, writeFileAtomic, writeMessageAtomic } from '../roosync/message.js';
 import { messageDirs } from '../roosync/layout.js';
+import { findPurged } from '../roosync/purgeBundle.js';
 import { pushWithRetries, syncWithFence } from './sync.js';
 
 export interface RestoreResult {
@@ -15,6 +16,41 @@ export interface RestoreResult {
 }
 
 const MESSAGE_ID = /^msg-[A-Za-z0-9-]+$/;
+
+export function isMessageId(target: string): boolean {
+  return MESSAGE_ID.test(target) && !target.includes('/');
+}
+
+/**
+ * Brings a purged message back from the purge bundles in `messages/purged/` (plain-folder mode), each
+ * copy to the folder it was purged from, byte for byte. `undefined` when no bundle holds it; an
+ * error naming the bundle when one that might hold it cannot be read.
+ */
+export function restoreFromBundles(sharedState: string, id: string, dryRun: boolean): RestoreResult | undefined {
+  const { found, corrupt } = findPurged(sharedState, id);
+  if (found.length === 0) {
+    if (corrupt.length === 0) return undefined;
+    const which = corrupt.map((c) => `${c.file} (${c.reason})`).join('; ');
+    throw new Error(`${id} is in no readable purge bundle, and these cannot be read: ${which}; it may be in one of them`);
+  }
+  const restored: string[] = [];
+  const already: string[] = [];
+  for (const e of found) {
+    const rel = `messages/${e.folder}/${id}.json`;
+    const dest = path.join(sharedState, rel);
+    if (existsSync(dest)) {
+      already.push(rel);
+      continue;
+    }
+    restored.push(rel);
+    if (dryRun) continue;
+    mkdirSync(path.dirname(dest), { recursive: true });
+    writeFileAtomic(dest, e.text);
+  }
+  const notes = [...(already.length ? [`already there: ${already.join(', ')}`] : []), ...(dryRun ? ['dry run: nothing written'] : [])];
+  const from = `purge bundle (purged ${found.map((e) => e.purgedAt).sort().pop()} by ${found[0]!.by})`;
+  return { restored, fromCommit: from, committed: false, pushed: false, ...(notes.length && { note: notes.join('; ') }) };
+}
 
 async function lastDeletion(repo: GitRepo, paths: string[]): Promise<{ commit: string; path: string } | undefined> {
   const out = (await repo.raw(['log', '--diff-filter=D', '--format=%H', '--name-only', '-1', '--', ...paths.map((p) => repo.inRepo(p))])).trim().split('\n').filter(Boolean);
@@ -29,9 +65,15 @@ async function lastDeletion(repo: GitRepo, paths: string[]): Promise<{ commit: s
  * `messages/archive/` as archived; a path (file or folder) returns where it was, as it was just
  * before the commit that removed it. Then it is committed and pushed like any tick's work.
  */
-export async function restoreFromHistory(repo: GitRepo, sharedState: string, target: string, o: { machineId: string; dryRun: boolean; pushAttempts: number }): Promise<RestoreResult> {
+export interface RestoreOptions {
+  machineId: string;
+  dryRun: boolean;
+  pushAttempts: number;
+}
+
+export async function restoreFromHistory(repo: GitRepo, sharedState: string, target: string, o: RestoreOptions): Promise<RestoreResult> {
   await syncWithFence(repo);
-  const isMessage = MESSAGE_ID.test(target) && !target.includes('/');
+  const isMessage = isMessageId(target);
   const rel = isMessage ? undefined : path.relative(sharedState, path.resolve(sharedState, target)).split(path.sep).join('/');
   if (rel !== undefined && (rel.startsWith('..') || path.isAbsolute(rel))) throw new UsageError({ where: target, message: 'is outside the shared state', hint: 'name a path inside the shared state, or a message id' });
   const candidates = isMessage ? ['archive', 'sent', 'inbox'].map((f) => `messages/${f}/${target}.json`) : [rel!];
@@ -46,13 +88,23 @@ export async function restoreFromHistory(repo: GitRepo, sharedState: string, tar
     if (!parsed.ok) throw new UsageError({ where: `${found.path} at ${short}^`, message: `not a valid message there (${parsed.reason})` });
     if (o.dryRun) return { restored: [`messages/archive/${target}.json`], fromCommit: short, committed: false, pushed: false, note: 'dry run: nothing written' };
     mkdirSync(path.dirname(dest), { recursive: true });
-    writeMessageAtomic(path.dirname(dest), { ...parsed.message, status: 'archived' });
+    // byte for byte when it was already archived; otherwise only its status changes
+    if (parsed.message.status === 'archived') writeFileAtomic(dest, text);
+    else writeMessageAtomic(path.dirname(dest), { ...parsed.message, status: 'archived' });
   } else if (!o.dryRun) {
     await repo.raw(['checkout', `${found.commit}^`, '--', repo.inRepo(rel!)]);
   }
   const restored = isMessage ? [`messages/archive/${target}.json`] : [rel!];
   if (o.dryRun) return { restored, fromCommit: short, committed: false, pushed: false, note: 'dry run: nothing written' };
-  const committed = await repo.commitPaths(restored.map((p) => repo.inRepo(p)), `maintenance: ${o.machineId} restores ${target} (removed in ${short})`);
+  return commitRestored(repo, { restored, fromCommit: short, committed: false, pushed: false }, target, o);
+}
+
+/** Commits and pushes what a restore wrote, like any tick's work. */
+export async function commitRestored(repo: GitRepo, r: RestoreResult, target: string, o: RestoreOptions): Promise<RestoreResult> {
+  const message = `maintenance: ${o.machineId} restores ${target} (removed in ${r.fromCommit})`;
+  const committed = await repo.commitPaths(r.restored.map((p) => repo.inRepo(p)), message);
   const pushed = await pushWithRetries(repo, o.pushAttempts);
-  return { restored, fromCommit: short, committed, pushed: pushed.pushed, ...(pushed.failure && { note: `not pushed yet (${pushed.failure}): a later tick pushes it` }) };
+  const later = pushed.failure && `not pushed yet (${pushed.failure}): a later tick pushes it`;
+  const note = [r.note, later].filter(Boolean).join('; ');
+  return { ...r, committed, pushed: pushed.pushed, ...(note && { note }) };
 }

@@ -13,7 +13,8 @@ export interface RunTasksOptions {
  * Runs the named tasks in order on one context. Fleet tasks run only as leader; a task that
  * throws is recorded as failed and the others still run.
  */
-export async function runTasks(names: readonly TaskName[], ctx: TaskContext, options: RunTasksOptions): Promise<TaskResult[]> {
+export async function runTasks(names: readonly TaskName[], runCtx: TaskContext, options: RunTasksOptions): Promise<TaskResult[]> {
+  const ctx: TaskContext = { ...runCtx, archivedThisRun: runCtx.archivedThisRun ?? new Set() };
   const results: TaskResult[] = [];
   for (const name of names) {
     const scope = TASKS[name];

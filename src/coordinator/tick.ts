@@ -12,7 +12,7 @@ import { GitLeaseStore, readLeaseFile, writeLeaseFile } from '../election/gitLea
 import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { readStatus, statusFileRel, writeStatus, type MachineStatus } from '../report/status.js';
-import { accumulate, digestDue, digestMessage, digestStore } from '../report/digest.js';
+import { accumulate, emptyDigestState, digestDue, digestMessage, digestStore } from '../report/digest.js';
 import { fleetStatus } from '../report/fleetStatus.js';
 import { sendMessage } from '../roosync/send.js';
 import { deliverAlerts } from '../alerts/deliver.js';
@@ -121,7 +121,7 @@ function sendDigestIfDue(o: Resolved<TickOptions>, stateDir: string, result: Tic
   }
   const fleet = result.leader.isLeader ? fleetStatus(o.sharedState, o.config.config, now) : undefined;
   const sent = sendMessage(messageDirs(o.sharedState), digestMessage({ machineId: o.machineId, to: o.config.config.reports.to, now, state, leader: result.leader, ...(fleet && { fleet }) }), now);
-  store.save({ lastSentAt: now, since: now, ticks: 0, tasks: {} });
+  store.save(emptyDigestState(now, now));
   result.notes.push(`sent the digest ${sent.id}`);
   return [`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`];
 }

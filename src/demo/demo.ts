@@ -46,7 +46,7 @@ export async function runDemo(opts: { keep: boolean; log: Logger; now: number; e
       async (seed) => {
         await buildAgedTree({ sharedState: seed, local: seed, machines: MACHINES, now: T, parts: 'shared' });
         const store = await buildMessageStore(seed, T);
-        inbox = store.expect.archive.length + store.expect.stayInInbox.length + store.expect.pending.length + store.malformed.length;
+        inbox = store.expect.archive.length + store.expect.stayInInbox.length + store.expect.pending.length + store.malformed.length + store.oddButListed.length;
       },
       MACHINES,
     );

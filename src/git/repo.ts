@@ -151,6 +151,22 @@ export class GitRepo {
     }
   }
 
+  /**
+   * Paths under the given folders (relative to the shared state) whose content git history does not
+   * hold as it is on disk: untracked, modified or staged. Removing one of them would lose it.
+   */
+  async uncommitted(relDirsToShared: readonly string[]): Promise<Set<string>> {
+    const args = ['status', '--porcelain', '-z', '--untracked-files=all', '--', ...relDirsToShared.map((d) => this.inRepo(d))];
+    const out = await this.run('status', () => this.git.raw(args));
+    const prefix = this.sharedPrefix === '.' ? '' : `${this.sharedPrefix}/`;
+    const paths = new Set<string>();
+    for (const entry of out.split('\0')) {
+      const p = entry.slice(3);
+      if (entry.length > 3 && p.startsWith(prefix)) paths.add(p.slice(prefix.length));
+    }
+    return paths;
+  }
+
   /** The content of a file at a ref (`undefined` if absent there). */
   async show(ref: string, relToShared: string): Promise<string | undefined> {
     try {

@@ -1,3 +1,4 @@
+import { plural } from '../util/format.js';
 import { existsSync, lstatSync, readdirSync, statfsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -13,10 +14,10 @@ export function checkTokens(tokens: readonly { name: string; expiresAt: string; 
   return tokens.map((t) => {
     const expires = Date.parse(t.expiresAt.length === 10 ? `${t.expiresAt}T23:59:59Z` : t.expiresAt);
     const daysLeft = (expires - now) / DAY_MS;
-    const base = { check: 'tokens' as const, subject: t.name, type: 'SECURITY' as const, data: { token: t.name, expiresAt: t.expiresAt, usedBy: t.usedBy ?? null, daysLeft: Math.floor(daysLeft) }, actions: [`Create a new ${t.name}${t.usedBy ? ` (used by ${t.usedBy})` : ''} and update it where it is used`, 'Update its expiresAt in .maintenance-config.json'] };
+    const base = { check: 'tokens' as const, subject: t.name, type: 'SECURITY' as const, data: { token: t.name, expiresAt: t.expiresAt, usedBy: t.usedBy ?? null, daysLeft: Math.round(daysLeft) }, actions: [`Create a new ${t.name}${t.usedBy ? ` (used by ${t.usedBy})` : ''} and update it where it is used`, 'Update its expiresAt in .maintenance-config.json'] };
     if (daysLeft < 0) return { ...base, state: 'failing', severity: 'HIGH', priority: 'URGENT', summary: `${t.name} expired on ${t.expiresAt}` };
     if (daysLeft < 1) return { ...base, state: 'failing', severity: 'HIGH', summary: `${t.name} expires within a day (${t.expiresAt})` };
-    if (daysLeft < 7) return { ...base, state: 'failing', severity: 'MEDIUM', summary: `${t.name} expires in ${Math.floor(daysLeft)} days (${t.expiresAt})` };
+    if (daysLeft < 7) return { ...base, state: 'failing', severity: 'MEDIUM', summary: `${t.name} expires in ${plural(Math.round(daysLeft), 'day')} (${t.expiresAt})` };
     return { ...base, state: 'ok', severity: 'LOW', summary: `${t.name} valid until ${t.expiresAt}` };
   });
 }

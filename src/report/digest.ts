@@ -13,26 +13,35 @@ const digestStateSchema = z.object({
   since: z.number(),
   ticks: z.number(),
   tasks: z.record(z.string(), z.object({ runs: z.number(), acted: z.number(), bytes: z.number(), failed: z.number() })),
+  /** Each task's warnings from its latest run (odd but readable messages, …): the operator's notes. */
+  notes: z.record(z.string(), z.array(z.string())).default({}),
 });
 export type DigestState = z.output<typeof digestStateSchema>;
 
 export function digestStore(stateDir: string, log: Logger) {
   const file = path.join(stateDir, 'digest.json');
   return {
-    load: (now: number): DigestState => readState(file, digestStateSchema, log) ?? { lastSentAt: null, since: now, ticks: 0, tasks: {} },
+    load: (now: number): DigestState => readState(file, digestStateSchema, log) ?? emptyDigestState(null, now),
     save: (s: DigestState) => writeState(file, s),
   };
+}
+
+export function emptyDigestState(lastSentAt: number | null, now: number): DigestState {
+  return { lastSentAt, since: now, ticks: 0, tasks: {}, notes: {} };
 }
 
 /** Adds one tick's results to the running totals (pure). */
 export function accumulate(state: DigestState, results: readonly TaskResult[]): DigestState {
   const tasks = { ...state.tasks };
+  const notes = { ...state.notes };
   for (const r of results) {
     if (r.status === 'skipped' || r.dryRun) continue;
+    if (r.warnings.length > 0) notes[r.task] = r.warnings;
+    else delete notes[r.task];
     const t = tasks[r.task] ?? { runs: 0, acted: 0, bytes: 0, failed: 0 };
     tasks[r.task] = { runs: t.runs + 1, acted: t.acted + r.counts.acted, bytes: t.bytes + r.bytes, failed: t.failed + (r.status === 'failed' ? 1 : 0) };
   }
-  return { ...state, ticks: state.ticks + 1, tasks };
+  return { ...state, ticks: state.ticks + 1, tasks, notes };
 }
 
 export function digestDue(state: DigestState, now: number, digestHours: number): boolean {
@@ -59,12 +68,14 @@ export function digestMessage(o: { machineId: string; to: string; now: number; s
     ...rows.map(([n, t]) => `| ${n} | ${t.runs} | ${t.acted} | ${formatBytes(t.bytes)} | ${t.failed || ''} |`),
   ];
   if (rows.length === 0) lines.push('| (no task ran) | | | | |');
+  const notes = Object.entries(o.state.notes).flatMap(([task, list]) => list.map((n) => `- ${task}: ${n}`));
+  if (notes.length > 0) lines.push('', '### À noter', '', ...notes);
   if (o.fleet) {
     lines.push('', '### Fleet KPIs', '', '| KPI | value | target | |', '|---|---|---|---|');
     for (const k of o.fleet.kpis) lines.push(`| ${k.name} | ${k.value ?? 'n/a'} | ${k.target} | ${k.ok === null ? k.note : k.ok ? 'ok' : '**MISSED**'} |`);
     if (o.fleet.silent.length) lines.push('', `**Silent machines:** ${o.fleet.silent.join(', ')}`);
   }
-  const data = { machine: o.machineId, since: new Date(o.state.since).toISOString(), until: new Date(o.now).toISOString(), ticks: o.state.ticks, leader: o.leader, tasks: o.state.tasks, ...(o.fleet && { kpis: o.fleet.kpis, silent: o.fleet.silent }) };
+  const data = { machine: o.machineId, since: new Date(o.state.since).toISOString(), until: new Date(o.now).toISOString(), ticks: o.state.ticks, leader: o.leader, tasks: o.state.tasks, notes: o.state.notes, ...(o.fleet && { kpis: o.fleet.kpis, silent: o.fleet.silent }) };
   lines.push('', '```json', JSON.stringify(data, null, 2), '```');
   return {
     from: `${o.machineId}:maintenance`,

@@ -2,11 +2,11 @@ import { lstatSync, type Stats } from 'node:fs';
 import { lstat, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
-import { readMessageFile, signatureOf } from './folder.js';
+import { readMessage, signatureOf } from './folder.js';
 import { serializeMessage, tempNameFor, type RooSyncMessage } from './message.js';
 import type { MessageDirs } from './layout.js';
 
-export type ArchiveOutcome = 'archived' | 'already-gone' | 'changed-and-rearchived';
+export type ArchiveOutcome = 'archived' | 'already-gone' | 'changed-and-rearchived' | 'changed-and-left';
 
 function signature(st: Stats | undefined): string {
   return st ? signatureOf(st.size, st.mtimeMs) : 'gone';
@@ -42,7 +42,8 @@ async function writeAtomic(file: string, message: RooSyncMessage): Promise<void>
  * sent copy, if any, overwritten, and the inbox file removed. Every step tolerates RooSync
  * doing the same at the same moment, and a run killed between steps is finished by the next.
  * If the inbox file changed since it was read (RooSync marked it read), the newer content is
- * archived instead, so no update is lost.
+ * archived instead, so no update is lost; if it changed into something RooSync does not list, it
+ * is left where it is.
  */
 export async function archiveMessage(dirs: MessageDirs, message: RooSyncMessage, readSignature: string, hasSentCopy: boolean): Promise<ArchiveOutcome> {
   const inboxFile = path.join(dirs.inbox, `${message.id}.json`);
@@ -51,12 +52,12 @@ export async function archiveMessage(dirs: MessageDirs, message: RooSyncMessage,
   const now = signature(await whenPresent(lstat(inboxFile)));
   if (now === 'gone') return 'already-gone';
   if (now !== readSignature) {
-    const reread = readMessageFile(dirs.inbox, `${message.id}.json`);
+    const reread = readMessage(dirs.inbox, `${message.id}.json`);
     if (!reread) return 'already-gone';
-    if (reread.ok) {
-      current = reread.message;
-      outcome = 'changed-and-rearchived';
-    }
+    // rewritten into something RooSync does not list: not ours to archive (inbox-hygiene judges it)
+    if ('unreadable' in reread || !reread.parsed.ok) return 'changed-and-left';
+    current = reread.parsed.message;
+    outcome = 'changed-and-rearchived';
   }
   const archived: RooSyncMessage = { ...current, status: 'archived' };
   await writeAtomic(path.join(dirs.archive, `${message.id}.json`), archived);

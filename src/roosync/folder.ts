@@ -1,7 +1,11 @@
-import { closeSync, fstatSync, openSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readdirSync, unlinkSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
+import { formatBytes } from '../util/format.js';
 import { parseMessage, type Parsed } from './message.js';
+
+/** Larger than any message RooSync writes by far; a bigger file is reported, never read. */
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 function absentIsEmpty<T>(fn: () => T, empty: T): T {
   try {
@@ -12,15 +16,30 @@ function absentIsEmpty<T>(fn: () => T, empty: T): T {
   }
 }
 
-/** One listing of a message folder: the `*.json` names RooSync lists, and our leftover temp files. */
+export type EntryKind = 'file' | 'symlink' | 'dir' | 'other';
+
+function kindOf(d: Dirent): EntryKind {
+  if (d.isSymbolicLink()) return 'symlink';
+  if (d.isFile()) return 'file';
+  return d.isDirectory() ? 'dir' : 'other';
+}
+
+/** One listing of a message folder: the `*.json` names RooSync lists (with their kind), and our leftover temp files. */
 export interface FolderListing {
   names: string[];
+  kinds: Map<string, EntryKind>;
   temps: string[];
 }
 
 export function listFolder(dir: string): FolderListing {
-  const all = absentIsEmpty(() => readdirSync(dir), [] as string[]);
-  return { names: all.filter((n) => n.endsWith('.json')), temps: all.filter((n) => n.endsWith('.json.tmp')) };
+  const all = absentIsEmpty(() => readdirSync(dir, { withFileTypes: true }), [] as Dirent[]);
+  const kinds = new Map<string, EntryKind>();
+  const temps: string[] = [];
+  for (const d of all) {
+    if (d.name.endsWith('.json')) kinds.set(d.name, kindOf(d));
+    else if (d.name.endsWith('.json.tmp') && d.isFile()) temps.push(d.name);
+  }
+  return { names: [...kinds.keys()], kinds, temps };
 }
 
 /** The names RooSync lists in a message folder (`*.json`), without opening a single file. */
@@ -28,28 +47,65 @@ export function listMessageNames(dir: string): string[] {
   return listFolder(dir).names;
 }
 
+/**
+ * Refuses message folders that are symbolic links (or not folders): a link committed by any clone
+ * would make this machine act on whatever it points to. Missing folders are fine (nothing to do).
+ */
+export function assertRealFolders(sharedState: string, dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    let st;
+    try {
+      st = lstatSync(dir);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') continue;
+      throw err;
+    }
+    const rel = path.relative(sharedState, dir).split(path.sep).join('/');
+    if (st.isSymbolicLink()) {
+      throw new Error(`${rel} is a symbolic link: refusing to work through it (replace it with a real folder)`);
+    }
+    if (!st.isDirectory()) throw new Error(`${rel} is not a folder`);
+  }
+}
+
 /** What a file looked like when read: size and mtime, compared again before acting on it. */
 export function signatureOf(size: number, mtimeMs: number): string {
   return `${size}:${mtimeMs}`;
 }
 
-/** Reads a message and its signature through one file descriptor; `undefined` if it moved away meanwhile. */
-export function readMessageWithSignature(dir: string, name: string): { parsed: Parsed; signature: string } | undefined {
-  return absentIsEmpty<{ parsed: Parsed; signature: string } | undefined>(() => {
-    const fd = openSync(path.join(dir, name), 'r');
-    try {
-      const st = fstatSync(fd);
-      return { parsed: parseMessage(readFileSync(fd, 'utf8'), name), signature: signatureOf(st.size, st.mtimeMs) };
-    } finally {
-      closeSync(fd);
-    }
-  }, undefined);
-}
+/** A message file as read: parsed with its signature and size, or why it could not be read. */
+export type MessageRead = { parsed: Parsed; signature: string; bytes: number } | { unreadable: string; bytes: number };
 
-/** Reads and parses one message file; `undefined` if it moved away meanwhile (RooSync works the same folders). */
-export function readMessageFile(dir: string, name: string): Parsed | undefined {
-  const text = absentIsEmpty<string | undefined>(() => readFileSync(path.join(dir, name), 'utf8'), undefined);
-  return text === undefined ? undefined : parseMessage(text, name);
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/**
+ * Reads one message file through one descriptor, never through a symbolic link, never more than
+ * MAX_MESSAGE_BYTES; `undefined` if it moved away meanwhile (RooSync works the same folders).
+ * Reasons never quote the content, only its kind and size.
+ */
+export function readMessage(dir: string, name: string, kind: EntryKind = 'file', now = Date.now()): MessageRead | undefined {
+  if (kind === 'symlink') return { unreadable: 'a symbolic link: never read or followed', bytes: 0 };
+  if (kind === 'dir') return { unreadable: 'a folder named like a message', bytes: 0 };
+  let fd: number;
+  try {
+    fd = openSync(path.join(dir, name), constants.O_RDONLY | NO_FOLLOW);
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') return { unreadable: 'a symbolic link: never read or followed', bytes: 0 };
+    return { unreadable: `cannot be opened (${code ?? String(err)})`, bytes: 0 };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { unreadable: 'not a regular file', bytes: 0 };
+    if (st.size > MAX_MESSAGE_BYTES) return { unreadable: `too large to inspect (${formatBytes(st.size)})`, bytes: st.size };
+    const text = readFileSync(fd, 'utf8');
+    return { parsed: parseMessage(text, name, now), signature: signatureOf(st.size, st.mtimeMs), bytes: st.size };
+  } catch (err) {
+    return { unreadable: `cannot be read (${errorCode(err) ?? String(err)})`, bytes: 0 };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function unlinkIfPresent(file: string): boolean {

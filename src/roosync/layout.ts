@@ -4,6 +4,7 @@ import path from 'node:path';
 export function messageDirs(sharedState: string) {
   const messages = path.join(sharedState, 'messages');
   return {
+    messages,
     inbox: path.join(messages, 'inbox'),
     sent: path.join(messages, 'sent'),
     archive: path.join(messages, 'archive'),

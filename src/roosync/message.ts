@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { judgeInboxFile, PRIORITIES, STATUSES, type BreakDefect, type Oddity, type ReadPath, type SkipDefect } from './readPaths.js';
 
-export const PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'URGENT'] as const;
-export const STATUSES = ['unread', 'read', 'archived'] as const;
+export { PRIORITIES, STATUSES } from './readPaths.js';
 export type Priority = (typeof PRIORITIES)[number];
 export type Status = (typeof STATUSES)[number];
 
 /**
  * A RooSync message (roosync-format.md §2). Only the fields we act on are typed; every other
- * field, known or not, is carried through a rewrite untouched.
+ * field, known or not, is carried through a rewrite untouched. A message read from disk may hold
+ * values RooSync tolerates outside these types (a lower-case priority, a number id: readPaths.ts).
  */
 export interface RooSyncMessage {
   id: string;
@@ -61,35 +62,28 @@ export function newMessageId(now: number, random: () => Buffer = () => randomByt
   return `msg-${stamp}-${suffix}`;
 }
 
-export type Defect = 'empty' | 'bom' | 'not-json' | 'not-object' | 'missing-id' | 'missing-body' | 'bad-priority' | 'bad-status' | 'name-mismatch';
-
-export type Parsed = { ok: true; message: RooSyncMessage; bom: boolean } | { ok: false; defect: Defect; reason: string; bom: boolean };
+export type Parsed =
+  | { ok: true; message: RooSyncMessage; oddities: Oddity[] }
+  | { ok: false; defect: SkipDefect | BreakDefect; reason: string; breaks: ReadPath[] };
 
 /**
- * Reads a message file as RooSync would, and says precisely what is wrong when it is not one.
- * A BOM is tolerated for reading (and reported): RooSync itself would skip the file.
+ * Reads a message file as RooSync does (readPaths.ts): ok when RooSync lists it, with the odd fields it
+ * tolerates; otherwise what is wrong and which of RooSync's read paths it breaks (none: RooSync skips it).
  */
-export function parseMessage(text: string, fileName: string): Parsed {
-  const bom = text.charCodeAt(0) === 0xfeff;
-  const body = bom ? text.slice(1) : text;
-  if (text.length === 0) return { ok: false, defect: 'empty', reason: '0-byte file (a crashed writer)', bom };
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch (err) {
-    return { ok: false, defect: 'not-json', reason: `not JSON: ${err instanceof Error ? err.message : String(err)}`, bom };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, defect: 'not-object', reason: `not a JSON object (${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}): blanks RooSync's inbox listing`, bom };
-  }
-  const m = value as Record<string, unknown>;
-  if (typeof m.id !== 'string' || m.id === '') return { ok: false, defect: 'missing-id', reason: 'no string "id"', bom };
-  if (typeof m.body !== 'string') return { ok: false, defect: 'missing-body', reason: `"body" is ${m.body === undefined ? 'missing' : `a ${m.body === null ? 'null' : typeof m.body}`}, not a string: blanks RooSync's inbox listing`, bom };
-  if (!PRIORITIES.includes(m.priority as Priority)) return { ok: false, defect: 'bad-priority', reason: `"priority" is ${JSON.stringify(m.priority)}, not one of ${PRIORITIES.join('|')}`, bom };
-  if (!STATUSES.includes(m.status as Status)) return { ok: false, defect: 'bad-status', reason: `"status" is ${JSON.stringify(m.status)}, not one of ${STATUSES.join('|')}`, bom };
-  if (`${m.id}.json` !== fileName) return { ok: false, defect: 'name-mismatch', reason: `named ${fileName} but its id is ${m.id}: RooSync skips it as a phantom`, bom };
-  if (bom) return { ok: false, defect: 'bom', reason: 'starts with a UTF-8 BOM: RooSync fails to parse it and silently skips it', bom };
-  return { ok: true, message: m as RooSyncMessage, bom };
+export function parseMessage(text: string, fileName: string, now = Date.now()): Parsed {
+  const j = judgeInboxFile(fileName, text, now);
+  if (j.kind === 'listed') return { ok: true, message: j.value as RooSyncMessage, oddities: j.oddities };
+  return { ok: false, defect: j.defect, reason: j.reason, breaks: j.kind === 'breaking' ? j.paths : [] };
+}
+
+/** The key order RooSync writes: these first, then every other field in its own order. */
+const KEY_ORDER = ['id', 'from', 'to', 'subject', 'body', 'priority', 'timestamp', 'status', 'tags'];
+
+export function inRooSyncOrder(message: RooSyncMessage): RooSyncMessage {
+  const ordered: Record<string, unknown> = {};
+  for (const k of KEY_ORDER) if (k in message) ordered[k] = message[k];
+  for (const [k, v] of Object.entries(message)) if (!(k in ordered)) ordered[k] = v;
+  return ordered as RooSyncMessage;
 }
 
 /** RooSync's serialisation: 2-space JSON, UTF-8 without BOM, LF, no trailing newline. */

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { newMessageId, writeMessageAtomic, type Priority, type RooSyncMessage } from './message.js';
+import { inRooSyncOrder, newMessageId, writeMessageAtomic, type Priority, type RooSyncMessage } from './message.js';
 import type { MessageDirs } from './layout.js';
 
 export interface Outgoing {
@@ -20,7 +20,7 @@ export interface Outgoing {
  * leaves an unsent draft, never an inbox message without its sender's copy.
  */
 export function sendMessage(dirs: MessageDirs, out: Outgoing, now: number): RooSyncMessage {
-  const message: RooSyncMessage = { id: newMessageId(now), ...out, timestamp: new Date(now).toISOString(), status: 'unread' };
+  const message = inRooSyncOrder({ id: newMessageId(now), ...out, timestamp: new Date(now).toISOString(), status: 'unread' });
   mkdirSync(dirs.sent, { recursive: true });
   mkdirSync(dirs.inbox, { recursive: true });
   writeMessageAtomic(dirs.sent, message);

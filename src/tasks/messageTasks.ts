@@ -1,21 +1,27 @@
 import { mkdirSync, readFileSync, renameSync, existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { messageDirs, type MessageDirs } from '../roosync/layout.js';
-import { listFolder, listMessageNames, readMessageFile, readMessageWithSignature, unlinkIfPresent } from '../roosync/folder.js';
-import { dateFromId, hasDatedId, idPrefixAt, isPendingAutoDestruct, writeFileAtomic, type Parsed, type RooSyncMessage } from '../roosync/message.js';
-import { archiveMessage } from '../roosync/archive.js';
+import { assertRealFolders, listFolder, listMessageNames, readMessage, unlinkIfPresent, type FolderListing } from '../roosync/folder.js';
+import { dateFromId, hasDatedId, idPrefixAt, isPendingAutoDestruct, writeFileAtomic, type RooSyncMessage } from '../roosync/message.js';
+import { ODDITY_TEXT, type Oddity } from '../roosync/readPaths.js';
+import { addToBundle, type PurgedEntry } from '../roosync/purgeBundle.js';
+import { archiveMessage, fileSignature } from '../roosync/archive.js';
+import { plural } from '../util/format.js';
 import type { Entry } from '../retention/plan.js';
 import { retentionTask, sharedRule } from './retentionTask.js';
 import { countUntouched, cutoffOf, day, leftoverTempsReport, messageAction, messageTask, newReport, planAndApply, removeTemp } from './messageSupport.js';
-import type { ReportAction, TaskContext } from './types.js';
+import type { ReportAction, RuleReport, TaskContext } from './types.js';
 
 const idOf = (name: string) => name.slice(0, -'.json'.length);
 
-/** The authoritative date of an opened message: its `timestamp`, else its id. */
-function messageDate(m: RooSyncMessage): { ms: number; source: string } | undefined {
-  const ts = Date.parse(m.timestamp);
+/**
+ * The date a message is aged by: RooSync's own (`new Date(timestamp)`), else the id's date where
+ * RooSync's is not a date (RooSync would archive such a message at once; we wait for the id's age).
+ */
+export function messageDate(m: RooSyncMessage): { ms: number; source: string } | undefined {
+  const ts = new Date(m.timestamp).getTime();
   if (!Number.isNaN(ts)) return { ms: ts, source: 'timestamp' };
-  const fromId = dateFromId(m.id);
+  const fromId = typeof m.id === 'string' ? dateFromId(m.id) : undefined;
   return fromId === undefined ? undefined : { ms: fromId, source: 'id' };
 }
 
@@ -35,87 +41,242 @@ export function filesToOpen(names: readonly string[], cutoff: number): { open: s
   return { open, newerByName };
 }
 
-/** The decision for one opened message, pure: archive (or purge), keep, or leave it for someone else. */
-export function decideAged(name: string, parsed: Parsed, cutoff: number, days: number, verb: 'archive' | 'remove', folder: string): ReportAction {
-  const rel = `${folder}/${name}`;
-  if (!parsed.ok) return messageAction(rel, 'skip', `malformed (${parsed.reason}): left for inbox-hygiene`);
-  const m = parsed.message;
-  if (isPendingAutoDestruct(m)) return messageAction(rel, 'skip', 'pending auto-destruct: left for RooSync');
+export interface ArchivePolicy {
+  readDays: number;
+  unreadDays: number;
+}
+
+/**
+ * RooSync's archive rule (`autoArchiveOld(30, true, 90)`), pure: a message whose global status is
+ * `unread` is archived after `unreadDays`, any other status after `readDays`. Pending auto-destruct
+ * messages are left to RooSync (our safer choice: RooSync would archive them too).
+ */
+export function decideArchive(rel: string, m: RooSyncMessage, now: number, p: ArchivePolicy, bytes = 0): ReportAction {
+  if (isPendingAutoDestruct(m)) return messageAction(rel, 'skip', 'pending auto-destruct: left for RooSync', 0, bytes);
   const date = messageDate(m);
-  if (!date) return messageAction(rel, 'skip', 'neither its timestamp nor its id can be dated: left alone');
-  if (date.ms >= cutoff) return messageAction(rel, 'keep', `newer than ${days} days by its ${date.source} (${day(date.ms)})`, date.ms);
-  return messageAction(rel, verb, `older than ${days} days: ${day(date.ms)} by its ${date.source}`, date.ms);
+  if (!date) return messageAction(rel, 'skip', 'neither its timestamp nor its id can be dated: left alone', 0, bytes);
+  const unread = m.status === 'unread';
+  const days = unread ? p.unreadDays : p.readDays;
+  const state = unread ? 'unread' : `read (status ${JSON.stringify(m.status ?? null)})`;
+  const when = `${day(date.ms)} by its ${date.source}`;
+  if (date.ms >= cutoffOf(now, days)) return messageAction(rel, 'keep', `${state}, newer than ${days} days (${when})`, date.ms, bytes);
+  return messageAction(rel, 'archive', `${state} and older than ${days} days: ${when}`, date.ms, bytes);
+}
+
+/** Who read a message, as RooSync records it: `read_by` entries and `acknowledged_at` keys. */
+export function readersOf(m: RooSyncMessage): string[] {
+  const readers = new Set<string>();
+  if (Array.isArray(m.read_by)) for (const r of m.read_by) if (typeof r === 'string') readers.add(r);
+  const acked = m.acknowledged_at;
+  if (acked && typeof acked === 'object' && !Array.isArray(acked)) for (const k of Object.keys(acked)) readers.add(k);
+  return [...readers];
+}
+
+export interface PurgePolicy {
+  days: number;
+  /** Set only by the operator: without it, a message nobody read is never purged. */
+  unreadDays?: number;
+  /** Ids archived earlier in this run: never purged in the run that archived them. */
+  archivedThisRun: ReadonlySet<string>;
+}
+
+/** The purge rule, pure: old, archived, and read by someone (or past the operator's explicit unread limit). */
+export function decidePurge(rel: string, m: RooSyncMessage, now: number, p: PurgePolicy, bytes = 0): ReportAction {
+  const keep = (reason: string, ms = 0) => messageAction(rel, 'keep', reason, ms, bytes);
+  if (isPendingAutoDestruct(m)) return keep('pending auto-destruct: left for RooSync');
+  if (p.archivedThisRun.has(String(m.id))) return keep('archived in this run: purged at the earliest by the next one');
+  const date = messageDate(m);
+  if (!date) return messageAction(rel, 'skip', 'neither its timestamp nor its id can be dated: left alone', 0, bytes);
+  const when = `${day(date.ms)} by its ${date.source}`;
+  if (date.ms >= cutoffOf(now, p.days)) return keep(`newer than ${p.days} days (${when})`, date.ms);
+  const readers = readersOf(m);
+  if (readers.length > 0) {
+    const who = readers.length > 2 ? `${readers.slice(0, 2).join(', ')} and ${readers.length - 2} more` : readers.join(', ');
+    return messageAction(rel, 'remove', `read by ${who}, older than ${p.days} days: ${when}`, date.ms, bytes);
+  }
+  if (p.unreadDays !== undefined && date.ms < cutoffOf(now, p.unreadDays)) {
+    const why = `nobody read it, older than messages.purgeUnreadAfterDays (${p.unreadDays}): ${when}`;
+    return messageAction(rel, 'remove', why, date.ms, bytes);
+  }
+  return keep(
+    p.unreadDays === undefined
+      ? 'nobody read it: never purged (unless messages.purgeUnreadAfterDays is set)'
+      : `nobody read it: kept until ${p.unreadDays} days (messages.purgeUnreadAfterDays)`,
+    date.ms,
+  );
+}
+
+type Opened = { message: RooSyncMessage; signature: string; text?: string };
+
+/** Reads the files to open and turns each into an action; what could not be read or is not listed becomes a skip. */
+function openAndDecide(
+  dir: string,
+  folder: string,
+  listing: FolderListing,
+  names: readonly string[],
+  ctx: TaskContext,
+  decide: (rel: string, m: RooSyncMessage, bytes: number) => ReportAction,
+  report: RuleReport,
+): Map<string, Opened> {
+  const opened = new Map<string, Opened>();
+  for (const name of names) {
+    const rel = `${folder}/${name}`;
+    const read = readMessage(dir, name, listing.kinds.get(name), ctx.now);
+    if (!read) {
+      countUntouched(report, 'moved away while we looked (RooSync moved it)');
+      continue;
+    }
+    if ('unreadable' in read) {
+      report.actions.push(messageAction(rel, 'skip', `${read.unreadable}: left alone`, 0, read.bytes));
+      continue;
+    }
+    if (!read.parsed.ok) {
+      const owner = folder === 'inbox' ? 'left for inbox-hygiene' : 'left alone';
+      report.actions.push(messageAction(rel, 'skip', `not a message RooSync lists (${read.parsed.reason}): ${owner}`, 0, read.bytes));
+      continue;
+    }
+    const action = decide(rel, read.parsed.message, read.bytes);
+    if (action.verdict !== 'keep' && action.verdict !== 'skip') opened.set(rel, { message: read.parsed.message, signature: read.signature });
+    report.actions.push(action);
+  }
+  return opened;
+}
+
+/** The message folders a task works in, refused whole if any is a symbolic link. */
+function realMessageDirs(ctx: TaskContext, ...folders: (keyof MessageDirs)[]): MessageDirs {
+  const dirs = messageDirs(ctx.sharedState);
+  assertRealFolders(ctx.sharedState, [dirs.messages, ...folders.map((f) => dirs[f])]);
+  return dirs;
 }
 
 export const messagesArchive = messageTask('messages-archive', async (ctx, result) => {
-  const dirs = messageDirs(ctx.sharedState);
-  const days = ctx.config.config.messages.archiveAfterDays;
-  const cutoff = cutoffOf(ctx.now, days);
-  const report = newReport('messages-archive', `in messages/inbox/: messages older than ${days} days (by the id's date, confirmed by the timestamp once opened) move to messages/archive/ as RooSync archives them; pending auto-destruct messages are left to RooSync`, dirs.inbox);
+  const dirs = realMessageDirs(ctx, 'inbox', 'archive', 'sent');
+  const { archiveAfterDays: readDays, archiveUnreadAfterDays: unreadDays } = ctx.config.config.messages;
+  const policy = { readDays, unreadDays };
+  const horizon = Math.min(readDays, unreadDays);
+  const report = newReport(
+    'messages-archive',
+    `in messages/inbox/: read messages older than ${readDays} days and unread ones older than ${unreadDays} days move to messages/archive/ as RooSync archives them; pending auto-destruct messages are left to RooSync`,
+    dirs.inbox,
+  );
   const listings = { inbox: listFolder(dirs.inbox), archive: listFolder(dirs.archive), sent: listFolder(dirs.sent) };
   const sentNames = new Set(listings.sent.names);
-  const { open, newerByName } = filesToOpen(listings.inbox.names, cutoff);
-  countUntouched(report, `newer than ${days} days by the id's date (not opened)`, newerByName);
-  const due = new Map<string, { message: RooSyncMessage; signature: string }>();
-  for (const name of open) {
-    const read = readMessageWithSignature(dirs.inbox, name);
-    if (!read) {
-      countUntouched(report, 'moved away while we looked (RooSync archived it)');
-      continue;
-    }
-    const action = decideAged(name, read.parsed, cutoff, days, 'archive', 'inbox');
-    if (action.verdict === 'archive' && read.parsed.ok) due.set(action.rel, { message: read.parsed.message, signature: read.signature });
-    report.actions.push(action);
-  }
+  const { open, newerByName } = filesToOpen(listings.inbox.names, cutoffOf(ctx.now, horizon));
+  countUntouched(report, `newer than ${horizon} days by the id's date (not opened)`, newerByName);
+  const due = openAndDecide(dirs.inbox, 'inbox', listings.inbox, open, ctx, (rel, m, bytes) => decideArchive(rel, m, ctx.now, policy, bytes), report);
   if (!ctx.dryRun && due.size > 0) mkdirSync(dirs.archive, { recursive: true });
   await planAndApply(result, ctx, [
-    { report: leftoverTempsReport('messages-archive', path.dirname(dirs.inbox), listings), act: removeTemp(path.dirname(dirs.inbox)) },
+    { report: leftoverTempsReport('messages-archive', dirs.messages, listings), act: removeTemp(dirs.messages) },
     {
       report,
       act: async (a) => {
         const d = due.get(a.rel)!;
-        return (await archiveMessage(dirs, d.message, d.signature, sentNames.has(a.rel.slice('inbox/'.length)))) !== 'already-gone';
+        const name = a.rel.slice('inbox/'.length);
+        const outcome = await archiveMessage(dirs, d.message, d.signature, sentNames.has(name));
+        if (outcome === 'archived' || outcome === 'changed-and-rearchived') ctx.archivedThisRun?.add(idOf(name));
+        return outcome === 'archived' || outcome === 'changed-and-rearchived';
       },
       concurrency: 8,
     },
   ]);
 });
 
+/** Where a purged message can be found again, as the report says it. */
+function purgeHome(gitMode: boolean): string {
+  return gitMode
+    ? 'removed files stay in git history: `roosync-maint restore <id>`'
+    : 'removed files are kept in messages/purged/<month>.jsonl.gz: `roosync-maint restore <id>`';
+}
+
 export const messagesPurge = messageTask('messages-purge', async (ctx, result) => {
-  const dirs = messageDirs(ctx.sharedState);
-  const days = ctx.config.config.messages.deleteAfterDays;
-  const cutoff = cutoffOf(ctx.now, days);
+  const dirs = realMessageDirs(ctx, 'inbox', 'archive', 'sent');
+  const m = ctx.config.config.messages;
+  const gitMode = ctx.git !== undefined;
+  const policy: PurgePolicy = { days: m.deleteAfterDays, unreadDays: m.purgeUnreadAfterDays, archivedThisRun: ctx.archivedThisRun ?? new Set() };
   const inInbox = new Set(listMessageNames(dirs.inbox));
   const listings = { archive: listFolder(dirs.archive), sent: listFolder(dirs.sent) };
-  const steps = [{ report: leftoverTempsReport('messages-purge', path.dirname(dirs.inbox), listings), act: removeTemp(path.dirname(dirs.inbox)) }];
+  const uncommitted = gitMode ? await ctx.git!.repo.uncommitted(['messages/archive', 'messages/sent']) : new Set<string>();
+  const unread = m.purgeUnreadAfterDays === undefined ? 'never one nobody read' : `one nobody read only after ${m.purgeUnreadAfterDays} days`;
+  const reports: RuleReport[] = [];
+  const opened = new Map<string, Opened>();
   for (const folder of ['archive', 'sent'] as const) {
     const dir = dirs[folder];
-    const report = newReport(`messages-purge/${folder}`, `in messages/${folder}/: messages older than ${days} days are removed (they stay in git history: \`roosync-maint restore <id>\`); pending auto-destruct messages and sent copies still in the inbox are kept`, dir);
-    const { open, newerByName } = filesToOpen(listings[folder].names, cutoff);
-    countUntouched(report, `newer than ${days} days by the id's date (not opened)`, newerByName);
-    for (const name of open) {
-      if (folder === 'sent' && inInbox.has(name)) {
-        report.actions.push(messageAction(`${folder}/${name}`, 'keep', 'its inbox copy is still there (RooSync reads sent/ for replies)'));
-        continue;
+    const policyText = `in messages/${folder}/: messages older than ${m.deleteAfterDays} days that someone read are removed (${unread}; never in the run that archived them; never a pending auto-destruct one; never while the message is in the inbox); ${purgeHome(gitMode)}`;
+    const report = newReport(`messages-purge/${folder}`, policyText, dir);
+    const { open, newerByName } = filesToOpen(listings[folder].names, cutoffOf(ctx.now, m.deleteAfterDays));
+    countUntouched(report, `newer than ${m.deleteAfterDays} days by the id's date (not opened)`, newerByName);
+    const decide = (rel: string, msg: RooSyncMessage, bytes: number): ReportAction => {
+      if (inInbox.has(rel.slice(folder.length + 1))) return messageAction(rel, 'keep', 'its inbox copy is still there (RooSync reads it first)', 0, bytes);
+      const action = decidePurge(rel, msg, ctx.now, policy, bytes);
+      if (action.verdict === 'remove' && uncommitted.has(`messages/${rel}`)) {
+        return { ...action, verdict: 'keep', reason: 'not in git history yet (uncommitted): purged once a tick has committed it' };
       }
-      const parsed = readMessageFile(dir, name);
-      if (!parsed) continue;
-      const action = decideAged(name, parsed, cutoff, days, 'remove', folder);
-      // In archive/ and sent/ a malformed file is RooSync's history, not ours to judge.
-      report.actions.push(action.verdict === 'skip' && action.reason.startsWith('malformed') ? { ...action, reason: action.reason.replace('left for inbox-hygiene', 'left alone') } : action);
-    }
-    steps.push({ report, act: (a) => unlinkIfPresent(path.join(path.dirname(dirs.inbox), a.rel)) });
+      return action;
+    };
+    for (const [rel, o] of openAndDecide(dir, folder, listings[folder], open, ctx, decide, report)) opened.set(rel, o);
+    capRemovals(report, ctx.config.config.limits.maxDeletionsPerRun - reports.reduce((n, r) => n + removals(r), 0));
+    reports.push(report);
+  }
+  const steps = [{ report: leftoverTempsReport('messages-purge', dirs.messages, listings), act: removeTemp(dirs.messages) }];
+  if (!ctx.dryRun && !gitMode) {
+    const bundled = bundleRemovals(ctx, reports, opened);
+    if (bundled) for (const r of reports) r.policy = r.policy.replace('messages/purged/<month>.jsonl.gz', bundled);
+  }
+  for (const report of reports) {
+    steps.push({
+      report,
+      act: (a) => {
+        const file = path.join(dirs.messages, a.rel);
+        // changed since read (RooSync rewrote it): what was kept or bundled is not what is there now
+        if (fileSignature(file) !== opened.get(a.rel)?.signature) return false;
+        return unlinkIfPresent(file);
+      },
+    });
   }
   await planAndApply(result, ctx, steps);
 });
 
-/** Moves one inbox file to quarantine/ with a sidecar saying why. The sidecar goes first: a killed run leaves at worst an orphan note. */
+const removals = (r: RuleReport) => r.actions.filter((a) => a.verdict === 'remove').length;
+
+/** At most `left` removals in this run (limits.maxDeletionsPerRun); the rest wait for the next. */
+function capRemovals(report: RuleReport, left: number): void {
+  let n = 0;
+  report.actions = report.actions.map((a) =>
+    a.verdict === 'remove' && ++n > Math.max(0, left) ? { ...a, verdict: 'keep', reason: 'over limits.maxDeletionsPerRun for this run: next run' } : a,
+  );
+}
+
+/**
+ * Plain-folder mode: every file about to be removed goes into this month's purge bundle first (its
+ * exact text, read again now), so `restore` can bring it back. Returns the bundle's path.
+ */
+function bundleRemovals(ctx: TaskContext, reports: readonly RuleReport[], opened: Map<string, Opened>): string | undefined {
+  const dirs = messageDirs(ctx.sharedState);
+  const entries: PurgedEntry[] = [];
+  for (const a of reports.flatMap((r) => r.actions.filter((x) => x.verdict === 'remove'))) {
+    const file = path.join(dirs.messages, a.rel);
+    const o = opened.get(a.rel)!;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue; // gone meanwhile: nothing to keep, and the unlink finds nothing
+    }
+    if (fileSignature(file) !== o.signature) continue; // changed: the unlink skips it too
+    const folder = a.rel.startsWith('sent/') ? 'sent' : 'archive';
+    entries.push({ id: idOf(a.rel.slice(folder.length + 1)), folder, purgedAt: new Date(ctx.now).toISOString(), by: ctx.machineId, text });
+  }
+  return entries.length > 0 ? addToBundle(ctx.sharedState, ctx.now, entries) : undefined;
+}
+
+/** Moves one inbox entry to quarantine/ with a sidecar saying why. The sidecar goes first: a killed run leaves at worst an orphan note. */
 function quarantineFile(dirs: MessageDirs, name: string, reason: string, ctx: TaskContext): boolean {
   mkdirSync(dirs.quarantine, { recursive: true });
   let target = name;
   for (let n = 2; existsSync(path.join(dirs.quarantine, target)); n++) target = `${name}.${n}`;
   const note = path.join(dirs.quarantine, `${target}.why.json`);
-  writeFileAtomic(note, JSON.stringify({ file: `messages/inbox/${name}`, reason, quarantinedAt: new Date(ctx.now).toISOString(), by: `${ctx.machineId}:maintenance`, restore: `move it back to messages/inbox/ once fixed` }, null, 2));
+  const why = { file: `messages/inbox/${name}`, reason, quarantinedAt: new Date(ctx.now).toISOString(), by: `${ctx.machineId}:maintenance`, restore: 'move it back to messages/inbox/ once fixed' };
+  writeFileAtomic(note, JSON.stringify(why, null, 2));
   try {
     renameSync(path.join(dirs.inbox, name), path.join(dirs.quarantine, target));
     return true;
@@ -126,20 +287,42 @@ function quarantineFile(dirs: MessageDirs, name: string, reason: string, ctx: Ta
   }
 }
 
-export const inboxHygiene = messageTask('inbox-hygiene', async (ctx, result) => {
-  const dirs = messageDirs(ctx.sharedState);
-  const report = newReport('inbox-hygiene', 'in messages/inbox/: every file RooSync would choke on (empty, BOM, not JSON, not an object, no string id/body, bad priority/status, name ≠ <id>.json) moves to messages/quarantine/ with a note of why; nothing is deleted', dirs.inbox);
-  const reasons = new Map<string, string>();
-  for (const name of listMessageNames(dirs.inbox)) {
-    const parsed = readMessageFile(dirs.inbox, name);
-    if (!parsed) continue;
-    if (parsed.ok) countUntouched(report, 'a valid RooSync message');
-    else {
-      reasons.set(name, parsed.reason);
-      report.actions.push(messageAction(`inbox/${name}`, 'quarantine', parsed.reason));
-    }
+/** What inbox-hygiene does with one inbox entry: RooSync's judgement decides, never our taste. */
+function hygieneAction(dirs: MessageDirs, listing: FolderListing, name: string, ctx: TaskContext, odd: Map<Oddity, number>): ReportAction | undefined {
+  const rel = `inbox/${name}`;
+  const kind = listing.kinds.get(name);
+  if (kind === 'symlink') return messageAction(rel, 'quarantine', 'a symbolic link: never read or followed by us (RooSync would follow it)');
+  const read = readMessage(dirs.inbox, name, kind, ctx.now);
+  if (!read) return undefined;
+  if ('unreadable' in read) return messageAction(rel, 'skip', `${read.unreadable}: reported, left in place`, 0, read.bytes);
+  if (read.parsed.ok) {
+    for (const o of read.parsed.oddities) odd.set(o, (odd.get(o) ?? 0) + 1);
+    return undefined;
   }
-  await planAndApply(result, ctx, [{ report, act: (a) => quarantineFile(dirs, a.rel.slice('inbox/'.length), reasons.get(a.rel.slice('inbox/'.length))!, ctx) }]);
+  const { reason, breaks } = read.parsed;
+  const why = breaks.length > 0 ? `${reason} (breaks RooSync's ${breaks.join(', ')})` : reason;
+  return messageAction(rel, 'quarantine', why, 0, read.bytes);
+}
+
+export const inboxHygiene = messageTask('inbox-hygiene', async (ctx, result) => {
+  const dirs = realMessageDirs(ctx, 'inbox', 'quarantine');
+  const policy =
+    'in messages/inbox/: files that break one of RooSync’s read paths (listing, counts, stats, auto-archive, auto-destruct), or that RooSync skips (empty, BOM, not JSON, name ≠ <id>.json, symbolic links), move to messages/quarantine/ with a note of why; every file RooSync lists stays; nothing is deleted';
+  const report = newReport('inbox-hygiene', policy, dirs.inbox);
+  const listing = listFolder(dirs.inbox);
+  const odd = new Map<Oddity, number>();
+  for (const name of listing.names) {
+    const action = hygieneAction(dirs, listing, name, ctx, odd);
+    if (action) report.actions.push(action);
+    else countUntouched(report, 'listed by RooSync');
+  }
+  for (const [o, n] of odd) {
+    const stays = n === 1 ? 'RooSync shows it, so it stays' : 'RooSync shows them, so they stay';
+    result.warnings.push(`${plural(n, 'message')} with ${ODDITY_TEXT[o]}; ${stays}`);
+  }
+  const reasons = new Map(report.actions.map((a) => [a.rel, a.reason]));
+  const act = (a: ReportAction) => quarantineFile(dirs, a.rel.slice('inbox/'.length), reasons.get(a.rel)!, ctx);
+  await planAndApply(result, ctx, [{ report, act }]);
 });
 
 /** Ids that still exist in inbox/, sent/ or archive/: an attachment of theirs is never an orphan. */

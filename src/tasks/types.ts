@@ -26,6 +26,8 @@ export interface TaskContext {
   /** The clone, when the run syncs (the git health check reads it), and why the remote could not be reached. */
   git?: { repo: GitRepo; offline?: string };
   version?: string;
+  /** Ids messages-archive moved in this run: messages-purge never removes them in the same run. */
+  archivedThisRun?: Set<string>;
 }
 
 /** What a task does to one entry: the engine's verdicts, plus moves that are not removals. */
