@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { deliverAlerts, readIncidents } from '../src/alerts/deliver.js';
 import { evaluateAlerts, kpisFromIncidents } from '../src/alerts/engine.js';
 import { checkDeps, checkDisk, checkTokens, mcpResult } from '../src/health/checks.js';
+import { checkMcpServer } from '../src/health/mcp.js';
 import type { CheckResult } from '../src/health/types.js';
 import { configSchema } from '../src/config/schema.js';
 import { parseMessage, type RooSyncMessage } from '../src/roosync/message.js';
@@ -12,6 +13,7 @@ import { silentLogger } from '../src/log.js';
 import { NOW, tempDir } from './helpers.js';
 
 const MIN = 60_000;
+const FIX = path.resolve(import.meta.dirname, 'fixtures', 'mcp');
 const HOUR = 60 * MIN;
 const config = configSchema.parse({});
 const down = (subject = 'github'): CheckResult => mcpResult({ server: subject, ok: false, failure: 'timed-out', detail: 'no answer within 20 s', durationMs: 20_000, stderrTail: '', attempts: 3 });
@@ -83,14 +85,28 @@ describe('alerts, driven by an injected clock', () => {
     expect(kinds).toEqual(['alert:remote']);
   });
 
-  it('never puts a secret in a message: MCP env values stay out', async () => {
+  it('never puts a secret in a message, a result or --json: env values, args and stderr are censored', async () => {
     const shared = await tempDir('secret');
     const stateDir = await tempDir('secretstate');
-    const c = down();
+    const token = 'ghp_Zx9SecretValueOf36CharactersAbCdEf1';
+    const apiSecret = 'plain-looking-secret-42';
+    const argSecret = 'arg-secret-value-7';
+    const server = {
+      name: 'leaky',
+      command: process.execPath,
+      args: [path.join(FIX, 'leaky.mjs'), `--api-key=${argSecret}`],
+      env: { GITHUB_TOKEN: token, API_SECRET_VALUE: apiSecret },
+    };
+    const probe = await checkMcpServer(server, { timeoutMs: 5_000, retries: 1, version: 'test' });
+    expect(probe.ok).toBe(false);
+    expect(probe.stderrTail).toContain('[redacted]'); // it did print them; they were replaced
+    const c = mcpResult(probe);
     for (let i = 0; i < 3; i++) deliverAlerts({ sharedState: shared, machineId: 'myia-ai-01', config, now: NOW + i * MIN, stateDir, log: silentLogger }, asTask([c]));
-    const text = readdirSync(path.join(shared, 'messages', 'inbox')).map((n) => readFileSync(path.join(shared, 'messages', 'inbox', n), 'utf8')).join('\n');
-    expect(text).not.toMatch(/ghp_|GITHUB_TOKEN=/);
-    expect(JSON.stringify(c)).not.toContain('env');
+    const messages = readdirSync(path.join(shared, 'messages', 'inbox')).map((n) => readFileSync(path.join(shared, 'messages', 'inbox', n), 'utf8'));
+    expect(messages).toHaveLength(1);
+    for (const text of [messages.join('\n'), JSON.stringify(probe), JSON.stringify(c)]) {
+      for (const secret of [token, apiSecret, argSecret]) expect(text).not.toContain(secret);
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readUntrustedFile } from '../util/untrustedJson.js';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { MaintenanceConfig } from '../config/schema.js';
@@ -19,12 +20,12 @@ export function incidentsFileRel(machineId: string): string {
   return `maintenance/history/${machineId}/incidents.json`;
 }
 
+const incidentSchema = z.looseObject({ key: z.string(), check: z.string(), subject: z.string(), machine: z.string(), start: z.string(), end: z.string() });
+
+/** A machine's incident history; a damaged file (another machine's, or hand-edited) counts as none. */
 export function readIncidents(sharedState: string, machineId: string): Incident[] {
-  try {
-    return JSON.parse(readFileSync(path.join(sharedState, incidentsFileRel(machineId)), 'utf8')) as Incident[];
-  } catch {
-    return [];
-  }
+  const r = readUntrustedFile(path.join(sharedState, incidentsFileRel(machineId)), z.array(incidentSchema));
+  return r.ok ? r.value : [];
 }
 
 function messageFor(machineId: string, to: string, e: AlertEvent, now: number): Outgoing {

@@ -4,18 +4,21 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { UsageError, errorCode, type Problem } from '../errors.js';
 import { configSchema, type MaintenanceConfig, type RuleConfig } from './schema.js';
+import { jsonTextProblem, printable } from '../util/untrustedJson.js';
+import { censorText } from '../util/censor.js';
 import { defaultExpandContext, expandPath, isInside, isTooBroad, type ExpandContext } from './paths.js';
 
 /** `rules[0].root`, `rollback.retentionDays` — the JSON path the operator looks for. */
 export function jsonPath(segments: readonly PropertyKey[]): string {
   let out = '';
-  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out === '' ? String(s) : `.${String(s)}`;
+  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out === '' ? printable(String(s)) : `.${printable(String(s))}`;
   return out === '' ? '(top level)' : out;
 }
 
 function shown(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text === undefined ? 'nothing' : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const text = printable(censorText(JSON.stringify(value) ?? ''));
+  if (text === '') return 'nothing';
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function issueToProblems(file: string, issue: z.core.$ZodIssue): Problem[] {
@@ -59,23 +62,15 @@ export function stripJsonComments(text: string): string {
   return out;
 }
 
-function lineAndColumn(text: string, position: number): string {
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  return `line ${line}, column ${position - before.lastIndexOf('\n')}`;
-}
+/** A config is written by hand: a little deeper than our own files is fine, 200,000 levels is not. */
+const CONFIG_LIMITS = { maxBytes: 1024 * 1024, maxDepth: 32 };
 
 export function parseConfigText(text: string, file: string): MaintenanceConfig {
   const body = stripJsonComments(text.replace(/^\uFEFF/, ''));
-  let raw: unknown;
-  try {
-    raw = body.trim() === '' ? {} : JSON.parse(body);
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const pos = /position (\d+)/.exec(msg);
-    throw new UsageError({ where: file, message: `not valid JSON${pos ? ` at ${lineAndColumn(body, Number(pos[1]))}` : ''}: ${msg}`, hint: 'fix the file or run `roosync-maint config validate` after editing' });
-  }
-  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (body.trim() === '') return configSchema.parse({});
+  const problem = jsonTextProblem(body, CONFIG_LIMITS);
+  if (problem) throw new UsageError({ where: file, message: problem, hint: 'fix the file or run `roosync-maint config validate` after editing' });
+  const parsed = configSchema.safeParse(JSON.parse(body), { reportInput: true });
   if (!parsed.success) throw new UsageError(parsed.error.issues.flatMap((i) => issueToProblems(file, i)));
   return parsed.data;
 }

@@ -112,6 +112,10 @@ export async function tick(o: TickOptions): Promise<TickResult> {
  */
 function sendDigestIfDue(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
   if (o.dryRun) return [];
+  return reportStep(result, o.log, 'digest', () => sendDigest(o, stateDir, result));
+}
+
+function sendDigest(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
   const store = digestStore(stateDir, o.log);
   const now = o.clock();
   const state = accumulate(store.load(now), result.tasks);
@@ -144,9 +148,25 @@ function taskContext(o: TickOptions, git?: { repo: GitRepo; offline?: string }) 
 /** Health findings → alert messages and incidents (not in a dry run); the files go into the tick's commit. */
 function alertsOf(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
   if (o.dryRun) return [];
-  const delivered = deliverAlerts({ sharedState: o.sharedState, machineId: o.machineId, config: o.config.config, now: o.clock(), stateDir, log: o.log }, result.tasks);
-  result.notes.push(...delivered.notes);
-  return delivered.paths;
+  return reportStep(result, o.log, 'alerts', () => {
+    const delivered = deliverAlerts({ sharedState: o.sharedState, machineId: o.machineId, config: o.config.config, now: o.clock(), stateDir, log: o.log }, result.tasks);
+    result.notes.push(...delivered.notes);
+    return delivered.paths;
+  });
+}
+
+/**
+ * Runs one reporting step of the tick (alerts, digest). A failure there is noted and the tick goes
+ * on to its commit and push: a bad file must never keep the fleet work or the status file from landing.
+ */
+function reportStep(result: TickResult, log: Logger, what: string, step: () => string[]): string[] {
+  try {
+    return step();
+  } catch (err) {
+    log.error({ step: what, err: errorMessage(err) }, 'report step failed');
+    result.notes.push(`${what} not sent this tick: ${errorMessage(err)}`);
+    return [];
+  }
 }
 
 function statusOf(o: TickOptions, r: TickResult): MachineStatus {

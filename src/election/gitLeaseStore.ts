@@ -14,12 +14,16 @@ export function writeLeaseFile(sharedState: string, record: LeaseRecord): void {
 }
 
 export function readLeaseFile(sharedState: string): LeaseRead {
+  let text: string | undefined;
   try {
-    return parseLease(readFileSync(path.join(sharedState, LEASE_FILE), 'utf8'));
+    text = readFileSync(path.join(sharedState, LEASE_FILE), 'utf8');
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return parseLease(undefined);
-    throw err;
+    const code = errorCode(err);
+    if (code === 'ENOENT') return parseLease(undefined);
+    // a folder or an unreadable file in its place: corrupt, judged like any damaged lease
+    text = `<unreadable lease: ${code ?? String(err)}>`;
   }
+  return parseLease(text);
 }
 
 /**

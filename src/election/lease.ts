@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { parseUntrusted } from '../util/untrustedJson.js';
 
 /** `maintenance/leader.json`, the only file machines contend for (design.md §7). */
 export const leaseSchema = z.object({
@@ -23,18 +24,9 @@ export const LEASE_FILE = 'maintenance/leader.json';
 export function parseLease(text: string | undefined): LeaseRead {
   if (text === undefined) return { kind: 'missing' };
   const fingerprint = createHash('sha1').update(text).digest('hex').slice(0, 12);
-  let value: unknown;
-  try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    return { kind: 'corrupt', reason: `not JSON (${err instanceof Error ? err.message : String(err)})`, fingerprint };
-  }
-  const parsed = leaseSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return { kind: 'corrupt', reason: `${issue.path.join('.') || '(top level)'}: ${issue.message}`, fingerprint };
-  }
-  return { kind: 'ok', record: parsed.data };
+  const parsed = parseUntrusted(text, leaseSchema);
+  if (!parsed.ok) return { kind: 'corrupt', reason: parsed.reason, fingerprint };
+  return { kind: 'ok', record: parsed.value };
 }
 
 export function serializeLease(record: LeaseRecord): string {

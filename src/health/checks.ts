@@ -104,9 +104,12 @@ export async function checkGit(repo: GitRepo, machineId: string, offline: string
   return results;
 }
 
-/** A machine whose status file is older than its interval plus grace (the leader itself included). */
+/**
+ * A machine whose status file is older than its interval plus grace (the leader itself included),
+ * and every status file that cannot be read, named so that someone fixes it.
+ */
 export function checkLiveness(status: FleetStatus, tickMinutes: number): CheckResult[] {
-  return status.machines.map((m) => ({
+  const machines: CheckResult[] = status.machines.map((m) => ({
     check: 'fleet-liveness',
     subject: m.machine,
     state: m.silent ? 'failing' : 'ok',
@@ -116,6 +119,17 @@ export function checkLiveness(status: FleetStatus, tickMinutes: number): CheckRe
     actions: [`Check that roosync-maint still runs on ${m.machine} (daemon, schedule or hooks)`, 'Check the machine itself is up'],
     data: { machine: m.machine, lastTickAt: m.lastTickAt, sinceMinutes: m.sinceMinutes },
   }));
+  const malformed: CheckResult[] = status.malformed.map((f) => ({
+    check: 'fleet-liveness',
+    subject: f.file,
+    state: 'failing',
+    type: 'HEALTH',
+    severity: 'MEDIUM',
+    summary: `${f.file}: ${f.reason}`,
+    actions: [`Remove or fix ${f.file} (its machine rewrites it at its next tick)`, 'Check which clone committed it (git log -- the file)'],
+    data: { file: f.file, reason: f.reason },
+  }));
+  return [...machines, ...malformed];
 }
 
 /** `npm audit --json` in a project folder; an unreachable registry is "skipped", never "failed". */

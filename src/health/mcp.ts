@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { censorText, secretsOf } from '../util/censor.js';
 
 export type McpFailure = 'not-found' | 'exited-early' | 'timed-out' | 'protocol-error' | 'no-tools';
 
@@ -19,7 +20,7 @@ export interface McpProbe {
   protocol?: 'server/discover' | 'initialize';
   tools?: number;
   durationMs: number;
-  /** The last lines the server wrote on stderr (never its environment). */
+  /** The last lines the server wrote on stderr, censored (its env values and secret-shaped words replaced). */
   stderrTail: string;
 }
 
@@ -52,6 +53,7 @@ function killTree(pid: number | undefined): void {
  */
 export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clientVersion: string): Promise<McpProbe> {
   const started = Date.now();
+  const secrets = secretsOf(server);
   return new Promise((resolve) => {
     let stderr = '';
     let buffer = '';
@@ -62,7 +64,9 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
       settled = true;
       clearTimeout(timer);
       killTree(child.pid);
-      resolve({ server: server.name, durationMs: Date.now() - started, stderrTail: stderr.split('\n').filter(Boolean).slice(-5).join('\n').slice(-1000), ...r });
+      const tail = stderr.split('\n').filter(Boolean).slice(-5).join('\n').slice(-1000);
+      // a server may print its credentials at start-up: its output is censored before anyone sees it
+      resolve({ server: server.name, durationMs: Date.now() - started, ...r, detail: censorText(r.detail, secrets), stderrTail: censorText(tail, secrets) });
     };
     const timer = setTimeout(() => finish({ ok: false, failure: 'timed-out', detail: `no answer within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs);
     const send = (id: number | undefined, method: string, params: unknown = {}) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...(id !== undefined && { id }), method, params })}\n`);

@@ -1,10 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceConfig } from '../config/schema.js';
 import { readLeaseFile } from '../election/gitLeaseStore.js';
 import { listMessageNames } from '../roosync/folder.js';
 import { messageDirs } from '../roosync/layout.js';
-import type { MachineStatus } from './status.js';
+import { readStatusFile, type MachineStatus } from './status.js';
 import { readIncidents } from '../alerts/deliver.js';
 import { kpisFromIncidents } from '../alerts/engine.js';
 
@@ -20,24 +20,36 @@ export interface FleetStatus {
   leader: { holder: string; term: number; renewedAt: string; ageMinutes: number; released: boolean } | { unreadable: string } | null;
   machines: (MachineStatus & { silent: boolean; sinceMinutes: number })[];
   silent: string[];
+  /** Status files that could not be read: named so an operator can fix them. */
+  malformed: MalformedFile[];
   kpis: Kpi[];
 }
 
-function readMachines(sharedState: string): MachineStatus[] {
+/** A status file that could not be used, by its path in the shared state and why. */
+export interface MalformedFile {
+  file: string;
+  reason: string;
+}
+
+/** Every machine's status file; damaged ones are listed by name, never a reason to stop. */
+function readMachines(sharedState: string): { machines: MachineStatus[]; malformed: MalformedFile[] } {
   const dir = path.join(sharedState, 'maintenance', 'machines');
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => n.endsWith('.json'));
   } catch {
-    return [];
+    return { machines: [], malformed: [] };
   }
-  return names.flatMap((n) => {
-    try {
-      return [JSON.parse(readFileSync(path.join(dir, n), 'utf8')) as MachineStatus];
-    } catch {
-      return [];
-    }
-  });
+  const machines: MachineStatus[] = [];
+  const malformed: MalformedFile[] = [];
+  for (const n of names.sort()) {
+    const r = readStatusFile(path.join(dir, n));
+    const file = `maintenance/machines/${n}`;
+    if (!r.ok) malformed.push({ file, reason: `not a status file (${r.reason})` });
+    else if (`${r.value.machine}.json` !== n) malformed.push({ file, reason: `written for ${JSON.stringify(r.value.machine)}, not ${n.slice(0, -5)}` });
+    else machines.push(r.value);
+  }
+  return { machines, malformed };
 }
 
 function countDirs(dir: string): number {
@@ -55,7 +67,8 @@ function countDirs(dir: string): number {
 export function fleetStatus(sharedState: string, config: MaintenanceConfig, now: number): FleetStatus {
   const lease = readLeaseFile(sharedState);
   const silentAfterMs = (2 * config.schedule.tickMinutes + 15) * 60_000;
-  const machines = readMachines(sharedState)
+  const read = readMachines(sharedState);
+  const machines = read.machines
     .map((m) => {
       const since = now - Date.parse(m.lastTickAt);
       return { ...m, sinceMinutes: Math.round(since / 60_000), silent: since > silentAfterMs };
@@ -75,6 +88,7 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
           : null,
     machines,
     silent: machines.filter((m) => m.silent).map((m) => m.machine),
+    malformed: read.malformed,
     kpis: [
       { name: 'rollback dirs', value: rollbackDirs, target: '< 10', ok: rollbackDirs < 10 },
       { name: 'inbox messages', value: inbox, target: '< 100', ok: inbox < 100 },
@@ -98,5 +112,6 @@ export function renderFleetStatus(s: FleetStatus): string[] {
   lines.push('', 'KPI              value   target     ');
   for (const k of s.kpis) lines.push(`${k.name.padEnd(16)} ${String(k.value ?? 'n/a').padEnd(7)} ${k.target.padEnd(10)} ${k.ok === null ? `(${k.note})` : k.ok ? 'ok' : 'MISSED'}`);
   if (s.silent.length) lines.push('', `silent machines (no tick for more than two intervals): ${s.silent.join(', ')}`);
+  if (s.malformed.length) lines.push('', 'unreadable status files (fix or remove them; the machine rewrites its own at its next tick):', ...s.malformed.map((m) => `  ${m.file}: ${m.reason}`));
   return lines;
 }

@@ -1,6 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../roosync/message.js';
+import { readUntrustedFile, type FileRead } from '../util/untrustedJson.js';
 import type { TaskResult } from '../tasks/types.js';
 
 /** `maintenance/machines/<id>.json`: written only by <id>, rewritten every tick. */
@@ -19,16 +21,42 @@ export interface MachineStatus {
   health?: { failing: string[] } | null;
 }
 
+const isoTime = z.string().refine((t) => !Number.isNaN(Date.parse(t)), { error: 'expected an ISO time' });
+
+/**
+ * A status file as another machine (or an older version) wrote it: the fields every reader needs are
+ * required, the rest are taken when they have the right shape and dropped otherwise.
+ */
+export const machineStatusSchema = z.looseObject({
+  machine: z.string().min(1, { error: 'expected a machine id' }),
+  version: z.string().catch('unknown'),
+  lastTickAt: isoTime,
+  lastSuccessAt: isoTime.nullable().catch(null),
+  lastSyncAt: isoTime.nullable().optional().catch(null),
+  offline: z.boolean().catch(false),
+  leader: z
+    .object({ isLeader: z.boolean(), term: z.number().nullable(), reason: z.string() })
+    .catch({ isLeader: false, term: null, reason: 'unreadable in the status file' }),
+  tasks: z
+    .array(z.object({ task: z.string(), status: z.enum(['ok', 'failed', 'skipped']), acted: z.number(), reason: z.string().optional() }))
+    .catch([]),
+  failed: z.array(z.string()).catch([]),
+  health: z.object({ failing: z.array(z.string()) }).nullable().optional().catch(null),
+}) as unknown as z.ZodType<MachineStatus>;
+
 export function statusFileRel(machineId: string): string {
   return `maintenance/machines/${machineId}.json`;
 }
 
+/** One status file, read as untrusted input: the status, or why it is not one. */
+export function readStatusFile(file: string): FileRead<MachineStatus> {
+  return readUntrustedFile(file, machineStatusSchema);
+}
+
+/** This machine's own previous status; a damaged one counts as none. */
 export function readStatus(sharedState: string, machineId: string): MachineStatus | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(sharedState, statusFileRel(machineId)), 'utf8')) as MachineStatus;
-  } catch {
-    return undefined;
-  }
+  const r = readStatusFile(path.join(sharedState, statusFileRel(machineId)));
+  return r.ok ? r.value : undefined;
 }
 
 export function writeStatus(sharedState: string, status: MachineStatus): void {

@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { assertRealFolders } from './folder.js';
 import { inRooSyncOrder, newMessageId, writeMessageAtomic, type Priority, type RooSyncMessage } from './message.js';
 import type { MessageDirs } from './layout.js';
 
@@ -21,6 +23,8 @@ export interface Outgoing {
  */
 export function sendMessage(dirs: MessageDirs, out: Outgoing, now: number): RooSyncMessage {
   const message = inRooSyncOrder({ id: newMessageId(now), ...out, timestamp: new Date(now).toISOString(), status: 'unread' });
+  // a symlinked message folder would make us write wherever it points (any clone can commit one)
+  assertRealFolders(path.dirname(dirs.messages), [dirs.messages, dirs.inbox, dirs.sent]);
   mkdirSync(dirs.sent, { recursive: true });
   mkdirSync(dirs.inbox, { recursive: true });
   writeMessageAtomic(dirs.sent, message);

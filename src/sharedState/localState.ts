@@ -5,6 +5,10 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { parseUntrusted, UNTRUSTED_LIMITS } from '../util/untrustedJson.js';
+
+/** Our own local files may grow larger than shared ones (histories), never deeper. */
+const LOCAL_LIMITS = { ...UNTRUSTED_LIMITS, maxBytes: 64 * 1024 * 1024 };
 
 /**
  * This machine's own state (lock, lease observations, schedule): never synced, never inside
@@ -25,14 +29,12 @@ export function readState<T>(file: string, schema: z.ZodType<T>, log: Logger): T
     if (errorCode(err) === 'ENOENT') return undefined;
     throw err;
   }
-  try {
-    return schema.parse(JSON.parse(text));
-  } catch (err) {
-    const aside = `${file}.corrupt-${Date.now()}`;
-    renameSync(file, aside);
-    log.warn({ file, movedTo: aside, err: String(err) }, 'corrupt local state moved aside and rebuilt');
-    return undefined;
-  }
+  const parsed = parseUntrusted(text, schema, LOCAL_LIMITS);
+  if (parsed.ok) return parsed.value;
+  const aside = `${file}.corrupt-${Date.now()}`;
+  renameSync(file, aside);
+  log.warn({ file, movedTo: aside, reason: parsed.reason }, 'corrupt local state moved aside and rebuilt');
+  return undefined;
 }
 
 export function writeState(file: string, value: unknown): void {
