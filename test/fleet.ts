@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { tempDir } from './helpers.js';
-import { createFleet, type Fleet } from '../src/demo/fleet.js';
+import { createFleet, git, type Fleet } from '../src/demo/fleet.js';
 
 export { git, leaseHistory, remoteFile, type Fleet } from '../src/demo/fleet.js';
 
@@ -18,8 +18,8 @@ export interface TickRun {
   stderr: string;
 }
 
-/** One tick of the real CLI as a separate process, on the machine's clock `now`. */
-export function tick(fleet: Fleet, machine: string, now: number, opts: { tasks?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<TickRun> {
+/** Starts one tick of the real CLI as a separate process, on the machine's clock `now`. */
+export function startTick(fleet: Fleet, machine: string, now: number, opts: { tasks?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {}) {
   const args = [BIN, 'run', '--json', '--shared-state', fleet.dir(machine), '--machine', machine, '--log-level', 'warn', ...(opts.tasks ?? ['rollback-cleanup']).flatMap((t) => ['--task', t]), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(machine), ROOSYNC_MAINT_NOW: String(now), ROOSYNC_MAINT_LOCK_STALE_MS: '5000', ...opts.env },
@@ -28,7 +28,7 @@ export function tick(fleet: Fleet, machine: string, now: number, opts: { tasks?:
   let err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve) => {
+  const done = new Promise<TickRun>((resolve) => {
     child.on('exit', (code) => {
       let doc: TickRun['doc'];
       try {
@@ -39,5 +39,40 @@ export function tick(fleet: Fleet, machine: string, now: number, opts: { tasks?:
       resolve({ code, doc, stderr: err });
     });
   });
+  return { child, done };
 }
 
+/** One tick of the real CLI as a separate process, on the machine's clock `now`. */
+export function tick(fleet: Fleet, machine: string, now: number, opts: { tasks?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<TickRun> {
+  return startTick(fleet, machine, now, opts).done;
+}
+
+/** Where each message of the remote's main lives: id → the folders holding it. */
+export function remoteMessages(fleet: Fleet): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const p of git(fleet.remote, 'ls-tree', '-r', '--name-only', 'main', 'messages/').split('\n')) {
+    const m = /^messages\/(inbox|archive)\/(.+)\.json$/.exec(p);
+    if (m) out.set(m[2]!, [...(out.get(m[2]!) ?? []), m[1]!]);
+  }
+  return out;
+}
+
+/** Files of a clone (its .git aside) holding git conflict markers. */
+export function conflictMarkers(dir: string): string[] {
+  try {
+    return execFileSync('grep', ['-rlE', '--exclude-dir=.git', '^(<<<<<<<|>>>>>>>) ', dir], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return []; // grep found nothing
+  }
+}
+
+/**
+ * The clone has caught up with the remote: no commit of its own that the remote lacks (it may be behind
+ * the pushes of machines that ticked after it), and no uncommitted message change.
+ */
+export function convergedWithRemote(fleet: Fleet, machine: string): { same: boolean; dirty: string } {
+  const dir = fleet.dir(machine);
+  git(dir, 'fetch', '-q');
+  const same = git(dir, 'rev-list', '--count', 'origin/main..HEAD').trim() === '0';
+  return { same, dirty: git(dir, 'status', '--porcelain', '--', 'messages').trim() };
+}

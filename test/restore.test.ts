@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../src/demo/messages.js';
-import { makeFleet, remoteFile, tick } from './fleet.js';
+import { git, makeFleet, remoteFile, tick } from './fleet.js';
 import { cli } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -17,12 +17,14 @@ describe('restore', () => {
       writeFileSync(path.join(seed, '.rollback', 'dec_2026-01-01T00-00-00Z', 'metadata.json'), '{"decisionId":"dec"}');
     });
     const [m] = fleet.machines as [string];
-    // a file git history does not hold yet is never purged: nothing could bring it back
+    // a file RooSync wrote and nobody committed yet: the tick commits it before any task, so history holds it
     const uncommitted = makeMessage(T0, 200, { status: 'archived', read_by: ['myia-ai-01'] });
-    writeFileSync(path.join(fleet.dir(m), 'messages', 'archive', `${uncommitted.id}.json`), JSON.stringify(uncommitted, null, 2));
+    const rel = `messages/archive/${uncommitted.id}.json`;
+    writeFileSync(path.join(fleet.dir(m), rel), JSON.stringify(uncommitted, null, 2));
     const purged = await tick(fleet, m, T0, { tasks: ['messages-purge', 'rollback-cleanup'] });
     expect(purged.code, purged.stderr).toBe(0);
-    expect(existsSync(path.join(fleet.dir(m), 'messages', 'archive', `${uncommitted.id}.json`))).toBe(true);
+    expect(remoteFile(fleet, rel)).toBeUndefined();
+    expect(git(fleet.remote, 'log', '--format=%s', '--diff-filter=A', 'main', '--', rel)).toContain("commits RooSync's message changes");
     expect(existsSync(path.join(fleet.dir(m), 'messages', 'purged'))).toBe(false); // git mode: history, no bundle
     expect(remoteFile(fleet, `messages/archive/${old.id}.json`)).toBeUndefined();
     expect(remoteFile(fleet, '.rollback/dec_2026-01-01T00-00-00Z/metadata.json')).toBeUndefined();

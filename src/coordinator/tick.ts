@@ -208,7 +208,7 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
     result.offlineReason = errorMessage(err);
   };
   const sync = async (): Promise<void> => {
-    result.notes.push(...(await syncWithFence(repo)));
+    result.notes.push(...(await syncWithFence(repo, o.clock())).notes);
   };
 
   try {
@@ -216,6 +216,11 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
   } catch (err) {
     if (!(err instanceof GitFailure) || err.kind === 'other' || err.kind === 'conflict') throw err;
     goOffline(err);
+  }
+  // RooSync's own edits on this machine (merged with the remote's by the sync) are committed by this machine
+  if (existsSync(path.join(o.sharedState, 'messages'))) {
+    const message = `maintenance: ${o.machineId} commits RooSync's message changes made on this machine`;
+    if (await repo.commitPaths([repo.inRepo('messages')], message)) result.notes.push("committed RooSync's message changes made on this machine");
   }
 
   let record: LeaseRecord | undefined;
@@ -258,9 +263,9 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
     result.notes.push('the remote is unreachable: local commits stay here and are pushed by a later tick');
     return result;
   }
-  const pushed = await pushWithRetries(repo, o.config.config.git.pushAttempts, async (notes) => {
-    result.notes.push(...notes);
-    if (notes.length > 0) {
+  const pushed = await pushWithRetries(repo, o.config.config.git.pushAttempts, async (sync) => {
+    result.notes.push(...sync.notes);
+    if (sync.fenced) {
       // our fleet commit was dropped: say so in the status and push that alone
       result.leader = { isLeader: false, term: result.leader.term, reason: 'deposed: another machine took the lease before this fleet work landed; the work was dropped' };
       record = undefined;

@@ -1,8 +1,15 @@
+import { spawn } from 'node:child_process';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { UsageError, errorMessage } from '../errors.js';
 import type { MaintenanceConfig } from '../config/schema.js';
 import { GitFailure, classifyGitFailure } from './classify.js';
+
+/** Marks the stash entries a sync makes around itself; any left by a killed run are re-applied by the next. */
+export const STASH_MARKER = 'roosync-maint: local edits kept around a sync';
+/** Branches where a sync keeps commits it could not merge whole (never only in the reflog). */
+export const KEPT_BRANCHES = 'roosync-maint/kept/';
 
 export interface GitOptions {
   /** Hard limit for one git call with no output (simple-git's block timeout). */
@@ -24,6 +31,8 @@ export class GitRepo {
     readonly gitDir: string,
     /** The shared state relative to `top` (`.` when it is the repo root), `/`-separated. */
     readonly sharedPrefix: string,
+    /** The machine this clone belongs to (commit identity, names of what a sync keeps aside). */
+    readonly machineId: string,
   ) {}
 
   static async open(sharedState: string, options: GitOptions): Promise<GitRepo | undefined> {
@@ -40,8 +49,9 @@ export class GitRepo {
       return undefined;
     }
     const gitDir = path.resolve(sharedState, (await git.revparse(['--git-dir'])).trim());
-    const rel = path.relative(top, sharedState).split(path.sep).join('/');
-    return new GitRepo(git.cwd(top), top, gitDir, rel === '' ? '.' : rel);
+    // git names paths from the real top folder: a shared state reached through a link is resolved first
+    const rel = path.relative(realpathSync(top), realpathSync(sharedState)).split(path.sep).join('/');
+    return new GitRepo(git.cwd(top), top, gitDir, rel === '' ? '.' : rel, options.machineId);
   }
 
   /** A path of the shared state as git names it from the top of the work tree. */
@@ -89,19 +99,17 @@ export class GitRepo {
   }
 
   /**
-   * Replays local commits on the upstream, carrying uncommitted changes along (RooSync writes
-   * into the clone between ticks). On conflict the rebase is aborted and the conflicting paths
-   * are returned: the caller decides (the lease among them means another machine took over).
+   * Replays local commits on the upstream (the work tree is clean: the sync stashed it). On any
+   * failure the rebase is aborted and the conflicting paths are returned: the caller replays by hand.
    */
   async rebaseOntoUpstream(upstream: string): Promise<{ ok: true } | { ok: false; conflicts: string[] }> {
     try {
-      await this.git.rebase(['--autostash', upstream]);
+      await this.git.rebase([upstream]);
       return { ok: true };
     } catch (err) {
       const conflicts = (await this.git.diff(['--name-only', '--diff-filter=U']).catch(() => '')).split('\n').filter(Boolean);
       await this.git.rebase(['--abort']).catch(() => undefined);
-      if (conflicts.length === 0) throw new GitFailure(classifyGitFailure(errorMessage(err)), 'rebase', errorMessage(err));
-      return { ok: false, conflicts };
+      return { ok: false, conflicts: conflicts.length > 0 ? conflicts : [errorMessage(err).split('\n')[0] ?? 'rebase failed'] };
     }
   }
 
@@ -176,6 +184,113 @@ export class GitRepo {
     }
   }
 
+  /** Whether HEAD is on a branch (false: a detached HEAD). */
+  async onBranch(): Promise<boolean> {
+    return (await this.git.raw(['rev-parse', '--abbrev-ref', 'HEAD'])).trim() !== 'HEAD';
+  }
+
+  /** Whether `ref` names an object (git's exit code alone says so; simple-git does not always throw on it). */
+  async exists(ref: string): Promise<boolean> {
+    return (await this.git.raw(['rev-parse', '-q', '--verify', '--end-of-options', ref]).catch(() => '')).trim() !== '';
+  }
+
+  /** A rebase, merge or cherry-pick someone left unfinished in this clone, with its age. */
+  unfinishedOperation(): { what: string; since: number } | undefined {
+    const marks: [string, string][] = [
+      ['rebase-merge', 'a rebase'],
+      ['rebase-apply', 'a rebase'],
+      ['MERGE_HEAD', 'a merge'],
+      ['CHERRY_PICK_HEAD', 'a cherry-pick'],
+    ];
+    for (const [file, what] of marks) {
+      const p = path.join(this.gitDir, file);
+      if (existsSync(p)) return { what, since: statMtime(p) };
+    }
+    return undefined;
+  }
+
+  /** Whether the work tree differs from HEAD anywhere (untracked files included, ignored ones not). */
+  async dirty(): Promise<boolean> {
+    return (await this.run('status', () => this.git.raw(['status', '--porcelain', '--untracked-files=all']))).trim() !== '';
+  }
+
+  /** Stashes every change, untracked files included, under `message`; the stash commit, or undefined when clean. */
+  async stash(message: string): Promise<string | undefined> {
+    if (!(await this.dirty())) return undefined;
+    await this.run('stash', () => this.git.raw(['stash', 'push', '--include-untracked', '-m', message]));
+    return (await this.git.revparse(['stash@{0}'])).trim();
+  }
+
+  /** Stash entries whose message starts with `marker`, oldest first. */
+  async stashes(marker: string): Promise<string[]> {
+    const out = await this.git.raw(['stash', 'list', '--format=%H%x00%s']).catch(() => '');
+    const shas = out.split('\n').filter(Boolean).flatMap((l) => {
+      const [sha, subject] = l.split('\0');
+      return sha && subject?.includes(marker) ? [sha] : [];
+    });
+    return shas.reverse();
+  }
+
+  /** Branches holding commits a sync kept aside for a person to merge. */
+  async keptBranches(): Promise<string[]> {
+    const out = await this.git.raw(['for-each-ref', '--format=%(refname:short)', `refs/heads/${KEPT_BRANCHES}`]);
+    return out.split('\n').filter(Boolean);
+  }
+
+  async dropStash(sha: string): Promise<void> {
+    const list = (await this.git.raw(['stash', 'list', '--format=%H'])).split('\n').filter(Boolean);
+    const i = list.indexOf(sha);
+    if (i >= 0) await this.git.raw(['stash', 'drop', `stash@{${i}}`]);
+  }
+
+  /** Paths a stash changed (tracked) or saved (untracked), from the top of the work tree. */
+  async stashPaths(sha: string): Promise<string[]> {
+    const tracked = (await this.git.raw(['diff', '--name-only', '-z', '--no-renames', `${sha}^1`, sha])).split('\0');
+    const hasUntracked = await this.exists(`${sha}^3`);
+    const untracked = hasUntracked ? (await this.git.raw(['ls-tree', '-r', '--name-only', '-z', `${sha}^3`])).split('\0') : [];
+    return [...new Set([...tracked, ...untracked].filter(Boolean))];
+  }
+
+  /** Unpushed commits, oldest first: who made them, and whether each touches the lease. */
+  async unpushedCommits(upstream: string, leaseRel: string): Promise<{ sha: string; ours: boolean; touchesLease: boolean; subject: string }[]> {
+    const out = await this.git.raw(['log', '--reverse', '--format=%H%x00%an%x00%s', `${upstream}..HEAD`]);
+    const lease = new Set((await this.git.raw(['log', '--format=%H', `${upstream}..HEAD`, '--', this.inRepo(leaseRel)])).split('\n').filter(Boolean));
+    return out.split('\n').filter(Boolean).map((l) => {
+      const [sha = '', author = '', subject = ''] = l.split('\0');
+      return { sha, ours: author.endsWith('(roosync-maint)'), touchesLease: lease.has(sha), subject };
+    });
+  }
+
+  /** Paths a commit changed, from the top of the work tree. */
+  async changedIn(sha: string): Promise<string[]> {
+    return (await this.git.raw(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--no-renames', '--root', sha])).split('\0').filter(Boolean);
+  }
+
+  /** Replays one commit as it is; false (and nothing changed) when it does not apply cleanly. */
+  async cherryPick(sha: string): Promise<boolean> {
+    try {
+      await this.git.raw(['cherry-pick', '--allow-empty', '--keep-redundant-commits', sha]);
+      return true;
+    } catch {
+      await this.git.raw(['cherry-pick', '--abort']).catch(() => undefined);
+      return false;
+    }
+  }
+
+  /** Commits these paths with another commit's message and author (a commit replayed by hand). */
+  async commitAs(paths: readonly string[], sha: string): Promise<boolean> {
+    if (paths.length > 0) await this.run('add', () => this.git.raw(['add', '-A', '--', ...paths]));
+    const staged = (await this.git.raw(['diff', '--cached', '--name-only'])).trim();
+    if (staged === '') return false;
+    await this.run('commit', () => this.git.raw(['commit', '--no-verify', '-C', sha]));
+    return true;
+  }
+
+  /** Reads many blobs (`<ref>:<path>`) through one `git cat-file --batch`; missing ones are absent from the map. */
+  readBlobs(specs: readonly string[]): Promise<Map<string, Buffer>> {
+    return readBlobsBatch(this.top, specs);
+  }
+
   async raw(args: string[]): Promise<string> {
     return this.run(args[0] ?? 'raw', () => this.git.raw(args));
   }
@@ -205,4 +320,41 @@ export async function requireClone(sharedState: string, machineId: string, confi
   const repo = await openClone(sharedState, machineId, config);
   if (!repo) throw new UsageError({ where: sharedState, message: `not inside a git clone, so there is ${what}`, ...(hint && { hint }) });
   return repo;
+}
+
+function statMtime(p: string): number {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return Date.now();
+  }
+}
+
+/** `git cat-file --batch` over stdin: one process for thousands of files (a killed archive run leaves that many). */
+function readBlobsBatch(cwd: string, specs: readonly string[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  if (specs.length === 0) return Promise.resolve(out);
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['cat-file', '--batch'], { cwd, env: gitEnvironment(process.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new GitFailure('other', 'cat-file', `exit ${code}`));
+      const buf = Buffer.concat(chunks);
+      let at = 0;
+      for (const spec of specs) {
+        const nl = buf.indexOf(10, at);
+        const header = buf.subarray(at, nl).toString('utf8');
+        at = nl + 1;
+        const m = / blob (\d+)$/.exec(header);
+        if (!m) continue; // "<spec> missing", or not a blob
+        const size = Number(m[1]);
+        out.set(spec, Buffer.from(buf.subarray(at, at + size)));
+        at += size + 1;
+      }
+      resolve(out);
+    });
+    child.stdin.end(`${specs.join('\n')}\n`);
+  });
 }

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readdirSync, statfsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { DAY_MS } from '../config/durations.js';
-import type { GitRepo } from '../git/repo.js';
+import { STASH_MARKER, type GitRepo } from '../git/repo.js';
 import type { FleetStatus } from '../report/fleetStatus.js';
 import type { CheckResult } from './types.js';
 import type { McpProbe } from './mcp.js';
@@ -95,7 +95,17 @@ export async function checkGit(repo: GitRepo, machineId: string, offline: string
   const results: CheckResult[] = [];
   const base = { check: 'git' as const, type: 'HEALTH' as const, severity: 'MEDIUM' as const };
   results.push({ ...base, subject: 'remote', state: offline ? 'failing' : 'ok', summary: offline ? `the remote is unreachable from ${machineId}: ${offline}` : 'the remote answers', actions: ['Check the network and the remote URL (git remote -v)', 'Check credentials (git fetch by hand)'], data: { offline: offline ?? null }, inhibits: { check: 'git', subjectPrefix: 'sync' } });
-  const unfinished = ['rebase-merge', 'rebase-apply', 'MERGE_HEAD'].filter((f) => existsSync(path.join(repo.gitDir, f)));
+  const detached = !(await repo.onBranch());
+  const pending = (await repo.stashes(STASH_MARKER)).length;
+  const kept = await repo.keptBranches();
+  const clone = [
+    ...(detached ? ['on a detached HEAD (the next sync returns it to its branch)'] : []),
+    ...(pending ? [`${pending} stash of local edits not re-applied yet`] : []),
+    ...(kept.length ? [`commits kept aside on ${kept.join(', ')}: merge or delete them by hand`] : []),
+  ];
+  const cloneActions = ['git status and git log --all --oneline in the clone', 'Merge or delete the roosync-maint/kept/ branches once reviewed'];
+  results.push({ ...base, subject: 'clone', state: clone.length ? 'failing' : 'ok', summary: clone.length ? `the clone needs a look: ${clone.join('; ')}` : 'on its branch, nothing kept aside', actions: cloneActions, data: { detached, pendingStashes: pending, keptBranches: kept } });
+  const unfinished = ['rebase-merge', 'rebase-apply', 'MERGE_HEAD', 'CHERRY_PICK_HEAD'].filter((f) => existsSync(path.join(repo.gitDir, f)));
   const unmerged = (await repo.raw(['ls-files', '-u'])).trim();
   const upstream = await repo.upstream();
   const [ahead, behind] = upstream ? (await repo.raw(['rev-list', '--left-right', '--count', `HEAD...${upstream}`])).trim().split(/\s+/).map(Number) : [0, 0];
