@@ -10,7 +10,7 @@ import { configSchema } from '../src/config/schema.js';
 import { parseMessage, type RooSyncMessage } from '../src/roosync/message.js';
 import { emptyResult } from '../src/tasks/types.js';
 import { silentLogger } from '../src/log.js';
-import { NOW, tempDir } from './helpers.js';
+import { NOW, tempDir, scaled } from './helpers.js';
 
 const MIN = 60_000;
 const FIX = path.resolve(import.meta.dirname, 'fixtures', 'mcp');
@@ -127,5 +127,5 @@ describe('checks on this machine', () => {
     const dir = await tempDir('deps');
     writeFileSync(path.join(dir, 'package.json'), '{"name":"x","version":"1.0.0"}');
     expect(checkDeps(dir, 60_000).state).toBe('skipped');
-  }, 90_000);
+  }, scaled(90_000));
 });

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, git, makeFleet, remoteFile } from './fleet.js';
-import { until } from './helpers.js';
+import { until, scaled } from './helpers.js';
 
 
 describe('daemon', () => {
@@ -18,6 +18,15 @@ describe('daemon', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', r));
     expect(await until(() => remoteFile(fleet, `maintenance/machines/${m}.json`) !== undefined)).toBe(true);
     expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: false });
+    // a second daemon for the same shared state exits 3 at once
+    const env = { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(m) };
+    const second = spawnSync(process.execPath, [BIN, 'daemon', '--shared-state', fleet.dir(m), '--machine', m], { env, encoding: 'utf8', timeout: 20_000 });
+    expect(second.status).toBe(3);
+    expect(second.stderr).toContain('another roosync-maint daemon runs');
+    // SIGHUP reloads the config (after the tick in flight) and the daemon goes on
+    child.kill('SIGHUP');
+    expect(await until(() => logs.includes('"why":"SIGHUP"'))).toBe(true);
+    expect(child.exitCode).toBe(null);
 
     const configFile = path.join(fleet.dir(m), '.maintenance-config.json');
     const config = JSON.parse(readFileSync(configFile, 'utf8'));
@@ -42,5 +51,5 @@ describe('daemon', () => {
     expect(await exited).toBe(0);
     expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: true });
     expect(logs).toContain('"msg":"lease on shutdown"');
-  }, 60_000);
+  }, scaled(60_000));
 });

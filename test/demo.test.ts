@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BIN } from './fleet.js';
-import { isolatedEnv } from './helpers.js';
+import { isolatedEnv, scaled } from './helpers.js';
 
 describe('npm run demo', () => {
   it('builds a fleet, fails over after the leader is killed, fences it, and cleans up after itself', async () => {
@@ -13,5 +13,5 @@ describe('npm run demo', () => {
     expect(doc.status.leader).toMatchObject({ holder: 'myia-po-2023', term: 2 });
     expect(doc.status.machines).toHaveLength(3);
     expect(doc.dir).toBeNull();
-  }, 120_000);
+  }, scaled(120_000));
 });

@@ -1,3 +1,4 @@
+import { scaled } from './helpers.js';
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../src/roosync/message.js';
 import { git, makeFleet, tick } from './fleet.js';
@@ -33,5 +34,5 @@ describe('digests as RooSync messages', () => {
     expect(all.find((d) => d.from === `${b}:maintenance`)!.body).not.toContain('Fleet KPIs');
     // and the sent copies, as RooSync expects
     expect(git(fleet.remote, 'ls-tree', '--name-only', 'main', 'messages/sent/').trim().split('\n')).toHaveLength(4);
-  }, 60_000);
+  }, scaled(60_000));
 });

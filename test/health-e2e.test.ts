@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git, makeFleet, tick } from './fleet.js';
-import { cli } from './helpers.js';
+import { cli, scaled } from './helpers.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -30,5 +30,5 @@ describe('health through the tick, on a real clone', () => {
     const status = JSON.parse((await cli(['status', '--json', '--shared-state', fleet.dir(m), '--machine', m], { now: T0 + 50 * MIN })).stdout);
     expect(status.kpis.find((k: { name: string }) => k.name === 'MTTR')).toMatchObject({ value: 45, ok: false });
     expect(status.kpis.find((k: { name: string }) => k.name === 'MCP uptime').value).toBeGreaterThan(99);
-  }, 90_000);
+  }, scaled(90_000));
 });

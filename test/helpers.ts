@@ -80,10 +80,15 @@ export async function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
 }
 
 /** Polls `check` until it holds or `ms` pass (for work a background process does). */
-export async function until(check: () => boolean, ms = 20_000): Promise<boolean> {
+export async function until(check: () => boolean, ms = scaled(20_000)): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; ) {
     if (check()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return check();
+}
+
+/** A timeout for a slow or loaded machine: ROOSYNC_TEST_TIMEOUT_SCALE multiplies it (no assertion changes). */
+export function scaled(ms: number): number {
+  return ms * Math.max(1, Number(process.env.ROOSYNC_TEST_TIMEOUT_SCALE ?? 1) || 1);
 }

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { git, makeFleet, remoteFile, tick } from './fleet.js';
-import { cli, until } from './helpers.js';
+import { cli, until, scaled } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -32,7 +32,7 @@ describe('git hooks', () => {
     expect(un.stdout).toContain('post-merge: removed, the earlier hook restored');
     expect(readFileSync(path.join(hooks, 'post-merge'), 'utf8')).toBe(original);
     expect(existsSync(path.join(hooks, 'post-checkout'))).toBe(false);
-  }, 60_000);
+  }, scaled(60_000));
 
   it('respects core.hooksPath, and --dry-run installs nothing', async () => {
     const fleet = await makeFleet(1);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../src/demo/messages.js';
 import { git, makeFleet, remoteFile, tick } from './fleet.js';
-import { cli } from './helpers.js';
+import { cli, scaled } from './helpers.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -42,5 +42,5 @@ describe('restore', () => {
     expect(remoteFile(fleet, '.rollback/dec_2026-01-01T00-00-00Z/metadata.json')).toBe('{"decisionId":"dec"}');
     expect((await cli(['restore', 'msg-20200101T000000-nope00', ...args])).code).toBe(2);
     expect((await cli(['restore', '../../etc/passwd', ...args])).code).toBe(2);
-  }, 60_000);
+  }, scaled(60_000));
 });

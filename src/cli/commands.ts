@@ -8,7 +8,7 @@ import { hookStates, installHooks, uninstallHooks } from '../coordinator/hooks.j
 import { openClone, requireClone, type GitRepo } from '../git/repo.js';
 import { commitRestored, isMessageId, restoreFromBundles, restoreFromHistory, type RestoreOptions, type RestoreResult } from '../coordinator/restore.js';
 import { runDaemon } from '../coordinator/daemon.js';
-import { lockMachine } from '../coordinator/lock.js';
+import { lockDaemon, lockMachine } from '../coordinator/lock.js';
 import { localStateDir, readState, writeState } from '../sharedState/localState.js';
 import { z } from 'zod';
 import { diskCheckTask, healthTask } from '../tasks/healthTasks.js';
@@ -163,13 +163,22 @@ async function restoreTarget(repo: GitRepo | undefined, shared: string, target: 
 
 async function daemonCommand(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
+  const shared = identity.sharedState.value;
+  const repo = cli.args.global.noSync ? undefined : await openClone(shared, identity.machineId.value, config.config);
+  const only = await lockDaemon(shared, repo?.gitDir, cli.env);
   const stopSignal = new Promise<string>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
   });
-  cli.log.info({ machine: identity.machineId.value, sharedState: identity.sharedState.value }, 'daemon started');
-  const stats = await runDaemon({ sharedState: identity.sharedState.value, machineId: identity.machineId.value, configFile: identity.configPath.value, config, env: cli.env, log: cli.log, clock: cli.now, noSync: cli.args.global.noSync, leaderFlag: cli.args.global.leader, version: packageVersion(), stopSignal });
-  cli.log.flush();
-  return { exitCode: 0, doc: { command: 'daemon', ...stats }, lines: [`daemon stopped after ${stats.ticks} ticks${stats.released ? '; lease released' : ''}`] };
+  const onReload = (reload: () => void) => process.on('SIGHUP', reload);
+  cli.log.info({ machine: identity.machineId.value, sharedState: shared }, 'daemon started');
+  try {
+    const stats = await runDaemon({ sharedState: shared, machineId: identity.machineId.value, configFile: identity.configPath.value, config, env: cli.env, log: cli.log, clock: cli.now, noSync: cli.args.global.noSync, leaderFlag: cli.args.global.leader, version: packageVersion(), stopSignal, onReload });
+    cli.log.flush();
+    return { exitCode: 0, doc: { command: 'daemon', ...stats }, lines: [`daemon stopped after ${stats.ticks} ticks${stats.released ? '; lease released' : ''}`] };
+  } finally {
+    process.removeAllListeners('SIGHUP');
+    await only.release();
+  }
 }
 
 async function healthCommand(cli: CliEnv): Promise<Outcome> {

@@ -27,6 +27,8 @@ export interface DaemonOptions {
   version: string;
   /** Resolves when the daemon should stop (SIGINT/SIGTERM in the CLI). */
   stopSignal: Promise<string>;
+  /** Subscribes to reload requests (SIGHUP in the CLI): the config is read again after the tick in flight. */
+  onReload?: (reload: () => void) => void;
 }
 
 /**
@@ -45,18 +47,27 @@ export async function runDaemon(o: DaemonOptions): Promise<{ ticks: number; rele
   const intervalMs = () => Number(o.env.ROOSYNC_MAINT_DAEMON_INTERVAL_MS ?? 0) || config.config.schedule.tickMinutes * 60_000;
 
   const watcher = watch([o.configFile, path.join(o.sharedState, LEASE_FILE)], { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+  const reloadConfig = async (why: string) => {
+    try {
+      config = await loadResolvedConfig(o.configFile, o.sharedState);
+      stats.reloads++;
+      o.log.info({ file: o.configFile, why }, 'config reloaded');
+    } catch (err) {
+      stats.rejectedConfigs++;
+      o.log.error({ file: o.configFile, err: errorMessage(err) }, 'the new config is invalid: keeping the running one');
+      alertInvalidConfig(err);
+    }
+  };
+  // a tick in flight keeps the config it started with: a reload waits for it
+  let inFlight: Promise<unknown> = Promise.resolve();
+  o.onReload?.(() => {
+    o.log.info('reload requested (SIGHUP): after the tick in flight');
+    void inFlight.then(() => reloadConfig('SIGHUP'));
+  });
   watcher.on('all', (event, file) => {
     void (async () => {
       if (path.resolve(file) === path.resolve(o.configFile)) {
-        try {
-          config = await loadResolvedConfig(o.configFile, o.sharedState);
-          stats.reloads++;
-          o.log.info({ file, event }, 'config reloaded');
-        } catch (err) {
-          stats.rejectedConfigs++;
-          o.log.error({ file, err: errorMessage(err) }, 'the new config is invalid: keeping the running one');
-          alertInvalidConfig(err);
-        }
+        await reloadConfig(`file ${event}`);
         return;
       }
       const lease = readLeaseFile(o.sharedState);
@@ -109,7 +120,9 @@ export async function runDaemon(o: DaemonOptions): Promise<{ ticks: number; rele
     try {
       const extraPaths = pendingPaths;
       pendingPaths = [];
-      const r = await tick({ sharedState: o.sharedState, machineId: o.machineId, config, env: o.env, log: o.log, clock: o.clock, tasks: undefined, dryRun: false, noSync: o.noSync, leaderFlag: o.leaderFlag, wait: true, progress: noProgress, version: o.version, extraPaths });
+      const running = tick({ sharedState: o.sharedState, machineId: o.machineId, config, env: o.env, log: o.log, clock: o.clock, tasks: undefined, dryRun: false, noSync: o.noSync, leaderFlag: o.leaderFlag, wait: true, progress: noProgress, version: o.version, extraPaths });
+      inFlight = running.catch(() => undefined);
+      const r = await running;
       stats.ticks++;
       o.log.info({ leader: r.leader.isLeader, term: r.leader.term, pushed: r.pushed, offline: r.offline, tasks: r.tasks.map((t) => `${t.task}:${t.status}`) }, 'tick done');
     } catch (err) {

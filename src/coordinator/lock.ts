@@ -17,6 +17,8 @@ export interface LockOptions {
   /** A lock not refreshed for this long belongs to a dead run and is taken over (proper-lockfile's minimum is 5 s). */
   staleMs: number;
   waitMs?: number;
+  /** Which lock: `run` (one run at a time) or `daemon` (one daemon at a time). */
+  name?: 'run' | 'daemon';
 }
 
 /** The stale period: 60 s, or env ROOSYNC_MAINT_LOCK_STALE_MS (proper-lockfile's minimum is 5,000). */
@@ -57,7 +59,8 @@ function removeIfOwnerDead(lockfilePath: string, ownerFile: string): boolean {
 export async function acquireRunLock(stateDir: string, options: LockOptions): Promise<RunLock> {
   mkdirSync(stateDir, { recursive: true });
   let lost: Error | undefined;
-  const lockfilePath = path.join(stateDir, 'run.lock');
+  const name = options.name ?? 'run';
+  const lockfilePath = path.join(stateDir, `${name}.lock`);
   const ownerFile = `${lockfilePath}.owner`;
   let release: () => Promise<void>;
   const take = (wait: boolean) =>
@@ -80,7 +83,10 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
       throw err;
     });
   } catch (err) {
-    if (errorCode(err) === 'ELOCKED') throw new BusyError(`another roosync-maint run holds this machine's lock (${lockfilePath}); nothing was done`);
+    if (errorCode(err) === 'ELOCKED') {
+      const who = name === 'daemon' ? 'another roosync-maint daemon runs for this shared state' : "another roosync-maint run holds this machine's lock";
+      throw new BusyError(`${who} (${lockfilePath}); nothing was done`);
+    }
     throw err;
   }
   writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: os.hostname(), ino: statSync(lockfilePath).ino, since: new Date().toISOString() }));
@@ -95,4 +101,9 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
 /** This machine's lock for this shared state, in its local state folder: how every writing command starts. */
 export function lockMachine(sharedState: string, gitDir: string | undefined, env: NodeJS.ProcessEnv, wait: boolean): Promise<RunLock> {
   return acquireRunLock(localStateDir(sharedState, gitDir, env), { wait, staleMs: lockStaleMs(env) });
+}
+
+/** One daemon per machine and shared state: a second one exits 3 at once (a dead one's lock is taken over). */
+export function lockDaemon(sharedState: string, gitDir: string | undefined, env: NodeJS.ProcessEnv): Promise<RunLock> {
+  return acquireRunLock(localStateDir(sharedState, gitDir, env), { wait: false, staleMs: lockStaleMs(env), name: 'daemon' });
 }

@@ -1,10 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeMessage } from '../src/demo/messages.js';
-import type { RooSyncMessage } from '../src/roosync/message.js';
-import { conflictMarkers, convergedWithRemote, git, makeFleet, remoteFile, remoteMessages, startTick, tick, type Fleet } from './fleet.js';
-import { tempDir } from './helpers.js';
+import { makeMessage } from '../../src/demo/messages.js';
+import type { RooSyncMessage } from '../../src/roosync/message.js';
+import { conflictMarkers, convergedWithRemote, git, makeFleet, remoteFile, remoteMessages, startTick, tick, type Fleet } from '../fleet.js';
+import { tempDir } from '../helpers.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -77,7 +77,7 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     const archived = JSON.parse(remoteFile(fleet, `messages/archive/${marked.id}.json`)!) as RooSyncMessage;
     expect(archived.read_by).toContain(c);
     expect(archived.status).toBe('archived');
-  }, 180_000);
+  });
 
   it('both sides edited the same message: merged as RooSync means it; an unmergeable edit is kept aside, never markers', async () => {
     const m = makeMessage(T0, 2, { to: 'all', status: 'unread' });
@@ -104,7 +104,7 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     const quarantine = git(fleet.remote, 'ls-tree', '--name-only', 'main', 'messages/quarantine/');
     expect(quarantine).toContain(`${n.id}.json.local-${b}`);
     for (const x of fleet.machines) expect(conflictMarkers(fleet.dir(x))).toEqual([]);
-  }, 60_000);
+  });
 
   it('another program’s unpushed commit that conflicts is merged at the message level, and kept on a branch when it cannot be', async () => {
     const m = makeMessage(T0, 40, { to: 'myia-m2', status: 'read', subject: 'original' });
@@ -140,7 +140,7 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     expect(git(dir, 'log', '-1', '--format=%s', kept)).toContain('an edit by another program');
     expect(convergedWithRemote(fleet, b)).toEqual({ same: true, dirty: '' });
     expect(conflictMarkers(dir)).toEqual([]);
-  }, 60_000);
+  });
 
   it('odd clone states: a detached HEAD, a path through a symlink, a rebase someone left', async () => {
     const fleet = await makeFleet(2);
@@ -196,5 +196,5 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     expect(healed.doc!.notes.join(' ')).toContain('aborted a rebase');
     expect(conflictMarkers(fleet.dir(a))).toEqual([]);
     expect(convergedWithRemote(fleet, a).same).toBe(true);
-  }, 90_000);
+  });
 });

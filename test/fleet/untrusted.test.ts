@@ -1,9 +1,9 @@
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeMessage } from '../src/demo/messages.js';
-import { git, makeFleet, remoteFile, tick } from './fleet.js';
-import { cli, snapshotTree, tempDir } from './helpers.js';
+import { makeMessage } from '../../src/demo/messages.js';
+import { git, makeFleet, remoteFile, tick } from '../fleet.js';
+import { cli, snapshotTree, tempDir } from '../helpers.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const DEEP = 200_000;
@@ -74,5 +74,5 @@ describe('files from other machines are untrusted input (a fleet on a real remot
     expect(readdirSync(outside).sort()).toEqual([`${victim.id}.json`, 'msg-20200101T000000-null00.json'].sort());
     // the status file still landed, saying which task failed
     expect(JSON.parse(remoteFile(fleet, `maintenance/machines/${m1}.json`)!).failed).toContain('messages-archive');
-  }, 120_000);
+  });
 });

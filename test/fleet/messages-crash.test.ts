@@ -2,13 +2,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeMessage, writeMessage } from '../src/demo/messages.js';
-import { messageDirs } from '../src/roosync/layout.js';
-import { parseMessage } from '../src/roosync/message.js';
-import { bundleFiles, readBundle } from '../src/roosync/purgeBundle.js';
-import { isolatedEnv, tempDir } from './helpers.js';
+import { makeMessage, writeMessage } from '../../src/demo/messages.js';
+import { messageDirs } from '../../src/roosync/layout.js';
+import { parseMessage } from '../../src/roosync/message.js';
+import { bundleFiles, readBundle } from '../../src/roosync/purgeBundle.js';
+import { isolatedEnv, tempDir } from '../helpers.js';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+const BIN = path.resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
 async function jsonFiles(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
@@ -88,5 +88,5 @@ describe('invariant 4 on messages: SIGKILL at any point, then run again', () => 
         if (dir !== dirs.inbox && parsed.ok && !parsed.message.from.endsWith(':maintenance')) expect(parsed.message.status).toBe('archived');
       }
     }
-  }, 120_000);
+  });
 });
