@@ -18,10 +18,26 @@ function spawnAndWait(cmd, args, opts) {
 }
 
 function tickOf(fleet, machine, now) {
-  return spawnAndWait(process.execPath, [BIN, 'run', '--json', '--task', 'log-rotation', '--shared-state', fleet.dir(machine), '--machine', machine, '--log-level', 'warn'], {
-    env: { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(machine), ROOSYNC_MAINT_NOW: String(now) },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).then((r) => ({ ...r, doc: JSON.parse(r.out) }));
+  return spawnAndWait(
+    process.execPath,
+    [
+      BIN,
+      'run',
+      '--json',
+      '--task',
+      'log-rotation',
+      '--shared-state',
+      fleet.dir(machine),
+      '--machine',
+      machine,
+      '--log-level',
+      'warn',
+    ],
+    {
+      env: { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(machine), ROOSYNC_MAINT_NOW: String(now) },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  ).then((r) => ({ ...r, doc: JSON.parse(r.out) }));
 }
 
 /** 20 machines tick at the same instant; baseline: 20 plain `commit; until push; do pull --rebase; done` loops. */
@@ -42,16 +58,43 @@ export async function manyMachines(base, n = 20) {
   const landed = ours.machines.filter((m) => remoteFile(ours, `maintenance/machines/${m}.json`)).length;
   const retries = runs.reduce((s, r) => s + r.doc.pushRetries, 0);
   const leaders = runs.filter((r) => r.doc.leader.isLeader).length;
-  const script = 'mkdir -p maintenance/machines && echo "{}" > maintenance/machines/$M.json && git add -A && git commit -qm "$M" && n=0; until git push -q 2>/dev/null; do n=$((n+1)); git pull -q --rebase 2>/dev/null; done; echo $n';
+  const script =
+    'mkdir -p maintenance/machines && echo "{}" > maintenance/machines/$M.json && git add -A && git commit -qm "$M" && n=0; until git push -q 2>/dev/null; do n=$((n+1)); git pull -q --rebase 2>/dev/null; done; echo $n';
   t = performance.now();
   const base_ = await Promise.all(
     plain.machines.map((m) =>
-      spawnAndWait('sh', ['-c', script], { cwd: plain.dir(m), env: { PATH: process.env.PATH, HOME: plain.base, M: m, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: m, GIT_AUTHOR_EMAIL: `${m}@x.invalid`, GIT_COMMITTER_NAME: m, GIT_COMMITTER_EMAIL: `${m}@x.invalid` }, stdio: ['ignore', 'pipe', 'ignore'] }),
+      spawnAndWait('sh', ['-c', script], {
+        cwd: plain.dir(m),
+        env: {
+          PATH: process.env.PATH,
+          HOME: plain.base,
+          M: m,
+          GIT_CONFIG_NOSYSTEM: '1',
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_AUTHOR_NAME: m,
+          GIT_AUTHOR_EMAIL: `${m}@x.invalid`,
+          GIT_COMMITTER_NAME: m,
+          GIT_COMMITTER_EMAIL: `${m}@x.invalid`,
+        },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
     ),
   );
   const plainMs = performance.now() - t;
   const plainRetries = base_.reduce((s, r) => s + Number(r.out.trim() || 0), 0);
-  return { name: `${n} machines tick at once against one bare remote`, oursMs, plainMs, ratio: oursMs / plainMs, landed, n, rounds, retries, plainRetries, leaders, terms: new Set(leaseHistory(ours).map((v) => v.term)).size };
+  return {
+    name: `${n} machines tick at once against one bare remote`,
+    oursMs,
+    plainMs,
+    ratio: oursMs / plainMs,
+    landed,
+    n,
+    rounds,
+    retries,
+    plainRetries,
+    leaders,
+    terms: new Set(leaseHistory(ours).map((v) => v.term)).size,
+  };
 }
 
 /**
@@ -65,7 +108,8 @@ export async function failover(base) {
   const leaseMs = 3600 * 1000;
   const phase = (i) => i * 3 * MIN;
   const events = [];
-  for (let k = 0; k < 12; k++) for (const [i, m] of fleet.machines.entries()) events.push({ at: T0 + k * tickMs + phase(i), m });
+  for (let k = 0; k < 12; k++)
+    for (const [i, m] of fleet.machines.entries()) events.push({ at: T0 + k * tickMs + phase(i), m });
   events.sort((a, b) => a.at - b.at);
   let leader;
   let lastRenewal;
@@ -79,7 +123,14 @@ export async function failover(base) {
     if (r.doc.leader.isLeader) {
       if (leader && e.m !== leader && deadAt) {
         const ms = e.at - lastRenewal;
-        return { name: 'failover after the leader dies (simulated clock, 5 machines, lease 60 min, tick 15 min)', failoverMin: ms / MIN, lease: ms / leaseMs, bound: (leaseMs + tickMs) / leaseMs, newLeader: e.m, term: r.doc.leader.term };
+        return {
+          name: 'failover after the leader dies (simulated clock, 5 machines, lease 60 min, tick 15 min)',
+          failoverMin: ms / MIN,
+          lease: ms / leaseMs,
+          bound: (leaseMs + tickMs) / leaseMs,
+          newLeader: e.m,
+          term: r.doc.leader.term,
+        };
       }
       leader = e.m;
       lastRenewal = e.at;
@@ -101,23 +152,45 @@ async function timedRun(cmd, args, opts) {
 export async function idleTickAndHook(base, rounds = 5) {
   const fleet = await createFleet(path.join(base, 'idle'), 2);
   const [m, other] = fleet.machines;
-  const env = (now) => ({ PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(m), ROOSYNC_MAINT_NOW: String(now) });
-  const runIdle = (now) => timedRun(process.execPath, [BIN, 'run', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'], { env: env(now) });
+  const env = (now) => ({
+    PATH: process.env.PATH,
+    HOME: fleet.base,
+    RM_LOCAL: fleet.local(m),
+    ROOSYNC_MAINT_NOW: String(now),
+  });
+  const runIdle = (now) =>
+    timedRun(process.execPath, [BIN, 'run', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'], {
+      env: env(now),
+    });
   await runIdle(T0); // everything due once; afterwards only the every-tick tasks
   const idle = [];
   const pull = [];
   for (let i = 1; i <= rounds; i++) {
     idle.push(await runIdle(T0 + i * MIN));
-    pull.push(await timedRun('git', ['pull', '-q', '--rebase'], { cwd: fleet.dir(other), env: { PATH: process.env.PATH, HOME: fleet.base, GIT_CONFIG_GLOBAL: '/dev/null' } }));
+    pull.push(
+      await timedRun('git', ['pull', '-q', '--rebase'], {
+        cwd: fleet.dir(other),
+        env: { PATH: process.env.PATH, HOME: fleet.base, GIT_CONFIG_GLOBAL: '/dev/null' },
+      }),
+    );
   }
-  await spawnAndWait(process.execPath, [BIN, 'hooks', 'install', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'], { env: env(T0), stdio: 'ignore' });
+  await spawnAndWait(
+    process.execPath,
+    [BIN, 'hooks', 'install', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'],
+    { env: env(T0), stdio: 'ignore' },
+  );
   const hook = path.join(fleet.dir(m), '.git', 'hooks', 'post-merge');
   const empty = path.join(fleet.base, 'empty-hook');
   writeFileSync(empty, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   const hookMs = [];
   const emptyMs = [];
   for (let i = 0; i < rounds; i++) {
-    hookMs.push(await timedRun('sh', [hook, '0'], { cwd: fleet.dir(m), env: { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(m) } }));
+    hookMs.push(
+      await timedRun('sh', [hook, '0'], {
+        cwd: fleet.dir(m),
+        env: { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(m) },
+      }),
+    );
     emptyMs.push(await timedRun('sh', [empty, '0'], { cwd: fleet.dir(m) }));
     await new Promise((r) => setTimeout(r, 1500)); // let the background tick finish before the next measurement
   }

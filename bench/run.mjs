@@ -22,14 +22,40 @@ const count = (dir) => readdirSync(dir).length;
 function timed(cmd, args, { ours = false, env } = {}) {
   const [bin, argv] = hasGnuTime && !ours ? ['/usr/bin/time', ['-f', '%M', cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
-  const r = spawnSync(bin, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', ours ? 'pipe' : 'ignore'], maxBuffer: 1 << 28, ...(env && { env }) });
+  const r = spawnSync(bin, argv, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe', ours ? 'pipe' : 'ignore'],
+    maxBuffer: 1 << 28,
+    ...(env && { env }),
+  });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const rssKB = ours ? JSON.parse(r.output[3]).maxRssKB : hasGnuTime ? Number(r.stderr.trim().split('\n').pop()) : undefined;
+  const rssKB = ours
+    ? JSON.parse(r.output[3]).maxRssKB
+    : hasGnuTime
+      ? Number(r.stderr.trim().split('\n').pop())
+      : undefined;
   return { ms, rssKB, stdout: r.stdout };
 }
 
-const ourCli = (shared, task) => [process.execPath, [path.join(HERE, 'measure.mjs'), 'run', '--no-sync', '--leader', '--json', '--task', task, '--shared-state', shared, '--machine', 'bench', '--log-level', 'warn']];
+const ourCli = (shared, task) => [
+  process.execPath,
+  [
+    path.join(HERE, 'measure.mjs'),
+    'run',
+    '--no-sync',
+    '--leader',
+    '--json',
+    '--task',
+    task,
+    '--shared-state',
+    shared,
+    '--machine',
+    'bench',
+    '--log-level',
+    'warn',
+  ],
+];
 
 /**
  * One scenario, ROUNDS times: build a tree, copy it (`cp -a`), flush both to disk (`sync`, so
@@ -50,7 +76,8 @@ async function scenario(base, s) {
     execFileSync('cp', ['-a', a, b]);
     execFileSync('sync');
     // our runs keep their local state (schedule, digest totals) in the bench's temp dir, not in ~/.local/state
-    const runOurs = () => timed(...ourCli(a, s.task), { ours: true, env: { ...process.env, XDG_STATE_HOME: path.join(base, 'state') } });
+    const runOurs = () =>
+      timed(...ourCli(a, s.task), { ours: true, env: { ...process.env, XDG_STATE_HOME: path.join(base, 'state') } });
     const runBase = () => timed(...s.baseline(b));
     let o, f;
     if (round % 2 === 0) {
@@ -72,11 +99,21 @@ async function scenario(base, s) {
   }
   const o = median(ours);
   const f = median(baseline);
-  return { ...s, ours: o, base: f, ratio: o / f, rssMB: rss / 1024, baseRssMB: baseRss / 1024, runs: { ours, baseline }, extra };
+  return {
+    ...s,
+    ours: o,
+    base: f,
+    ratio: o / f,
+    rssMB: rss / 1024,
+    baseRssMB: baseRss / 1024,
+    runs: { ours, baseline },
+    extra,
+  };
 }
 
 function equalCounts(dirsA, dirsB) {
-  for (const [x, y] of dirsA.map((d, i) => [d, dirsB[i]])) if (count(x) !== count(y)) throw new Error(`unequal results: ${x} has ${count(x)}, ${y} has ${count(y)}`);
+  for (const [x, y] of dirsA.map((d, i) => [d, dirsB[i]]))
+    if (count(x) !== count(y)) throw new Error(`unequal results: ${x} has ${count(x)}, ${y} has ${count(y)}`);
 }
 
 /** 10,000 rollback-style folders of 10 files each; every other one 30 days old (name and mtimes), the rest 1 day. */
@@ -106,16 +143,40 @@ function buildInbox(total, due) {
     for (let i = 0; i < total; i++) {
       const created = i % every === 0 ? Date.UTC(2025, 5, 1) + i * 1000 : NOW - (i % 10) * DAY - i * 1000;
       const id = `msg-${compact(created)}-${i.toString(36).padStart(6, '0')}`;
-      const m = { id, from: 'myia-po-2023:roo-extensions', to: 'all', subject: `Status ${i}`, body: `## Report ${i}\n\n${'All good. '.repeat(20)}`, priority: 'MEDIUM', timestamp: new Date(created).toISOString(), status: i % 2 ? 'read' : 'unread', tags: ['status'] };
+      const m = {
+        id,
+        from: 'myia-po-2023:roo-extensions',
+        to: 'all',
+        subject: `Status ${i}`,
+        body: `## Report ${i}\n\n${'All good. '.repeat(20)}`,
+        priority: 'MEDIUM',
+        timestamp: new Date(created).toISOString(),
+        status: i % 2 ? 'read' : 'unread',
+        tags: ['status'],
+      };
       writeFileSync(path.join(inbox, `${id}.json`), JSON.stringify(m, null, 2));
     }
   };
 }
 
-const findMv = (shared) => ['find', [path.join(shared, 'messages', 'inbox'), '-name', 'msg-2025*', '-exec', 'mv', '-t', path.join(shared, 'messages', 'archive'), '{}', '+']];
+const findMv = (shared) => [
+  'find',
+  [
+    path.join(shared, 'messages', 'inbox'),
+    '-name',
+    'msg-2025*',
+    '-exec',
+    'mv',
+    '-t',
+    path.join(shared, 'messages', 'archive'),
+    '{}',
+    '+',
+  ],
+];
 const opened = (doc) => doc.tasks[0].rules.find((r) => r.rule === 'messages-archive').actions.length;
 
-const NOTE_MESSAGES = "Why the message rows miss their targets: `mv` only relinks names and never opens a file, while archiving RooSync's way must read each due message, write a new file with `status: \"archived\"` (temp + rename), overwrite its sent copy, and unlink the inbox file — and unlinking a file whose data is on disk frees its blocks through the journal: 10,000 such unlinks alone took 0.34 s (8 in parallel) to 0.72 s (one by one) here, 2.5–5× the whole baseline. Node's start-up (0.16 s) is itself more than the 100,000-message baseline. For scale, roosync-format.md §3 measured RooSync's own auto-archive at about 10 s for 10,000 due messages.";
+const NOTE_MESSAGES =
+  "Why the message rows miss their targets: `mv` only relinks names and never opens a file, while archiving RooSync's way must read each due message, write a new file with `status: \"archived\"` (temp + rename), overwrite its sent copy, and unlink the inbox file — and unlinking a file whose data is on disk frees its blocks through the journal: 10,000 such unlinks alone took 0.34 s (8 in parallel) to 0.72 s (one by one) here, 2.5–5× the whole baseline. Node's start-up (0.16 s) is itself more than the 100,000-message baseline. For scale, roosync-format.md §3 measured RooSync's own auto-archive at about 10 s for 10,000 due messages.";
 
 /** Archiving RooSync's way against moving the due files with find + mv; also checks only the due files were opened. */
 function archiveScenario(total, due, target) {
@@ -131,7 +192,8 @@ function archiveScenario(total, due, target) {
       // our run also sends its digest (inbox + sent copy); the bench store has no sent/ of its own
       const ours = (dir) => (existsSync(dir) ? count(dir) : 0);
       const inboxA = count(folders(a)[0]) - ours(path.join(a, 'messages', 'sent'));
-      if (inboxA !== count(folders(b)[0])) throw new Error(`unequal inboxes: ours ${inboxA}, baseline ${count(folders(b)[0])}`);
+      if (inboxA !== count(folders(b)[0]))
+        throw new Error(`unequal inboxes: ours ${inboxA}, baseline ${count(folders(b)[0])}`);
       equalCounts([folders(a)[1]], [folders(b)[1]]);
       if (opened(doc) !== due) throw new Error(`opened ${opened(doc)} files, expected the ${fmt(due)} due`);
       return `files opened: ${fmt(opened(doc))} (due: ${fmt(due)}; undatable: 0)`;
@@ -145,7 +207,23 @@ const SCENARIOS = [
     name: 'rollback-cleanup: 100,000 files in 10,000 folders, half expired',
     task: 'rollback-cleanup',
     build: buildRollbackTree,
-    baseline: (shared) => ['find', [path.join(shared, '.rollback'), '-mindepth', '1', '-maxdepth', '1', '-mtime', '+7', '-exec', 'rm', '-rf', '{}', '+']],
+    baseline: (shared) => [
+      'find',
+      [
+        path.join(shared, '.rollback'),
+        '-mindepth',
+        '1',
+        '-maxdepth',
+        '1',
+        '-mtime',
+        '+7',
+        '-exec',
+        'rm',
+        '-rf',
+        '{}',
+        '+',
+      ],
+    ],
     baselineText: 'find -mindepth 1 -maxdepth 1 -mtime +7 -exec rm -rf {} +',
     check: (a, b) => equalCounts([path.join(a, '.rollback')], [path.join(b, '.rollback')]),
     target: 1.5,
@@ -169,9 +247,15 @@ try {
     );
     const f = await failover(base);
     const idle = await idleTickAndHook(base);
-    fleetRows.push(`| a tick with nothing due (process start to exit, local bare remote; median of ${idle.rounds}) | ${(idle.idleMs / 1000).toFixed(2)} s (target < 1 s) ${idle.idleMs < 1000 ? 'ok' : 'MISSED'} | ${(idle.pullMs / 1000).toFixed(2)} s: \`git pull --rebase\` on an identical clone | ${(idle.idleMs / idle.pullMs).toFixed(1)}× |`);
-    fleetRows.push(`| the post-merge hook's return time (median of ${idle.rounds}) | ${idle.hookMs.toFixed(0)} ms (target < 200 ms) ${idle.hookMs < 200 ? 'ok' : 'MISSED'} | ${idle.emptyHookMs.toFixed(0)} ms: an empty hook | ${(idle.hookMs / idle.emptyHookMs).toFixed(1)}× |`);
-    fleetRows.push(`| ${f.name} | ${f.failoverMin} min from the last renewal to ${f.newLeader} holding term ${f.term} = ${f.lease.toFixed(2)}× lease | design bound: 1 lease + 1 tick = ${f.bound.toFixed(2)}× lease | ${(f.lease / f.bound).toFixed(2)} of the bound ${f.lease <= f.bound ? 'ok' : 'MISSED'} |`);
+    fleetRows.push(
+      `| a tick with nothing due (process start to exit, local bare remote; median of ${idle.rounds}) | ${(idle.idleMs / 1000).toFixed(2)} s (target < 1 s) ${idle.idleMs < 1000 ? 'ok' : 'MISSED'} | ${(idle.pullMs / 1000).toFixed(2)} s: \`git pull --rebase\` on an identical clone | ${(idle.idleMs / idle.pullMs).toFixed(1)}× |`,
+    );
+    fleetRows.push(
+      `| the post-merge hook's return time (median of ${idle.rounds}) | ${idle.hookMs.toFixed(0)} ms (target < 200 ms) ${idle.hookMs < 200 ? 'ok' : 'MISSED'} | ${idle.emptyHookMs.toFixed(0)} ms: an empty hook | ${(idle.hookMs / idle.emptyHookMs).toFixed(1)}× |`,
+    );
+    fleetRows.push(
+      `| ${f.name} | ${f.failoverMin} min from the last renewal to ${f.newLeader} holding term ${f.term} = ${f.lease.toFixed(2)}× lease | design bound: 1 lease + 1 tick = ${f.bound.toFixed(2)}× lease | ${(f.lease / f.bound).toFixed(2)} of the bound ${f.lease <= f.bound ? 'ok' : 'MISSED'} |`,
+    );
   }
   const verdict = (ok) => (ok ? 'ok' : 'MISSED');
   const rows = results.map(
@@ -188,8 +272,22 @@ try {
     ...rows,
     '',
     ...(results.some((r) => r.task === 'messages-archive') ? [NOTE_MESSAGES, ''] : []),
-    ...(fleetRows.length ? ['## Fleet', '', '| scenario | roosync-maint | reference | ratio |', '|---|---|---|---|', ...fleetRows, '', 'Each roosync-maint tick is a full CLI process (start-up, fetch, rebase, election, task, status commit, push with jittered backoff); 20 start at once on 2 cores.', ''] : []),
-    ...results.map((r) => `Raw runs (ms) — ${r.name}: ours ${r.runs.ours.map((x) => x.toFixed(0)).join(', ')}; baseline ${r.runs.baseline.map((x) => x.toFixed(0)).join(', ')}`),
+    ...(fleetRows.length
+      ? [
+          '## Fleet',
+          '',
+          '| scenario | roosync-maint | reference | ratio |',
+          '|---|---|---|---|',
+          ...fleetRows,
+          '',
+          'Each roosync-maint tick is a full CLI process (start-up, fetch, rebase, election, task, status commit, push with jittered backoff); 20 start at once on 2 cores.',
+          '',
+        ]
+      : []),
+    ...results.map(
+      (r) =>
+        `Raw runs (ms) — ${r.name}: ours ${r.runs.ours.map((x) => x.toFixed(0)).join(', ')}; baseline ${r.runs.baseline.map((x) => x.toFixed(0)).join(', ')}`,
+    ),
     '',
   ].join('\n');
   if (!ONLY) await writeFile(path.join(HERE, 'results.md'), table);

@@ -1,4 +1,12 @@
-export { MaintenanceService, type MaintenanceServiceOptions, type MaintenanceReport, type CleanupResult, type ArchiveResult, type RotationResult, type PruneResult } from './service.js';
+export {
+  MaintenanceService,
+  type MaintenanceServiceOptions,
+  type MaintenanceReport,
+  type CleanupResult,
+  type ArchiveResult,
+  type RotationResult,
+  type PruneResult,
+} from './service.js';
 export { planRetention, type Entry, type Action, type RulePlan } from './retention/plan.js';
 export { describeRule, type RetentionRule } from './retention/rule.js';
 export { parseMessage, serializeMessage, newMessageId, dateFromId, type RooSyncMessage } from './roosync/message.js';

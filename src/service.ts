@@ -60,7 +60,13 @@ function toResult(r: TaskResult): CleanupResult {
     ...r.counts,
     bytes: r.bytes,
     durationMs: r.durationMs,
-    reasons: r.rules.flatMap((rule) => rule.actions.map((a) => ({ path: path.join(path.basename(rule.root), a.rel), verdict: a.verdict, reason: a.reason }))),
+    reasons: r.rules.flatMap((rule) =>
+      rule.actions.map((a) => ({
+        path: path.join(path.basename(rule.root), a.rel),
+        verdict: a.verdict,
+        reason: a.reason,
+      })),
+    ),
     errors: [...r.errors, ...(r.reason && r.status !== 'ok' ? [r.reason] : [])],
   };
 }
@@ -83,13 +89,32 @@ export class MaintenanceService {
   }
 
   private async config(override?: (c: MaintenanceConfig) => MaintenanceConfig): Promise<ResolvedConfig> {
-    const resolved = await loadResolvedConfig(this.o.configPath ?? path.join(this.o.sharedState, DEFAULT_CONFIG_NAME), this.o.sharedState);
+    const resolved = await loadResolvedConfig(
+      this.o.configPath ?? path.join(this.o.sharedState, DEFAULT_CONFIG_NAME),
+      this.o.sharedState,
+    );
     return override ? { ...resolved, config: override(resolved.config) } : resolved;
   }
 
-  private async runOne(names: TaskName[], override: (c: MaintenanceConfig) => MaintenanceConfig): Promise<CleanupResult[]> {
+  private async runOne(
+    names: TaskName[],
+    override: (c: MaintenanceConfig) => MaintenanceConfig,
+  ): Promise<CleanupResult[]> {
     const config = await this.config(override);
-    const results = await runTasks(names, { sharedState: this.o.sharedState, env: this.o.env ?? process.env, machineId: this.machineId, config, now: this.clock(), dryRun: this.o.dryRun ?? false, log: this.log, progress: noProgress }, { isLeader: true, notLeaderReason: '' });
+    const results = await runTasks(
+      names,
+      {
+        sharedState: this.o.sharedState,
+        env: this.o.env ?? process.env,
+        machineId: this.machineId,
+        config,
+        now: this.clock(),
+        dryRun: this.o.dryRun ?? false,
+        log: this.log,
+        progress: noProgress,
+      },
+      { isLeader: true, notLeaderReason: '' },
+    );
     return results.map(toResult);
   }
 
@@ -97,16 +122,47 @@ export class MaintenanceService {
   async runScheduledMaintenance(): Promise<MaintenanceReport> {
     const config = await this.config();
     const isClone = (await openClone(this.o.sharedState, this.machineId, config.config)) !== undefined;
-    const r = await tick({ sharedState: this.o.sharedState, machineId: this.machineId, config, env: this.o.env ?? process.env, log: this.log, clock: this.clock, tasks: undefined, dryRun: this.o.dryRun ?? false, noSync: !isClone, leaderFlag: !isClone, wait: false, progress: noProgress, version: packageVersion() });
-    return { machine: r.machine, leader: r.leader, offline: r.offline, pushed: r.pushed, results: r.tasks.map(toResult), notes: r.notes };
+    const r = await tick({
+      sharedState: this.o.sharedState,
+      machineId: this.machineId,
+      config,
+      env: this.o.env ?? process.env,
+      log: this.log,
+      clock: this.clock,
+      tasks: undefined,
+      dryRun: this.o.dryRun ?? false,
+      noSync: !isClone,
+      leaderFlag: !isClone,
+      wait: false,
+      progress: noProgress,
+      version: packageVersion(),
+    });
+    return {
+      machine: r.machine,
+      leader: r.leader,
+      offline: r.offline,
+      pushed: r.pushed,
+      results: r.tasks.map(toResult),
+      notes: r.notes,
+    };
   }
 
   async cleanupRollbacks(olderThanDays = 7): Promise<CleanupResult> {
-    return (await this.runOne(['rollback-cleanup'], (c) => ({ ...c, rollback: { ...c.rollback, retentionDays: olderThanDays } })))[0]!;
+    return (
+      await this.runOne(['rollback-cleanup'], (c) => ({
+        ...c,
+        rollback: { ...c.rollback, retentionDays: olderThanDays },
+      }))
+    )[0]!;
   }
 
   async archiveOldMessages(olderThanDays = 30): Promise<ArchiveResult> {
-    return (await this.runOne(['messages-archive'], (c) => ({ ...c, messages: { ...c.messages, archiveAfterDays: olderThanDays } })))[0]!;
+    return (
+      await this.runOne(['messages-archive'], (c) => ({
+        ...c,
+        messages: { ...c.messages, archiveAfterDays: olderThanDays },
+      }))
+    )[0]!;
   }
 
   async rotateBackups(keepCount = 5): Promise<RotationResult> {
@@ -115,9 +171,24 @@ export class MaintenanceService {
 
   /** The shared `logs/` folder and this machine's log folders, both kept `keepDays`. */
   async pruneLogs(keepDays = 7): Promise<PruneResult> {
-    const [shared, local] = await this.runOne(['log-rotation', 'local-log-prune'], (c) => ({ ...c, logs: { ...c.logs, retentionDays: keepDays }, localLogs: { ...c.localLogs, retentionDays: keepDays } }));
+    const [shared, local] = await this.runOne(['log-rotation', 'local-log-prune'], (c) => ({
+      ...c,
+      logs: { ...c.logs, retentionDays: keepDays },
+      localLogs: { ...c.localLogs, retentionDays: keepDays },
+    }));
     const status = shared!.status === 'failed' || local!.status === 'failed' ? 'failed' : 'ok';
     const sum = (k: 'scanned' | 'acted' | 'kept' | 'skipped' | 'bytes' | 'durationMs') => shared![k] + local![k];
-    return { task: 'log-rotation', status, scanned: sum('scanned'), acted: sum('acted'), kept: sum('kept'), skipped: sum('skipped'), bytes: sum('bytes'), durationMs: sum('durationMs'), reasons: [...shared!.reasons, ...local!.reasons], errors: [...shared!.errors, ...local!.errors] };
+    return {
+      task: 'log-rotation',
+      status,
+      scanned: sum('scanned'),
+      acted: sum('acted'),
+      kept: sum('kept'),
+      skipped: sum('skipped'),
+      bytes: sum('bytes'),
+      durationMs: sum('durationMs'),
+      reasons: [...shared!.reasons, ...local!.reasons],
+      errors: [...shared!.errors, ...local!.errors],
+    };
   }
 }

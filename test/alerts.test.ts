@@ -16,8 +16,27 @@ const MIN = 60_000;
 const FIX = path.resolve(import.meta.dirname, 'fixtures', 'mcp');
 const HOUR = 60 * MIN;
 const config = configSchema.parse({});
-const down = (subject = 'github'): CheckResult => mcpResult({ server: subject, ok: false, failure: 'timed-out', detail: 'no answer within 20 s', durationMs: 20_000, stderrTail: '', attempts: 3 });
-const up = (subject = 'github'): CheckResult => mcpResult({ server: subject, ok: true, detail: 'answers (initialize), 12 tools', protocol: 'initialize', tools: 12, durationMs: 300, stderrTail: '', attempts: 1 });
+const down = (subject = 'github'): CheckResult =>
+  mcpResult({
+    server: subject,
+    ok: false,
+    failure: 'timed-out',
+    detail: 'no answer within 20 s',
+    durationMs: 20_000,
+    stderrTail: '',
+    attempts: 3,
+  });
+const up = (subject = 'github'): CheckResult =>
+  mcpResult({
+    server: subject,
+    ok: true,
+    detail: 'answers (initialize), 12 tools',
+    protocol: 'initialize',
+    tools: 12,
+    durationMs: 300,
+    stderrTail: '',
+    attempts: 1,
+  });
 const asTask = (checks: CheckResult[]) => [{ ...emptyResult('health', 'local', false), checks }];
 
 function inbox(shared: string): RooSyncMessage[] {
@@ -35,7 +54,11 @@ describe('alerts, driven by an injected clock', () => {
   it('threshold → alert, silence, reminder, resolution: exactly these messages, valid for RooSync', async () => {
     const shared = await tempDir('alerts');
     const stateDir = await tempDir('alertstate');
-    const tickAt = (at: number, c: CheckResult) => deliverAlerts({ sharedState: shared, machineId: 'myia-ai-01', config, now: at, stateDir, log: silentLogger }, asTask([c]));
+    const tickAt = (at: number, c: CheckResult) =>
+      deliverAlerts(
+        { sharedState: shared, machineId: 'myia-ai-01', config, now: at, stateDir, log: silentLogger },
+        asTask([c]),
+      );
     expect(tickAt(NOW, down()).paths).toEqual([]); // 1st failure
     expect(tickAt(NOW + 15 * MIN, down()).paths).toEqual([]); // 2nd
     expect(tickAt(NOW + 30 * MIN, down()).paths).toHaveLength(2); // 3rd: the alert (inbox + sent)
@@ -49,7 +72,12 @@ describe('alerts, driven by an injected clock', () => {
       '[ALERT][HIGH] myia-ai-01: MCP github is down (timed-out): no answer within 20 s (reminder)',
       '[RESOLVED] myia-ai-01: mcp github — back after 25 h 0 min',
     ]);
-    expect(msgs[0]).toMatchObject({ from: 'myia-ai-01:maintenance', to: 'all', priority: 'URGENT', tags: ['maintenance', 'alert'] });
+    expect(msgs[0]).toMatchObject({
+      from: 'myia-ai-01:maintenance',
+      to: 'all',
+      priority: 'URGENT',
+      tags: ['maintenance', 'alert'],
+    });
     expect(msgs[0]!.body).toContain('## Alert Maintenance - MYIA-AI-01');
     expect(msgs[0]!.body).toMatch(/\*\*Type:\*\* HEALTH\n\*\*Sévérité:\*\* HIGH/);
     expect(msgs[0]!.body).toContain('**Action Requise:**\n- [ ] ');
@@ -63,22 +91,55 @@ describe('alerts, driven by an injected clock', () => {
     const shared = await tempDir('tokens');
     const stateDir = await tempDir('tokstate');
     const tokens = [{ name: 'GITHUB_TOKEN (github MCP)', expiresAt: new Date(NOW + 3 * 86_400_000).toISOString() }];
-    for (let t = 0; t < 8; t++) deliverAlerts({ sharedState: shared, machineId: 'myia-ai-01', config, now: NOW + t * 15 * MIN, stateDir, log: silentLogger }, asTask(checkTokens(tokens, NOW + t * 15 * MIN)));
-    expect(inbox(shared).map((m) => m.subject)).toEqual(['[ALERT][MEDIUM] myia-ai-01: GITHUB_TOKEN (github MCP) expires in 3 days (' + tokens[0]!.expiresAt + ')']);
+    for (let t = 0; t < 8; t++)
+      deliverAlerts(
+        { sharedState: shared, machineId: 'myia-ai-01', config, now: NOW + t * 15 * MIN, stateDir, log: silentLogger },
+        asTask(checkTokens(tokens, NOW + t * 15 * MIN)),
+      );
+    expect(inbox(shared).map((m) => m.subject)).toEqual([
+      '[ALERT][MEDIUM] myia-ai-01: GITHUB_TOKEN (github MCP) expires in 3 days (' + tokens[0]!.expiresAt + ')',
+    ]);
     const lastDay = NOW + 2.5 * 86_400_000;
-    deliverAlerts({ sharedState: shared, machineId: 'myia-ai-01', config, now: lastDay, stateDir, log: silentLogger }, asTask(checkTokens(tokens, lastDay)));
-    expect(inbox(shared).map((m) => m.subject)[1]).toMatch(/^\[ALERT\]\[HIGH\] .* expires within a day .*\(reminder\)$/);
+    deliverAlerts(
+      { sharedState: shared, machineId: 'myia-ai-01', config, now: lastDay, stateDir, log: silentLogger },
+      asTask(checkTokens(tokens, lastDay)),
+    );
+    expect(inbox(shared).map((m) => m.subject)[1]).toMatch(
+      /^\[ALERT\]\[HIGH\] .* expires within a day .*\(reminder\)$/,
+    );
     const expired = checkTokens(tokens, NOW + 4 * 86_400_000)[0]!;
     expect(expired).toMatchObject({ state: 'failing', severity: 'HIGH', priority: 'URGENT' });
   });
 
   it('remote unreachable mutes "git out of sync" on the same machine', () => {
-    const remote: CheckResult = { check: 'git', subject: 'remote', state: 'failing', type: 'HEALTH', severity: 'MEDIUM', summary: 'unreachable', actions: [], data: {}, inhibits: { check: 'git', subjectPrefix: 'sync' } };
-    const sync: CheckResult = { check: 'git', subject: 'sync', state: 'failing', type: 'HEALTH', severity: 'MEDIUM', summary: '3 local commits not pushed', actions: [], data: {} };
+    const remote: CheckResult = {
+      check: 'git',
+      subject: 'remote',
+      state: 'failing',
+      type: 'HEALTH',
+      severity: 'MEDIUM',
+      summary: 'unreachable',
+      actions: [],
+      data: {},
+      inhibits: { check: 'git', subjectPrefix: 'sync' },
+    };
+    const sync: CheckResult = {
+      check: 'git',
+      subject: 'sync',
+      state: 'failing',
+      type: 'HEALTH',
+      severity: 'MEDIUM',
+      summary: '3 local commits not pushed',
+      actions: [],
+      data: {},
+    };
     let state = {};
     const kinds: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = evaluateAlerts('myia-ai-01', [remote, sync], state, NOW + i * 15 * MIN, { failureThreshold: 3, reminderHours: 24 });
+      const r = evaluateAlerts('myia-ai-01', [remote, sync], state, NOW + i * 15 * MIN, {
+        failureThreshold: 3,
+        reminderHours: 24,
+      });
       state = r.state;
       kinds.push(...r.events.map((e) => `${e.kind}:${e.result.subject}`));
     }
@@ -101,8 +162,14 @@ describe('alerts, driven by an injected clock', () => {
     expect(probe.ok).toBe(false);
     expect(probe.stderrTail).toContain('[redacted]'); // it did print them; they were replaced
     const c = mcpResult(probe);
-    for (let i = 0; i < 3; i++) deliverAlerts({ sharedState: shared, machineId: 'myia-ai-01', config, now: NOW + i * MIN, stateDir, log: silentLogger }, asTask([c]));
-    const messages = readdirSync(path.join(shared, 'messages', 'inbox')).map((n) => readFileSync(path.join(shared, 'messages', 'inbox', n), 'utf8'));
+    for (let i = 0; i < 3; i++)
+      deliverAlerts(
+        { sharedState: shared, machineId: 'myia-ai-01', config, now: NOW + i * MIN, stateDir, log: silentLogger },
+        asTask([c]),
+      );
+    const messages = readdirSync(path.join(shared, 'messages', 'inbox')).map((n) =>
+      readFileSync(path.join(shared, 'messages', 'inbox', n), 'utf8'),
+    );
     expect(messages).toHaveLength(1);
     for (const text of [messages.join('\n'), JSON.stringify(probe), JSON.stringify(c)]) {
       for (const secret of [token, apiSecret, argSecret]) expect(text).not.toContain(secret);
@@ -123,9 +190,13 @@ describe('checks on this machine', () => {
     expect(checkDisk([root], 1, 100)[0]!.state).toBe('failing'); // a share of the volume, too
   });
 
-  it('deps: npm audit that cannot reach a registry or find a lock file is skipped, not failed', async () => {
-    const dir = await tempDir('deps');
-    writeFileSync(path.join(dir, 'package.json'), '{"name":"x","version":"1.0.0"}');
-    expect(checkDeps(dir, 60_000).state).toBe('skipped');
-  }, scaled(90_000));
+  it(
+    'deps: npm audit that cannot reach a registry or find a lock file is skipped, not failed',
+    async () => {
+      const dir = await tempDir('deps');
+      writeFileSync(path.join(dir, 'package.json'), '{"name":"x","version":"1.0.0"}');
+      expect(checkDeps(dir, 60_000).state).toBe('skipped');
+    },
+    scaled(90_000),
+  );
 });

@@ -12,7 +12,12 @@ const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 
 async function agedFleetDir() {
   const base = await tempDir('cli');
-  const tree = await buildAgedTree({ sharedState: path.join(base, 'shared'), local: path.join(base, 'local'), machines: ['myia-ai-01'], now: NOW });
+  const tree = await buildAgedTree({
+    sharedState: path.join(base, 'shared'),
+    local: path.join(base, 'local'),
+    machines: ['myia-ai-01'],
+    now: NOW,
+  });
   await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
   return { base, tree, args: ['--shared-state', tree.sharedState, '--machine', 'myia-ai-01'] };
 }
@@ -22,7 +27,24 @@ describe('command line contract', () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     for (const c of COMMANDS) expect(r.stdout).toContain(c.usage);
-    for (const w of ['run', 'daemon', 'status', 'health', 'leader status', 'leader release', 'hooks install', 'hooks uninstall', 'hooks status', 'config validate', 'config show', 'config init', 'schedule print', 'restore', 'demo']) expect(r.stdout).toContain(w);
+    for (const w of [
+      'run',
+      'daemon',
+      'status',
+      'health',
+      'leader status',
+      'leader release',
+      'hooks install',
+      'hooks uninstall',
+      'hooks status',
+      'config validate',
+      'config show',
+      'config init',
+      'schedule print',
+      'restore',
+      'demo',
+    ])
+      expect(r.stdout).toContain(w);
   });
 
   it('usage errors exit 2, saying what is wrong and what to do', async () => {
@@ -41,10 +63,15 @@ describe('command line contract', () => {
     expect(ok.code).toBe(0);
     const doc = JSON.parse(ok.stdout);
     expect(doc).toMatchObject({ command: 'run', ok: true, dryRun: true });
-    expect(doc.tasks.find((t: { task: string }) => t.task === 'rollback-cleanup').rules[0].actions.length).toBeGreaterThan(0);
+    expect(
+      doc.tasks.find((t: { task: string }) => t.task === 'rollback-cleanup').rules[0].actions.length,
+    ).toBeGreaterThan(0);
     const bad = await cli(['config', 'validate', '--json', '--shared-state', '/definitely/not/here']);
     expect(bad.code).toBe(2);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, error: { problems: [expect.objectContaining({ where: '--shared-state' })] } });
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      ok: false,
+      error: { problems: [expect.objectContaining({ where: '--shared-state' })] },
+    });
   });
 
   it('invariant 3: --dry-run leaves the tree byte-for-byte unchanged, and prints the plan with reasons and totals', async () => {
@@ -61,7 +88,10 @@ describe('command line contract', () => {
 
   it('invariant 6: a garbage config is exit 2, one line per problem, and nothing is touched', async () => {
     const { base, tree, args } = await agedFleetDir();
-    await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), '{"rollback": {"retentionDays": -1}, "logz": {}}');
+    await writeFile(
+      path.join(tree.sharedState, '.maintenance-config.json'),
+      '{"rollback": {"retentionDays": -1}, "logz": {}}',
+    );
     const before = await snapshotTree(base);
     const r = await cli(['run', '--no-sync', '--leader', ...args]);
     expect(r.code).toBe(2);
@@ -83,8 +113,13 @@ describe('command line contract', () => {
 
   it('config show names where the shared state, machine id and config came from', async () => {
     const { tree } = await agedFleetDir();
-    const r = await cli(['config', 'show', '--json'], { env: { ROOSYNC_SHARED_PATH: tree.sharedState, ROOSYNC_MACHINE_ID: 'Myia-AI-01' } });
-    expect(JSON.parse(r.stdout).sources).toMatchObject({ sharedState: { source: 'env ROOSYNC_SHARED_PATH' }, machineId: { value: 'myia-ai-01', source: 'env ROOSYNC_MACHINE_ID' } });
+    const r = await cli(['config', 'show', '--json'], {
+      env: { ROOSYNC_SHARED_PATH: tree.sharedState, ROOSYNC_MACHINE_ID: 'Myia-AI-01' },
+    });
+    expect(JSON.parse(r.stdout).sources).toMatchObject({
+      sharedState: { source: 'env ROOSYNC_SHARED_PATH' },
+      machineId: { value: 'myia-ai-01', source: 'env ROOSYNC_MACHINE_ID' },
+    });
   });
 
   it('config init writes a starter that validates, and will not overwrite without --force', async () => {
@@ -100,7 +135,11 @@ describe('command line contract', () => {
 describe('the real binary', () => {
   it('logs pino JSON on stderr only; stdout is the one --json document', async () => {
     const { args } = await agedFleetDir();
-    const r = spawnSync(process.execPath, [BIN, 'run', '--no-sync', '--leader', '--json', '--log-level', 'debug', '--task', 'log-rotation', ...args], { encoding: 'utf8', env: await isolatedEnv() });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'run', '--no-sync', '--leader', '--json', '--log-level', 'debug', '--task', 'log-rotation', ...args],
+      { encoding: 'utf8', env: await isolatedEnv() },
+    );
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).tasks[0].task).toBe('log-rotation');
     const logLines = r.stderr.trim().split('\n');
@@ -110,8 +149,16 @@ describe('the real binary', () => {
 
   it('invariant 7 (logs): secrets are redacted', () => {
     let out = '';
-    const sink = new Writable({ write(c, _e, cb) { out += String(c); cb(); } });
-    createLogger('info', sink).info({ server: { env: { GITHUB_TOKEN: 'ghp_secret' } }, token: 'abc', password: 'p' }, 'x');
+    const sink = new Writable({
+      write(c, _e, cb) {
+        out += String(c);
+        cb();
+      },
+    });
+    createLogger('info', sink).info(
+      { server: { env: { GITHUB_TOKEN: 'ghp_secret' } }, token: 'abc', password: 'p' },
+      'x',
+    );
     expect(out).not.toMatch(/ghp_secret|"abc"|"p"/);
     expect(out).toContain('[redacted]');
   });
@@ -124,9 +171,23 @@ describe('the real binary', () => {
     const total = 2000;
     for (let i = 0; i < total; i++) {
       const t = now - (i % 2 ? 30 : 1) * DAY;
-      for (let f = 0; f < 4; f++) await writeAged(path.join(root, '.rollback', `d${i}_${isoDashed(t)}`, `f${f}.json`), '{}', t);
+      for (let f = 0; f < 4; f++)
+        await writeAged(path.join(root, '.rollback', `d${i}_${isoDashed(t)}`, `f${f}.json`), '{}', t);
     }
-    const args = [BIN, 'run', '--no-sync', '--leader', '--task', 'rollback-cleanup', '--shared-state', root, '--machine', 'myia-ai-01', '--log-level', 'silent'];
+    const args = [
+      BIN,
+      'run',
+      '--no-sync',
+      '--leader',
+      '--task',
+      'rollback-cleanup',
+      '--shared-state',
+      root,
+      '--machine',
+      'myia-ai-01',
+      '--log-level',
+      'silent',
+    ];
     const env = await isolatedEnv();
     const killedMidway: number[] = [];
     for (let round = 0; round < 3; round++) {

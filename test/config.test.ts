@@ -23,7 +23,12 @@ describe('config schema', () => {
   it('an empty or missing config means the original plan defaults', () => {
     const cfg = parseConfigText('{}', 'c.json');
     expect(cfg.rollback).toEqual({ retentionDays: 7, excludePatterns: ['CRITICAL_*'] });
-    expect(cfg.messages).toEqual({ archiveAfterDays: 30, archiveUnreadAfterDays: 90, deleteAfterDays: 90, attachmentsGraceDays: 7 });
+    expect(cfg.messages).toEqual({
+      archiveAfterDays: 30,
+      archiveUnreadAfterDays: 90,
+      deleteAfterDays: 90,
+      attachmentsGraceDays: 7,
+    });
     expect(cfg.backups.keepCount).toBe(5);
     expect(cfg.logs).toEqual({ retentionDays: 7, maxSizeMB: 100 });
     expect(cfg.election.leaseSeconds).toBe(3600);
@@ -36,7 +41,16 @@ describe('config schema', () => {
 
   it('names the JSON path of every problem, one message each', () => {
     const problems = problemsOf(() =>
-      parseConfigText(JSON.stringify({ rollback: { retentionDays: -3, excludePattern: [] }, logs: { maxSizeMB: 'big' }, schedule: { tasks: { health: 'daily' } }, rules: [{ name: 'x', root: 'a', match: ['*'] }], extra: 1 }), 'cfg.json'),
+      parseConfigText(
+        JSON.stringify({
+          rollback: { retentionDays: -3, excludePattern: [] },
+          logs: { maxSizeMB: 'big' },
+          schedule: { tasks: { health: 'daily' } },
+          rules: [{ name: 'x', root: 'a', match: ['*'] }],
+          extra: 1,
+        }),
+        'cfg.json',
+      ),
     );
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -51,23 +65,38 @@ describe('config schema', () => {
   });
 
   it('refuses unsafe combinations', () => {
-    expect(problemsOf(() => parseConfigText('{"election":{"leaseSeconds":600},"schedule":{"tickMinutes":15}}', 'c'))[0]).toContain('election.leaseSeconds: expected at least 2 × schedule.tickMinutes = 1800 s');
-    expect(problemsOf(() => parseConfigText('{"messages":{"archiveAfterDays":30,"deleteAfterDays":10}}', 'c'))[0]).toContain('messages.deleteAfterDays');
-    expect(problemsOf(() => parseConfigText('{"rules":[{"name":"r","root":"x","match":["*"]}]}', 'c'))[0]).toContain('an empty policy would keep everything');
+    expect(
+      problemsOf(() => parseConfigText('{"election":{"leaseSeconds":600},"schedule":{"tickMinutes":15}}', 'c'))[0],
+    ).toContain('election.leaseSeconds: expected at least 2 × schedule.tickMinutes = 1800 s');
+    expect(
+      problemsOf(() => parseConfigText('{"messages":{"archiveAfterDays":30,"deleteAfterDays":10}}', 'c'))[0],
+    ).toContain('messages.deleteAfterDays');
+    expect(problemsOf(() => parseConfigText('{"rules":[{"name":"r","root":"x","match":["*"]}]}', 'c'))[0]).toContain(
+      'an empty policy would keep everything',
+    );
   });
 
   it('reports invalid JSON with its line and column', () => {
-    expect(problemsOf(() => parseConfigText('{\n  "rollback": { "retentionDays": 7, }\n}', 'c.json'))[0]).toMatch(/c\.json: not valid JSON at line 2, column \d+/);
+    expect(problemsOf(() => parseConfigText('{\n  "rollback": { "retentionDays": 7, }\n}', 'c.json'))[0]).toMatch(
+      /c\.json: not valid JSON at line 2, column \d+/,
+    );
   });
 
   it('accepts comments and a BOM', () => {
-    expect(stripJsonComments('{"a": "// not a comment", /* c */ "b": 1} // end')).toBe('{"a": "// not a comment",         "b": 1}       ');
+    expect(stripJsonComments('{"a": "// not a comment", /* c */ "b": 1} // end')).toBe(
+      '{"a": "// not a comment",         "b": 1}       ',
+    );
     expect(parseConfigText('\uFEFF// hi\n{"backups": {"keepCount": 3}}', 'c').backups.keepCount).toBe(3);
   });
 });
 
 describe('paths resolved per machine', () => {
-  const ctx = { env: { APPDATA: 'C:/Users/x/AppData/Roaming', HOME_DIR: '/h' }, home: '/home/op', tmp: '/tmp', globalStorage: '/gs' };
+  const ctx = {
+    env: { APPDATA: 'C:/Users/x/AppData/Roaming', HOME_DIR: '/h' },
+    home: '/home/op',
+    tmp: '/tmp',
+    globalStorage: '/gs',
+  };
   it('expands ~, $VAR, %VAR%, <tmp> and <vscode-global-storage>', () => {
     expect(expandPath('~/x', ctx)).toEqual({ ok: true, path: '/home/op/x' });
     expect(expandPath('$HOME_DIR/y', ctx)).toEqual({ ok: true, path: '/h/y' });
@@ -91,23 +120,49 @@ describe('paths resolved per machine', () => {
       localLogs: { dirs: ['/', '~', '$UNSET_VAR/logs', path.join(base, 'logs')] },
       checkpoints: { roots: [base] },
     });
-    const problems = problemsOf(() => resolveConfig(cfg, 'c.json', true, shared, { env: {}, home: path.join(base, 'home'), tmp: base, globalStorage: base }));
+    const problems = problemsOf(() =>
+      resolveConfig(cfg, 'c.json', true, shared, {
+        env: {},
+        home: path.join(base, 'home'),
+        tmp: base,
+        globalStorage: base,
+      }),
+    );
     expect(problems.find((p) => p.startsWith('c.json: rules[2].root'))).toContain('refused: env/ is never touched');
-    expect(problems.map((p) => p.split(': refused')[0]).sort()).toEqual(['c.json: checkpoints.roots[0]', 'c.json: localLogs.dirs[0]', 'c.json: localLogs.dirs[1]', 'c.json: rules[0].root', 'c.json: rules[1].root', 'c.json: rules[2].root']);
+    expect(problems.map((p) => p.split(': refused')[0]).sort()).toEqual([
+      'c.json: checkpoints.roots[0]',
+      'c.json: localLogs.dirs[0]',
+      'c.json: localLogs.dirs[1]',
+      'c.json: rules[0].root',
+      'c.json: rules[1].root',
+      'c.json: rules[2].root',
+    ]);
   });
 
   it('skips, with a note, a path using a variable this machine does not define', async () => {
     const shared = await tempDir('cfgskip');
     const cfg = configSchema.parse({ localLogs: { dirs: ['%APPDATA%/logs'] } });
-    const r = resolveConfig(cfg, 'c.json', true, shared, { env: {}, home: '/home/op', tmp: '/tmp', globalStorage: '/gs' });
+    const r = resolveConfig(cfg, 'c.json', true, shared, {
+      env: {},
+      home: '/home/op',
+      tmp: '/tmp',
+      globalStorage: '/gs',
+    });
     expect(r.localLogDirs).toEqual([]);
-    expect(r.skipped[0]).toMatchObject({ where: 'c.json: localLogs.dirs[0]', message: 'skipped on this machine: %APPDATA% is not set' });
+    expect(r.skipped[0]).toMatchObject({
+      where: 'c.json: localLogs.dirs[0]',
+      message: 'skipped on this machine: %APPDATA% is not set',
+    });
   });
 });
 
 describe('root and identity (roosync-format §1)', () => {
   it('reads ROOSYNC_SHARED_PATH from a RooSync .env: comments ignored, one pair of quotes stripped', () => {
-    expect(readSharedPathFromDotEnv('# ROOSYNC_SHARED_PATH=/wrong\nOTHER=1\nROOSYNC_SHARED_PATH="G:/Mon Drive/.shared-state"\n')).toBe('G:/Mon Drive/.shared-state');
+    expect(
+      readSharedPathFromDotEnv(
+        '# ROOSYNC_SHARED_PATH=/wrong\nOTHER=1\nROOSYNC_SHARED_PATH="G:/Mon Drive/.shared-state"\n',
+      ),
+    ).toBe('G:/Mon Drive/.shared-state');
     expect(readSharedPathFromDotEnv("ROOSYNC_SHARED_PATH='/a'")).toBe('/a');
     expect(readSharedPathFromDotEnv('ROOSYNC_SHARED_PATH=/b # note')).toBe('/b');
     expect(readSharedPathFromDotEnv('NOTHING=1')).toBeUndefined();
@@ -115,7 +170,9 @@ describe('root and identity (roosync-format §1)', () => {
 
   it('machine id: flag, then env (lowercased), then the hostname sanitised', () => {
     expect(machineIdFromHostname('MyIA-PO_2023.local')).toBe('myia-po-2023-local');
-    expect(() => resolveIdentity({ machineFlag: 'bad/id', env: {}, cwd: '/', sharedStateFlag: '/' })).toThrow(UsageError);
+    expect(() => resolveIdentity({ machineFlag: 'bad/id', env: {}, cwd: '/', sharedStateFlag: '/' })).toThrow(
+      UsageError,
+    );
   });
 
   it('shared state: flag beats env beats .env beats ./.shared-state; the source is reported', async () => {
@@ -123,10 +180,20 @@ describe('root and identity (roosync-format §1)', () => {
     const [a, b, c] = ['a', 'b', 'c'].map((n) => path.join(base, n));
     for (const d of [a!, b!, c!, path.join(base, '.shared-state')]) await mkdir(d);
     await writeFile(path.join(base, '.env'), `ROOSYNC_SHARED_PATH=${c}\n`);
-    const id = (flag: string | undefined, env: NodeJS.ProcessEnv) => resolveIdentity({ sharedStateFlag: flag, env: { ROOSYNC_MACHINE_ID: 'MYIA-AI-01', ...env }, cwd: base });
-    expect(id(a, { ROOSYNC_SHARED_PATH: b })).toMatchObject({ sharedState: { value: a, source: '--shared-state' }, machineId: { value: 'myia-ai-01', source: 'env ROOSYNC_MACHINE_ID' } });
-    expect(id(undefined, { ROOSYNC_SHARED_PATH: b }).sharedState).toEqual({ value: b, source: 'env ROOSYNC_SHARED_PATH' });
-    expect(id(undefined, {}).sharedState).toEqual({ value: c, source: `ROOSYNC_SHARED_PATH in ${path.join(base, '.env')}` });
+    const id = (flag: string | undefined, env: NodeJS.ProcessEnv) =>
+      resolveIdentity({ sharedStateFlag: flag, env: { ROOSYNC_MACHINE_ID: 'MYIA-AI-01', ...env }, cwd: base });
+    expect(id(a, { ROOSYNC_SHARED_PATH: b })).toMatchObject({
+      sharedState: { value: a, source: '--shared-state' },
+      machineId: { value: 'myia-ai-01', source: 'env ROOSYNC_MACHINE_ID' },
+    });
+    expect(id(undefined, { ROOSYNC_SHARED_PATH: b }).sharedState).toEqual({
+      value: b,
+      source: 'env ROOSYNC_SHARED_PATH',
+    });
+    expect(id(undefined, {}).sharedState).toEqual({
+      value: c,
+      source: `ROOSYNC_SHARED_PATH in ${path.join(base, '.env')}`,
+    });
     expect(id(undefined, {}).configPath.value).toBe(path.join(c!, '.maintenance-config.json'));
     const noEnvBase = path.join(base, 'a');
     await mkdir(path.join(noEnvBase, '.shared-state'));

@@ -9,7 +9,13 @@ import { UsageError } from '../src/errors.js';
 import { NOW, cli, isolatedEnv, tempDir } from './helpers.js';
 
 describe('schedule print', () => {
-  const input = { node: '/usr/bin/node', bin: '/opt/roosync-maint/dist/cli/main.js', sharedState: "/home/op/it's/.shared-state", machineId: 'myia-ai-01', logFile: '/tmp/rm.log' };
+  const input = {
+    node: '/usr/bin/node',
+    bin: '/opt/roosync-maint/dist/cli/main.js',
+    sharedState: "/home/op/it's/.shared-state",
+    machineId: 'myia-ai-01',
+    logFile: '/tmp/rm.log',
+  };
   it('cron: one line with the environment, quoted; refuses intervals cron cannot express', () => {
     expect(scheduleEntry({ ...input, kind: 'cron', tickMinutes: 15 })).toBe(
       `*/15 * * * * ROOSYNC_SHARED_PATH='/home/op/it'\\''s/.shared-state' ROOSYNC_MACHINE_ID='myia-ai-01' '/usr/bin/node' '/opt/roosync-maint/dist/cli/main.js' run >/dev/null 2>>'/tmp/rm.log'`,
@@ -47,7 +53,10 @@ describe('status', () => {
     await buildAgedTree({ sharedState: shared, local: path.join(base, 'local'), machines: ['myia-ai-01'], now: NOW });
     await buildMessageStore(shared, NOW);
     const args = ['--shared-state', shared, '--machine', 'myia-ai-01'];
-    expect((await cli(['run', '--no-sync', '--leader', '--task', 'log-rotation', ...args], { now: NOW - 3 * 3600_000 })).code).toBe(0);
+    expect(
+      (await cli(['run', '--no-sync', '--leader', '--task', 'log-rotation', ...args], { now: NOW - 3 * 3600_000 }))
+        .code,
+    ).toBe(0);
     const r = await cli(['status', '--json', ...args], { now: NOW });
     const doc = JSON.parse(r.stdout);
     expect(doc.machines).toHaveLength(1);
@@ -63,15 +72,31 @@ describe('status', () => {
 describe('the library API (MaintenanceService)', () => {
   it('offers the original plan’s methods with typed results, reasons included', async () => {
     const base = await tempDir('svc');
-    const tree = await buildAgedTree({ sharedState: path.join(base, 'shared'), local: path.join(base, 'local'), machines: ['myia-ai-01'], now: NOW });
+    const tree = await buildAgedTree({
+      sharedState: path.join(base, 'shared'),
+      local: path.join(base, 'local'),
+      machines: ['myia-ai-01'],
+      now: NOW,
+    });
     await buildMessageStore(tree.sharedState, NOW);
     writeFileSync(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
     const env = await isolatedEnv();
-    const dry = new MaintenanceService({ sharedState: tree.sharedState, machineId: 'myia-ai-01', clock: () => NOW, dryRun: true, env });
+    const dry = new MaintenanceService({
+      sharedState: tree.sharedState,
+      machineId: 'myia-ai-01',
+      clock: () => NOW,
+      dryRun: true,
+      env,
+    });
     const plan = await dry.cleanupRollbacks(7);
     expect(plan).toMatchObject({ task: 'rollback-cleanup', status: 'ok', acted: 13 });
     expect(plan.reasons.find((r) => r.verdict === 'remove')!.reason).toMatch(/^older than 7 days/);
-    const svc = new MaintenanceService({ sharedState: tree.sharedState, machineId: 'myia-ai-01', clock: () => NOW, env });
+    const svc = new MaintenanceService({
+      sharedState: tree.sharedState,
+      machineId: 'myia-ai-01',
+      clock: () => NOW,
+      env,
+    });
     expect((await svc.cleanupRollbacks(30)).acted).toBeLessThan(plan.acted); // the argument is the policy
     expect((await svc.archiveOldMessages()).acted).toBeGreaterThan(0);
     expect((await svc.rotateBackups(2)).acted).toBeGreaterThan(0);

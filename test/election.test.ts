@@ -2,7 +2,15 @@ import { mkdirSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:f
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyGitFailure } from '../src/git/classify.js';
-import { Elector, acquired, judgeLease, renewed, type LeaseStore, type Observation, type WriteOutcome } from '../src/election/elector.js';
+import {
+  Elector,
+  acquired,
+  judgeLease,
+  renewed,
+  type LeaseStore,
+  type Observation,
+  type WriteOutcome,
+} from '../src/election/elector.js';
 import { parseLease, type LeaseRead, type LeaseRecord } from '../src/election/lease.js';
 import { acquireRunLock } from '../src/coordinator/lock.js';
 import { recoverStaleIndexLock } from '../src/git/indexLock.js';
@@ -18,16 +26,32 @@ describe('push failures are classified from git’s own words', () => {
     ['!\trefs/heads/master:refs/heads/master\t[rejected] (fetch first)', 'lost-race'],
     ["error: cannot lock ref 'refs/heads/main': is at 1a2b but expected 3c4d", 'lost-race'],
     [' ! [rejected]        main -> main (stale info)', 'lost-race'],
-    ["fatal: '/tmp/x.git' does not appear to be a git repository\nfatal: Could not read from remote repository.", 'unreachable'],
-    ["fatal: unable to access 'https://example.invalid/x.git/': Could not resolve host: example.invalid", 'unreachable'],
+    [
+      "fatal: '/tmp/x.git' does not appear to be a git repository\nfatal: Could not read from remote repository.",
+      'unreachable',
+    ],
+    [
+      "fatal: unable to access 'https://example.invalid/x.git/': Could not resolve host: example.invalid",
+      'unreachable',
+    ],
     ['git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.', 'auth'],
     ["fatal: could not read Username for 'https://github.com': terminal prompts disabled", 'auth'],
-    ["remote: HTTP 403 Forbidden", 'auth'],
+    ['remote: HTTP 403 Forbidden', 'auth'],
     [' ! [remote rejected] main -> main (pre-receive hook declined)', 'other'],
   ])('%s', (message, kind) => expect(classifyGitFailure(message)).toBe(kind));
 });
 
-const record = (over: Partial<LeaseRecord> = {}): LeaseRecord => ({ holder: 'myia-a', term: 3, acquiredAt: new Date(NOW).toISOString(), renewedAt: new Date(NOW).toISOString(), leaseSeconds: 3600, transitions: 3, released: false, renewals: 0, ...over });
+const record = (over: Partial<LeaseRecord> = {}): LeaseRecord => ({
+  holder: 'myia-a',
+  term: 3,
+  acquiredAt: new Date(NOW).toISOString(),
+  renewedAt: new Date(NOW).toISOString(),
+  leaseSeconds: 3600,
+  transitions: 3,
+  released: false,
+  renewals: 0,
+  ...over,
+});
 const ok = (r: LeaseRecord): LeaseRead => ({ kind: 'ok', record: r });
 
 describe('judging the lease (pure, injected clock)', () => {
@@ -103,10 +127,30 @@ const memoryObservations = () => {
 };
 
 describe('the elector (no git in sight)', () => {
-  const elector = (store: LeaseStore, me = 'myia-a', clock = () => NOW) => new Elector({ me, leaseSeconds: 3600, tickSeconds: 900, clock, store, observations: memoryObservations(), backoffBaseMs: 1, random: () => 0 });
+  const elector = (store: LeaseStore, me = 'myia-a', clock = () => NOW) =>
+    new Elector({
+      me,
+      leaseSeconds: 3600,
+      tickSeconds: 900,
+      clock,
+      store,
+      observations: memoryObservations(),
+      backoffBaseMs: 1,
+      random: () => 0,
+    });
 
   it('rejects unsafe timings', () => {
-    expect(() => new Elector({ me: 'a', leaseSeconds: 1000, tickSeconds: 900, clock: () => NOW, store: new MemoryStore({ kind: 'missing' }), observations: memoryObservations() })).toThrow(/unsafe timing/);
+    expect(
+      () =>
+        new Elector({
+          me: 'a',
+          leaseSeconds: 1000,
+          tickSeconds: 900,
+          clock: () => NOW,
+          store: new MemoryStore({ kind: 'missing' }),
+          observations: memoryObservations(),
+        }),
+    ).toThrow(/unsafe timing/);
   });
 
   it('leads only when its write lands; retries a lost race, bounded', async () => {
@@ -129,7 +173,11 @@ describe('the elector (no git in sight)', () => {
     expect(await elector(other, 'myia-b').release()).toMatchObject({ released: false });
     expect(await elector(other, 'myia-a').release()).toMatchObject({ released: true });
     expect(other.current.kind === 'ok' && other.current.record.released).toBe(true);
-    expect(acquired(other.current, 'myia-b', 4, NOW, 3600)).toMatchObject({ term: 4, transitions: 4, holder: 'myia-b' });
+    expect(acquired(other.current, 'myia-b', 4, NOW, 3600)).toMatchObject({
+      term: 4,
+      transitions: 4,
+      holder: 'myia-b',
+    });
   });
 });
 

@@ -14,15 +14,48 @@ export async function makeFleet(n: number, seed?: (seedDir: string) => void | Pr
 
 export interface TickRun {
   code: number | null;
-  doc: { leader: { isLeader: boolean; term: number | null; reason: string }; offline: boolean; pushed: boolean; pushRetries: number; notes: string[]; tasks: { task: string; status: string; reason?: string }[] } | undefined;
+  doc:
+    | {
+        leader: { isLeader: boolean; term: number | null; reason: string };
+        offline: boolean;
+        pushed: boolean;
+        pushRetries: number;
+        notes: string[];
+        tasks: { task: string; status: string; reason?: string }[];
+      }
+    | undefined;
   stderr: string;
 }
 
 /** Starts one tick of the real CLI as a separate process, on the machine's clock `now`. */
-export function startTick(fleet: Fleet, machine: string, now: number, opts: { tasks?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {}) {
-  const args = [BIN, 'run', '--json', '--shared-state', fleet.dir(machine), '--machine', machine, '--log-level', 'warn', ...(opts.tasks ?? ['rollback-cleanup']).flatMap((t) => ['--task', t]), ...(opts.args ?? [])];
+export function startTick(
+  fleet: Fleet,
+  machine: string,
+  now: number,
+  opts: { tasks?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {},
+) {
+  const args = [
+    BIN,
+    'run',
+    '--json',
+    '--shared-state',
+    fleet.dir(machine),
+    '--machine',
+    machine,
+    '--log-level',
+    'warn',
+    ...(opts.tasks ?? ['rollback-cleanup']).flatMap((t) => ['--task', t]),
+    ...(opts.args ?? []),
+  ];
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(machine), ROOSYNC_MAINT_NOW: String(now), ROOSYNC_MAINT_LOCK_STALE_MS: '5000', ...opts.env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: fleet.base,
+      RM_LOCAL: fleet.local(machine),
+      ROOSYNC_MAINT_NOW: String(now),
+      ROOSYNC_MAINT_LOCK_STALE_MS: '5000',
+      ...opts.env,
+    },
   });
   let out = '';
   let err = '';
@@ -43,7 +76,12 @@ export function startTick(fleet: Fleet, machine: string, now: number, opts: { ta
 }
 
 /** One tick of the real CLI as a separate process, on the machine's clock `now`. */
-export function tick(fleet: Fleet, machine: string, now: number, opts: { tasks?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<TickRun> {
+export function tick(
+  fleet: Fleet,
+  machine: string,
+  now: number,
+  opts: { tasks?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {},
+): Promise<TickRun> {
   return startTick(fleet, machine, now, opts).done;
 }
 
@@ -60,7 +98,9 @@ export function remoteMessages(fleet: Fleet): Map<string, string[]> {
 /** Files of a clone (its .git aside) holding git conflict markers. */
 export function conflictMarkers(dir: string): string[] {
   try {
-    return execFileSync('grep', ['-rlE', '--exclude-dir=.git', '^(<<<<<<<|>>>>>>>) ', dir], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    return execFileSync('grep', ['-rlE', '--exclude-dir=.git', '^(<<<<<<<|>>>>>>>) ', dir], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return []; // grep found nothing
   }

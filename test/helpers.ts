@@ -33,7 +33,10 @@ export async function snapshotTree(dir: string): Promise<Record<string, string>>
       else if (st.isDirectory()) {
         out[r] = `dir:${st.mtimeMs}`;
         await walk(a, r);
-      } else out[r] = `file:${st.size}:${st.mtimeMs}:${createHash('sha1').update(await readFile(a)).digest('hex')}`;
+      } else
+        out[r] = `file:${st.size}:${st.mtimeMs}:${createHash('sha1')
+          .update(await readFile(a))
+          .digest('hex')}`;
     }
   };
   await walk(dir, '');
@@ -70,7 +73,10 @@ export async function isolatedEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS
 }
 
 /** Runs the CLI in-process (logs silenced unless asked for) with an isolated environment. */
-export async function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; now?: number } = {}): Promise<CliRun> {
+export async function cli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; now?: number } = {},
+): Promise<CliRun> {
   const stdout = new Capture();
   const stderr = new Capture();
   const withLevel = args.includes('--log-level') ? args : [...args, '--log-level', 'silent'];

@@ -5,7 +5,12 @@ import { checkMcpServer, probeMcpServer, readMcpSettings } from '../src/health/m
 import { tempDir } from './helpers.js';
 
 const FIX = path.resolve(import.meta.dirname, 'fixtures', 'mcp');
-const server = (name: string, file = `${name}.mjs`) => ({ name, command: process.execPath, args: [path.join(FIX, file)], env: {} });
+const server = (name: string, file = `${name}.mjs`) => ({
+  name,
+  command: process.execPath,
+  args: [path.join(FIX, file)],
+  env: {},
+});
 
 /** Processes whose command line mentions the fixtures folder (Linux /proc). */
 function fixtureProcesses(): string[] {
@@ -47,7 +52,18 @@ describe('MCP health probe (real processes)', () => {
     expect(down).toMatchObject({ ok: false, attempts: 3 });
     const dir = await tempDir('mcpcfg');
     const file = path.join(dir, 'mcp_settings.json');
-    writeFileSync(file, JSON.stringify({ mcpServers: { a: { command: 'node', args: ['x.js'], env: { GITHUB_TOKEN: 'ghp_x' } }, b: { command: 'y', disabled: true }, c: { url: 'https://example.invalid/mcp', type: 'streamable-http' } } }));
-    expect(readMcpSettings(file)).toEqual([{ name: 'a', command: 'node', args: ['x.js'], env: { GITHUB_TOKEN: 'ghp_x' } }]);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        mcpServers: {
+          a: { command: 'node', args: ['x.js'], env: { GITHUB_TOKEN: 'ghp_x' } },
+          b: { command: 'y', disabled: true },
+          c: { url: 'https://example.invalid/mcp', type: 'streamable-http' },
+        },
+      }),
+    );
+    expect(readMcpSettings(file)).toEqual([
+      { name: 'a', command: 'node', args: ['x.js'], env: { GITHUB_TOKEN: 'ghp_x' } },
+    ]);
   });
 });

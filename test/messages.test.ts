@@ -43,14 +43,36 @@ beforeEach(async () => {
 
 async function run(task: TaskName, opts: { dryRun?: boolean; env?: NodeJS.ProcessEnv } = {}) {
   const config = await loadResolvedConfig(path.join(shared, 'none.json'), shared);
-  const [r] = await runTasks([task], { sharedState: shared, env: opts.env ?? {}, machineId: 'myia-ai-01', config, now: NOW, dryRun: opts.dryRun ?? false, log: silentLogger, progress: noProgress }, { isLeader: true, notLeaderReason: '' });
+  const [r] = await runTasks(
+    [task],
+    {
+      sharedState: shared,
+      env: opts.env ?? {},
+      machineId: 'myia-ai-01',
+      config,
+      now: NOW,
+      dryRun: opts.dryRun ?? false,
+      log: silentLogger,
+      progress: noProgress,
+    },
+    { isLeader: true, notLeaderReason: '' },
+  );
   return r!;
 }
-const ids = async (folder: string) => (await readdir(path.join(shared, 'messages', folder)).catch(() => [])).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+const ids = async (folder: string) =>
+  (await readdir(path.join(shared, 'messages', folder)).catch(() => []))
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => n.slice(0, -5));
 
 describe('messages-archive', () => {
   it('archives due messages RooSync’s way and leaves the rest', async () => {
-    const inboxBefore = new Map(await Promise.all((await ids('inbox')).map(async (id) => [id, await readFile(path.join(shared, 'messages', 'inbox', `${id}.json`), 'utf8')] as const)));
+    const inboxBefore = new Map(
+      await Promise.all(
+        (await ids('inbox')).map(
+          async (id) => [id, await readFile(path.join(shared, 'messages', 'inbox', `${id}.json`), 'utf8')] as const,
+        ),
+      ),
+    );
     const r = await run('messages-archive');
     expect(r.status).toBe('ok');
     const inbox = await ids('inbox');
@@ -60,16 +82,23 @@ describe('messages-archive', () => {
       expect(archive).toContain(id);
       const archived = JSON.parse(await readFile(path.join(shared, 'messages', 'archive', `${id}.json`), 'utf8'));
       // nothing but the status changes; key order and unknown fields survive
-      expect(serializeMessage(archived)).toBe(serializeMessage({ ...JSON.parse(inboxBefore.get(id)!), status: 'archived' }));
+      expect(serializeMessage(archived)).toBe(
+        serializeMessage({ ...JSON.parse(inboxBefore.get(id)!), status: 'archived' }),
+      );
     }
     for (const id of [...store.expect.stayInInbox, ...store.expect.pending]) expect(inbox).toContain(id);
     // the sent copy of an archived message is overwritten with the archived object
     for (const id of await ids('sent')) {
       if (!store.expect.archive.includes(id)) continue;
-      expect(JSON.parse(await readFile(path.join(shared, 'messages', 'sent', `${id}.json`), 'utf8')).status).toBe('archived');
+      expect(JSON.parse(await readFile(path.join(shared, 'messages', 'sent', `${id}.json`), 'utf8')).status).toBe(
+        'archived',
+      );
     }
     const report = r.rules.find((x) => x.rule === 'messages-archive')!;
-    expect(report.actions.find((a) => a.rel.includes(store.expect.pending[0]!))).toMatchObject({ verdict: 'skip', reason: 'pending auto-destruct: left for RooSync' });
+    expect(report.actions.find((a) => a.rel.includes(store.expect.pending[0]!))).toMatchObject({
+      verdict: 'skip',
+      reason: 'pending auto-destruct: left for RooSync',
+    });
     for (const name of [...store.malformed, ...store.oddButListed]) expect(archive).not.toContain(name.slice(0, -5));
     // sizes are the real sizes
     for (const a of report.actions.filter((x) => x.verdict === 'archive')) expect(a.bytes).toBeGreaterThan(100);
@@ -130,9 +159,15 @@ describe('messages-archive', () => {
     // RooSync marks `b` read in between
     const mb = await read(b!);
     const sigB = fileSignature(path.join(dirs.inbox, `${b}.json`));
-    await writeFile(path.join(dirs.inbox, `${b}.json`), serializeMessage({ ...mb, status: 'read', read_by: ['myia-po-2026', 'myia-ai-01'] }));
+    await writeFile(
+      path.join(dirs.inbox, `${b}.json`),
+      serializeMessage({ ...mb, status: 'read', read_by: ['myia-po-2026', 'myia-ai-01'] }),
+    );
     expect(await archiveMessage(dirs, mb, sigB, false)).toBe('changed-and-rearchived');
-    expect(JSON.parse(await readFile(path.join(dirs.archive, `${b}.json`), 'utf8')).read_by).toEqual(['myia-po-2026', 'myia-ai-01']);
+    expect(JSON.parse(await readFile(path.join(dirs.archive, `${b}.json`), 'utf8')).read_by).toEqual([
+      'myia-po-2026',
+      'myia-ai-01',
+    ]);
   });
 
   it('warns when this machine reads messages from PostgreSQL', async () => {
@@ -145,7 +180,16 @@ describe('messages-purge', () => {
   const ctxWith = async (cfg: object) => {
     await writeFile(path.join(shared, 'cfg.json'), JSON.stringify(cfg));
     const config = await loadResolvedConfig(path.join(shared, 'cfg.json'), shared);
-    return { sharedState: shared, env: {}, machineId: 'myia-ai-01', config, now: NOW, dryRun: false, log: silentLogger, progress: noProgress };
+    return {
+      sharedState: shared,
+      env: {},
+      machineId: 'myia-ai-01',
+      config,
+      now: NOW,
+      dryRun: false,
+      log: silentLogger,
+      progress: noProgress,
+    };
   };
   const args = () => ['--shared-state', shared, '--machine', 'myia-ai-01'];
 
@@ -162,7 +206,10 @@ describe('messages-purge', () => {
   });
 
   it('purges what nobody read only past an explicit messages.purgeUnreadAfterDays', async () => {
-    await runTasks(['messages-purge'], await ctxWith({ messages: { purgeUnreadAfterDays: 150 } }), { isLeader: true, notLeaderReason: '' });
+    await runTasks(['messages-purge'], await ctxWith({ messages: { purgeUnreadAfterDays: 150 } }), {
+      isLeader: true,
+      notLeaderReason: '',
+    });
     const archive = await ids('archive');
     const gone = store.expect.stayInArchive.filter((id) => !archive.includes(id));
     expect(gone).toHaveLength(1); // the 200-day one nobody read; the 95-day one stays
@@ -171,11 +218,17 @@ describe('messages-purge', () => {
   it('never removes a message in the run that archived it', async () => {
     const old = makeMessage(NOW, 200, { to: 'myia-ai-01', status: 'read', read_by: ['myia-ai-01'] });
     await writeMessage(messageDirs(shared).inbox, old);
-    const [archived, purged] = await runTasks(['messages-archive', 'messages-purge'], await ctxWith({}), { isLeader: true, notLeaderReason: '' });
+    const [archived, purged] = await runTasks(['messages-archive', 'messages-purge'], await ctxWith({}), {
+      isLeader: true,
+      notLeaderReason: '',
+    });
     expect(archived!.counts.acted).toBeGreaterThan(0);
     expect(await ids('archive')).toContain(old.id);
     const action = purged!.rules.flatMap((x) => x.actions).find((a) => a.rel === `archive/${old.id}.json`)!;
-    expect(action).toMatchObject({ verdict: 'keep', reason: 'archived in this run: purged at the earliest by the next one' });
+    expect(action).toMatchObject({
+      verdict: 'keep',
+      reason: 'archived in this run: purged at the earliest by the next one',
+    });
     await run('messages-purge');
     expect(await ids('archive')).not.toContain(old.id);
   });
@@ -230,7 +283,8 @@ describe('messages-purge', () => {
 });
 
 describe('inbox-hygiene', () => {
-  const quarantined = async (name: string) => JSON.parse(await readFile(path.join(shared, 'messages', 'quarantine', `${name}.why.json`), 'utf8'));
+  const quarantined = async (name: string) =>
+    JSON.parse(await readFile(path.join(shared, 'messages', 'quarantine', `${name}.why.json`), 'utf8'));
 
   it('moves exactly what breaks or is skipped by RooSync, with a note of why; what RooSync lists stays', async () => {
     const r = await run('inbox-hygiene');
@@ -244,7 +298,8 @@ describe('inbox-hygiene', () => {
     }
     const inboxAfter = await readdir(path.join(shared, 'messages', 'inbox'));
     for (const name of store.oddButListed) expect(inboxAfter).toContain(name);
-    for (const name of inboxAfter) expect(parseMessage(await readFile(path.join(shared, 'messages', 'inbox', name), 'utf8'), name).ok).toBe(true);
+    for (const name of inboxAfter)
+      expect(parseMessage(await readFile(path.join(shared, 'messages', 'inbox', name), 'utf8'), name).ok).toBe(true);
     expect(r.warnings).toContain('2 messages with a non-standard priority; RooSync shows them, so they stay');
     const arrayNote = await quarantined(store.malformed.find((n) => n.endsWith('array0.json'))!);
     expect(arrayNote.reason).toBe('an array, not a message object: RooSync skips it');
@@ -280,26 +335,29 @@ describe('inbox-hygiene', () => {
 });
 
 describe('symlinked message folders (invariant 1)', () => {
-  it.each(['archive', 'sent', 'inbox', 'quarantine'] as const)('messages/%s as a link outside: the tasks refuse, nothing out there changes', async (folder) => {
-    const outside = path.join(path.dirname(shared), `outside-${folder}`);
-    const real = path.join(shared, 'messages', folder);
-    if (await exists(real)) await rename(real, outside);
-    else await mkdir(outside);
-    await writeMessage(outside, makeMessage(NOW, 300, { read_by: ['myia-ai-01'] }));
-    await writeFile(path.join(outside, 'msg-20200101T000000-null00.json'), 'null');
-    await symlink(outside, real);
-    const before = await snapshotTree(outside);
-    let refused = 0;
-    for (const task of ['inbox-hygiene', 'messages-archive', 'messages-purge'] as const) {
-      const r = await run(task);
-      if (r.status === 'failed') {
-        expect(r.errors[0]).toContain(`messages/${folder} is a symbolic link`);
-        refused++;
+  it.each(['archive', 'sent', 'inbox', 'quarantine'] as const)(
+    'messages/%s as a link outside: the tasks refuse, nothing out there changes',
+    async (folder) => {
+      const outside = path.join(path.dirname(shared), `outside-${folder}`);
+      const real = path.join(shared, 'messages', folder);
+      if (await exists(real)) await rename(real, outside);
+      else await mkdir(outside);
+      await writeMessage(outside, makeMessage(NOW, 300, { read_by: ['myia-ai-01'] }));
+      await writeFile(path.join(outside, 'msg-20200101T000000-null00.json'), 'null');
+      await symlink(outside, real);
+      const before = await snapshotTree(outside);
+      let refused = 0;
+      for (const task of ['inbox-hygiene', 'messages-archive', 'messages-purge'] as const) {
+        const r = await run(task);
+        if (r.status === 'failed') {
+          expect(r.errors[0]).toContain(`messages/${folder} is a symbolic link`);
+          refused++;
+        }
       }
-    }
-    expect(refused).toBeGreaterThan(0);
-    expect(await snapshotTree(outside)).toEqual(before);
-  });
+      expect(refused).toBeGreaterThan(0);
+      expect(await snapshotTree(outside)).toEqual(before);
+    },
+  );
 });
 
 describe('attachments-cleanup', () => {
@@ -315,14 +373,29 @@ describe('sending', () => {
   it('writes the inbox and sent copies RooSync can read, with a RooSync id and no temp file left', async () => {
     const { sendMessage } = await import('../src/roosync/send.js');
     const dirs = messageDirs(shared);
-    const m = sendMessage(dirs, { from: 'myia-ai-01:maintenance', to: 'all', subject: '[ALERT][HIGH] test', body: '## Alert', priority: 'HIGH', tags: ['maintenance'] }, NOW);
+    const m = sendMessage(
+      dirs,
+      {
+        from: 'myia-ai-01:maintenance',
+        to: 'all',
+        subject: '[ALERT][HIGH] test',
+        body: '## Alert',
+        priority: 'HIGH',
+        tags: ['maintenance'],
+      },
+      NOW,
+    );
     expect(Object.keys(m)).toEqual(['id', 'from', 'to', 'subject', 'body', 'priority', 'timestamp', 'status', 'tags']);
     expect(m.id).toMatch(/^msg-20261123T120000-[a-z0-9]{6}$/);
     for (const dir of [dirs.inbox, dirs.sent]) {
       const text = await readFile(path.join(dir, `${m.id}.json`), 'utf8');
       expect(text).toBe(JSON.stringify(m, null, 2));
       const parsed = parseMessage(text, `${m.id}.json`);
-      expect(parsed.ok && parsed.message).toMatchObject({ status: 'unread', timestamp: '2026-11-23T12:00:00.000Z', priority: 'HIGH' });
+      expect(parsed.ok && parsed.message).toMatchObject({
+        status: 'unread',
+        timestamp: '2026-11-23T12:00:00.000Z',
+        priority: 'HIGH',
+      });
       expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     }
   });

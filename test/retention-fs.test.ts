@@ -8,7 +8,19 @@ import type { RetentionRule } from '../src/retention/rule.js';
 import { isoDashed, writeAged } from '../src/demo/agedTree.js';
 import { DAY, NOW, exists, snapshotTree, tempDir } from './helpers.js';
 
-const rule = (root: string, over: Partial<RetentionRule> = {}): RetentionRule => ({ name: 't', root, label: 'root/', boundary: root, match: ['*'], unit: 'dir', olderThanDays: 7, groupBy: 'none', exclude: ['CRITICAL_*'], dateFrom: 'name-or-mtime', ...over });
+const rule = (root: string, over: Partial<RetentionRule> = {}): RetentionRule => ({
+  name: 't',
+  root,
+  label: 'root/',
+  boundary: root,
+  match: ['*'],
+  unit: 'dir',
+  olderThanDays: 7,
+  groupBy: 'none',
+  exclude: ['CRITICAL_*'],
+  dateFrom: 'name-or-mtime',
+  ...over,
+});
 
 async function cleanup(r: RetentionRule, now = NOW) {
   const scan = await scanRule(r);
@@ -28,7 +40,10 @@ describe('scan and apply on real trees', () => {
     await symlink(outside, path.join(root, `linked_${isoDashed(NOW - 30 * DAY)}`));
     const before = await snapshotTree(outside);
     const { plan, applied } = await cleanup(rule(root));
-    expect(plan.actions.find((a) => a.rel.startsWith('linked_'))).toMatchObject({ verdict: 'skip', reason: expect.stringContaining('symbolic link') });
+    expect(plan.actions.find((a) => a.rel.startsWith('linked_'))).toMatchObject({
+      verdict: 'skip',
+      reason: expect.stringContaining('symbolic link'),
+    });
     expect(applied.removed).toBe(1);
     expect(await snapshotTree(outside)).toEqual(before);
     expect(await exists(path.join(root, `linked_${isoDashed(NOW - 30 * DAY)}`))).toBe(true);
@@ -51,7 +66,11 @@ describe('scan and apply on real trees', () => {
     await writeAged(path.join(root, `CRITICAL_top_${isoDashed(old)}`, 'f'), '{}', old);
     await writeAged(path.join(root, `b_${isoDashed(old)}`, 'f'), '{}', old);
     const { plan } = await cleanup(rule(root));
-    expect(Object.fromEntries(plan.actions.map((a) => [a.rel.split('_')[0], a.verdict]))).toEqual({ a: 'skip', CRITICAL: 'skip', b: 'remove' });
+    expect(Object.fromEntries(plan.actions.map((a) => [a.rel.split('_')[0], a.verdict]))).toEqual({
+      a: 'skip',
+      CRITICAL: 'skip',
+      b: 'remove',
+    });
     expect(await exists(path.join(root, `a_${isoDashed(old)}`, 'x', 'y', 'z', 'CRITICAL_point.json'))).toBe(true);
   });
 
@@ -74,7 +93,9 @@ describe('scan and apply on real trees', () => {
     const plan = planRetention(scan.entries, r, NOW);
     expect(plan.totals.remove).toBe(2);
     // another program removes one unit between plan and apply
-    await import('node:fs/promises').then((fs) => fs.rm(path.join(root, `gone-too_${isoDashed(NOW - 30 * DAY)}`), { recursive: true }));
+    await import('node:fs/promises').then((fs) =>
+      fs.rm(path.join(root, `gone-too_${isoDashed(NOW - 30 * DAY)}`), { recursive: true }),
+    );
     const applied = await applyPlan(plan, scan.realRoot);
     expect(applied).toMatchObject({ removed: 1, vanished: 1, errors: [] });
     expect(await readdir(root)).toEqual([]);

@@ -16,9 +16,18 @@ const rule = (over: Partial<RetentionRule> = {}): RetentionRule => ({
   dateFrom: 'name-or-mtime',
   ...over,
 });
-const file = (rel: string, ageDays: number, extra: Partial<Entry> = {}): Entry => ({ rel, kind: 'file', bytes: 100, files: 1, newestMtimeMs: NOW - ageDays * DAY, ...extra });
-const verdicts = (entries: Entry[], r: RetentionRule, prot?: Map<string, string>) => Object.fromEntries(planRetention(entries, r, NOW, prot).actions.map((a) => [a.rel, a.verdict]));
-const reasonOf = (entries: Entry[], r: RetentionRule, rel: string) => planRetention(entries, r, NOW).actions.find((a) => a.rel === rel)!.reason;
+const file = (rel: string, ageDays: number, extra: Partial<Entry> = {}): Entry => ({
+  rel,
+  kind: 'file',
+  bytes: 100,
+  files: 1,
+  newestMtimeMs: NOW - ageDays * DAY,
+  ...extra,
+});
+const verdicts = (entries: Entry[], r: RetentionRule, prot?: Map<string, string>) =>
+  Object.fromEntries(planRetention(entries, r, NOW, prot).actions.map((a) => [a.rel, a.verdict]));
+const reasonOf = (entries: Entry[], r: RetentionRule, rel: string) =>
+  planRetention(entries, r, NOW).actions.find((a) => a.rel === rel)!.reason;
 
 describe('dates in names', () => {
   it.each([
@@ -63,7 +72,9 @@ describe('planRetention', () => {
   });
 
   it('keeps the newest K of each family and removes the rest', () => {
-    const backups = [0, 1, 2, 3, 4, 5, 6].map((d) => file(`x.backup.${new Date(NOW - d * DAY).toISOString().slice(0, 10)}`, d));
+    const backups = [0, 1, 2, 3, 4, 5, 6].map((d) =>
+      file(`x.backup.${new Date(NOW - d * DAY).toISOString().slice(0, 10)}`, d),
+    );
     const other = [file('y.backup.2026-01-01', 300)];
     const v = verdicts([...backups, ...other], rule({ keepNewest: 5, groupBy: 'family' }));
     expect(Object.values(v).filter((x) => x === 'remove')).toHaveLength(2);
@@ -73,18 +84,29 @@ describe('planRetention', () => {
 
   it('groups by parent folder', () => {
     const versions = ['m1/v1', 'm1/v2', 'm1/v3', 'm2/v1'].map((rel, i) => file(rel, 10 - i));
-    expect(verdicts(versions, rule({ keepNewest: 2, groupBy: 'parent' }))).toEqual({ 'm1/v1': 'remove', 'm1/v2': 'keep', 'm1/v3': 'keep', 'm2/v1': 'keep' });
+    expect(verdicts(versions, rule({ keepNewest: 2, groupBy: 'parent' }))).toEqual({
+      'm1/v1': 'remove',
+      'm1/v2': 'keep',
+      'm1/v3': 'keep',
+      'm2/v1': 'keep',
+    });
   });
 
   it('keeps are a union: the newest K stay even when older than the age limit', () => {
     const old = [file('f.backup.2026-01-01', 300), file('f.backup.2026-02-01', 290)];
-    expect(verdicts(old, rule({ olderThanDays: 7, keepNewest: 1, groupBy: 'family' }))).toEqual({ 'f.backup.2026-01-01': 'remove', 'f.backup.2026-02-01': 'keep' });
+    expect(verdicts(old, rule({ olderThanDays: 7, keepNewest: 1, groupBy: 'family' }))).toEqual({
+      'f.backup.2026-01-01': 'remove',
+      'f.backup.2026-02-01': 'keep',
+    });
   });
 
   it('never removes what is dated in the future, and says why', () => {
     const future = [file('f_2027-06-01T00-00-00Z', 0), file('soon', -0.001)];
     const plan = planRetention(future, rule({ olderThanDays: 1, keepNewest: 1 }), NOW);
-    expect(plan.actions.find((a) => a.rel.startsWith('f_'))).toMatchObject({ verdict: 'skip', reason: expect.stringContaining('dated in the future') });
+    expect(plan.actions.find((a) => a.rel.startsWith('f_'))).toMatchObject({
+      verdict: 'skip',
+      reason: expect.stringContaining('dated in the future'),
+    });
     expect(plan.actions.find((a) => a.rel === 'soon')!.verdict).toBe('keep'); // within clock-skew tolerance
   });
 
@@ -98,12 +120,21 @@ describe('planRetention', () => {
       file('plain', 90),
     ];
     const r = rule({ olderThanDays: 7, exclude: ['CRITICAL_*'] });
-    expect(verdicts(es, r, new Map([['pinned', 'named by latest.json']]))).toEqual({ link: 'skip', CRITICAL_keep: 'skip', unit: 'skip', locked: 'skip', pinned: 'skip', plain: 'remove' });
+    expect(verdicts(es, r, new Map([['pinned', 'named by latest.json']]))).toEqual({
+      link: 'skip',
+      CRITICAL_keep: 'skip',
+      unit: 'skip',
+      locked: 'skip',
+      pinned: 'skip',
+      plain: 'remove',
+    });
     expect(reasonOf(es, r, 'unit')).toContain('unit/a/b/CRITICAL_x');
   });
 
   it('never plans anything inside a forbidden folder', () => {
-    expect(verdicts([file('env', 900, { kind: 'dir' })], rule({ olderThanDays: 1, forbidden: ['env'] }))).toEqual({ env: 'skip' });
+    expect(verdicts([file('env', 900, { kind: 'dir' })], rule({ olderThanDays: 1, forbidden: ['env'] }))).toEqual({
+      env: 'skip',
+    });
   });
 
   it('applies the size cap oldest first after the age limit', () => {
@@ -117,11 +148,18 @@ describe('planRetention', () => {
 
   it('defers removals beyond the per-run cap, oldest removed first', () => {
     const many = [10, 20, 30, 40].map((d) => file(`f${d}`, d));
-    expect(verdicts(many, rule({ olderThanDays: 1, maxDeletionsPerRun: 2 }))).toEqual({ f10: 'skip', f20: 'skip', f30: 'remove', f40: 'remove' });
+    expect(verdicts(many, rule({ olderThanDays: 1, maxDeletionsPerRun: 2 }))).toEqual({
+      f10: 'skip',
+      f20: 'skip',
+      f30: 'remove',
+      f40: 'remove',
+    });
   });
 
   it('finishes a removal an interrupted run had started, whatever the policy', () => {
-    expect(verdicts([file('.x.roosync-maint-removing', 0, { kind: 'dir', interrupted: true })], rule())).toEqual({ '.x.roosync-maint-removing': 'remove' });
+    expect(verdicts([file('.x.roosync-maint-removing', 0, { kind: 'dir', interrupted: true })], rule())).toEqual({
+      '.x.roosync-maint-removing': 'remove',
+    });
   });
 
   it('is pure: same input, same plan', () => {
@@ -130,7 +168,9 @@ describe('planRetention', () => {
   });
 
   it('prints the policy as a sentence', () => {
-    expect(describeRule(rule({ olderThanDays: 7, keepNewest: 1, groupBy: 'family', exclude: ['CRITICAL_*'], unit: 'dir' }))).toBe(
+    expect(
+      describeRule(rule({ olderThanDays: 7, keepNewest: 1, groupBy: 'family', exclude: ['CRITICAL_*'], unit: 'dir' })),
+    ).toBe(
       'in r/: folders matching *; removed when older than 7 days (dated by the timestamp in the name, else the newest file inside), but the newest of each family always kept; never anything matching CRITICAL_*, at any depth',
     );
     expect(describeRule(rule())).toContain('an empty policy keeps everything');

@@ -48,7 +48,10 @@ describe('RooSync recipients', () => {
     const broadcast = { to: 'all', status: 'unread', read_by: ['myia-ai-01'] };
     expect(rooSyncView(broadcast, 'myia-ai-01', 'ws')).toEqual({ visible: true, unread: false });
     expect(rooSyncView(broadcast, 'myia-po-2023', 'ws')).toEqual({ visible: true, unread: true });
-    expect(rooSyncView({ to: 'myia-ai-01', status: 'read' }, 'myia-ai-01', 'ws')).toEqual({ visible: true, unread: false });
+    expect(rooSyncView({ to: 'myia-ai-01', status: 'read' }, 'myia-ai-01', 'ws')).toEqual({
+      visible: true,
+      unread: false,
+    });
     expect(rooSyncView({ to: 'myia-ai-01', status: 'read' }, 'myia-po-2023', 'ws').visible).toBe(false);
   });
 });

@@ -11,9 +11,29 @@ const config = configSchema.parse({ schedule: { tasks: { 'rollback-cleanup': '6h
 
 describe('the schedule of due tasks (pure)', () => {
   it('never run, failed, or past its interval is due; the config overrides the defaults', () => {
-    const state = { tasks: { 'rollback-cleanup': { lastRunAt: NOW - 7 * 3600_000, ok: true }, 'log-rotation': { lastRunAt: NOW - 3600_000, ok: true }, 'backup-rotation': { lastRunAt: NOW - 60_000, ok: false }, 'inbox-hygiene': { lastRunAt: NOW - 1, ok: true } } };
-    const d = Object.fromEntries(dueTasks(['rollback-cleanup', 'log-rotation', 'backup-rotation', 'inbox-hygiene', 'messages-archive'], state, NOW, config).map((x) => [x.task, x.due]));
-    expect(d).toEqual({ 'rollback-cleanup': true, 'log-rotation': false, 'backup-rotation': true, 'inbox-hygiene': true, 'messages-archive': true });
+    const state = {
+      tasks: {
+        'rollback-cleanup': { lastRunAt: NOW - 7 * 3600_000, ok: true },
+        'log-rotation': { lastRunAt: NOW - 3600_000, ok: true },
+        'backup-rotation': { lastRunAt: NOW - 60_000, ok: false },
+        'inbox-hygiene': { lastRunAt: NOW - 1, ok: true },
+      },
+    };
+    const d = Object.fromEntries(
+      dueTasks(
+        ['rollback-cleanup', 'log-rotation', 'backup-rotation', 'inbox-hygiene', 'messages-archive'],
+        state,
+        NOW,
+        config,
+      ).map((x) => [x.task, x.due]),
+    );
+    expect(d).toEqual({
+      'rollback-cleanup': true,
+      'log-rotation': false,
+      'backup-rotation': true,
+      'inbox-hygiene': true,
+      'messages-archive': true,
+    });
   });
 
   it('records what ran, not what was skipped or only planned', () => {
@@ -27,10 +47,27 @@ describe('the schedule of due tasks (pure)', () => {
 describe('run without --task runs what is due', () => {
   it('daily tasks once a day, every-tick tasks each tick, and a corrupt schedule is rebuilt', async () => {
     const base = await tempDir('sched');
-    const tree = await buildAgedTree({ sharedState: path.join(base, 'shared'), local: path.join(base, 'local'), machines: ['myia-ai-01'], now: NOW });
+    const tree = await buildAgedTree({
+      sharedState: path.join(base, 'shared'),
+      local: path.join(base, 'local'),
+      machines: ['myia-ai-01'],
+      now: NOW,
+    });
     writeFileSync(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
-    const args = ['run', '--no-sync', '--leader', '--json', '--shared-state', tree.sharedState, '--machine', 'myia-ai-01'];
-    const due = async (now: number) => (JSON.parse((await cli(args, { now })).stdout).schedule as { task: string; due: boolean }[]).filter((d) => d.due).map((d) => d.task);
+    const args = [
+      'run',
+      '--no-sync',
+      '--leader',
+      '--json',
+      '--shared-state',
+      tree.sharedState,
+      '--machine',
+      'myia-ai-01',
+    ];
+    const due = async (now: number) =>
+      (JSON.parse((await cli(args, { now })).stdout).schedule as { task: string; due: boolean }[])
+        .filter((d) => d.due)
+        .map((d) => d.task);
     expect(await due(NOW)).toContain('rollback-cleanup');
     expect(await due(NOW + 15 * 60_000)).toEqual(['inbox-hygiene', 'fleet-liveness']);
     expect(await due(NOW + DAY)).toContain('rollback-cleanup');

@@ -14,16 +14,37 @@ const MACHINES = ['myia-ai-01', 'myia-po-2023'];
 
 beforeEach(async () => {
   const base = await tempDir('tasks');
-  tree = await buildAgedTree({ sharedState: path.join(base, 'shared'), local: path.join(base, 'local'), machines: MACHINES, now: NOW });
+  tree = await buildAgedTree({
+    sharedState: path.join(base, 'shared'),
+    local: path.join(base, 'local'),
+    machines: MACHINES,
+    now: NOW,
+  });
   await writeFile(configFile(), JSON.stringify(tree.config));
 });
 
 const configFile = () => path.join(tree.sharedState, '.maintenance-config.json');
 
-async function run(task: TaskName, opts: { dryRun?: boolean; leader?: boolean; config?: Record<string, unknown> } = {}) {
+async function run(
+  task: TaskName,
+  opts: { dryRun?: boolean; leader?: boolean; config?: Record<string, unknown> } = {},
+) {
   if (opts.config) await writeFile(configFile(), JSON.stringify({ ...tree.config, ...opts.config }));
   const config = await loadResolvedConfig(configFile(), tree.sharedState);
-  const [result] = await runTasks([task], { sharedState: tree.sharedState, env: {}, machineId: MACHINES[0]!, config, now: NOW, dryRun: opts.dryRun ?? false, log: silentLogger, progress: noProgress }, { isLeader: opts.leader ?? true, notLeaderReason: 'not leader' });
+  const [result] = await runTasks(
+    [task],
+    {
+      sharedState: tree.sharedState,
+      env: {},
+      machineId: MACHINES[0]!,
+      config,
+      now: NOW,
+      dryRun: opts.dryRun ?? false,
+      log: silentLogger,
+      progress: noProgress,
+    },
+    { isLeader: opts.leader ?? true, notLeaderReason: 'not leader' },
+  );
   return result!;
 }
 const ls = (...p: string[]) => readdir(path.join(tree.sharedState, ...p));
@@ -59,7 +80,9 @@ describe('cleanup tasks on an aged shared state', () => {
     const left = await ls('logs');
     // names date to midnight: days 0-6 are within 7 days (56 MB > 50 MB), so the oldest of them also goes
     expect(left).toHaveLength(6);
-    expect(r.rules[0]!.actions.filter((a) => a.reason.includes('cap')).map((a) => a.rel)).toEqual(['roosync-20261117.log']);
+    expect(r.rules[0]!.actions.filter((a) => a.reason.includes('cap')).map((a) => a.rel)).toEqual([
+      'roosync-20261117.log',
+    ]);
   });
 
   it('checkpoint-cleanup: only checkpoints/ goes, never the task, and a task touched recently keeps them', async () => {
@@ -81,8 +104,13 @@ describe('cleanup tasks on an aged shared state', () => {
   });
 
   it('custom rules from config run in their root, never in env/', async () => {
-    const r = await run('custom-rules', { config: { rules: [{ name: 'everything-old', root: '.', match: ['*'], unit: 'any', olderThanDays: 1 }] } });
-    expect(r.rules[0]!.actions.find((a) => a.rel === 'env')).toMatchObject({ verdict: 'skip', reason: expect.stringContaining('never touched') });
+    const r = await run('custom-rules', {
+      config: { rules: [{ name: 'everything-old', root: '.', match: ['*'], unit: 'any', olderThanDays: 1 }] },
+    });
+    expect(r.rules[0]!.actions.find((a) => a.rel === 'env')).toMatchObject({
+      verdict: 'skip',
+      reason: expect.stringContaining('never touched'),
+    });
     expect(await readdir(path.join(tree.sharedState, 'env'))).toHaveLength(2);
   });
 

@@ -57,7 +57,10 @@ describe.each(MALFORMED)('someone else wrote %s', (_what, content) => {
   it('as a status file: listed by name in status and fleet-liveness, never a throw', async () => {
     const shared = await tempDir('untrusted');
     place(path.join(shared, 'maintenance', 'machines', 'myia-zz-01.json'), content);
-    writeFileSync(path.join(shared, 'maintenance', 'machines', 'myia-ai-01.json'), JSON.stringify({ ...valid, machine: 'myia-ai-01' }));
+    writeFileSync(
+      path.join(shared, 'maintenance', 'machines', 'myia-ai-01.json'),
+      JSON.stringify({ ...valid, machine: 'myia-ai-01' }),
+    );
     const s = fleetStatus(shared, configSchema.parse({}), NOW);
     expect(s.machines.map((m) => m.machine)).toEqual(['myia-ai-01']);
     expect(s.malformed).toHaveLength(1);
@@ -127,7 +130,11 @@ describe('deep or broken JSON gives a position', () => {
 
   it.each([
     ['garbage', 'garbage', /line 1, column 1: expected a value, found 'g'/],
-    ['truncated', '{\n  "rollback": {\n    "retentionDays": 7,\n', /line 4, column 1: expected a property name, found the end of the file/],
+    [
+      'truncated',
+      '{\n  "rollback": {\n    "retentionDays": 7,\n',
+      /line 4, column 1: expected a property name, found the end of the file/,
+    ],
     ['UTF-16', utf16('{"rollback": {}}'), /looks like UTF-16/],
     ['control bytes', '{"x\u0007": 1}', /a control character inside a string/],
   ] as const)('%s', async (_what, content, expected) => {
@@ -141,11 +148,13 @@ describe('deep or broken JSON gives a position', () => {
   });
 
   it('an unknown key with control bytes is shown escaped', () => {
-    expect(() => parseConfigText('{"rollback": {"a\\u001b[31m": 1}}', 'c.json')).toThrow(/rollback\.a\\u001b\[31m: unknown key/);
+    expect(() => parseConfigText('{"rollback": {"a\\u001b[31m": 1}}', 'c.json')).toThrow(
+      /rollback\.a\\u001b\[31m: unknown key/,
+    );
   });
 
   it('parseLease says where a lease is broken', () => {
     const r = parseLease('{"holder": "myia-ai-01", "term": }');
-    expect(r.kind === 'corrupt' && r.reason).toBe('not valid JSON at line 1, column 34: expected a value, found \'}\'');
+    expect(r.kind === 'corrupt' && r.reason).toBe("not valid JSON at line 1, column 34: expected a value, found '}'");
   });
 });

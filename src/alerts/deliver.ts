@@ -13,14 +13,30 @@ import type { TaskResult } from '../tasks/types.js';
 import { formatDuration } from '../util/format.js';
 import { evaluateAlerts, type AlertEvent, type Incident } from './engine.js';
 
-const stateSchema = z.record(z.string(), z.object({ failures: z.number(), firstFailureAt: z.number(), openedAt: z.number().optional(), lastSentAt: z.number().optional(), severity: z.enum(['HIGH', 'MEDIUM', 'LOW']) }));
+const stateSchema = z.record(
+  z.string(),
+  z.object({
+    failures: z.number(),
+    firstFailureAt: z.number(),
+    openedAt: z.number().optional(),
+    lastSentAt: z.number().optional(),
+    severity: z.enum(['HIGH', 'MEDIUM', 'LOW']),
+  }),
+);
 const HISTORY_LIMIT = 500;
 
 export function incidentsFileRel(machineId: string): string {
   return `maintenance/history/${machineId}/incidents.json`;
 }
 
-const incidentSchema = z.looseObject({ key: z.string(), check: z.string(), subject: z.string(), machine: z.string(), start: z.string(), end: z.string() });
+const incidentSchema = z.looseObject({
+  key: z.string(),
+  check: z.string(),
+  subject: z.string(),
+  machine: z.string(),
+  start: z.string(),
+  end: z.string(),
+});
 
 /** A machine's incident history; a damaged file (another machine's, or hand-edited) counts as none. */
 export function readIncidents(sharedState: string, machineId: string): Incident[] {
@@ -35,13 +51,50 @@ function messageFor(machineId: string, to: string, e: AlertEvent, now: number): 
       from: `${machineId}:maintenance`,
       to,
       subject: `[RESOLVED] ${machineId}: ${r.check} ${r.subject} — back after ${formatDuration(e.downtimeMs!)}`,
-      body: [`## Resolved - ${machineId.toUpperCase()}`, '', `**Type:** ${r.type}`, `**Durée de l'incident:** ${formatDuration(e.downtimeMs!)}`, '', r.summary, '', '```json', JSON.stringify({ machine: machineId, check: r.check, subject: r.subject, downtimeMinutes: Math.round(e.downtimeMs! / 60_000), resolvedAt: new Date(now).toISOString() }, null, 2), '```'].join('\n'),
+      body: [
+        `## Resolved - ${machineId.toUpperCase()}`,
+        '',
+        `**Type:** ${r.type}`,
+        `**Durée de l'incident:** ${formatDuration(e.downtimeMs!)}`,
+        '',
+        r.summary,
+        '',
+        '```json',
+        JSON.stringify(
+          {
+            machine: machineId,
+            check: r.check,
+            subject: r.subject,
+            downtimeMinutes: Math.round(e.downtimeMs! / 60_000),
+            resolvedAt: new Date(now).toISOString(),
+          },
+          null,
+          2,
+        ),
+        '```',
+      ].join('\n'),
       priority: 'LOW',
       tags: ['maintenance', 'alert', 'resolved'],
     };
   }
-  const msg = alertMessage({ machineId, to, type: r.type, severity: e.severity, what: r.summary, description: e.kind === 'reminder' ? `Still failing (open for ${formatDuration(now - (e.openedAt ?? now))}).\n\n${r.summary}` : r.summary, actions: r.actions, data: { check: r.check, subject: r.subject, ...r.data } });
-  return { ...msg, ...(r.priority && { priority: r.priority }), ...(e.kind === 'reminder' && { subject: `${msg.subject} (reminder)` }) };
+  const msg = alertMessage({
+    machineId,
+    to,
+    type: r.type,
+    severity: e.severity,
+    what: r.summary,
+    description:
+      e.kind === 'reminder'
+        ? `Still failing (open for ${formatDuration(now - (e.openedAt ?? now))}).\n\n${r.summary}`
+        : r.summary,
+    actions: r.actions,
+    data: { check: r.check, subject: r.subject, ...r.data },
+  });
+  return {
+    ...msg,
+    ...(r.priority && { priority: r.priority }),
+    ...(e.kind === 'reminder' && { subject: `${msg.subject} (reminder)` }),
+  };
 }
 
 /**
@@ -49,11 +102,24 @@ function messageFor(machineId: string, to: string, e: AlertEvent, now: number): 
  * and appends closed incidents to this machine's bounded history. Returns the files written,
  * for the tick's commit; offline, they wait in local commits and go with the next push.
  */
-export function deliverAlerts(o: { sharedState: string; machineId: string; config: MaintenanceConfig; now: number; stateDir: string; log: Logger }, results: readonly TaskResult[]): { paths: string[]; notes: string[] } {
+export function deliverAlerts(
+  o: { sharedState: string; machineId: string; config: MaintenanceConfig; now: number; stateDir: string; log: Logger },
+  results: readonly TaskResult[],
+): { paths: string[]; notes: string[] } {
   const checks = results.flatMap((r) => r.checks ?? []);
   if (checks.length === 0) return { paths: [], notes: [] };
   const file = path.join(o.stateDir, 'alerts.json');
-  const { state, events, incidents } = evaluateAlerts(o.machineId, checks, readState(file, stateSchema, o.log) ?? {}, o.now, { failureThreshold: o.config.alerts.failureThreshold, reminderHours: o.config.alerts.reminderHours, escalateAfterHours: 24 });
+  const { state, events, incidents } = evaluateAlerts(
+    o.machineId,
+    checks,
+    readState(file, stateSchema, o.log) ?? {},
+    o.now,
+    {
+      failureThreshold: o.config.alerts.failureThreshold,
+      reminderHours: o.config.alerts.reminderHours,
+      escalateAfterHours: 24,
+    },
+  );
   const paths: string[] = [];
   const notes: string[] = [];
   for (const e of events) {

@@ -54,25 +54,50 @@ const RANK: Record<CheckResult['severity'], number> = { LOW: 0, MEDIUM: 1, HIGH:
  * with a `resolved` event stating the downtime. A failing result that inhibits others (remote
  * unreachable) mutes theirs on the same machine. Skipped results change nothing.
  */
-export function evaluateAlerts(machine: string, results: readonly CheckResult[], state: AlertState, now: number, policy: AlertPolicy): { state: AlertState; events: AlertEvent[]; incidents: Incident[] } {
+export function evaluateAlerts(
+  machine: string,
+  results: readonly CheckResult[],
+  state: AlertState,
+  now: number,
+  policy: AlertPolicy,
+): { state: AlertState; events: AlertEvent[]; incidents: Incident[] } {
   const next: AlertState = { ...state };
   const events: AlertEvent[] = [];
   const incidents: Incident[] = [];
   const inhibitors = results.filter((r) => r.state === 'failing' && r.inhibits);
-  const muted = (r: CheckResult) => inhibitors.some((i) => i !== r && i.inhibits!.check === r.check && r.subject.startsWith(i.inhibits!.subjectPrefix ?? ''));
+  const muted = (r: CheckResult) =>
+    inhibitors.some(
+      (i) => i !== r && i.inhibits!.check === r.check && r.subject.startsWith(i.inhibits!.subjectPrefix ?? ''),
+    );
   for (const r of results) {
     if (r.state === 'skipped') continue;
     const key = alertKey(machine, r);
     const prev = next[key];
     if (r.state === 'ok') {
       if (prev?.openedAt !== undefined) {
-        events.push({ kind: 'resolved', key, result: r, severity: prev.severity, downtimeMs: now - prev.firstFailureAt, openedAt: prev.openedAt });
-        incidents.push({ key, check: r.check, subject: r.subject, machine, start: new Date(prev.firstFailureAt).toISOString(), end: new Date(now).toISOString() });
+        events.push({
+          kind: 'resolved',
+          key,
+          result: r,
+          severity: prev.severity,
+          downtimeMs: now - prev.firstFailureAt,
+          openedAt: prev.openedAt,
+        });
+        incidents.push({
+          key,
+          check: r.check,
+          subject: r.subject,
+          machine,
+          start: new Date(prev.firstFailureAt).toISOString(),
+          end: new Date(now).toISOString(),
+        });
       }
       delete next[key];
       continue;
     }
-    const entry: AlertEntry = prev ? { ...prev, failures: prev.failures + 1 } : { failures: 1, firstFailureAt: now, severity: r.severity };
+    const entry: AlertEntry = prev
+      ? { ...prev, failures: prev.failures + 1 }
+      : { failures: 1, firstFailureAt: now, severity: r.severity };
     if (muted(r)) {
       next[key] = entry;
       continue;
@@ -90,7 +115,8 @@ export function evaluateAlerts(machine: string, results: readonly CheckResult[],
       const worse = RANK[r.severity] > RANK[entry.severity];
       const due = now - (entry.lastSentAt ?? entry.openedAt) >= policy.reminderHours * 3_600_000;
       if (due || worse) {
-        const escalate = policy.escalateAfterHours !== undefined && now - entry.openedAt >= policy.escalateAfterHours * 3_600_000;
+        const escalate =
+          policy.escalateAfterHours !== undefined && now - entry.openedAt >= policy.escalateAfterHours * 3_600_000;
         entry.severity = worse ? r.severity : escalate ? UP[entry.severity] : entry.severity;
         entry.lastSentAt = now;
         events.push({ kind: 'reminder', key, result: r, severity: entry.severity, openedAt: entry.openedAt });
@@ -102,11 +128,21 @@ export function evaluateAlerts(machine: string, results: readonly CheckResult[],
 }
 
 /** MCP uptime over a window and MTTR, from closed incidents (the plan's KPIs). */
-export function kpisFromIncidents(incidents: readonly Incident[], now: number, windowDays = 30): { mcpUptimePercent: number | null; mttrMinutes: number | null } {
+export function kpisFromIncidents(
+  incidents: readonly Incident[],
+  now: number,
+  windowDays = 30,
+): { mcpUptimePercent: number | null; mttrMinutes: number | null } {
   const windowStart = now - windowDays * 86_400_000;
   const mcp = incidents.filter((i) => i.check === 'mcp' && Date.parse(i.end) > windowStart);
   const servers = new Set(mcp.map((i) => `${i.machine}|${i.subject}`)).size || 1;
   const down = mcp.reduce((s, i) => s + (Date.parse(i.end) - Math.max(windowStart, Date.parse(i.start))), 0);
-  const mttr = incidents.length ? incidents.reduce((s, i) => s + (Date.parse(i.end) - Date.parse(i.start)), 0) / incidents.length / 60_000 : null;
-  return { mcpUptimePercent: incidents.length === 0 ? null : Math.round(10_000 * (1 - down / (servers * windowDays * 86_400_000))) / 100, mttrMinutes: mttr === null ? null : Math.round(mttr) };
+  const mttr = incidents.length
+    ? incidents.reduce((s, i) => s + (Date.parse(i.end) - Date.parse(i.start)), 0) / incidents.length / 60_000
+    : null;
+  return {
+    mcpUptimePercent:
+      incidents.length === 0 ? null : Math.round(10_000 * (1 - down / (servers * windowDays * 86_400_000))) / 100,
+    mttrMinutes: mttr === null ? null : Math.round(mttr),
+  };
 }

@@ -48,15 +48,26 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError({ where: 'command line', message: err instanceof Error ? err.message.replace(/\. To specify.*$/s, '') : String(err), hint: 'see roosync-maint --help' });
+    throw new UsageError({
+      where: 'command line',
+      message: err instanceof Error ? err.message.replace(/\. To specify.*$/s, '') : String(err),
+      hint: 'see roosync-maint --help',
+    });
   }
   const v = parsed.values;
   const logLevel = (v['log-level'] ?? env.ROOSYNC_MAINT_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new UsageError({ where: v['log-level'] ? '--log-level' : 'env ROOSYNC_MAINT_LOG_LEVEL', message: `unknown level "${logLevel}"`, hint: `one of ${LOG_LEVELS.join(', ')}` });
+    throw new UsageError({
+      where: v['log-level'] ? '--log-level' : 'env ROOSYNC_MAINT_LOG_LEVEL',
+      message: `unknown level "${logLevel}"`,
+      hint: `one of ${LOG_LEVELS.join(', ')}`,
+    });
   }
   if (v.leader && !v['no-sync']) {
-    throw new UsageError({ where: '--leader', message: 'only valid with --no-sync (with sync on, the lease decides who leads)' });
+    throw new UsageError({
+      where: '--leader',
+      message: 'only valid with --no-sync (with sync on, the lease decides who leads)',
+    });
   }
   return {
     command: parsed.positionals,

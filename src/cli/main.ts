@@ -9,7 +9,6 @@ import { COMMANDS, findCommand, type Outcome } from './commands.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
 
-
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));
   return [
@@ -42,7 +41,12 @@ function clockFromEnv(env: NodeJS.ProcessEnv): (() => number) | undefined {
   const raw = env.ROOSYNC_MAINT_NOW;
   if (!raw) return undefined;
   const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (Number.isNaN(ms)) throw new UsageError({ where: 'env ROOSYNC_MAINT_NOW', message: `"${raw}" is not a time`, hint: 'an ISO time or epoch milliseconds' });
+  if (Number.isNaN(ms))
+    throw new UsageError({
+      where: 'env ROOSYNC_MAINT_NOW',
+      message: `"${raw}" is not a time`,
+      hint: 'an ISO time or epoch milliseconds',
+    });
   return () => ms;
 }
 
@@ -51,17 +55,30 @@ function problemsOf(err: unknown): Problem[] {
 }
 
 /** Runs one CLI invocation; returns the exit code. Writes to the given streams only. */
-export async function main(argv: readonly string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv; cwd: string; now?: () => number }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: {
+    stdout: NodeJS.WritableStream;
+    stderr: NodeJS.WritableStream;
+    env: NodeJS.ProcessEnv;
+    cwd: string;
+    now?: () => number;
+  },
+): Promise<number> {
   const wantsJson = argv.includes('--json');
   const emit = (o: Outcome) => {
-    io.stdout.write(wantsJson ? `${JSON.stringify(o.doc, null, 2)}\n` : o.lines.length ? `${o.lines.join('\n')}\n` : '');
+    io.stdout.write(
+      wantsJson ? `${JSON.stringify(o.doc, null, 2)}\n` : o.lines.length ? `${o.lines.join('\n')}\n` : '',
+    );
     return o.exitCode;
   };
   const fail = (exitCode: number, kind: string, err: unknown, log?: Logger) => {
     const problems = problemsOf(err);
     log?.error({ kind, problems }, 'stopped');
     if (wantsJson) return emit({ exitCode, doc: { ok: false, error: { kind, problems } }, lines: [] });
-    io.stderr.write(`roosync-maint: ${kind}:\n${problems.map((p) => `  ${p.where}: ${p.message}${p.hint ? `\n    → ${p.hint}` : ''}`).join('\n')}\n`);
+    io.stderr.write(
+      `roosync-maint: ${kind}:\n${problems.map((p) => `  ${p.where}: ${p.message}${p.hint ? `\n    → ${p.hint}` : ''}`).join('\n')}\n`,
+    );
     return exitCode;
   };
 
@@ -71,11 +88,28 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.Writabl
     log = createLogger(args.global.logLevel);
     if (args.version) return emit({ exitCode: EXIT.ok, doc: { version: packageVersion() }, lines: [packageVersion()] });
     const found = findCommand(args.command);
-    if (args.help || args.command.length === 0) return emit({ exitCode: args.help ? EXIT.ok : EXIT.usage, doc: { help: helpText() }, lines: [helpText()] });
-    if (!found) throw new UsageError({ where: 'command line', message: `unknown command "${args.command.join(' ')}"`, hint: 'see roosync-maint --help' });
+    if (args.help || args.command.length === 0)
+      return emit({ exitCode: args.help ? EXIT.ok : EXIT.usage, doc: { help: helpText() }, lines: [helpText()] });
+    if (!found)
+      throw new UsageError({
+        where: 'command line',
+        message: `unknown command "${args.command.join(' ')}"`,
+        hint: 'see roosync-maint --help',
+      });
     const allowed = found.spec.words[0] === 'restore' ? 1 : 0;
-    if (found.rest.length > allowed) throw new UsageError({ where: 'command line', message: `unexpected argument "${found.rest.join(' ')}"`, hint: `usage: roosync-maint ${found.spec.usage}` });
-    const outcome = await found.spec.handler({ args, env: io.env, cwd: io.cwd, log, now: io.now ?? clockFromEnv(io.env) ?? Date.now });
+    if (found.rest.length > allowed)
+      throw new UsageError({
+        where: 'command line',
+        message: `unexpected argument "${found.rest.join(' ')}"`,
+        hint: `usage: roosync-maint ${found.spec.usage}`,
+      });
+    const outcome = await found.spec.handler({
+      args,
+      env: io.env,
+      cwd: io.cwd,
+      log,
+      now: io.now ?? clockFromEnv(io.env) ?? Date.now,
+    });
     return emit(outcome);
   } catch (err) {
     if (err instanceof UsageError) return fail(EXIT.usage, 'usage or config error, nothing was done', err, log);
@@ -93,6 +127,11 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+  const code = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  });
   process.exitCode = code;
 }

@@ -2,7 +2,13 @@ import type { TaskResult } from '../tasks/types.js';
 import type { ReportAction, ReportVerdict } from '../tasks/types.js';
 import { formatBytes, plural } from '../util/format.js';
 
-const LINES_PER_VERDICT: Record<ReportVerdict, number> = { remove: 50, archive: 50, quarantine: 50, skip: 50, keep: 20 };
+const LINES_PER_VERDICT: Record<ReportVerdict, number> = {
+  remove: 50,
+  archive: 50,
+  quarantine: 50,
+  skip: 50,
+  keep: 20,
+};
 
 function actionLine(a: ReportAction): string {
   const size = a.kind === 'dir' ? `${plural(a.files, 'file')}, ${formatBytes(a.bytes)}` : formatBytes(a.bytes);
@@ -20,7 +26,9 @@ export function renderTask(r: TaskResult): string[] {
   const verb = actionVerb(r);
   const head = `${r.task} (${r.scope}) ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
   if (r.status === 'skipped') return [head];
-  const lines = [`${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytes)}), kept ${r.counts.kept}, skipped ${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`];
+  const lines = [
+    `${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytes)}), kept ${r.counts.kept}, skipped ${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`,
+  ];
   for (const rule of r.rules) {
     lines.push(`  ${rule.rule}: ${rule.policy}`);
     if (rule.missingRoot) {
@@ -30,13 +38,15 @@ export function renderTask(r: TaskResult): string[] {
     for (const verdict of ['remove', 'archive', 'quarantine', 'skip', 'keep'] as const) {
       const these = rule.actions.filter((a) => a.verdict === verdict);
       these.slice(0, LINES_PER_VERDICT[verdict]).forEach((a) => lines.push(actionLine(a)));
-      if (these.length > LINES_PER_VERDICT[verdict]) lines.push(`    … and ${these.length - LINES_PER_VERDICT[verdict]} more to ${verdict} (--json lists them all)`);
+      if (these.length > LINES_PER_VERDICT[verdict])
+        lines.push(`    … and ${these.length - LINES_PER_VERDICT[verdict]} more to ${verdict} (--json lists them all)`);
     }
     for (const [reason, n] of Object.entries(rule.untouched ?? {})) lines.push(`    keep   ${n} more — ${reason}`);
     for (const e of rule.errors) lines.push(`    ERROR  ${e.rel}: ${e.message}`);
   }
   for (const w of r.warnings) lines.push(`  WARNING ${w}`);
-  for (const e of r.errors.filter((e) => !r.rules.some((rule) => e.startsWith(`${rule.rule}: `)))) lines.push(`  ERROR ${e}`);
+  for (const e of r.errors.filter((e) => !r.rules.some((rule) => e.startsWith(`${rule.rule}: `))))
+    lines.push(`  ERROR ${e}`);
   return lines;
 }
 

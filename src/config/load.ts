@@ -11,7 +11,8 @@ import { defaultExpandContext, expandPath, isInside, isTooBroad, type ExpandCont
 /** `rules[0].root`, `rollback.retentionDays` — the JSON path the operator looks for. */
 export function jsonPath(segments: readonly PropertyKey[]): string {
   let out = '';
-  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out === '' ? printable(String(s)) : `.${printable(String(s))}`;
+  for (const s of segments)
+    out += typeof s === 'number' ? `[${s}]` : out === '' ? printable(String(s)) : `.${printable(String(s))}`;
   return out === '' ? '(top level)' : out;
 }
 
@@ -24,11 +25,17 @@ function shown(value: unknown): string {
 function issueToProblems(file: string, issue: z.core.$ZodIssue): Problem[] {
   const at = (extra: PropertyKey[] = []) => `${file}: ${jsonPath([...issue.path, ...extra])}`;
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ where: at([key]), message: 'unknown key', hint: 'check its spelling; `roosync-maint config init` writes every known key' }));
+    return issue.keys.map((key) => ({
+      where: at([key]),
+      message: 'unknown key',
+      hint: 'check its spelling; `roosync-maint config init` writes every known key',
+    }));
   }
   const input = (issue as { input?: unknown }).input;
   const generic = /^Invalid input: expected (\w+), received (\w+)$/.exec(issue.message);
-  const message = generic ? `expected ${generic[1]}, got ${generic[2]}` : issue.message.replace(/^Invalid option: /, '');
+  const message = generic
+    ? `expected ${generic[1]}, got ${generic[2]}`
+    : issue.message.replace(/^Invalid option: /, '');
   const got = issue.code === 'custom' || input === undefined ? '' : ` (got ${shown(input)})`;
   return [{ where: at(), message: `${message}${got}` }];
 }
@@ -69,7 +76,12 @@ export function parseConfigText(text: string, file: string): MaintenanceConfig {
   const body = stripJsonComments(text.replace(/^\uFEFF/, ''));
   if (body.trim() === '') return configSchema.parse({});
   const problem = jsonTextProblem(body, CONFIG_LIMITS);
-  if (problem) throw new UsageError({ where: file, message: problem, hint: 'fix the file or run `roosync-maint config validate` after editing' });
+  if (problem)
+    throw new UsageError({
+      where: file,
+      message: problem,
+      hint: 'fix the file or run `roosync-maint config validate` after editing',
+    });
   const parsed = configSchema.safeParse(JSON.parse(body), { reportInput: true });
   if (!parsed.success) throw new UsageError(parsed.error.issues.flatMap((i) => issueToProblems(file, i)));
   return parsed.data;
@@ -117,7 +129,13 @@ function realOrSelf(p: string): string {
   }
 }
 
-export function resolveConfig(config: MaintenanceConfig, file: string, found: boolean, sharedState: string, ctx: ExpandContext = defaultExpandContext()): ResolvedConfig {
+export function resolveConfig(
+  config: MaintenanceConfig,
+  file: string,
+  found: boolean,
+  sharedState: string,
+  ctx: ExpandContext = defaultExpandContext(),
+): ResolvedConfig {
   const problems: Problem[] = [];
   const skipped: Problem[] = [];
   const where = (segments: PropertyKey[]) => `${file}: ${jsonPath(segments)}`;
@@ -130,12 +148,19 @@ export function resolveConfig(config: MaintenanceConfig, file: string, found: bo
       return undefined;
     }
     if (!path.isAbsolute(ex.path)) {
-      problems.push({ where: where(segments), message: `expected an absolute path (or one starting with ~, $VAR, %VAR%, <tmp>), got "${raw}"` });
+      problems.push({
+        where: where(segments),
+        message: `expected an absolute path (or one starting with ~, $VAR, %VAR%, <tmp>), got "${raw}"`,
+      });
       return undefined;
     }
     const target = kind === 'dir' ? ex.path : path.dirname(ex.path);
     if (isTooBroad(target, ctx.home) || isInside(target, sharedState) || isInside(realOrSelf(target), sharedReal)) {
-      problems.push({ where: where(segments), message: `refused: ${ex.path} is too broad a folder to clean (a filesystem root, your home folder, or one holding the shared state)`, hint: 'name the exact folder, e.g. <tmp>/roo-state-manager-logs' });
+      problems.push({
+        where: where(segments),
+        message: `refused: ${ex.path} is too broad a folder to clean (a filesystem root, your home folder, or one holding the shared state)`,
+        hint: 'name the exact folder, e.g. <tmp>/roo-state-manager-logs',
+      });
       return undefined;
     }
     return ex.path;
@@ -151,11 +176,18 @@ export function resolveConfig(config: MaintenanceConfig, file: string, found: bo
     const rel = path.relative(sharedState, rootPath);
     const first = rel.split(path.sep)[0] ?? '';
     if (!isInside(sharedState, rootPath) || !isInside(sharedReal, realOrSelf(rootPath))) {
-      problems.push({ where: where(['rules', i, 'root']), message: `refused: "${rule.root}" resolves outside the shared state (${rootPath})`, hint: 'a rule root is a folder relative to the shared state' });
+      problems.push({
+        where: where(['rules', i, 'root']),
+        message: `refused: "${rule.root}" resolves outside the shared state (${rootPath})`,
+        hint: 'a rule root is a folder relative to the shared state',
+      });
       return [];
     }
     if (FORBIDDEN_SHARED_DIRS.includes(first)) {
-      problems.push({ where: where(['rules', i, 'root']), message: `refused: ${first}/ is never touched by maintenance` });
+      problems.push({
+        where: where(['rules', i, 'root']),
+        message: `refused: ${first}/ is never touched by maintenance`,
+      });
       return [];
     }
     return [{ ...rule, rootPath }];
@@ -171,7 +203,10 @@ export function resolveConfig(config: MaintenanceConfig, file: string, found: bo
     mcpSettingsPath: (() => {
       const ex = expandPath(config.health.mcpSettingsPath, ctx);
       if (ex.ok) return ex.path;
-      skipped.push({ where: where(['health', 'mcpSettingsPath']), message: `skipped on this machine: ${ex.missing} is not set` });
+      skipped.push({
+        where: where(['health', 'mcpSettingsPath']),
+        message: `skipped on this machine: ${ex.missing} is not set`,
+      });
       return undefined;
     })(),
     depsDirs: list(config.health.depsDirs, ['health', 'depsDirs'], 'dir'),
@@ -182,7 +217,11 @@ export function resolveConfig(config: MaintenanceConfig, file: string, found: bo
   return resolved;
 }
 
-export async function loadResolvedConfig(file: string, sharedState: string, ctx?: ExpandContext): Promise<ResolvedConfig> {
+export async function loadResolvedConfig(
+  file: string,
+  sharedState: string,
+  ctx?: ExpandContext,
+): Promise<ResolvedConfig> {
   const { config, found } = await loadConfigFile(file);
   return resolveConfig(config, file, found, sharedState, ctx);
 }

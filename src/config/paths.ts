@@ -2,8 +2,13 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Where VS Code keeps extension storage on this OS (Roo's tasks and settings live under it). */
-export function vscodeGlobalStorage(env: NodeJS.ProcessEnv = process.env, platform = process.platform, home = os.homedir()): string {
-  if (platform === 'win32') return path.win32.join(env.APPDATA ?? path.win32.join(home, 'AppData', 'Roaming'), 'Code', 'User', 'globalStorage');
+export function vscodeGlobalStorage(
+  env: NodeJS.ProcessEnv = process.env,
+  platform = process.platform,
+  home = os.homedir(),
+): string {
+  if (platform === 'win32')
+    return path.win32.join(env.APPDATA ?? path.win32.join(home, 'AppData', 'Roaming'), 'Code', 'User', 'globalStorage');
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Code', 'User', 'globalStorage');
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'Code', 'User', 'globalStorage');
 }
@@ -42,10 +47,13 @@ export function expandPath(raw: string, ctx: ExpandContext): Expanded {
     .replace(/^<tmp>/, ctx.tmp)
     .replace(/^<vscode-global-storage>/, ctx.globalStorage)
     .replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (_, name: string) => lookup(name, `%${name}%`))
-    .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, braced: string | undefined, bare: string | undefined) => {
-      const name = (braced ?? bare)!;
-      return lookup(name, `$${name}`);
-    });
+    .replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (_, braced: string | undefined, bare: string | undefined) => {
+        const name = (braced ?? bare)!;
+        return lookup(name, `$${name}`);
+      },
+    );
   if (missing) return { ok: false, missing };
   if (out === '~' || out.startsWith('~/') || out.startsWith('~\\')) out = path.join(ctx.home, out.slice(1));
   return { ok: true, path: path.normalize(out) };

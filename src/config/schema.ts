@@ -2,8 +2,18 @@ import { z } from 'zod';
 import { DURATION_PATTERN } from './durations.js';
 import { TASK_NAMES } from '../tasks/names.js';
 
-const days = (dflt: number) => z.number({ error: 'expected a number of days' }).int({ error: 'expected a whole number of days' }).min(1, { error: 'expected a number ≥ 1' }).default(dflt);
-const count = (dflt: number) => z.number({ error: 'expected a count' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected a number ≥ 1' }).default(dflt);
+const days = (dflt: number) =>
+  z
+    .number({ error: 'expected a number of days' })
+    .int({ error: 'expected a whole number of days' })
+    .min(1, { error: 'expected a number ≥ 1' })
+    .default(dflt);
+const count = (dflt: number) =>
+  z
+    .number({ error: 'expected a count' })
+    .int({ error: 'expected a whole number' })
+    .min(1, { error: 'expected a number ≥ 1' })
+    .default(dflt);
 const pathList = (dflt: string[]) => z.array(z.string().min(1, { error: 'expected a non-empty path' })).default(dflt);
 const duration = z.string().regex(DURATION_PATTERN, { error: 'expected a duration like 15m, 6h or 30d' });
 const glob = z.string().min(1, { error: 'expected a non-empty glob' });
@@ -50,7 +60,10 @@ export const configSchema = z
     backups: section({ keepCount: count(5) }),
     logs: section({
       retentionDays: days(7),
-      maxSizeMB: z.number({ error: 'expected a size in MB' }).positive({ error: 'expected a size in MB > 0' }).default(100),
+      maxSizeMB: z
+        .number({ error: 'expected a size in MB' })
+        .positive({ error: 'expected a size in MB > 0' })
+        .default(100),
     }),
     limits: section({ maxDeletionsPerRun: count(10_000) }),
     election: section({
@@ -74,14 +87,19 @@ export const configSchema = z
       keepCount: count(5),
     }),
     health: section({
-      mcpSettingsPath: z.string().min(1).default('<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json'),
+      mcpSettingsPath: z
+        .string()
+        .min(1)
+        .default('<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json'),
       mcpTimeoutSeconds: z.number().int().min(1).max(600).default(20),
       mcpRetries: z.number().int().min(0).max(10).default(3),
       tokens: z
         .array(
           z.strictObject({
             name: z.string().min(1),
-            expiresAt: z.iso.date({ error: 'expected a date YYYY-MM-DD' }).or(z.iso.datetime({ error: 'expected a date YYYY-MM-DD or an ISO time' })),
+            expiresAt: z.iso
+              .date({ error: 'expected a date YYYY-MM-DD' })
+              .or(z.iso.datetime({ error: 'expected a date YYYY-MM-DD or an ISO time' })),
             usedBy: z.string().optional(),
           }),
         )
@@ -96,7 +114,11 @@ export const configSchema = z
   })
   .superRefine((cfg, ctx) => {
     if (cfg.messages.deleteAfterDays < cfg.messages.archiveAfterDays) {
-      ctx.addIssue({ code: 'custom', path: ['messages', 'deleteAfterDays'], message: `expected at least messages.archiveAfterDays (${cfg.messages.archiveAfterDays}): a message is purged only after it was archived` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['messages', 'deleteAfterDays'],
+        message: `expected at least messages.archiveAfterDays (${cfg.messages.archiveAfterDays}): a message is purged only after it was archived`,
+      });
     }
     const purgeUnread = cfg.messages.purgeUnreadAfterDays;
     if (purgeUnread !== undefined && purgeUnread < cfg.messages.archiveUnreadAfterDays) {
@@ -108,14 +130,23 @@ export const configSchema = z
     }
     const minLease = 2 * cfg.schedule.tickMinutes * 60;
     if (cfg.election.leaseSeconds < minLease) {
-      ctx.addIssue({ code: 'custom', path: ['election', 'leaseSeconds'], message: `expected at least 2 × schedule.tickMinutes = ${minLease} s, so that one late tick does not lose the lease` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['election', 'leaseSeconds'],
+        message: `expected at least 2 × schedule.tickMinutes = ${minLease} s, so that one late tick does not lose the lease`,
+      });
     }
     const names = new Set<string>();
     cfg.rules.forEach((rule, i) => {
-      if (names.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}"` });
+      if (names.has(rule.name))
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}"` });
       names.add(rule.name);
       if (rule.olderThanDays === undefined && rule.keepNewest === undefined && rule.maxTotalMB === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['rules', i], message: 'a rule needs olderThanDays, keepNewest or maxTotalMB (an empty policy would keep everything)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i],
+          message: 'a rule needs olderThanDays, keepNewest or maxTotalMB (an empty policy would keep everything)',
+        });
       }
     });
   });

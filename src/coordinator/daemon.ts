@@ -39,14 +39,20 @@ export interface DaemonOptions {
  * stop, the tick in flight finishes (tasks are bounded), the lease is released if this machine
  * holds it, and the daemon returns.
  */
-export async function runDaemon(o: DaemonOptions): Promise<{ ticks: number; released: boolean; reloads: number; rejectedConfigs: number }> {
+export async function runDaemon(
+  o: DaemonOptions,
+): Promise<{ ticks: number; released: boolean; reloads: number; rejectedConfigs: number }> {
   let config = o.config;
   let stopping = false;
   let wake: (() => void) | undefined;
   const stats = { ticks: 0, released: false, reloads: 0, rejectedConfigs: 0 };
-  const intervalMs = () => Number(o.env.ROOSYNC_MAINT_DAEMON_INTERVAL_MS ?? 0) || config.config.schedule.tickMinutes * 60_000;
+  const intervalMs = () =>
+    Number(o.env.ROOSYNC_MAINT_DAEMON_INTERVAL_MS ?? 0) || config.config.schedule.tickMinutes * 60_000;
 
-  const watcher = watch([o.configFile, path.join(o.sharedState, LEASE_FILE)], { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+  const watcher = watch([o.configFile, path.join(o.sharedState, LEASE_FILE)], {
+    ignoreInitial: true,
+    awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
+  });
   const reloadConfig = async (why: string) => {
     try {
       config = await loadResolvedConfig(o.configFile, o.sharedState);
@@ -120,11 +126,35 @@ export async function runDaemon(o: DaemonOptions): Promise<{ ticks: number; rele
     try {
       const extraPaths = pendingPaths;
       pendingPaths = [];
-      const running = tick({ sharedState: o.sharedState, machineId: o.machineId, config, env: o.env, log: o.log, clock: o.clock, tasks: undefined, dryRun: false, noSync: o.noSync, leaderFlag: o.leaderFlag, wait: true, progress: noProgress, version: o.version, extraPaths });
+      const running = tick({
+        sharedState: o.sharedState,
+        machineId: o.machineId,
+        config,
+        env: o.env,
+        log: o.log,
+        clock: o.clock,
+        tasks: undefined,
+        dryRun: false,
+        noSync: o.noSync,
+        leaderFlag: o.leaderFlag,
+        wait: true,
+        progress: noProgress,
+        version: o.version,
+        extraPaths,
+      });
       inFlight = running.catch(() => undefined);
       const r = await running;
       stats.ticks++;
-      o.log.info({ leader: r.leader.isLeader, term: r.leader.term, pushed: r.pushed, offline: r.offline, tasks: r.tasks.map((t) => `${t.task}:${t.status}`) }, 'tick done');
+      o.log.info(
+        {
+          leader: r.leader.isLeader,
+          term: r.leader.term,
+          pushed: r.pushed,
+          offline: r.offline,
+          tasks: r.tasks.map((t) => `${t.task}:${t.status}`),
+        },
+        'tick done',
+      );
     } catch (err) {
       o.log.error({ err: errorMessage(err) }, 'tick failed; the daemon goes on');
     }
@@ -145,7 +175,16 @@ export async function runDaemon(o: DaemonOptions): Promise<{ ticks: number; rele
     const lease = readLeaseFile(o.sharedState);
     if (lease.kind === 'ok' && lease.record.holder === o.machineId && !lease.record.released) {
       try {
-        const r = await releaseLease({ sharedState: o.sharedState, machineId: o.machineId, config, env: o.env, log: o.log, clock: o.clock, wait: true, dryRun: false });
+        const r = await releaseLease({
+          sharedState: o.sharedState,
+          machineId: o.machineId,
+          config,
+          env: o.env,
+          log: o.log,
+          clock: o.clock,
+          wait: true,
+          dryRun: false,
+        });
         stats.released = r.released;
         o.log.info({ released: r.released, reason: r.reason }, 'lease on shutdown');
       } catch (err) {

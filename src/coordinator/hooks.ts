@@ -36,7 +36,14 @@ function template(): string {
 }
 
 export function renderHook(c: Omit<HookContext, 'repo'>): string {
-  const values: Record<string, string> = { '@SHARED@': c.sharedState, '@MACHINE@': c.machineId, '@NODE@': c.node, '@BIN@': c.bin, '@LOG@': c.logFile, '@LOGDIR@': path.dirname(c.logFile) };
+  const values: Record<string, string> = {
+    '@SHARED@': c.sharedState,
+    '@MACHINE@': c.machineId,
+    '@NODE@': c.node,
+    '@BIN@': c.bin,
+    '@LOG@': c.logFile,
+    '@LOGDIR@': path.dirname(c.logFile),
+  };
   return template().replace(/@[A-Z]+@/g, (k) => shellQuote(values[k] ?? k));
 }
 
@@ -52,7 +59,12 @@ export async function hookStates(repo: GitRepo): Promise<HookState[]> {
   const dir = await hooksDir(repo);
   return HOOK_NAMES.map((hook): HookState => {
     const file = path.join(dir, hook);
-    return { hook, file, state: !existsSync(file) ? 'none' : isOurs(file) ? 'ours' : 'other', chained: existsSync(file + CHAINED) };
+    return {
+      hook,
+      file,
+      state: !existsSync(file) ? 'none' : isOurs(file) ? 'ours' : 'other',
+      chained: existsSync(file + CHAINED),
+    };
   });
 }
 
@@ -62,7 +74,12 @@ export async function installHooks(c: HookContext, dryRun: boolean): Promise<str
   const content = renderHook(c);
   const done: string[] = [];
   for (const s of await hookStates(c.repo)) {
-    if (s.state === 'other' && s.chained) throw new UsageError({ where: s.file, message: `an existing hook and an earlier chained one (${s.file}${CHAINED}) are both there`, hint: 'merge them by hand, then install again' });
+    if (s.state === 'other' && s.chained)
+      throw new UsageError({
+        where: s.file,
+        message: `an existing hook and an earlier chained one (${s.file}${CHAINED}) are both there`,
+        hint: 'merge them by hand, then install again',
+      });
     if (s.state === 'other') done.push(`${s.hook}: existing hook kept, chained as ${path.basename(s.file)}${CHAINED}`);
     done.push(`${s.hook}: ${s.state === 'ours' ? 'updated' : 'installed'} in ${dir}`);
     if (dryRun) continue;

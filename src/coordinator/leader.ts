@@ -12,11 +12,25 @@ import { lockMachine } from './lock.js';
 import { syncWithFence } from './sync.js';
 
 function openRepo(sharedState: string, machineId: string, config: ResolvedConfig): Promise<GitRepo> {
-  return requireClone(sharedState, machineId, config.config, 'no lease here', 'the lease lives in the git-synced shared state');
+  return requireClone(
+    sharedState,
+    machineId,
+    config.config,
+    'no lease here',
+    'the lease lives in the git-synced shared state',
+  );
 }
 
 /** The lease as this machine sees it after a fetch, and how it judges it (without recording a new observation). */
-export async function leaseStatus(o: { sharedState: string; machineId: string; config: ResolvedConfig; env: NodeJS.ProcessEnv; log: Logger; now: number; fetch: boolean }) {
+export async function leaseStatus(o: {
+  sharedState: string;
+  machineId: string;
+  config: ResolvedConfig;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  now: number;
+  fetch: boolean;
+}) {
   const repo = await openRepo(o.sharedState, o.machineId, o.config);
   let fetchNote: string | undefined;
   let read = readLeaseFile(o.sharedState);
@@ -37,15 +51,34 @@ export async function leaseStatus(o: { sharedState: string; machineId: string; c
   const lines: string[] = [];
   if (read.kind === 'ok') {
     const r = read.record;
-    lines.push(`holder:   ${r.holder}${r.released ? ' (released)' : ''}`, `term:     ${r.term} (${r.transitions} changes of holder so far)`, `renewed:  ${formatDate(Date.parse(r.renewedAt))} (${formatDuration(o.now - Date.parse(r.renewedAt))} ago by this machine's clock)`, `expires:  ${formatDate(judgement.writerExpiresAt!)} by its writer's clock (lease ${r.leaseSeconds} s)`);
-  } else lines.push(read.kind === 'missing' ? 'no lease yet: the first machine to tick takes it' : `lease file unreadable: ${read.reason}`);
+    lines.push(
+      `holder:   ${r.holder}${r.released ? ' (released)' : ''}`,
+      `term:     ${r.term} (${r.transitions} changes of holder so far)`,
+      `renewed:  ${formatDate(Date.parse(r.renewedAt))} (${formatDuration(o.now - Date.parse(r.renewedAt))} ago by this machine's clock)`,
+      `expires:  ${formatDate(judgement.writerExpiresAt!)} by its writer's clock (lease ${r.leaseSeconds} s)`,
+    );
+  } else
+    lines.push(
+      read.kind === 'missing'
+        ? 'no lease yet: the first machine to tick takes it'
+        : `lease file unreadable: ${read.reason}`,
+    );
   lines.push(`this machine (${o.machineId}): ${judgement.state} — ${judgement.reason}`);
   if (fetchNote) lines.push(`note: ${fetchNote}`);
   return { lease: read, judgement, lines };
 }
 
 /** Gives up the lease, after any run in flight on this machine (it takes the same lock). */
-export async function releaseLease(o: { sharedState: string; machineId: string; config: ResolvedConfig; env: NodeJS.ProcessEnv; log: Logger; clock: () => number; wait: boolean; dryRun: boolean }) {
+export async function releaseLease(o: {
+  sharedState: string;
+  machineId: string;
+  config: ResolvedConfig;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  clock: () => number;
+  wait: boolean;
+  dryRun: boolean;
+}) {
   const repo = await openRepo(o.sharedState, o.machineId, o.config);
   const stateDir = localStateDir(o.sharedState, repo.gitDir, o.env);
   const lock = await lockMachine(o.sharedState, repo.gitDir, o.env, o.wait);
@@ -57,7 +90,12 @@ export async function releaseLease(o: { sharedState: string; machineId: string; 
     if (o.dryRun) {
       const read = readLeaseFile(o.sharedState);
       const mine = read.kind === 'ok' && read.record.holder === o.machineId && !read.record.released;
-      return { released: false, reason: mine ? `dry run: would release term ${read.kind === 'ok' ? read.record.term : ''}` : 'dry run: this machine does not hold the lease' };
+      return {
+        released: false,
+        reason: mine
+          ? `dry run: would release term ${read.kind === 'ok' ? read.record.term : ''}`
+          : 'dry run: this machine does not hold the lease',
+      };
     }
     const elector = new Elector({
       me: o.machineId,

@@ -69,7 +69,9 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
       realpath: false,
       stale: options.staleMs,
       update: Math.max(1000, Math.floor(options.staleMs / 3)),
-      retries: wait ? { retries: Math.ceil((options.waitMs ?? 15 * 60_000) / 1000), factor: 1, minTimeout: 1000, maxTimeout: 1000 } : 0,
+      retries: wait
+        ? { retries: Math.ceil((options.waitMs ?? 15 * 60_000) / 1000), factor: 1, minTimeout: 1000, maxTimeout: 1000 }
+        : 0,
       onCompromised: (err) => {
         lost = err;
       },
@@ -84,12 +86,23 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
     });
   } catch (err) {
     if (errorCode(err) === 'ELOCKED') {
-      const who = name === 'daemon' ? 'another roosync-maint daemon runs for this shared state' : "another roosync-maint run holds this machine's lock";
+      const who =
+        name === 'daemon'
+          ? 'another roosync-maint daemon runs for this shared state'
+          : "another roosync-maint run holds this machine's lock";
       throw new BusyError(`${who} (${lockfilePath}); nothing was done`);
     }
     throw err;
   }
-  writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: os.hostname(), ino: statSync(lockfilePath).ino, since: new Date().toISOString() }));
+  writeFileSync(
+    ownerFile,
+    JSON.stringify({
+      pid: process.pid,
+      host: os.hostname(),
+      ino: statSync(lockfilePath).ino,
+      since: new Date().toISOString(),
+    }),
+  );
   return {
     release: async () => {
       if (!lost) await release().catch(() => undefined);
@@ -99,11 +112,20 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
 }
 
 /** This machine's lock for this shared state, in its local state folder: how every writing command starts. */
-export function lockMachine(sharedState: string, gitDir: string | undefined, env: NodeJS.ProcessEnv, wait: boolean): Promise<RunLock> {
+export function lockMachine(
+  sharedState: string,
+  gitDir: string | undefined,
+  env: NodeJS.ProcessEnv,
+  wait: boolean,
+): Promise<RunLock> {
   return acquireRunLock(localStateDir(sharedState, gitDir, env), { wait, staleMs: lockStaleMs(env) });
 }
 
 /** One daemon per machine and shared state: a second one exits 3 at once (a dead one's lock is taken over). */
 export function lockDaemon(sharedState: string, gitDir: string | undefined, env: NodeJS.ProcessEnv): Promise<RunLock> {
-  return acquireRunLock(localStateDir(sharedState, gitDir, env), { wait: false, staleMs: lockStaleMs(env), name: 'daemon' });
+  return acquireRunLock(localStateDir(sharedState, gitDir, env), {
+    wait: false,
+    staleMs: lockStaleMs(env),
+    name: 'daemon',
+  });
 }

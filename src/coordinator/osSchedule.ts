@@ -19,8 +19,14 @@ const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function cronLine(i: ScheduleEntryInput): string {
   const m = i.tickMinutes;
-  const when = m < 60 && 60 % m === 0 ? `*/${m} * * * *` : m % 60 === 0 && 1440 % m === 0 ? `0 */${m / 60} * * *` : undefined;
-  if (!when) throw new UsageError({ where: 'schedule.tickMinutes', message: `cron cannot run every ${m} minutes`, hint: 'use a divisor of 60 (5, 10, 15, 20, 30) or whole hours dividing 24, or a systemd timer' });
+  const when =
+    m < 60 && 60 % m === 0 ? `*/${m} * * * *` : m % 60 === 0 && 1440 % m === 0 ? `0 */${m / 60} * * *` : undefined;
+  if (!when)
+    throw new UsageError({
+      where: 'schedule.tickMinutes',
+      message: `cron cannot run every ${m} minutes`,
+      hint: 'use a divisor of 60 (5, 10, 15, 20, 30) or whole hours dividing 24, or a systemd timer',
+    });
   return `${when} ROOSYNC_SHARED_PATH=${q(i.sharedState)} ROOSYNC_MACHINE_ID=${q(i.machineId)} ${q(i.node)} ${q(i.bin)} run >/dev/null 2>>${q(i.logFile)}`;
 }
 

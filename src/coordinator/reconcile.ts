@@ -53,7 +53,8 @@ function writeDisk(file: string, content: Buffer | string | undefined): void {
   writeFileAtomic(file, typeof content === 'string' ? content : content.toString('utf8'));
 }
 
-const same = (a: Buffer | undefined, b: Buffer | undefined) => (a === undefined ? b === undefined : b !== undefined && a.equals(b));
+const same = (a: Buffer | undefined, b: Buffer | undefined) =>
+  a === undefined ? b === undefined : b !== undefined && a.equals(b);
 
 export interface ReconcileResult {
   notes: string[];
@@ -61,7 +62,11 @@ export interface ReconcileResult {
   touched: string[];
 }
 
-export async function reconcileOnto(ctx: ReconcileContext, paths: readonly string[], sides: Sides): Promise<ReconcileResult> {
+export async function reconcileOnto(
+  ctx: ReconcileContext,
+  paths: readonly string[],
+  sides: Sides,
+): Promise<ReconcileResult> {
   const { repo } = ctx;
   const prefix = repo.sharedPrefix === '.' ? '' : `${repo.sharedPrefix}/`;
   const ids = new Set<string>();
@@ -104,7 +109,10 @@ export async function reconcileOnto(ctx: ReconcileContext, paths: readonly strin
       aside++;
     }
   }
-  if (aside > 0) result.notes.push(`${aside} local message edits could not be merged with the remote's: kept in messages/quarantine/ with why`);
+  if (aside > 0)
+    result.notes.push(
+      `${aside} local message edits could not be merged with the remote's: kept in messages/quarantine/ with why`,
+    );
 
   const kept: string[] = [];
   for (const p of others) {
@@ -122,7 +130,10 @@ export async function reconcileOnto(ctx: ReconcileContext, paths: readonly strin
     }
     kept.push(p);
   }
-  if (kept.length > 0) result.notes.push(`local changes to ${kept.join(', ')} conflicted with the remote's: the remote's version stays, ours is kept in ${ctx.keptDir}`);
+  if (kept.length > 0)
+    result.notes.push(
+      `local changes to ${kept.join(', ')} conflicted with the remote's: the remote's version stays, ours is kept in ${ctx.keptDir}`,
+    );
   return result;
 }
 
@@ -131,7 +142,13 @@ function keepAsideInQuarantine(ctx: ReconcileContext, prefix: string, id: string
   const dir = path.join(ctx.repo.top, `${prefix}messages/quarantine`);
   mkdirSync(dir, { recursive: true });
   const name = `${id}.json.local-${ctx.machineId}-${formatDate(ctx.now).replace(/:/g, '-')}`;
-  const why = { file: `messages/${id}.json`, reason, keptAt: new Date(ctx.now).toISOString(), by: `${ctx.machineId}:maintenance`, restore: 'compare with the message in inbox/ or archive/ and merge by hand' };
+  const why = {
+    file: `messages/${id}.json`,
+    reason,
+    keptAt: new Date(ctx.now).toISOString(),
+    by: `${ctx.machineId}:maintenance`,
+    restore: 'compare with the message in inbox/ or archive/ and merge by hand',
+  };
   writeFileAtomic(path.join(dir, `${name}.why.json`), JSON.stringify(why, null, 2));
   writeFileSync(`${path.join(dir, name)}.tmp`, text);
   renameSync(`${path.join(dir, name)}.tmp`, path.join(dir, name));

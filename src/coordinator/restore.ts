@@ -31,7 +31,9 @@ export function restoreFromBundles(sharedState: string, id: string, dryRun: bool
   if (found.length === 0) {
     if (corrupt.length === 0) return undefined;
     const which = corrupt.map((c) => `${c.file} (${c.reason})`).join('; ');
-    throw new Error(`${id} is in no readable purge bundle, and these cannot be read: ${which}; it may be in one of them`);
+    throw new Error(
+      `${id} is in no readable purge bundle, and these cannot be read: ${which}; it may be in one of them`,
+    );
   }
   const restored: string[] = [];
   const already: string[] = [];
@@ -47,13 +49,38 @@ export function restoreFromBundles(sharedState: string, id: string, dryRun: bool
     mkdirSync(path.dirname(dest), { recursive: true });
     writeFileAtomic(dest, e.text);
   }
-  const notes = [...(already.length ? [`already there: ${already.join(', ')}`] : []), ...(dryRun ? ['dry run: nothing written'] : [])];
-  const from = `purge bundle (purged ${found.map((e) => e.purgedAt).sort().pop()} by ${found[0]!.by})`;
-  return { restored, fromCommit: from, committed: false, pushed: false, ...(notes.length && { note: notes.join('; ') }) };
+  const notes = [
+    ...(already.length ? [`already there: ${already.join(', ')}`] : []),
+    ...(dryRun ? ['dry run: nothing written'] : []),
+  ];
+  const from = `purge bundle (purged ${found
+    .map((e) => e.purgedAt)
+    .sort()
+    .pop()} by ${found[0]!.by})`;
+  return {
+    restored,
+    fromCommit: from,
+    committed: false,
+    pushed: false,
+    ...(notes.length && { note: notes.join('; ') }),
+  };
 }
 
 async function lastDeletion(repo: GitRepo, paths: string[]): Promise<{ commit: string; path: string } | undefined> {
-  const out = (await repo.raw(['log', '--diff-filter=D', '--format=%H', '--name-only', '-1', '--', ...paths.map((p) => repo.inRepo(p))])).trim().split('\n').filter(Boolean);
+  const out = (
+    await repo.raw([
+      'log',
+      '--diff-filter=D',
+      '--format=%H',
+      '--name-only',
+      '-1',
+      '--',
+      ...paths.map((p) => repo.inRepo(p)),
+    ])
+  )
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   if (out.length < 2) return undefined;
   const [commit, ...files] = out;
   const file = files.find((f) => paths.some((p) => f === repo.inRepo(p) || f.startsWith(`${repo.inRepo(p)}/`)));
@@ -71,22 +98,59 @@ export interface RestoreOptions {
   pushAttempts: number;
 }
 
-export async function restoreFromHistory(repo: GitRepo, sharedState: string, target: string, o: RestoreOptions): Promise<RestoreResult> {
+export async function restoreFromHistory(
+  repo: GitRepo,
+  sharedState: string,
+  target: string,
+  o: RestoreOptions,
+): Promise<RestoreResult> {
   await syncWithFence(repo);
   const isMessage = isMessageId(target);
-  const rel = isMessage ? undefined : path.relative(sharedState, path.resolve(sharedState, target)).split(path.sep).join('/');
-  if (rel !== undefined && (rel.startsWith('..') || path.isAbsolute(rel))) throw new UsageError({ where: target, message: 'is outside the shared state', hint: 'name a path inside the shared state, or a message id' });
+  const rel = isMessage
+    ? undefined
+    : path.relative(sharedState, path.resolve(sharedState, target)).split(path.sep).join('/');
+  if (rel !== undefined && (rel.startsWith('..') || path.isAbsolute(rel)))
+    throw new UsageError({
+      where: target,
+      message: 'is outside the shared state',
+      hint: 'name a path inside the shared state, or a message id',
+    });
   const candidates = isMessage ? ['archive', 'sent', 'inbox'].map((f) => `messages/${f}/${target}.json`) : [rel!];
   const found = await lastDeletion(repo, candidates);
-  if (!found) throw new UsageError({ where: target, message: 'no commit in this clone’s history removed it', hint: isMessage ? 'check the id (roosync-maint run --json lists purged ids)' : 'check the path, relative to the shared state' });
+  if (!found)
+    throw new UsageError({
+      where: target,
+      message: 'no commit in this clone’s history removed it',
+      hint: isMessage
+        ? 'check the id (roosync-maint run --json lists purged ids)'
+        : 'check the path, relative to the shared state',
+    });
   const short = found.commit.slice(0, 10);
   if (isMessage) {
     const dest = path.join(messageDirs(sharedState).archive, `${target}.json`);
-    if (existsSync(dest)) return { restored: [], fromCommit: short, committed: false, pushed: false, note: `${target} is already in messages/archive/` };
+    if (existsSync(dest))
+      return {
+        restored: [],
+        fromCommit: short,
+        committed: false,
+        pushed: false,
+        note: `${target} is already in messages/archive/`,
+      };
     const text = await repo.raw(['show', `${found.commit}^:${found.path}`]);
     const parsed = parseMessage(text, `${target}.json`);
-    if (!parsed.ok) throw new UsageError({ where: `${found.path} at ${short}^`, message: `not a valid message there (${parsed.reason})` });
-    if (o.dryRun) return { restored: [`messages/archive/${target}.json`], fromCommit: short, committed: false, pushed: false, note: 'dry run: nothing written' };
+    if (!parsed.ok)
+      throw new UsageError({
+        where: `${found.path} at ${short}^`,
+        message: `not a valid message there (${parsed.reason})`,
+      });
+    if (o.dryRun)
+      return {
+        restored: [`messages/archive/${target}.json`],
+        fromCommit: short,
+        committed: false,
+        pushed: false,
+        note: 'dry run: nothing written',
+      };
     mkdirSync(path.dirname(dest), { recursive: true });
     // byte for byte when it was already archived; otherwise only its status changes
     if (parsed.message.status === 'archived') writeFileAtomic(dest, text);
@@ -95,14 +159,23 @@ export async function restoreFromHistory(repo: GitRepo, sharedState: string, tar
     await repo.raw(['checkout', `${found.commit}^`, '--', repo.inRepo(rel!)]);
   }
   const restored = isMessage ? [`messages/archive/${target}.json`] : [rel!];
-  if (o.dryRun) return { restored, fromCommit: short, committed: false, pushed: false, note: 'dry run: nothing written' };
+  if (o.dryRun)
+    return { restored, fromCommit: short, committed: false, pushed: false, note: 'dry run: nothing written' };
   return commitRestored(repo, { restored, fromCommit: short, committed: false, pushed: false }, target, o);
 }
 
 /** Commits and pushes what a restore wrote, like any tick's work. */
-export async function commitRestored(repo: GitRepo, r: RestoreResult, target: string, o: RestoreOptions): Promise<RestoreResult> {
+export async function commitRestored(
+  repo: GitRepo,
+  r: RestoreResult,
+  target: string,
+  o: RestoreOptions,
+): Promise<RestoreResult> {
   const message = `maintenance: ${o.machineId} restores ${target} (removed in ${r.fromCommit})`;
-  const committed = await repo.commitPaths(r.restored.map((p) => repo.inRepo(p)), message);
+  const committed = await repo.commitPaths(
+    r.restored.map((p) => repo.inRepo(p)),
+    message,
+  );
   const pushed = await pushWithRetries(repo, o.pushAttempts);
   const later = pushed.failure && `not pushed yet (${pushed.failure}): a later tick pushes it`;
   const note = [r.note, later].filter(Boolean).join('; ');

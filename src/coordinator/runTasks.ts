@@ -13,7 +13,11 @@ export interface RunTasksOptions {
  * Runs the named tasks in order on one context. Fleet tasks run only as leader; a task that
  * throws is recorded as failed and the others still run.
  */
-export async function runTasks(names: readonly TaskName[], runCtx: TaskContext, options: RunTasksOptions): Promise<TaskResult[]> {
+export async function runTasks(
+  names: readonly TaskName[],
+  runCtx: TaskContext,
+  options: RunTasksOptions,
+): Promise<TaskResult[]> {
   const ctx: TaskContext = { ...runCtx, archivedThisRun: runCtx.archivedThisRun ?? new Set() };
   const results: TaskResult[] = [];
   for (const name of names) {
@@ -28,11 +32,25 @@ export async function runTasks(names: readonly TaskName[], runCtx: TaskContext, 
     try {
       ctx.log.info({ task: name, dryRun: ctx.dryRun }, 'task start');
       const result = await task.run(ctx);
-      ctx.log.info({ task: name, status: result.status, counts: result.counts, bytes: result.bytes, durationMs: result.durationMs }, 'task end');
+      ctx.log.info(
+        {
+          task: name,
+          status: result.status,
+          counts: result.counts,
+          bytes: result.bytes,
+          durationMs: result.durationMs,
+        },
+        'task end',
+      );
       results.push(result);
     } catch (err) {
       ctx.log.error({ task: name, err: errorMessage(err) }, 'task failed');
-      results.push({ ...emptyResult(name, scope, ctx.dryRun), status: 'failed', errors: [errorMessage(err)], durationMs: Date.now() - started });
+      results.push({
+        ...emptyResult(name, scope, ctx.dryRun),
+        status: 'failed',
+        errors: [errorMessage(err)],
+        durationMs: Date.now() - started,
+      });
     }
   }
   return results;

@@ -41,13 +41,19 @@ export interface DueDecision {
 }
 
 /** Which tasks are due (pure): never run, last run failed, or their interval has passed since the last run. */
-export function dueTasks(tasks: readonly TaskName[], state: ScheduleState, now: number, config: MaintenanceConfig): DueDecision[] {
+export function dueTasks(
+  tasks: readonly TaskName[],
+  state: ScheduleState,
+  now: number,
+  config: MaintenanceConfig,
+): DueDecision[] {
   return tasks.map((task) => {
     const last = state.tasks[task];
     const every = intervalMs(task, config);
     if (!last) return { task, due: true, reason: 'never ran on this machine' };
     if (!last.ok) return { task, due: true, reason: `its last run failed (${formatDate(last.lastRunAt)})` };
-    if (now - last.lastRunAt >= every) return { task, due: true, reason: every === 0 ? 'runs every tick' : `last ran ${formatDate(last.lastRunAt)}` };
+    if (now - last.lastRunAt >= every)
+      return { task, due: true, reason: every === 0 ? 'runs every tick' : `last ran ${formatDate(last.lastRunAt)}` };
     return { task, due: false, reason: `next due ${formatDate(last.lastRunAt + every)}` };
   });
 }
@@ -55,7 +61,8 @@ export function dueTasks(tasks: readonly TaskName[], state: ScheduleState, now: 
 /** Records what ran: a task skipped (not leader, not available) has not run. */
 export function recordRuns(state: ScheduleState, results: readonly TaskResult[], now: number): ScheduleState {
   const tasks = { ...state.tasks };
-  for (const r of results) if (r.status !== 'skipped' && !r.dryRun) tasks[r.task] = { lastRunAt: now, ok: r.status === 'ok' };
+  for (const r of results)
+    if (r.status !== 'skipped' && !r.dryRun) tasks[r.task] = { lastRunAt: now, ok: r.status === 'ok' };
   return { tasks };
 }
 

@@ -31,7 +31,13 @@ export interface SyncReport {
 }
 
 export async function syncWithFence(repo: GitRepo, now = Date.now()): Promise<SyncReport> {
-  const ctx: ReconcileContext = { repo, sharedState: repo.top, machineId: repo.machineId, now, keptDir: path.join(repo.gitDir, 'roosync-maint', 'kept') };
+  const ctx: ReconcileContext = {
+    repo,
+    sharedState: repo.top,
+    machineId: repo.machineId,
+    now,
+    keptDir: path.join(repo.gitDir, 'roosync-maint', 'kept'),
+  };
   const notes = await healClone(repo);
   let fenced = false;
   await repo.stash(STASH_MARKER);
@@ -59,7 +65,11 @@ async function healClone(repo: GitRepo): Promise<string[]> {
     const age = Date.now() - op.since;
     const minutes = Math.round(age / 60_000);
     if (age < UNFINISHED_GRACE_MS) {
-      throw new GitFailure('other', 'sync', `${op.what} is in progress in this clone (started ${minutes} min ago): not syncing this tick`);
+      throw new GitFailure(
+        'other',
+        'sync',
+        `${op.what} is in progress in this clone (started ${minutes} min ago): not syncing this tick`,
+      );
     }
     const verb = op.what === 'a merge' ? 'merge' : op.what === 'a cherry-pick' ? 'cherry-pick' : 'rebase';
     await repo.raw([verb, '--abort']);
@@ -76,9 +86,17 @@ async function healClone(repo: GitRepo): Promise<string[]> {
 /** A detached HEAD goes back on its branch; commits only it had are kept on a branch first. */
 async function returnToBranch(repo: GitRepo, now: number): Promise<string[]> {
   if (await repo.onBranch()) return [];
-  const branches = (await repo.raw(['for-each-ref', '--format=%(refname:short)', 'refs/heads/'])).split('\n').filter((b) => b && !b.startsWith('roosync-maint/'));
-  const branch = ['main', 'master'].find((b) => branches.includes(b)) ?? (branches.length === 1 ? branches[0] : undefined);
-  if (!branch) throw new GitFailure('other', 'sync', `detached HEAD and no single branch to return to (${branches.join(', ') || 'none'}): check one out by hand`);
+  const branches = (await repo.raw(['for-each-ref', '--format=%(refname:short)', 'refs/heads/']))
+    .split('\n')
+    .filter((b) => b && !b.startsWith('roosync-maint/'));
+  const branch =
+    ['main', 'master'].find((b) => branches.includes(b)) ?? (branches.length === 1 ? branches[0] : undefined);
+  if (!branch)
+    throw new GitFailure(
+      'other',
+      'sync',
+      `detached HEAD and no single branch to return to (${branches.join(', ') || 'none'}): check one out by hand`,
+    );
   const head = (await repo.raw(['rev-parse', 'HEAD'])).trim();
   const contained = (await repo.raw(['merge-base', head, branch]).catch(() => '')).trim() === head;
   const notes: string[] = [];
@@ -110,11 +128,19 @@ async function catchUp(ctx: ReconcileContext, upstream: string): Promise<SyncRep
   if (commits.some((c) => c.touchesLease)) {
     const ours = parseLease(await repo.show('HEAD', LEASE_FILE));
     const theirs = parseLease(await repo.show(upstream, LEASE_FILE));
-    const sameTerm = ours.kind === 'ok' && theirs.kind === 'ok' && ours.record.holder === theirs.record.holder && ours.record.term === theirs.record.term && !theirs.record.released;
+    const sameTerm =
+      ours.kind === 'ok' &&
+      theirs.kind === 'ok' &&
+      ours.record.holder === theirs.record.holder &&
+      ours.record.term === theirs.record.term &&
+      !theirs.record.released;
     if (!sameTerm) {
       keep = commits.filter((c) => !c.touchesLease);
-      const now = theirs.kind === 'ok' ? `${theirs.record.holder} holds term ${theirs.record.term}` : 'the lease changed';
-      notes.push(`fenced: unpushed fleet work of term ${ours.kind === 'ok' ? ours.record.term : '?'} dropped, never pushed (${now}); this machine stepped down`);
+      const now =
+        theirs.kind === 'ok' ? `${theirs.record.holder} holds term ${theirs.record.term}` : 'the lease changed';
+      notes.push(
+        `fenced: unpushed fleet work of term ${ours.kind === 'ok' ? ours.record.term : '?'} dropped, never pushed (${now}); this machine stepped down`,
+      );
     }
   }
   const fenced = keep.length < commits.length;
@@ -124,7 +150,11 @@ async function catchUp(ctx: ReconcileContext, upstream: string): Promise<SyncRep
 }
 
 /** Replays commits one by one on the upstream; a conflict is resolved at the message level (reconcile.ts). */
-async function replayByHand(ctx: ReconcileContext, upstream: string, commits: { sha: string; ours: boolean; subject: string }[]): Promise<string[]> {
+async function replayByHand(
+  ctx: ReconcileContext,
+  upstream: string,
+  commits: { sha: string; ours: boolean; subject: string }[],
+): Promise<string[]> {
   const { repo } = ctx;
   const notes: string[] = [];
   await repo.raw(['update-ref', REPLAY_REF, 'HEAD']);
@@ -168,7 +198,11 @@ export interface PushOutcome {
  * Pushes; a lost race is followed by fetch-fence-rebase (its notes passed to `afterResync`,
  * which may recommit) and another try, with jittered exponential backoff, `attempts` in all.
  */
-export async function pushWithRetries(repo: GitRepo, attempts: number, afterResync: (sync: SyncReport) => Promise<void> = async () => undefined): Promise<PushOutcome> {
+export async function pushWithRetries(
+  repo: GitRepo,
+  attempts: number,
+  afterResync: (sync: SyncReport) => Promise<void> = async () => undefined,
+): Promise<PushOutcome> {
   let retries = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
@@ -176,7 +210,8 @@ export async function pushWithRetries(repo: GitRepo, attempts: number, afterResy
       return { pushed: true, retries };
     } catch (err) {
       if (!(err instanceof GitFailure)) throw err;
-      if (err.kind !== 'lost-race') return { pushed: false, retries, failure: `${err.kind}: ${err.message}`, offline: true };
+      if (err.kind !== 'lost-race')
+        return { pushed: false, retries, failure: `${err.kind}: ${err.message}`, offline: true };
       retries++;
       await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1) * (0.5 + Math.random())));
       await afterResync(await syncWithFence(repo));

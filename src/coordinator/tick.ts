@@ -87,10 +87,28 @@ export function fleetChangedPaths(sharedState: string, results: readonly TaskRes
  * work is dropped, never pushed, and only the status file goes out.
  */
 export async function tick(o: TickOptions): Promise<TickResult> {
-  const repo = o.noSync ? undefined : await requireClone(o.sharedState, o.machineId, o.config.config, 'nothing to sync or elect through', 'run with --no-sync (and --leader to run fleet tasks on a plain folder)');
+  const repo = o.noSync
+    ? undefined
+    : await requireClone(
+        o.sharedState,
+        o.machineId,
+        o.config.config,
+        'nothing to sync or elect through',
+        'run with --no-sync (and --leader to run fleet tasks on a plain folder)',
+      );
   const stateDir = localStateDir(o.sharedState, repo?.gitDir, o.env);
   const lock = await lockMachine(o.sharedState, repo?.gitDir, o.env, o.wait);
-  const result: TickResult = { machine: o.machineId, dryRun: o.dryRun, offline: false, leader: { isLeader: false, term: null, reason: '' }, tasks: [], committed: false, pushed: false, pushRetries: 0, notes: [] };
+  const result: TickResult = {
+    machine: o.machineId,
+    dryRun: o.dryRun,
+    offline: false,
+    leader: { isLeader: false, term: null, reason: '' },
+    tasks: [],
+    committed: false,
+    pushed: false,
+    pushRetries: 0,
+    notes: [],
+  };
   try {
     const schedule = scheduleStore(stateDir, o.log);
     const state = schedule.load();
@@ -98,7 +116,9 @@ export async function tick(o: TickOptions): Promise<TickResult> {
     if (decisions) result.schedule = decisions;
     const tasks: TaskName[] = o.tasks ?? decisions!.filter((d) => d.due).map((d) => d.task);
     const run = { ...o, tasks };
-    const done = repo ? await runSynced(run, repo, stateDir, result, lock.compromised) : await runLocalOnly(run, stateDir, result);
+    const done = repo
+      ? await runSynced(run, repo, stateDir, result, lock.compromised)
+      : await runLocalOnly(run, stateDir, result);
     if (!o.dryRun) schedule.save(recordRuns(state, done.tasks, o.clock()));
     return done;
   } finally {
@@ -124,15 +144,31 @@ function sendDigest(o: Resolved<TickOptions>, stateDir: string, result: TickResu
     return [];
   }
   const fleet = result.leader.isLeader ? fleetStatus(o.sharedState, o.config.config, now) : undefined;
-  const sent = sendMessage(messageDirs(o.sharedState), digestMessage({ machineId: o.machineId, to: o.config.config.reports.to, now, state, leader: result.leader, ...(fleet && { fleet }) }), now);
+  const sent = sendMessage(
+    messageDirs(o.sharedState),
+    digestMessage({
+      machineId: o.machineId,
+      to: o.config.config.reports.to,
+      now,
+      state,
+      leader: result.leader,
+      ...(fleet && { fleet }),
+    }),
+    now,
+  );
   store.save(emptyDigestState(now, now));
   result.notes.push(`sent the digest ${sent.id}`);
   return [`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`];
 }
 
 async function runLocalOnly(o: Resolved<TickOptions>, stateDir: string, result: TickResult): Promise<TickResult> {
-  result.leader = o.leaderFlag ? { isLeader: true, term: null, reason: '--no-sync --leader' } : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
-  result.tasks = await runTasks(o.tasks, taskContext(o), { isLeader: o.leaderFlag, notLeaderReason: 'fleet task: with --no-sync, pass --leader to act as leader' });
+  result.leader = o.leaderFlag
+    ? { isLeader: true, term: null, reason: '--no-sync --leader' }
+    : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
+  result.tasks = await runTasks(o.tasks, taskContext(o), {
+    isLeader: o.leaderFlag,
+    notLeaderReason: 'fleet task: with --no-sync, pass --leader to act as leader',
+  });
   if (!o.dryRun) {
     alertsOf(o, stateDir, result);
     sendDigestIfDue(o, stateDir, result);
@@ -142,14 +178,35 @@ async function runLocalOnly(o: Resolved<TickOptions>, stateDir: string, result: 
 }
 
 function taskContext(o: TickOptions, git?: { repo: GitRepo; offline?: string }) {
-  return { sharedState: o.sharedState, env: o.env, machineId: o.machineId, config: o.config, now: o.clock(), dryRun: o.dryRun, log: o.log, progress: o.progress, version: o.version, ...(git && { git }) };
+  return {
+    sharedState: o.sharedState,
+    env: o.env,
+    machineId: o.machineId,
+    config: o.config,
+    now: o.clock(),
+    dryRun: o.dryRun,
+    log: o.log,
+    progress: o.progress,
+    version: o.version,
+    ...(git && { git }),
+  };
 }
 
 /** Health findings → alert messages and incidents (not in a dry run); the files go into the tick's commit. */
 function alertsOf(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
   if (o.dryRun) return [];
   return reportStep(result, o.log, 'alerts', () => {
-    const delivered = deliverAlerts({ sharedState: o.sharedState, machineId: o.machineId, config: o.config.config, now: o.clock(), stateDir, log: o.log }, result.tasks);
+    const delivered = deliverAlerts(
+      {
+        sharedState: o.sharedState,
+        machineId: o.machineId,
+        config: o.config.config,
+        now: o.clock(),
+        stateDir,
+        log: o.log,
+      },
+      result.tasks,
+    );
     result.notes.push(...delivered.notes);
     return delivered.paths;
   });
@@ -182,13 +239,31 @@ function statusOf(o: TickOptions, r: TickResult): MachineStatus {
     lastSyncAt: r.offline ? (previous?.lastSyncAt ?? null) : now,
     offline: r.offline,
     leader: r.leader,
-    tasks: r.tasks.map((t) => ({ task: t.task, status: t.status, acted: t.counts.acted, ...(t.reason && { reason: t.reason }) })),
+    tasks: r.tasks.map((t) => ({
+      task: t.task,
+      status: t.status,
+      acted: t.counts.acted,
+      ...(t.reason && { reason: t.reason }),
+    })),
     failed,
-    health: r.tasks.some((t) => t.checks) ? { failing: r.tasks.flatMap((t) => t.checks ?? []).filter((c) => c.state === 'failing').map((c) => c.summary) } : (previous?.health ?? null),
+    health: r.tasks.some((t) => t.checks)
+      ? {
+          failing: r.tasks
+            .flatMap((t) => t.checks ?? [])
+            .filter((c) => c.state === 'failing')
+            .map((c) => c.summary),
+        }
+      : (previous?.health ?? null),
   };
 }
 
-async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: string, result: TickResult, compromised: () => Error | undefined): Promise<TickResult> {
+async function runSynced(
+  o: Resolved<TickOptions>,
+  repo: GitRepo,
+  stateDir: string,
+  result: TickResult,
+  compromised: () => Error | undefined,
+): Promise<TickResult> {
   const leaseSeconds = o.config.config.election.leaseSeconds;
   const observations = fileObservationStore(stateDir, o.log);
   const lockNote = recoverStaleIndexLock(repo.gitDir, repo.top, Date.now());
@@ -196,10 +271,23 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
 
   if (o.dryRun) {
     // Plan only: no fetch, no lease write, no commit; judge the lease as this clone has it.
-    const { judgement } = judgeLease(readLeaseFile(o.sharedState), o.machineId, o.clock(), leaseSeconds * 1000, observations.load());
+    const { judgement } = judgeLease(
+      readLeaseFile(o.sharedState),
+      o.machineId,
+      o.clock(),
+      leaseSeconds * 1000,
+      observations.load(),
+    );
     const wouldLead = judgement.state !== 'held';
-    result.leader = { isLeader: wouldLead, term: judgement.term ?? null, reason: `dry run: ${judgement.reason}${wouldLead ? ' (would lead)' : ''}` };
-    result.tasks = await runTasks(o.tasks, taskContext(o), { isLeader: wouldLead, notLeaderReason: `fleet task: ${judgement.reason}` });
+    result.leader = {
+      isLeader: wouldLead,
+      term: judgement.term ?? null,
+      reason: `dry run: ${judgement.reason}${wouldLead ? ' (would lead)' : ''}`,
+    };
+    result.tasks = await runTasks(o.tasks, taskContext(o), {
+      isLeader: wouldLead,
+      notLeaderReason: `fleet task: ${judgement.reason}`,
+    });
     return result;
   }
 
@@ -220,41 +308,70 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
   // RooSync's own edits on this machine (merged with the remote's by the sync) are committed by this machine
   if (existsSync(path.join(o.sharedState, 'messages'))) {
     const message = `maintenance: ${o.machineId} commits RooSync's message changes made on this machine`;
-    if (await repo.commitPaths([repo.inRepo('messages')], message)) result.notes.push("committed RooSync's message changes made on this machine");
+    if (await repo.commitPaths([repo.inRepo('messages')], message))
+      result.notes.push("committed RooSync's message changes made on this machine");
   }
 
   let record: LeaseRecord | undefined;
   if (!result.offline) {
-    const elector = new Elector({ me: o.machineId, leaseSeconds, tickSeconds: o.config.config.schedule.tickMinutes * 60, clock: o.clock, store: new GitLeaseStore(repo, o.sharedState, sync), observations });
+    const elector = new Elector({
+      me: o.machineId,
+      leaseSeconds,
+      tickSeconds: o.config.config.schedule.tickMinutes * 60,
+      clock: o.clock,
+      store: new GitLeaseStore(repo, o.sharedState, sync),
+      observations,
+    });
     const lead = await elector.tryLead();
     if (lead.offline) goOffline(new Error(lead.judgement.reason));
     record = lead.record;
-    result.leader = { isLeader: lead.leader, term: lead.term ?? lead.judgement.term ?? null, reason: lead.judgement.reason };
+    result.leader = {
+      isLeader: lead.leader,
+      term: lead.term ?? lead.judgement.term ?? null,
+      reason: lead.judgement.reason,
+    };
   } else {
     result.leader = { isLeader: false, term: null, reason: `offline: ${result.offlineReason}` };
   }
 
   const isLeader = result.leader.isLeader && !result.offline;
-  result.tasks = await runTasks(o.tasks, taskContext(o, { repo, ...(result.offlineReason && { offline: result.offlineReason }) }), { isLeader, notLeaderReason: result.offline ? `fleet task skipped: the remote is unreachable (${result.offlineReason})` : `fleet task: ${result.leader.reason}` });
+  result.tasks = await runTasks(
+    o.tasks,
+    taskContext(o, { repo, ...(result.offlineReason && { offline: result.offlineReason }) }),
+    {
+      isLeader,
+      notLeaderReason: result.offline
+        ? `fleet task skipped: the remote is unreachable (${result.offlineReason})`
+        : `fleet task: ${result.leader.reason}`,
+    },
+  );
 
   const lost = compromised();
-  if (lost) throw new Error(`this machine's run lock was compromised (${lost.message}): stopping before commit and push`);
+  if (lost)
+    throw new Error(`this machine's run lock was compromised (${lost.message}): stopping before commit and push`);
 
   const reportPaths = [...alertsOf(o, stateDir, result), ...sendDigestIfDue(o, stateDir, result)];
   const commitStatusAndFleet = async (withFleet: boolean): Promise<boolean> => {
     writeStatus(o.sharedState, statusOf(o, result));
-    const paths = [repo.inRepo(statusFileRel(o.machineId)), ...[...reportPaths, ...(o.extraPaths ?? [])].map((p) => repo.inRepo(p))];
+    const paths = [
+      repo.inRepo(statusFileRel(o.machineId)),
+      ...[...reportPaths, ...(o.extraPaths ?? [])].map((p) => repo.inRepo(p)),
+    ];
     if (withFleet && record) {
       // Every fleet commit renews the lease: a rebase onto another machine's lease then conflicts (the fence).
       writeLeaseFile(o.sharedState, renewed(record, o.clock(), leaseSeconds));
       for (const p of fleetChangedPaths(o.sharedState, result.tasks)) {
         // git refuses a pathspec that matches nothing: a folder removed whole was tracked, or it is skipped
-        if (existsSync(path.join(o.sharedState, p)) || (await repo.isTracked(repo.inRepo(p)))) paths.push(repo.inRepo(p));
+        if (existsSync(path.join(o.sharedState, p)) || (await repo.isTracked(repo.inRepo(p))))
+          paths.push(repo.inRepo(p));
       }
       paths.push(repo.inRepo(LEASE_FILE));
     }
     const term = result.leader.term ? ` term ${result.leader.term}` : '';
-    return repo.commitPaths(paths, `maintenance: ${o.machineId}${withFleet && record ? ` (leader${term})` : ''} tick ${new Date(o.clock()).toISOString()}`);
+    return repo.commitPaths(
+      paths,
+      `maintenance: ${o.machineId}${withFleet && record ? ` (leader${term})` : ''} tick ${new Date(o.clock()).toISOString()}`,
+    );
   };
   result.committed = await commitStatusAndFleet(isLeader);
 
@@ -267,7 +384,11 @@ async function runSynced(o: Resolved<TickOptions>, repo: GitRepo, stateDir: stri
     result.notes.push(...sync.notes);
     if (sync.fenced) {
       // our fleet commit was dropped: say so in the status and push that alone
-      result.leader = { isLeader: false, term: result.leader.term, reason: 'deposed: another machine took the lease before this fleet work landed; the work was dropped' };
+      result.leader = {
+        isLeader: false,
+        term: result.leader.term,
+        reason: 'deposed: another machine took the lease before this fleet work landed; the work was dropped',
+      };
       record = undefined;
       result.committed = await commitStatusAndFleet(false);
     }

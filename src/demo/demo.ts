@@ -25,7 +25,10 @@ function clockText(start: number, at: number): string {
 function taskSummary(r: TickResult): string[] {
   return r.tasks
     .filter((t) => t.status !== 'skipped' && t.counts.acted > 0)
-    .map((t) => `      ${t.task.padEnd(22)} ${actionVerb(t).padEnd(12)} ${String(t.counts.acted).padStart(3)}  (${formatBytes(t.bytes)})`);
+    .map(
+      (t) =>
+        `      ${t.task.padEnd(22)} ${actionVerb(t).padEnd(12)} ${String(t.counts.acted).padStart(3)}  (${formatBytes(t.bytes)})`,
+    );
 }
 
 /**
@@ -33,7 +36,12 @@ function taskSummary(r: TickResult): string[] {
  * machine clones sharing a neglected shared state — with ticks on a simulated clock, the
  * leader killed mid-tick, the failover, the old leader fenced on its return, and the status.
  */
-export async function runDemo(opts: { keep: boolean; log: Logger; now: number; env: NodeJS.ProcessEnv }): Promise<Outcome> {
+export async function runDemo(opts: {
+  keep: boolean;
+  log: Logger;
+  now: number;
+  env: NodeJS.ProcessEnv;
+}): Promise<Outcome> {
   const base = await mkdtemp(path.join(os.tmpdir(), 'roosync-maint-demo-'));
   const lines: string[] = [];
   const bin = builtCliPath();
@@ -46,33 +54,98 @@ export async function runDemo(opts: { keep: boolean; log: Logger; now: number; e
       async (seed) => {
         await buildAgedTree({ sharedState: seed, local: seed, machines: MACHINES, now: T, parts: 'shared' });
         const store = await buildMessageStore(seed, T);
-        inbox = store.expect.archive.length + store.expect.stayInInbox.length + store.expect.pending.length + store.malformed.length + store.oddButListed.length;
+        inbox =
+          store.expect.archive.length +
+          store.expect.stayInInbox.length +
+          store.expect.pending.length +
+          store.malformed.length +
+          store.oddButListed.length;
       },
       MACHINES,
     );
-    for (const m of MACHINES) await buildAgedTree({ sharedState: fleet.dir(m), local: fleet.local(m), machines: MACHINES, now: T, parts: 'local' });
-    lines.push(`A throw-away fleet in ${base}:`, `  a bare git remote, and ${MACHINES.join(', ')} as clones of a neglected .shared-state`, `  (old rollback points, backup families past their cap, 160 MB of logs, env/ secrets, an inbox of ${inbox} files, some that break RooSync), each with its own Roo checkpoints and logs.`, '');
+    for (const m of MACHINES)
+      await buildAgedTree({
+        sharedState: fleet.dir(m),
+        local: fleet.local(m),
+        machines: MACHINES,
+        now: T,
+        parts: 'local',
+      });
+    lines.push(
+      `A throw-away fleet in ${base}:`,
+      `  a bare git remote, and ${MACHINES.join(', ')} as clones of a neglected .shared-state`,
+      `  (old rollback points, backup families past their cap, 160 MB of logs, env/ secrets, an inbox of ${inbox} files, some that break RooSync), each with its own Roo checkpoints and logs.`,
+      '',
+    );
 
     const run = async (m: string, at: number): Promise<TickResult> => {
       // each machine resolves the fleet's $RM_LOCAL paths to its own local folder
       const env = { ...opts.env, RM_LOCAL: fleet.local(m) };
-      const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), { env, home: os.homedir(), tmp: os.tmpdir(), globalStorage: path.join(fleet.local(m), 'globalStorage') });
-      return tick({ sharedState: fleet.dir(m), machineId: m, config, env, log: opts.log, clock: () => at, tasks: undefined, dryRun: false, noSync: false, leaderFlag: false, wait: true, progress: noProgress, version: packageVersion() });
+      const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), {
+        env,
+        home: os.homedir(),
+        tmp: os.tmpdir(),
+        globalStorage: path.join(fleet.local(m), 'globalStorage'),
+      });
+      return tick({
+        sharedState: fleet.dir(m),
+        machineId: m,
+        config,
+        env,
+        log: opts.log,
+        clock: () => at,
+        tasks: undefined,
+        dryRun: false,
+        noSync: false,
+        leaderFlag: false,
+        wait: true,
+        progress: noProgress,
+        version: packageVersion(),
+      });
     };
 
     lines.push(`${clockText(T, T)}  every machine ticks (hooks, daemon or schedule would do this)`);
     for (const m of MACHINES) {
       const r = await run(m, T);
-      lines.push(`    ${m}: ${r.leader.isLeader ? `LEADER, term ${r.leader.term}` : 'follower'} — ${r.pushed ? 'pushed' : 'not pushed'}`, ...taskSummary(r));
+      lines.push(
+        `    ${m}: ${r.leader.isLeader ? `LEADER, term ${r.leader.term}` : 'follower'} — ${r.pushed ? 'pushed' : 'not pushed'}`,
+        ...taskSummary(r),
+      );
     }
     const [first, ...others] = MACHINES as [string, ...string[]];
 
     const killedAt = T + 15 * MIN;
     await new Promise<void>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'run', '--shared-state', fleet.dir(first), '--machine', first, '--task', 'rollback-cleanup', '--log-level', 'silent'], { env: { ...opts.env, RM_LOCAL: fleet.local(first), ROOSYNC_MAINT_NOW: String(killedAt), ROOSYNC_MAINT_FAULT: 'kill-before-push' }, stdio: 'ignore' });
+      const child = spawn(
+        process.execPath,
+        [
+          bin,
+          'run',
+          '--shared-state',
+          fleet.dir(first),
+          '--machine',
+          first,
+          '--task',
+          'rollback-cleanup',
+          '--log-level',
+          'silent',
+        ],
+        {
+          env: {
+            ...opts.env,
+            RM_LOCAL: fleet.local(first),
+            ROOSYNC_MAINT_NOW: String(killedAt),
+            ROOSYNC_MAINT_FAULT: 'kill-before-push',
+          },
+          stdio: 'ignore',
+        },
+      );
       child.on('exit', () => resolve());
     });
-    lines.push('', `${clockText(T, killedAt)}  ${first} renews its lease, commits fleet work, and is KILLED before its push`);
+    lines.push(
+      '',
+      `${clockText(T, killedAt)}  ${first} renews its lease, commits fleet work, and is KILLED before its push`,
+    );
 
     let failover: { m: string; at: number; term: number | null } | undefined;
     for (let at = T + 30 * MIN; at <= T + 120 * MIN && !failover; at += 15 * MIN) {
@@ -80,25 +153,57 @@ export async function runDemo(opts: { keep: boolean; log: Logger; now: number; e
         const r = await run(m, at);
         if (r.leader.isLeader) {
           failover = { m, at, term: r.leader.term };
-          lines.push(`${clockText(T, at)}  ${m}: LEADER, term ${r.leader.term} — ${r.leader.reason}`, ...taskSummary(r));
+          lines.push(
+            `${clockText(T, at)}  ${m}: LEADER, term ${r.leader.term} — ${r.leader.reason}`,
+            ...taskSummary(r),
+          );
           break;
         }
         lines.push(`${clockText(T, at)}  ${m}: follower — ${r.leader.reason}`);
       }
     }
-    if (failover) lines.push(`           failover ${Math.round((failover.at - killedAt) / MIN)} min after ${first}'s last renewal (lease 60 min, ticks every 15 min)`);
+    if (failover)
+      lines.push(
+        `           failover ${Math.round((failover.at - killedAt) / MIN)} min after ${first}'s last renewal (lease 60 min, ticks every 15 min)`,
+      );
 
     const back = await run(first, (failover?.at ?? T) + 5 * MIN);
-    lines.push('', `${clockText(T, (failover?.at ?? T) + 5 * MIN)}  ${first} comes back: ${back.leader.isLeader ? 'leader' : 'follower'}${back.notes.filter((n) => n.startsWith('fenced')).map((n) => ` — ${n}`).join('')}`);
+    lines.push(
+      '',
+      `${clockText(T, (failover?.at ?? T) + 5 * MIN)}  ${first} comes back: ${back.leader.isLeader ? 'leader' : 'follower'}${back.notes
+        .filter((n) => n.startsWith('fenced'))
+        .map((n) => ` — ${n}`)
+        .join('')}`,
+    );
 
     const viewer = failover?.m ?? first;
     git(fleet.dir(viewer), 'pull', '-q', '--rebase');
-    const status = fleetStatus(fleet.dir(viewer), (await loadResolvedConfig(path.join(fleet.dir(viewer), '.maintenance-config.json'), fleet.dir(viewer))).config, back.leader.isLeader ? T : (failover?.at ?? T) + 5 * MIN);
+    const status = fleetStatus(
+      fleet.dir(viewer),
+      (await loadResolvedConfig(path.join(fleet.dir(viewer), '.maintenance-config.json'), fleet.dir(viewer))).config,
+      back.leader.isLeader ? T : (failover?.at ?? T) + 5 * MIN,
+    );
     const sentDir = path.join(fleet.dir(viewer), 'messages', 'sent');
-    const digests = (await Promise.all((await readdir(sentDir)).map(async (n) => (JSON.parse(await readFile(path.join(sentDir, n), 'utf8')) as { from: string }).from))).filter((f) => f.endsWith(':maintenance')).length;
-    lines.push('', `roosync-maint status (seen from ${viewer}):`, ...renderFleetStatus(status).map((l) => `  ${l}`), '', `digests in the inbox, as RooSync messages: ${digests}`);
+    const digests = (
+      await Promise.all(
+        (
+          await readdir(sentDir)
+        ).map(async (n) => (JSON.parse(await readFile(path.join(sentDir, n), 'utf8')) as { from: string }).from),
+      )
+    ).filter((f) => f.endsWith(':maintenance')).length;
+    lines.push(
+      '',
+      `roosync-maint status (seen from ${viewer}):`,
+      ...renderFleetStatus(status).map((l) => `  ${l}`),
+      '',
+      `digests in the inbox, as RooSync messages: ${digests}`,
+    );
     lines.push(opts.keep ? `kept for inspection: ${base}` : 'removed the throw-away fleet (pass --keep to inspect it)');
-    return { exitCode: 0, doc: { command: 'demo', dir: opts.keep ? base : null, failover: failover ?? null, status }, lines };
+    return {
+      exitCode: 0,
+      doc: { command: 'demo', dir: opts.keep ? base : null, failover: failover ?? null, status },
+      lines,
+    };
   } finally {
     if (!opts.keep) await rm(base, { recursive: true, force: true });
   }

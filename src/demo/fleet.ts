@@ -4,7 +4,12 @@ import path from 'node:path';
 
 /** git with a fixed identity and none of this machine's global or system config. */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' } });
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' },
+  });
 }
 
 export interface Fleet {
@@ -20,7 +25,12 @@ export interface Fleet {
  * A throw-away fleet in `base`: a bare remote seeded with a shared state whose config points
  * every local task at `$RM_LOCAL`, and `n` clones as machines `myia-m1`… (`seed` adds files first).
  */
-export async function createFleet(base: string, n: number, seed: (seedDir: string) => void | Promise<void> = () => undefined, names?: string[]): Promise<Fleet> {
+export async function createFleet(
+  base: string,
+  n: number,
+  seed: (seedDir: string) => void | Promise<void> = () => undefined,
+  names?: string[],
+): Promise<Fleet> {
   mkdirSync(base, { recursive: true });
   const remote = path.join(base, 'remote.git');
   git(base, 'init', '-q', '--bare', '-b', 'main', remote);
@@ -30,7 +40,20 @@ export async function createFleet(base: string, n: number, seed: (seedDir: strin
   git(seedDir, 'config', 'user.email', 'seed@roosync-maint.invalid');
   // the same local layout buildAgedTree makes under a machine's local folder
   const roo = '$RM_LOCAL/globalStorage/rooveterinaryinc.roo-cline';
-  writeFileSync(path.join(seedDir, '.maintenance-config.json'), JSON.stringify({ localLogs: { dirs: ['$RM_LOCAL/tmp/roo-state-manager-logs'] }, checkpoints: { roots: [`${roo}/tasks`] }, localBackups: { files: [`${roo}/settings/mcp_settings.json`] }, health: { mcpSettingsPath: `${roo}/settings/mcp_settings.json` }, election: { leaseSeconds: 3600 } }, null, 2));
+  writeFileSync(
+    path.join(seedDir, '.maintenance-config.json'),
+    JSON.stringify(
+      {
+        localLogs: { dirs: ['$RM_LOCAL/tmp/roo-state-manager-logs'] },
+        checkpoints: { roots: [`${roo}/tasks`] },
+        localBackups: { files: [`${roo}/settings/mcp_settings.json`] },
+        health: { mcpSettingsPath: `${roo}/settings/mcp_settings.json` },
+        election: { leaseSeconds: 3600 },
+      },
+      null,
+      2,
+    ),
+  );
   mkdirSync(path.join(seedDir, 'messages', 'inbox'), { recursive: true });
   writeFileSync(path.join(seedDir, 'messages', 'inbox', '.keep'), '');
   await seed(seedDir);
@@ -47,10 +70,16 @@ export async function createFleet(base: string, n: number, seed: (seedDir: strin
 
 /** Every version the lease file had on the remote, oldest first. */
 export function leaseHistory(fleet: Fleet): { holder: string; term: number; commit: string }[] {
-  const commits = git(fleet.remote, 'log', '--reverse', '--format=%H', 'main', '--', 'maintenance/leader.json').trim().split('\n').filter(Boolean);
+  const commits = git(fleet.remote, 'log', '--reverse', '--format=%H', 'main', '--', 'maintenance/leader.json')
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   return commits.flatMap((c) => {
     try {
-      const r = JSON.parse(git(fleet.remote, 'show', `${c}:maintenance/leader.json`)) as { holder: string; term: number };
+      const r = JSON.parse(git(fleet.remote, 'show', `${c}:maintenance/leader.json`)) as {
+        holder: string;
+        term: number;
+      };
       return [{ holder: r.holder, term: r.term, commit: c }];
     } catch {
       return [];

@@ -7,7 +7,13 @@ import type { BreakDefect, Oddity, ReadPath, SkipDefect } from '../roosync/readP
 
 let counter = 0;
 /** A deterministic stand-in for randomBytes, so fixtures are reproducible. */
-const seq = () => Buffer.from(String(++counter).padStart(6, '0').split('').map((c) => c.charCodeAt(0)));
+const seq = () =>
+  Buffer.from(
+    String(++counter)
+      .padStart(6, '0')
+      .split('')
+      .map((c) => c.charCodeAt(0)),
+  );
 
 /** A valid RooSync message created `ageDays` before `now` (id and timestamp agree). */
 export function makeMessage(now: number, ageDays: number, over: Partial<RooSyncMessage> = {}): RooSyncMessage {
@@ -88,15 +94,30 @@ export function inboxCases(now: number): InboxCase[] {
   add('priority that cannot be a key', 'prtrap', { priority: TO_STRING_TRAP }, breaks('bad-priority', ['stats']));
   add('id that cannot be a name', 'idtrap', { id: TO_STRING_TRAP }, breaks('bad-id'));
   const ttl = { auto_destruct: true, destruct_after: '1d' };
-  add('auto-destruct, expires_at not a date', 'exptrp', { ...ttl, expires_at: TO_STRING_TRAP }, breaks('bad-expiry', ['auto-destruct']));
-  add('auto-destruct, destruct_after a number', 'dafnum', { ...ttl, expires_at: future, destruct_after: 5 }, breaks('bad-expiry', ['auto-destruct']));
+  add(
+    'auto-destruct, expires_at not a date',
+    'exptrp',
+    { ...ttl, expires_at: TO_STRING_TRAP },
+    breaks('bad-expiry', ['auto-destruct']),
+  );
+  add(
+    'auto-destruct, destruct_after a number',
+    'dafnum',
+    { ...ttl, expires_at: future, destruct_after: 5 },
+    breaks('bad-expiry', ['auto-destruct']),
+  );
 
   raw('0 bytes', 'empty0', '', skipped('empty'));
   const bom = makeMessage(now, 1, { id: `${prefix}bom000` });
   raw('UTF-8 BOM', 'bom000', `\uFEFF${serializeMessage(bom)}`, skipped('bom'));
   raw('truncated JSON', 'nojson', `{"id": "${prefix}nojson", "body": `, skipped('not-json'));
   const utf16 = makeMessage(now, 1, { id: `${prefix}utf16a` });
-  raw('UTF-16', 'utf16a', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(serializeMessage(utf16), 'utf16le')]), skipped('not-json'));
+  raw(
+    'UTF-16',
+    'utf16a',
+    Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(serializeMessage(utf16), 'utf16le')]),
+    skipped('not-json'),
+  );
   raw('an array', 'array0', '[1, 2]', skipped('not-object'));
   raw('a string', 'string', '"hello"', skipped('not-object'));
   raw('a number', 'number', '42', skipped('not-object'));
@@ -117,7 +138,12 @@ export function inboxCases(now: number): InboxCase[] {
   add('targeted, read_by a number', 'rbtgt0', { to: 'myia-ai-01', read_by: 5 }, listed('mark-read-fails'));
   add('subject missing', 'nosubj', { subject: undefined }, listed());
   add('unknown fields', 'extras', { x_custom: { nested: [1, 2] } }, listed());
-  cases.push({ what: 'a number id in a file named after it', name: '5.json', content: JSON.stringify({ ...makeMessage(now, 1), id: 5 }), expect: listed('id-type') });
+  cases.push({
+    what: 'a number id in a file named after it',
+    name: '5.json',
+    content: JSON.stringify({ ...makeMessage(now, 1), id: 5 }),
+    expect: listed('id-type'),
+  });
   return cases;
 }
 
@@ -128,10 +154,19 @@ export interface MessageStore {
   malformed: string[];
   /** Inbox files RooSync lists although they are odd: they must stay. */
   oddButListed: string[];
-  attachments: { live: string[]; orphanOld: string[]; orphanNew: string[]; interruptedOld: string[]; interruptedNew: string[] };
+  attachments: {
+    live: string[];
+    orphanOld: string[];
+    orphanNew: string[];
+    interruptedOld: string[];
+    interruptedNew: string[];
+  };
 }
 
-const readBy = (machine: string, now: number) => ({ read_by: [machine], acknowledged_at: { [machine]: new Date(now).toISOString() } });
+const readBy = (machine: string, now: number) => ({
+  read_by: [machine],
+  acknowledged_at: { [machine]: new Date(now).toISOString() },
+});
 
 /** A fleet's message store as RooSync leaves it, with what the default policy should do to each part. */
 export async function buildMessageStore(sharedState: string, now: number): Promise<MessageStore> {
@@ -152,12 +187,31 @@ export async function buildMessageStore(sharedState: string, now: number): Promi
   // broadcast and targeted, read and unread, at every age: read ones go after 30 days, unread after 90
   for (const age of [2, 10, 29, 31, 45, 95, 120]) {
     expectInbox(await inbox(makeMessage(now, age, { status: 'unread' })), 90, age);
-    expectInbox(await inbox(makeMessage(now, age, { to: 'myia-ai-01', status: 'read', ...readBy('myia-ai-01', now) }), true), 30, age);
-    expectInbox(await inbox(makeMessage(now, age, { to: 'myia-po-2026:D:\\roo-extensions', priority: 'HIGH', custom_field: { kept: true } })), 90, age);
+    expectInbox(
+      await inbox(makeMessage(now, age, { to: 'myia-ai-01', status: 'read', ...readBy('myia-ai-01', now) }), true),
+      30,
+      age,
+    );
+    expectInbox(
+      await inbox(
+        makeMessage(now, age, {
+          to: 'myia-po-2026:D:\\roo-extensions',
+          priority: 'HIGH',
+          custom_field: { kept: true },
+        }),
+      ),
+      90,
+      age,
+    );
   }
   // a thread: the question is old and read, the reply recent
-  const question = await inbox(makeMessage(now, 40, { subject: 'Question', thread_id: 'thread-1', to: 'myia-ai-01', status: 'read' }), true);
-  const reply = await inbox(makeMessage(now, 3, { subject: 'Re: Question', thread_id: 'thread-1', reply_to: question.id }));
+  const question = await inbox(
+    makeMessage(now, 40, { subject: 'Question', thread_id: 'thread-1', to: 'myia-ai-01', status: 'read' }),
+    true,
+  );
+  const reply = await inbox(
+    makeMessage(now, 3, { subject: 'Re: Question', thread_id: 'thread-1', reply_to: question.id }),
+  );
   store.expect.archive.push(question.id);
   store.expect.stayInInbox.push(reply.id);
   // an id that cannot be dated: its timestamp decides
@@ -166,7 +220,12 @@ export async function buildMessageStore(sharedState: string, now: number): Promi
   // auto-destruct: pending (old) stays for RooSync; a destroyed tombstone is archived like any other unread one
   store.expect.pending.push((await inbox(makeMessage(now, 60, { auto_destruct: true, destruct_after: '1d' }))).id);
   const destroyedAt = new Date(now - 99 * DAY_MS).toISOString();
-  const tombstone = { auto_destruct: true, destroyed_at: destroyedAt, destroyed_reason: 'ttl_expired', body: '[DESTROYED]' };
+  const tombstone = {
+    auto_destruct: true,
+    destroyed_at: destroyedAt,
+    destroyed_reason: 'ttl_expired',
+    body: '[DESTROYED]',
+  };
   store.expect.archive.push((await inbox(makeMessage(now, 100, tombstone))).id);
   // archive/ history: only what someone read and is past 90 days may be purged
   for (const age of [40, 80, 95, 200]) {
@@ -177,11 +236,19 @@ export async function buildMessageStore(sharedState: string, now: number): Promi
     await writeMessage(dirs.archive, unread);
     store.expect.stayInArchive.push(unread.id);
   }
-  const pendingArchived = makeMessage(now, 300, { status: 'archived', auto_destruct: true, ...readBy('myia-ai-01', now) });
+  const pendingArchived = makeMessage(now, 300, {
+    status: 'archived',
+    auto_destruct: true,
+    ...readBy('myia-ai-01', now),
+  });
   await writeMessage(dirs.archive, pendingArchived);
   store.expect.stayInArchive.push(pendingArchived.id);
   // attachments
-  const withAttachment = await inbox(makeMessage(now, 5, { attachments: [{ uuid: '11111111-1111-4111-8111-111111111111', filename: 'report.md', sizeBytes: 5 }] }));
+  const withAttachment = await inbox(
+    makeMessage(now, 5, {
+      attachments: [{ uuid: '11111111-1111-4111-8111-111111111111', filename: 'report.md', sizeBytes: 5 }],
+    }),
+  );
   store.expect.stayInInbox.push(withAttachment.id);
   const attachment = async (uuid: string, ageDays: number, meta: Record<string, unknown> | undefined) => {
     const dir = path.join(sharedState, 'attachments', uuid);
@@ -193,10 +260,21 @@ export async function buildMessageStore(sharedState: string, now: number): Promi
     if (meta) await utimes(path.join(dir, 'metadata.json'), t, t);
     return uuid;
   };
-  store.attachments.live.push(await attachment('11111111-1111-4111-8111-111111111111', 30, { uuid: '11111111-1111-4111-8111-111111111111', filename: 'report.md' }));
-  store.attachments.live.push(await attachment('22222222-2222-4222-8222-222222222222', 30, { messageId: question.id, filename: 'report.md' }));
-  store.attachments.orphanOld.push(await attachment('33333333-3333-4333-8333-333333333333', 30, { messageId: 'msg-20250101T000000-gone00' }));
-  store.attachments.orphanNew.push(await attachment('44444444-4444-4444-8444-444444444444', 2, { messageId: 'msg-20250101T000000-gone01' }));
+  store.attachments.live.push(
+    await attachment('11111111-1111-4111-8111-111111111111', 30, {
+      uuid: '11111111-1111-4111-8111-111111111111',
+      filename: 'report.md',
+    }),
+  );
+  store.attachments.live.push(
+    await attachment('22222222-2222-4222-8222-222222222222', 30, { messageId: question.id, filename: 'report.md' }),
+  );
+  store.attachments.orphanOld.push(
+    await attachment('33333333-3333-4333-8333-333333333333', 30, { messageId: 'msg-20250101T000000-gone00' }),
+  );
+  store.attachments.orphanNew.push(
+    await attachment('44444444-4444-4444-8444-444444444444', 2, { messageId: 'msg-20250101T000000-gone01' }),
+  );
   store.attachments.interruptedOld.push(await attachment('55555555-5555-4555-8555-555555555555', 3, undefined));
   store.attachments.interruptedNew.push(await attachment('66666666-6666-4666-8666-666666666666', 0.1, undefined));
   // the read-path table: what RooSync breaks on or skips leaves the inbox, what it lists stays

@@ -59,37 +59,82 @@ export interface Judgement {
 }
 
 function keyOf(read: LeaseRead): string {
-  if (read.kind === 'ok') return `${read.record.holder}|${read.record.term}|${read.record.renewedAt}|${read.record.renewals}`;
+  if (read.kind === 'ok')
+    return `${read.record.holder}|${read.record.term}|${read.record.renewedAt}|${read.record.renewals}`;
   if (read.kind === 'corrupt') return `corrupt:${read.fingerprint}`;
   return 'missing';
 }
 
 /** The "stale by both clocks" rule, pure: the lease as read, who I am, my clock, my last observation. */
-export function judgeLease(read: LeaseRead, me: string, now: number, leaseMs: number, previous: Observation | undefined): { judgement: Judgement; observation: Observation } {
+export function judgeLease(
+  read: LeaseRead,
+  me: string,
+  now: number,
+  leaseMs: number,
+  previous: Observation | undefined,
+): { judgement: Judgement; observation: Observation } {
   const key = keyOf(read);
   const seenTerm = read.kind === 'ok' ? read.record.term : 0;
   const maxTerm = Math.max(previous?.maxTerm ?? 0, seenTerm);
-  const observation: Observation = previous && previous.key === key ? { ...previous, maxTerm } : { key, since: now, maxTerm };
+  const observation: Observation =
+    previous && previous.key === key ? { ...previous, maxTerm } : { key, since: now, maxTerm };
   const observedForMs = Math.max(0, now - observation.since);
   const base = { observedForMs, nextTerm: maxTerm + 1 };
-  if (read.kind === 'missing') return { judgement: { ...base, state: 'free', reason: 'no lease file yet' }, observation };
+  if (read.kind === 'missing')
+    return { judgement: { ...base, state: 'free', reason: 'no lease file yet' }, observation };
   if (read.kind === 'corrupt') {
     const free = observedForMs >= leaseMs;
-    const reason = free ? `unreadable lease (${read.reason}) unchanged for a full lease (${formatDuration(observedForMs)}): free` : `unreadable lease (${read.reason}): treated as held until seen unchanged for a full lease (${formatDuration(observedForMs)} of ${formatDuration(leaseMs)} so far)`;
+    const reason = free
+      ? `unreadable lease (${read.reason}) unchanged for a full lease (${formatDuration(observedForMs)}): free`
+      : `unreadable lease (${read.reason}): treated as held until seen unchanged for a full lease (${formatDuration(observedForMs)} of ${formatDuration(leaseMs)} so far)`;
     return { judgement: { ...base, state: free ? 'free' : 'held', reason }, observation };
   }
   const { record } = read;
   const who = { holder: record.holder, term: record.term };
-  if (record.released) return { judgement: { ...base, ...who, state: 'free', reason: `released by ${record.holder} (term ${record.term})` }, observation };
+  if (record.released)
+    return {
+      judgement: { ...base, ...who, state: 'free', reason: `released by ${record.holder} (term ${record.term})` },
+      observation,
+    };
   const writerExpiresAt = Date.parse(record.renewedAt) + record.leaseSeconds * 1000;
-  if (record.holder === me) return { judgement: { ...base, ...who, writerExpiresAt, state: 'mine', reason: `held by this machine (term ${record.term})` }, observation };
+  if (record.holder === me)
+    return {
+      judgement: {
+        ...base,
+        ...who,
+        writerExpiresAt,
+        state: 'mine',
+        reason: `held by this machine (term ${record.term})`,
+      },
+      observation,
+    };
   const seenLongEnough = observedForMs >= leaseMs;
   const writerExpired = writerExpiresAt < now;
   if (seenLongEnough && writerExpired) {
-    return { judgement: { ...base, ...who, writerExpiresAt, state: 'free', reason: `held by ${record.holder} (term ${record.term}) but unchanged for ${formatDuration(observedForMs)} here and expired by its own clock: free` }, observation };
+    return {
+      judgement: {
+        ...base,
+        ...who,
+        writerExpiresAt,
+        state: 'free',
+        reason: `held by ${record.holder} (term ${record.term}) but unchanged for ${formatDuration(observedForMs)} here and expired by its own clock: free`,
+      },
+      observation,
+    };
   }
-  const why = !seenLongEnough ? `seen unchanged for ${formatDuration(observedForMs)} of the ${formatDuration(leaseMs)} this machine must wait` : `not yet expired by its writer's clock`;
-  return { judgement: { ...base, ...who, writerExpiresAt, state: 'held', reason: `held by ${record.holder} (term ${record.term}): ${why}` }, observation };
+  const why = !seenLongEnough
+    ? `seen unchanged for ${formatDuration(observedForMs)} of the ${formatDuration(leaseMs)} this machine must wait`
+    : `not yet expired by its writer's clock`;
+  return {
+    judgement: {
+      ...base,
+      ...who,
+      writerExpiresAt,
+      state: 'held',
+      reason: `held by ${record.holder} (term ${record.term}): ${why}`,
+    },
+    observation,
+  };
 }
 
 export function acquired(prev: LeaseRead, me: string, term: number, now: number, leaseSeconds: number): LeaseRecord {
@@ -99,7 +144,13 @@ export function acquired(prev: LeaseRead, me: string, term: number, now: number,
 }
 
 export function renewed(record: LeaseRecord, now: number, leaseSeconds: number): LeaseRecord {
-  return { ...record, renewedAt: new Date(now).toISOString(), leaseSeconds, released: false, renewals: record.renewals + 1 };
+  return {
+    ...record,
+    renewedAt: new Date(now).toISOString(),
+    leaseSeconds,
+    released: false,
+    renewals: record.renewals + 1,
+  };
 }
 
 export interface ElectorOptions {
@@ -130,7 +181,9 @@ export class Elector {
 
   constructor(private readonly o: ElectorOptions) {
     if (o.leaseSeconds < 2 * o.tickSeconds) {
-      throw new Error(`unsafe timing: leaseSeconds (${o.leaseSeconds}) must be at least 2 × the tick interval (${o.tickSeconds} s), so one late tick does not lose the lease`);
+      throw new Error(
+        `unsafe timing: leaseSeconds (${o.leaseSeconds}) must be at least 2 × the tick interval (${o.tickSeconds} s), so one late tick does not lose the lease`,
+      );
     }
     this.leaseMs = o.leaseSeconds * 1000;
   }
@@ -138,7 +191,13 @@ export class Elector {
   /** How this machine judges the lease now (records the observation). */
   async judge(): Promise<{ read: LeaseRead; judgement: Judgement }> {
     const read = await this.o.store.read();
-    const { judgement, observation } = judgeLease(read, this.o.me, this.o.clock(), this.leaseMs, this.o.observations.load());
+    const { judgement, observation } = judgeLease(
+      read,
+      this.o.me,
+      this.o.clock(),
+      this.leaseMs,
+      this.o.observations.load(),
+    );
     this.o.observations.save(observation);
     return { read, judgement };
   }
@@ -152,21 +211,43 @@ export class Elector {
       last = judgement;
       if (judgement.state === 'held') return { leader: false, judgement, attempts: attempt };
       const now = this.o.clock();
-      const next = judgement.state === 'mine' && read.kind === 'ok' ? renewed(read.record, now, this.o.leaseSeconds) : acquired(read, this.o.me, judgement.nextTerm, now, this.o.leaseSeconds);
+      const next =
+        judgement.state === 'mine' && read.kind === 'ok'
+          ? renewed(read.record, now, this.o.leaseSeconds)
+          : acquired(read, this.o.me, judgement.nextTerm, now, this.o.leaseSeconds);
       const outcome = await this.o.store.write(next);
       if (outcome === 'landed') return { leader: true, term: next.term, record: next, judgement, attempts: attempt };
-      if (outcome === 'unreachable') return { leader: false, judgement: { ...judgement, reason: `${judgement.reason}; the remote is unreachable` }, attempts: attempt, offline: true };
+      if (outcome === 'unreachable')
+        return {
+          leader: false,
+          judgement: { ...judgement, reason: `${judgement.reason}; the remote is unreachable` },
+          attempts: attempt,
+          offline: true,
+        };
       await this.backoff(attempt);
     }
-    return { leader: false, judgement: { ...last!, reason: `${last!.reason}; lost the race ${attempts} times` }, attempts };
+    return {
+      leader: false,
+      judgement: { ...last!, reason: `${last!.reason}; lost the race ${attempts} times` },
+      attempts,
+    };
   }
 
   /** Gives the lease up (only the holder can). */
   async release(): Promise<{ released: boolean; reason: string }> {
     const read = await this.o.store.read();
-    if (read.kind !== 'ok' || read.record.holder !== this.o.me || read.record.released) return { released: false, reason: read.kind === 'ok' ? `held by ${read.record.holder}, not this machine` : 'no valid lease to release' };
-    const outcome = await this.o.store.write({ ...renewed(read.record, this.o.clock(), this.o.leaseSeconds), released: true });
-    return outcome === 'landed' ? { released: true, reason: `released term ${read.record.term}` } : { released: false, reason: `the release did not land (${outcome})` };
+    if (read.kind !== 'ok' || read.record.holder !== this.o.me || read.record.released)
+      return {
+        released: false,
+        reason: read.kind === 'ok' ? `held by ${read.record.holder}, not this machine` : 'no valid lease to release',
+      };
+    const outcome = await this.o.store.write({
+      ...renewed(read.record, this.o.clock(), this.o.leaseSeconds),
+      released: true,
+    });
+    return outcome === 'landed'
+      ? { released: true, reason: `released term ${read.record.term}` }
+      : { released: false, reason: `the release did not land (${outcome})` };
   }
 
   private async backoff(attempt: number): Promise<void> {

@@ -47,7 +47,10 @@ export class GitLeaseStore implements LeaseStore {
     const before = await this.repo.head();
     writeLeaseFile(this.sharedState, record);
     const verb = record.released ? 'releases' : 'holds';
-    await this.repo.commitPaths([this.repo.inRepo(LEASE_FILE)], `maintenance: ${record.holder} ${verb} the lease (term ${record.term})`);
+    await this.repo.commitPaths(
+      [this.repo.inRepo(LEASE_FILE)],
+      `maintenance: ${record.holder} ${verb} the lease (term ${record.term})`,
+    );
     try {
       await this.repo.push();
       return 'landed';

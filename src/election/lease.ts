@@ -16,7 +16,10 @@ export const leaseSchema = z.object({
 });
 export type LeaseRecord = z.output<typeof leaseSchema>;
 
-export type LeaseRead = { kind: 'missing' } | { kind: 'ok'; record: LeaseRecord } | { kind: 'corrupt'; reason: string; fingerprint: string };
+export type LeaseRead =
+  | { kind: 'missing' }
+  | { kind: 'ok'; record: LeaseRecord }
+  | { kind: 'corrupt'; reason: string; fingerprint: string };
 
 export const LEASE_FILE = 'maintenance/leader.json';
 

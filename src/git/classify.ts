@@ -3,10 +3,19 @@ export type GitFailureKind = 'lost-race' | 'unreachable' | 'auth' | 'conflict' |
 
 const PATTERNS: [GitFailureKind, RegExp][] = [
   // someone else pushed first: the four wordings git uses
-  ['lost-race', /non-fast-forward|\(fetch first\)|fetch first|cannot lock ref|unable to lock|failed to lock|\(stale info\)|stale info|tip of your current branch is behind/i],
+  [
+    'lost-race',
+    /non-fast-forward|\(fetch first\)|fetch first|cannot lock ref|unable to lock|failed to lock|\(stale info\)|stale info|tip of your current branch is behind/i,
+  ],
   // before "unreachable": an ssh key refusal also says "Could not read from remote repository"
-  ['auth', /authentication failed|permission denied|could not read (username|password)|terminal prompts disabled|HTTP (401|403)|403 Forbidden|invalid credentials/i],
-  ['unreachable', /could not read from remote repository|does not appear to be a git repository|could not resolve host|connection (refused|timed out|reset)|unable to access|network is unreachable|no route to host|timeout|timed out|repository .* not found/i],
+  [
+    'auth',
+    /authentication failed|permission denied|could not read (username|password)|terminal prompts disabled|HTTP (401|403)|403 Forbidden|invalid credentials/i,
+  ],
+  [
+    'unreachable',
+    /could not read from remote repository|does not appear to be a git repository|could not resolve host|connection (refused|timed out|reset)|unable to access|network is unreachable|no route to host|timeout|timed out|repository .* not found/i,
+  ],
 ];
 
 export function classifyGitFailure(message: string): GitFailureKind {
@@ -21,7 +30,13 @@ export class GitFailure extends Error {
     readonly command: string,
     detail: string,
   ) {
-    super(`git ${command}: ${kind}: ${detail.split('\n').filter((l) => l.trim() && !l.startsWith('hint:')).slice(0, 4).join(' | ')}`);
+    super(
+      `git ${command}: ${kind}: ${detail
+        .split('\n')
+        .filter((l) => l.trim() && !l.startsWith('hint:'))
+        .slice(0, 4)
+        .join(' | ')}`,
+    );
     this.name = 'GitFailure';
   }
 }

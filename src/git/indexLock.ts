@@ -25,7 +25,12 @@ function gitRunningIn(top: string): boolean {
  * Removes `.git/index.lock` left by a crashed git, only when it is old (`minAgeMs`) and no git
  * process is working in this repository. Returns what it did, for the log.
  */
-export function recoverStaleIndexLock(gitDir: string, top: string, now: number, minAgeMs = 10 * 60_000): 'none' | 'fresh' | 'busy' | 'removed' {
+export function recoverStaleIndexLock(
+  gitDir: string,
+  top: string,
+  now: number,
+  minAgeMs = 10 * 60_000,
+): 'none' | 'fresh' | 'busy' | 'removed' {
   const lock = path.join(gitDir, 'index.lock');
   let mtimeMs: number;
   try {

@@ -40,7 +40,10 @@ export class GitRepo {
       baseDir: sharedState,
       timeout: { block: options.timeoutMs },
       allowEnvironment: ['GIT_TERMINAL_PROMPT'],
-      config: [`user.name=${options.machineId} (roosync-maint)`, `user.email=${options.machineId}@roosync-maint.invalid`],
+      config: [
+        `user.name=${options.machineId} (roosync-maint)`,
+        `user.email=${options.machineId}@roosync-maint.invalid`,
+      ],
     }).env(gitEnvironment(process.env));
     let top: string;
     try {
@@ -107,9 +110,14 @@ export class GitRepo {
       await this.git.rebase([upstream]);
       return { ok: true };
     } catch (err) {
-      const conflicts = (await this.git.diff(['--name-only', '--diff-filter=U']).catch(() => '')).split('\n').filter(Boolean);
+      const conflicts = (await this.git.diff(['--name-only', '--diff-filter=U']).catch(() => ''))
+        .split('\n')
+        .filter(Boolean);
       await this.git.rebase(['--abort']).catch(() => undefined);
-      return { ok: false, conflicts: conflicts.length > 0 ? conflicts : [errorMessage(err).split('\n')[0] ?? 'rebase failed'] };
+      return {
+        ok: false,
+        conflicts: conflicts.length > 0 ? conflicts : [errorMessage(err).split('\n')[0] ?? 'rebase failed'],
+      };
     }
   }
 
@@ -134,7 +142,9 @@ export class GitRepo {
 
   /** Whether any local commit not on the upstream yet touches this path. */
   async unpushedTouch(upstream: string, relToShared: string): Promise<boolean> {
-    return (await this.git.raw(['log', '--format=%H', `${upstream}..HEAD`, '--', this.inRepo(relToShared)])).trim() !== '';
+    return (
+      (await this.git.raw(['log', '--format=%H', `${upstream}..HEAD`, '--', this.inRepo(relToShared)])).trim() !== ''
+    );
   }
 
   /** Local commits not on the upstream yet. */
@@ -148,7 +158,14 @@ export class GitRepo {
    */
   async dropLocalCommits(ref: string): Promise<{ stashKept: boolean }> {
     const dirty = (await this.git.raw(['status', '--porcelain'])).trim() !== '';
-    if (dirty) await this.git.raw(['stash', 'push', '--include-untracked', '-m', 'roosync-maint: around a dropped fleet commit']);
+    if (dirty)
+      await this.git.raw([
+        'stash',
+        'push',
+        '--include-untracked',
+        '-m',
+        'roosync-maint: around a dropped fleet commit',
+      ]);
     await this.git.raw(['reset', '--hard', ref]);
     if (!dirty) return { stashKept: false };
     try {
@@ -164,7 +181,14 @@ export class GitRepo {
    * hold as it is on disk: untracked, modified or staged. Removing one of them would lose it.
    */
   async uncommitted(relDirsToShared: readonly string[]): Promise<Set<string>> {
-    const args = ['status', '--porcelain', '-z', '--untracked-files=all', '--', ...relDirsToShared.map((d) => this.inRepo(d))];
+    const args = [
+      'status',
+      '--porcelain',
+      '-z',
+      '--untracked-files=all',
+      '--',
+      ...relDirsToShared.map((d) => this.inRepo(d)),
+    ];
     const out = await this.run('status', () => this.git.raw(args));
     const prefix = this.sharedPrefix === '.' ? '' : `${this.sharedPrefix}/`;
     const paths = new Set<string>();
@@ -211,7 +235,9 @@ export class GitRepo {
 
   /** Whether the work tree differs from HEAD anywhere (untracked files included, ignored ones not). */
   async dirty(): Promise<boolean> {
-    return (await this.run('status', () => this.git.raw(['status', '--porcelain', '--untracked-files=all']))).trim() !== '';
+    return (
+      (await this.run('status', () => this.git.raw(['status', '--porcelain', '--untracked-files=all']))).trim() !== ''
+    );
   }
 
   /** Stashes every change, untracked files included, under `message`; the stash commit, or undefined when clean. */
@@ -224,10 +250,13 @@ export class GitRepo {
   /** Stash entries whose message starts with `marker`, oldest first. */
   async stashes(marker: string): Promise<string[]> {
     const out = await this.git.raw(['stash', 'list', '--format=%H%x00%s']).catch(() => '');
-    const shas = out.split('\n').filter(Boolean).flatMap((l) => {
-      const [sha, subject] = l.split('\0');
-      return sha && subject?.includes(marker) ? [sha] : [];
-    });
+    const shas = out
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((l) => {
+        const [sha, subject] = l.split('\0');
+        return sha && subject?.includes(marker) ? [sha] : [];
+      });
     return shas.reverse();
   }
 
@@ -247,23 +276,39 @@ export class GitRepo {
   async stashPaths(sha: string): Promise<string[]> {
     const tracked = (await this.git.raw(['diff', '--name-only', '-z', '--no-renames', `${sha}^1`, sha])).split('\0');
     const hasUntracked = await this.exists(`${sha}^3`);
-    const untracked = hasUntracked ? (await this.git.raw(['ls-tree', '-r', '--name-only', '-z', `${sha}^3`])).split('\0') : [];
+    const untracked = hasUntracked
+      ? (await this.git.raw(['ls-tree', '-r', '--name-only', '-z', `${sha}^3`])).split('\0')
+      : [];
     return [...new Set([...tracked, ...untracked].filter(Boolean))];
   }
 
   /** Unpushed commits, oldest first: who made them, and whether each touches the lease. */
-  async unpushedCommits(upstream: string, leaseRel: string): Promise<{ sha: string; ours: boolean; touchesLease: boolean; subject: string }[]> {
+  async unpushedCommits(
+    upstream: string,
+    leaseRel: string,
+  ): Promise<{ sha: string; ours: boolean; touchesLease: boolean; subject: string }[]> {
     const out = await this.git.raw(['log', '--reverse', '--format=%H%x00%an%x00%s', `${upstream}..HEAD`]);
-    const lease = new Set((await this.git.raw(['log', '--format=%H', `${upstream}..HEAD`, '--', this.inRepo(leaseRel)])).split('\n').filter(Boolean));
-    return out.split('\n').filter(Boolean).map((l) => {
-      const [sha = '', author = '', subject = ''] = l.split('\0');
-      return { sha, ours: author.endsWith('(roosync-maint)'), touchesLease: lease.has(sha), subject };
-    });
+    const lease = new Set(
+      (await this.git.raw(['log', '--format=%H', `${upstream}..HEAD`, '--', this.inRepo(leaseRel)]))
+        .split('\n')
+        .filter(Boolean),
+    );
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [sha = '', author = '', subject = ''] = l.split('\0');
+        return { sha, ours: author.endsWith('(roosync-maint)'), touchesLease: lease.has(sha), subject };
+      });
   }
 
   /** Paths a commit changed, from the top of the work tree. */
   async changedIn(sha: string): Promise<string[]> {
-    return (await this.git.raw(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--no-renames', '--root', sha])).split('\0').filter(Boolean);
+    return (
+      await this.git.raw(['diff-tree', '--no-commit-id', '--name-only', '-r', '-z', '--no-renames', '--root', sha])
+    )
+      .split('\0')
+      .filter(Boolean);
   }
 
   /** Replays one commit as it is; false (and nothing changed) when it does not apply cleanly. */
@@ -297,7 +342,29 @@ export class GitRepo {
 }
 
 /** What git, ssh and Windows need from the environment to find home, config, credentials and proxies. */
-const PASSED_TO_GIT = ['PATH', 'HOME', 'USERPROFILE', 'HOMEDRIVE', 'HOMEPATH', 'APPDATA', 'LOCALAPPDATA', 'SystemRoot', 'SYSTEMROOT', 'ComSpec', 'TEMP', 'TMP', 'TMPDIR', 'XDG_CONFIG_HOME', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+const PASSED_TO_GIT = [
+  'PATH',
+  'HOME',
+  'USERPROFILE',
+  'HOMEDRIVE',
+  'HOMEPATH',
+  'APPDATA',
+  'LOCALAPPDATA',
+  'SystemRoot',
+  'SYSTEMROOT',
+  'ComSpec',
+  'TEMP',
+  'TMP',
+  'TMPDIR',
+  'XDG_CONFIG_HOME',
+  'SSH_AUTH_SOCK',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+];
 
 /**
  * The environment git runs with: an allowlist (simple-git refuses variables such as EDITOR or
@@ -311,14 +378,29 @@ export function gitEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 /** The shared state's clone with this config's git timeout, or `undefined` on a plain folder. */
-export function openClone(sharedState: string, machineId: string, config: MaintenanceConfig): Promise<GitRepo | undefined> {
+export function openClone(
+  sharedState: string,
+  machineId: string,
+  config: MaintenanceConfig,
+): Promise<GitRepo | undefined> {
   return GitRepo.open(sharedState, { timeoutMs: config.git.timeoutSeconds * 1000, machineId });
 }
 
 /** The clone, or a usage error saying why this command needs one (`what` completes "there is …"). */
-export async function requireClone(sharedState: string, machineId: string, config: MaintenanceConfig, what: string, hint?: string): Promise<GitRepo> {
+export async function requireClone(
+  sharedState: string,
+  machineId: string,
+  config: MaintenanceConfig,
+  what: string,
+  hint?: string,
+): Promise<GitRepo> {
   const repo = await openClone(sharedState, machineId, config);
-  if (!repo) throw new UsageError({ where: sharedState, message: `not inside a git clone, so there is ${what}`, ...(hint && { hint }) });
+  if (!repo)
+    throw new UsageError({
+      where: sharedState,
+      message: `not inside a git clone, so there is ${what}`,
+      ...(hint && { hint }),
+    });
   return repo;
 }
 
@@ -335,7 +417,11 @@ function readBlobsBatch(cwd: string, specs: readonly string[]): Promise<Map<stri
   const out = new Map<string, Buffer>();
   if (specs.length === 0) return Promise.resolve(out);
   return new Promise((resolve, reject) => {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd, env: gitEnvironment(process.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', ['cat-file', '--batch'], {
+      cwd,
+      env: gitEnvironment(process.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => chunks.push(d));
     child.on('error', reject);

@@ -10,14 +10,45 @@ import type { McpProbe } from './mcp.js';
 import { formatBytes } from '../util/format.js';
 
 /** Tokens by name and expiry only (never a value): < 7 days MEDIUM, < 1 day HIGH, expired HIGH and URGENT. */
-export function checkTokens(tokens: readonly { name: string; expiresAt: string; usedBy?: string }[], now: number): CheckResult[] {
+export function checkTokens(
+  tokens: readonly { name: string; expiresAt: string; usedBy?: string }[],
+  now: number,
+): CheckResult[] {
   return tokens.map((t) => {
     const expires = Date.parse(t.expiresAt.length === 10 ? `${t.expiresAt}T23:59:59Z` : t.expiresAt);
     const daysLeft = (expires - now) / DAY_MS;
-    const base = { check: 'tokens' as const, subject: t.name, type: 'SECURITY' as const, data: { token: t.name, expiresAt: t.expiresAt, usedBy: t.usedBy ?? null, daysLeft: Math.round(daysLeft) }, actions: [`Create a new ${t.name}${t.usedBy ? ` (used by ${t.usedBy})` : ''} and update it where it is used`, 'Update its expiresAt in .maintenance-config.json'] };
-    if (daysLeft < 0) return { ...base, state: 'failing', severity: 'HIGH', priority: 'URGENT', summary: `${t.name} expired on ${t.expiresAt}` };
-    if (daysLeft < 1) return { ...base, state: 'failing', severity: 'HIGH', summary: `${t.name} expires within a day (${t.expiresAt})` };
-    if (daysLeft < 7) return { ...base, state: 'failing', severity: 'MEDIUM', summary: `${t.name} expires in ${plural(Math.round(daysLeft), 'day')} (${t.expiresAt})` };
+    const base = {
+      check: 'tokens' as const,
+      subject: t.name,
+      type: 'SECURITY' as const,
+      data: { token: t.name, expiresAt: t.expiresAt, usedBy: t.usedBy ?? null, daysLeft: Math.round(daysLeft) },
+      actions: [
+        `Create a new ${t.name}${t.usedBy ? ` (used by ${t.usedBy})` : ''} and update it where it is used`,
+        'Update its expiresAt in .maintenance-config.json',
+      ],
+    };
+    if (daysLeft < 0)
+      return {
+        ...base,
+        state: 'failing',
+        severity: 'HIGH',
+        priority: 'URGENT',
+        summary: `${t.name} expired on ${t.expiresAt}`,
+      };
+    if (daysLeft < 1)
+      return {
+        ...base,
+        state: 'failing',
+        severity: 'HIGH',
+        summary: `${t.name} expires within a day (${t.expiresAt})`,
+      };
+    if (daysLeft < 7)
+      return {
+        ...base,
+        state: 'failing',
+        severity: 'MEDIUM',
+        summary: `${t.name} expires in ${plural(Math.round(daysLeft), 'day')} (${t.expiresAt})`,
+      };
     return { ...base, state: 'ok', severity: 'LOW', summary: `${t.name} valid until ${t.expiresAt}` };
   });
 }
@@ -30,8 +61,20 @@ export function mcpResult(p: McpProbe & { attempts: number }): CheckResult {
     type: 'HEALTH',
     severity: 'HIGH',
     summary: p.ok ? `MCP ${p.server}: ${p.detail}` : `MCP ${p.server} is down (${p.failure}): ${p.detail}`,
-    actions: [`Check the ${p.server} entry in mcp_settings.json (command, args, cwd)`, 'Rebuild the server if its build is missing, then restart VS Code / Roo', 'See the stderr tail in the json block'],
-    data: { server: p.server, failure: p.failure ?? null, attempts: p.attempts, protocol: p.protocol ?? null, tools: p.tools ?? null, durationMs: p.durationMs, stderrTail: p.stderrTail },
+    actions: [
+      `Check the ${p.server} entry in mcp_settings.json (command, args, cwd)`,
+      'Rebuild the server if its build is missing, then restart VS Code / Roo',
+      'See the stderr tail in the json block',
+    ],
+    data: {
+      server: p.server,
+      failure: p.failure ?? null,
+      attempts: p.attempts,
+      protocol: p.protocol ?? null,
+      tools: p.tools ?? null,
+      durationMs: p.durationMs,
+      stderrTail: p.stderrTail,
+    },
   };
 }
 
@@ -83,7 +126,10 @@ export function checkDisk(roots: readonly string[], minFreeMB: number, minFreePe
         type: 'DISK',
         severity: 'HIGH',
         summary: `${freeMB} MB free (${pct} %) on the volume of ${root}${low ? `, under ${minFreeMB} MB${minFreePercent !== undefined ? ` or ${minFreePercent} %` : ''}` : ''}`,
-        actions: ['The local cleanup tasks ran already in this tick; free more space by hand', ...consumers.map((c) => `Look at ${c.path} (${formatBytes(c.bytes)})`)],
+        actions: [
+          'The local cleanup tasks ran already in this tick; free more space by hand',
+          ...consumers.map((c) => `Look at ${c.path} (${formatBytes(c.bytes)})`),
+        ],
         data: { root, freeMB, freePercent: pct, minFreeMB, minFreePercent: minFreePercent ?? null, biggest: consumers },
       },
     ];
@@ -91,10 +137,24 @@ export function checkDisk(roots: readonly string[], minFreeMB: number, minFreePe
 }
 
 /** The clone itself: an unfinished rebase or merge, unmerged files, commits waiting to be pushed. */
-export async function checkGit(repo: GitRepo, machineId: string, offline: string | undefined, lastSyncAt?: string | null, now = Date.now()): Promise<CheckResult[]> {
+export async function checkGit(
+  repo: GitRepo,
+  machineId: string,
+  offline: string | undefined,
+  lastSyncAt?: string | null,
+  now = Date.now(),
+): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const base = { check: 'git' as const, type: 'HEALTH' as const, severity: 'MEDIUM' as const };
-  results.push({ ...base, subject: 'remote', state: offline ? 'failing' : 'ok', summary: offline ? `the remote is unreachable from ${machineId}: ${offline}` : 'the remote answers', actions: ['Check the network and the remote URL (git remote -v)', 'Check credentials (git fetch by hand)'], data: { offline: offline ?? null }, inhibits: { check: 'git', subjectPrefix: 'sync' } });
+  results.push({
+    ...base,
+    subject: 'remote',
+    state: offline ? 'failing' : 'ok',
+    summary: offline ? `the remote is unreachable from ${machineId}: ${offline}` : 'the remote answers',
+    actions: ['Check the network and the remote URL (git remote -v)', 'Check credentials (git fetch by hand)'],
+    data: { offline: offline ?? null },
+    inhibits: { check: 'git', subjectPrefix: 'sync' },
+  });
   const detached = !(await repo.onBranch());
   const pending = (await repo.stashes(STASH_MARKER)).length;
   const kept = await repo.keptBranches();
@@ -103,14 +163,46 @@ export async function checkGit(repo: GitRepo, machineId: string, offline: string
     ...(pending ? [`${pending} stash of local edits not re-applied yet`] : []),
     ...(kept.length ? [`commits kept aside on ${kept.join(', ')}: merge or delete them by hand`] : []),
   ];
-  const cloneActions = ['git status and git log --all --oneline in the clone', 'Merge or delete the roosync-maint/kept/ branches once reviewed'];
-  results.push({ ...base, subject: 'clone', state: clone.length ? 'failing' : 'ok', summary: clone.length ? `the clone needs a look: ${clone.join('; ')}` : 'on its branch, nothing kept aside', actions: cloneActions, data: { detached, pendingStashes: pending, keptBranches: kept } });
-  const unfinished = ['rebase-merge', 'rebase-apply', 'MERGE_HEAD', 'CHERRY_PICK_HEAD'].filter((f) => existsSync(path.join(repo.gitDir, f)));
+  const cloneActions = [
+    'git status and git log --all --oneline in the clone',
+    'Merge or delete the roosync-maint/kept/ branches once reviewed',
+  ];
+  results.push({
+    ...base,
+    subject: 'clone',
+    state: clone.length ? 'failing' : 'ok',
+    summary: clone.length ? `the clone needs a look: ${clone.join('; ')}` : 'on its branch, nothing kept aside',
+    actions: cloneActions,
+    data: { detached, pendingStashes: pending, keptBranches: kept },
+  });
+  const unfinished = ['rebase-merge', 'rebase-apply', 'MERGE_HEAD', 'CHERRY_PICK_HEAD'].filter((f) =>
+    existsSync(path.join(repo.gitDir, f)),
+  );
   const unmerged = (await repo.raw(['ls-files', '-u'])).trim();
   const upstream = await repo.upstream();
-  const [ahead, behind] = upstream ? (await repo.raw(['rev-list', '--left-right', '--count', `HEAD...${upstream}`])).trim().split(/\s+/).map(Number) : [0, 0];
+  const [ahead, behind] = upstream
+    ? (await repo.raw(['rev-list', '--left-right', '--count', `HEAD...${upstream}`])).trim().split(/\s+/).map(Number)
+    : [0, 0];
   const stuck = unfinished.length > 0 || unmerged !== '';
-  results.push({ ...base, subject: 'sync', state: stuck || (ahead ?? 0) > 0 ? 'failing' : 'ok', summary: stuck ? `the clone is stuck: ${unfinished.join(', ') || 'unmerged files'}` : (ahead ?? 0) > 0 ? `${ahead} local commits not pushed` : `in sync (${behind} behind before the next fetch)`, actions: ['Finish or abort the rebase/merge in the clone (git status)', 'Then run roosync-maint run'], data: { unfinished, unmerged: unmerged !== '', ahead, behind, lastSyncAt: lastSyncAt ?? null, lastSyncAgeMinutes: lastSyncAt ? Math.round((now - Date.parse(lastSyncAt)) / 60_000) : null } });
+  results.push({
+    ...base,
+    subject: 'sync',
+    state: stuck || (ahead ?? 0) > 0 ? 'failing' : 'ok',
+    summary: stuck
+      ? `the clone is stuck: ${unfinished.join(', ') || 'unmerged files'}`
+      : (ahead ?? 0) > 0
+        ? `${ahead} local commits not pushed`
+        : `in sync (${behind} behind before the next fetch)`,
+    actions: ['Finish or abort the rebase/merge in the clone (git status)', 'Then run roosync-maint run'],
+    data: {
+      unfinished,
+      unmerged: unmerged !== '',
+      ahead,
+      behind,
+      lastSyncAt: lastSyncAt ?? null,
+      lastSyncAgeMinutes: lastSyncAt ? Math.round((now - Date.parse(lastSyncAt)) / 60_000) : null,
+    },
+  });
   return results;
 }
 
@@ -125,8 +217,13 @@ export function checkLiveness(status: FleetStatus, tickMinutes: number): CheckRe
     state: m.silent ? 'failing' : 'ok',
     type: 'HEALTH',
     severity: 'HIGH',
-    summary: m.silent ? `${m.machine} has not ticked for ${m.sinceMinutes} min (last seen ${m.lastTickAt}; expected every ${tickMinutes} min)` : `${m.machine} ticked ${m.sinceMinutes} min ago`,
-    actions: [`Check that roosync-maint still runs on ${m.machine} (daemon, schedule or hooks)`, 'Check the machine itself is up'],
+    summary: m.silent
+      ? `${m.machine} has not ticked for ${m.sinceMinutes} min (last seen ${m.lastTickAt}; expected every ${tickMinutes} min)`
+      : `${m.machine} ticked ${m.sinceMinutes} min ago`,
+    actions: [
+      `Check that roosync-maint still runs on ${m.machine} (daemon, schedule or hooks)`,
+      'Check the machine itself is up',
+    ],
     data: { machine: m.machine, lastTickAt: m.lastTickAt, sinceMinutes: m.sinceMinutes },
   }));
   const malformed: CheckResult[] = status.malformed.map((f) => ({
@@ -136,7 +233,10 @@ export function checkLiveness(status: FleetStatus, tickMinutes: number): CheckRe
     type: 'HEALTH',
     severity: 'MEDIUM',
     summary: `${f.file}: ${f.reason}`,
-    actions: [`Remove or fix ${f.file} (its machine rewrites it at its next tick)`, 'Check which clone committed it (git log -- the file)'],
+    actions: [
+      `Remove or fix ${f.file} (its machine rewrites it at its next tick)`,
+      'Check which clone committed it (git log -- the file)',
+    ],
     data: { file: f.file, reason: f.reason },
   }));
   return [...machines, ...malformed];
@@ -144,11 +244,30 @@ export function checkLiveness(status: FleetStatus, tickMinutes: number): CheckRe
 
 /** `npm audit --json` in a project folder; an unreachable registry is "skipped", never "failed". */
 export function checkDeps(dir: string, timeoutMs = 120_000): CheckResult {
-  const base = { check: 'deps' as const, subject: dir, type: 'BUILD' as const, actions: [`Run npm audit in ${dir} and update the vulnerable packages`] };
-  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['audit', '--json'], { cwd: dir, encoding: 'utf8', timeout: timeoutMs });
+  const base = {
+    check: 'deps' as const,
+    subject: dir,
+    type: 'BUILD' as const,
+    actions: [`Run npm audit in ${dir} and update the vulnerable packages`],
+  };
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['audit', '--json'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
   const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  if (r.error || /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network|audit endpoint/i.test(text) && !/"vulnerabilities"/.test(r.stdout ?? '')) {
-    return { ...base, state: 'skipped', severity: 'LOW', summary: `npm audit skipped in ${dir}: registry unreachable`, data: { dir } };
+  if (
+    r.error ||
+    (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network|audit endpoint/i.test(text) &&
+      !/"vulnerabilities"/.test(r.stdout ?? ''))
+  ) {
+    return {
+      ...base,
+      state: 'skipped',
+      severity: 'LOW',
+      summary: `npm audit skipped in ${dir}: registry unreachable`,
+      data: { dir },
+    };
   }
   let report: { metadata?: { vulnerabilities?: Record<string, number> }; error?: { code?: string; summary?: string } };
   try {
@@ -157,8 +276,22 @@ export function checkDeps(dir: string, timeoutMs = 120_000): CheckResult {
     return { ...base, state: 'skipped', severity: 'LOW', summary: `npm audit gave no report in ${dir}`, data: { dir } };
   }
   // npm's own refusal (no lock file, registry error) is not "no vulnerabilities"
-  if (report.error || !report.metadata?.vulnerabilities) return { ...base, state: 'skipped', severity: 'LOW', summary: `npm audit could not run in ${dir}: ${report.error?.code ?? 'no report'} ${report.error?.summary ?? ''}`.trim(), data: { dir, error: report.error ?? null } };
+  if (report.error || !report.metadata?.vulnerabilities)
+    return {
+      ...base,
+      state: 'skipped',
+      severity: 'LOW',
+      summary:
+        `npm audit could not run in ${dir}: ${report.error?.code ?? 'no report'} ${report.error?.summary ?? ''}`.trim(),
+      data: { dir, error: report.error ?? null },
+    };
   const vulns = report.metadata.vulnerabilities;
   const serious = (vulns.high ?? 0) + (vulns.critical ?? 0);
-  return { ...base, state: serious > 0 ? 'failing' : 'ok', severity: (vulns.critical ?? 0) > 0 ? 'HIGH' : 'MEDIUM', summary: `${serious} high/critical vulnerabilities in ${dir}`, data: { dir, vulnerabilities: vulns } };
+  return {
+    ...base,
+    state: serious > 0 ? 'failing' : 'ok',
+    severity: (vulns.critical ?? 0) > 0 ? 'HIGH' : 'MEDIUM',
+    summary: `${serious} high/critical vulnerabilities in ${dir}`,
+    data: { dir, vulnerabilities: vulns },
+  };
 }

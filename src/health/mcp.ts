@@ -26,10 +26,20 @@ export interface McpProbe {
 
 /** Roo's mcp_settings.json: the enabled stdio servers (remote ones, with a url, are not spawned). */
 export function readMcpSettings(file: string): McpServerConfig[] {
-  const raw = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as { mcpServers?: Record<string, Record<string, unknown>> };
+  const raw = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as {
+    mcpServers?: Record<string, Record<string, unknown>>;
+  };
   return Object.entries(raw.mcpServers ?? {}).flatMap(([name, s]) => {
     if (s.disabled === true || typeof s.command !== 'string' || typeof s.url === 'string') return [];
-    return [{ name, command: s.command, args: Array.isArray(s.args) ? s.args.map(String) : [], env: (s.env as Record<string, string>) ?? {}, ...(typeof s.cwd === 'string' && { cwd: s.cwd }) }];
+    return [
+      {
+        name,
+        command: s.command,
+        args: Array.isArray(s.args) ? s.args.map(String) : [],
+        env: (s.env as Record<string, string>) ?? {},
+        ...(typeof s.cwd === 'string' && { cwd: s.cwd }),
+      },
+    ];
   });
 }
 
@@ -58,7 +68,12 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
     let stderr = '';
     let buffer = '';
     let settled = false;
-    const child = spawn(server.command, server.args, { cwd: server.cwd, env: { ...process.env, ...server.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+    const child = spawn(server.command, server.args, {
+      cwd: server.cwd,
+      env: { ...process.env, ...server.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+    });
     const finish = (r: Omit<McpProbe, 'server' | 'durationMs' | 'stderrTail'>) => {
       if (settled) return;
       settled = true;
@@ -66,14 +81,32 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
       killTree(child.pid);
       const tail = stderr.split('\n').filter(Boolean).slice(-5).join('\n').slice(-1000);
       // a server may print its credentials at start-up: its output is censored before anyone sees it
-      resolve({ server: server.name, durationMs: Date.now() - started, ...r, detail: censorText(r.detail, secrets), stderrTail: censorText(tail, secrets) });
+      resolve({
+        server: server.name,
+        durationMs: Date.now() - started,
+        ...r,
+        detail: censorText(r.detail, secrets),
+        stderrTail: censorText(tail, secrets),
+      });
     };
-    const timer = setTimeout(() => finish({ ok: false, failure: 'timed-out', detail: `no answer within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs);
-    const send = (id: number | undefined, method: string, params: unknown = {}) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...(id !== undefined && { id }), method, params })}\n`);
+    const timer = setTimeout(
+      () => finish({ ok: false, failure: 'timed-out', detail: `no answer within ${Math.round(timeoutMs / 1000)} s` }),
+      timeoutMs,
+    );
+    const send = (id: number | undefined, method: string, params: unknown = {}) =>
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...(id !== undefined && { id }), method, params })}\n`);
     let protocol: McpProbe['protocol'];
 
-    child.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, failure: err.code === 'ENOENT' ? 'not-found' : 'exited-early', detail: err.code === 'ENOENT' ? `command not found: ${server.command}` : err.message }));
-    child.on('exit', (code, signal) => finish({ ok: false, failure: 'exited-early', detail: `exited before answering (${signal ?? `code ${code}`})` }));
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      finish({
+        ok: false,
+        failure: err.code === 'ENOENT' ? 'not-found' : 'exited-early',
+        detail: err.code === 'ENOENT' ? `command not found: ${server.command}` : err.message,
+      }),
+    );
+    child.on('exit', (code, signal) =>
+      finish({ ok: false, failure: 'exited-early', detail: `exited before answering (${signal ?? `code ${code}`})` }),
+    );
     child.stdin.on('error', () => undefined);
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
@@ -89,7 +122,11 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
         try {
           msg = JSON.parse(line);
         } catch {
-          finish({ ok: false, failure: 'protocol-error', detail: `wrote something that is not JSON-RPC on stdout: ${JSON.stringify(line.slice(0, 80))}` });
+          finish({
+            ok: false,
+            failure: 'protocol-error',
+            detail: `wrote something that is not JSON-RPC on stdout: ${JSON.stringify(line.slice(0, 80))}`,
+          });
           return;
         }
         if (msg.id === 1) {
@@ -98,16 +135,28 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
             send(3, 'tools/list');
           } else {
             protocol = 'initialize';
-            send(2, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'roosync-maint', version: clientVersion } });
+            send(2, 'initialize', {
+              protocolVersion: '2025-06-18',
+              capabilities: {},
+              clientInfo: { name: 'roosync-maint', version: clientVersion },
+            });
           }
         } else if (msg.id === 2) {
-          if (msg.error) return finish({ ok: false, failure: 'protocol-error', detail: `initialize failed: ${msg.error.message}` });
+          if (msg.error)
+            return finish({ ok: false, failure: 'protocol-error', detail: `initialize failed: ${msg.error.message}` });
           send(undefined, 'notifications/initialized');
           send(3, 'tools/list');
         } else if (msg.id === 3) {
-          if (msg.error) return finish({ ok: false, failure: 'protocol-error', protocol, detail: `tools/list failed: ${msg.error.message}` });
+          if (msg.error)
+            return finish({
+              ok: false,
+              failure: 'protocol-error',
+              protocol,
+              detail: `tools/list failed: ${msg.error.message}`,
+            });
           const tools = Array.isArray(msg.result?.tools) ? msg.result.tools.length : 0;
-          if (tools === 0) return finish({ ok: false, failure: 'no-tools', protocol, tools, detail: 'answers, but lists no tools' });
+          if (tools === 0)
+            return finish({ ok: false, failure: 'no-tools', protocol, tools, detail: 'answers, but lists no tools' });
           finish({ ok: true, protocol, tools, detail: `answers (${protocol}), ${tools} tools` });
         }
       }
@@ -117,7 +166,10 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
 }
 
 /** Retries a failing server before calling it down: one flaky start is not an incident. */
-export async function checkMcpServer(server: McpServerConfig, o: { timeoutMs: number; retries: number; version: string }): Promise<McpProbe & { attempts: number }> {
+export async function checkMcpServer(
+  server: McpServerConfig,
+  o: { timeoutMs: number; retries: number; version: string },
+): Promise<McpProbe & { attempts: number }> {
   let last: McpProbe | undefined;
   for (let attempt = 1; attempt <= Math.max(1, o.retries); attempt++) {
     last = await probeMcpServer(server, o.timeoutMs, o.version);

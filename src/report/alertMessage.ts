@@ -4,7 +4,16 @@ export type AlertType = 'HEALTH' | 'SECURITY' | 'DISK' | 'BUILD';
 export type Severity = 'HIGH' | 'MEDIUM' | 'LOW';
 
 /** The original plan's alert template (design.md §8), with the structured data in a fenced json block. */
-export function alertMessage(o: { machineId: string; to: string; type: AlertType; severity: Severity; what: string; description: string; actions: string[]; data: Record<string, unknown> }): Outgoing {
+export function alertMessage(o: {
+  machineId: string;
+  to: string;
+  type: AlertType;
+  severity: Severity;
+  what: string;
+  description: string;
+  actions: string[];
+  data: Record<string, unknown>;
+}): Outgoing {
   const body = [
     `## Alert Maintenance - ${o.machineId.toUpperCase()}`,
     '',
@@ -21,5 +30,12 @@ export function alertMessage(o: { machineId: string; to: string; type: AlertType
     JSON.stringify({ machine: o.machineId, type: o.type, severity: o.severity, ...o.data }, null, 2),
     '```',
   ].join('\n');
-  return { from: `${o.machineId}:maintenance`, to: o.to, subject: `[ALERT][${o.severity}] ${o.machineId}: ${o.what}`, body, priority: o.severity === 'HIGH' ? 'URGENT' : o.severity === 'MEDIUM' ? 'HIGH' : 'MEDIUM', tags: ['maintenance', 'alert'] };
+  return {
+    from: `${o.machineId}:maintenance`,
+    to: o.to,
+    subject: `[ALERT][${o.severity}] ${o.machineId}: ${o.what}`,
+    body,
+    priority: o.severity === 'HIGH' ? 'URGENT' : o.severity === 'MEDIUM' ? 'HIGH' : 'MEDIUM',
+    tags: ['maintenance', 'alert'],
+  };
 }

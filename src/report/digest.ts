@@ -39,7 +39,12 @@ export function accumulate(state: DigestState, results: readonly TaskResult[]): 
     if (r.warnings.length > 0) notes[r.task] = r.warnings;
     else delete notes[r.task];
     const t = tasks[r.task] ?? { runs: 0, acted: 0, bytes: 0, failed: 0 };
-    tasks[r.task] = { runs: t.runs + 1, acted: t.acted + r.counts.acted, bytes: t.bytes + r.bytes, failed: t.failed + (r.status === 'failed' ? 1 : 0) };
+    tasks[r.task] = {
+      runs: t.runs + 1,
+      acted: t.acted + r.counts.acted,
+      bytes: t.bytes + r.bytes,
+      failed: t.failed + (r.status === 'failed' ? 1 : 0),
+    };
   }
   return { ...state, ticks: state.ticks + 1, tasks, notes };
 }
@@ -52,7 +57,14 @@ export function digestDue(state: DigestState, now: number, digestHours: number):
  * The digest as a RooSync message: a few numbers an operator reads in the inbox (what went,
  * how much was freed, what failed), the leader's fleet KPIs, then the same data as JSON.
  */
-export function digestMessage(o: { machineId: string; to: string; now: number; state: DigestState; leader: { isLeader: boolean; term: number | null }; fleet?: FleetStatus }): Outgoing {
+export function digestMessage(o: {
+  machineId: string;
+  to: string;
+  now: number;
+  state: DigestState;
+  leader: { isLeader: boolean; term: number | null };
+  fleet?: FleetStatus;
+}): Outgoing {
   const rows = Object.entries(o.state.tasks).sort(([a], [b]) => a.localeCompare(b));
   const acted = rows.reduce((s, [, t]) => s + t.acted, 0);
   const bytes = rows.reduce((s, [, t]) => s + t.bytes, 0);
@@ -72,10 +84,22 @@ export function digestMessage(o: { machineId: string; to: string; now: number; s
   if (notes.length > 0) lines.push('', '### À noter', '', ...notes);
   if (o.fleet) {
     lines.push('', '### Fleet KPIs', '', '| KPI | value | target | |', '|---|---|---|---|');
-    for (const k of o.fleet.kpis) lines.push(`| ${k.name} | ${k.value ?? 'n/a'} | ${k.target} | ${k.ok === null ? k.note : k.ok ? 'ok' : '**MISSED**'} |`);
+    for (const k of o.fleet.kpis)
+      lines.push(
+        `| ${k.name} | ${k.value ?? 'n/a'} | ${k.target} | ${k.ok === null ? k.note : k.ok ? 'ok' : '**MISSED**'} |`,
+      );
     if (o.fleet.silent.length) lines.push('', `**Silent machines:** ${o.fleet.silent.join(', ')}`);
   }
-  const data = { machine: o.machineId, since: new Date(o.state.since).toISOString(), until: new Date(o.now).toISOString(), ticks: o.state.ticks, leader: o.leader, tasks: o.state.tasks, notes: o.state.notes, ...(o.fleet && { kpis: o.fleet.kpis, silent: o.fleet.silent }) };
+  const data = {
+    machine: o.machineId,
+    since: new Date(o.state.since).toISOString(),
+    until: new Date(o.now).toISOString(),
+    ticks: o.state.ticks,
+    leader: o.leader,
+    tasks: o.state.tasks,
+    notes: o.state.notes,
+    ...(o.fleet && { kpis: o.fleet.kpis, silent: o.fleet.silent }),
+  };
   lines.push('', '```json', JSON.stringify(data, null, 2), '```');
   return {
     from: `${o.machineId}:maintenance`,

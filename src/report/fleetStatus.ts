@@ -17,7 +17,10 @@ export interface Kpi {
 }
 
 export interface FleetStatus {
-  leader: { holder: string; term: number; renewedAt: string; ageMinutes: number; released: boolean } | { unreadable: string } | null;
+  leader:
+    | { holder: string; term: number; renewedAt: string; ageMinutes: number; released: boolean }
+    | { unreadable: string }
+    | null;
   machines: (MachineStatus & { silent: boolean; sinceMinutes: number })[];
   silent: string[];
   /** Status files that could not be read: named so an operator can fix them. */
@@ -46,7 +49,8 @@ function readMachines(sharedState: string): { machines: MachineStatus[]; malform
     const r = readStatusFile(path.join(dir, n));
     const file = `maintenance/machines/${n}`;
     if (!r.ok) malformed.push({ file, reason: `not a status file (${r.reason})` });
-    else if (`${r.value.machine}.json` !== n) malformed.push({ file, reason: `written for ${JSON.stringify(r.value.machine)}, not ${n.slice(0, -5)}` });
+    else if (`${r.value.machine}.json` !== n)
+      malformed.push({ file, reason: `written for ${JSON.stringify(r.value.machine)}, not ${n.slice(0, -5)}` });
     else machines.push(r.value);
   }
   return { machines, malformed };
@@ -82,7 +86,13 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
   return {
     leader:
       lease.kind === 'ok'
-        ? { holder: lease.record.holder, term: lease.record.term, renewedAt: lease.record.renewedAt, ageMinutes: Math.round((now - Date.parse(lease.record.renewedAt)) / 60_000), released: lease.record.released }
+        ? {
+            holder: lease.record.holder,
+            term: lease.record.term,
+            renewedAt: lease.record.renewedAt,
+            ageMinutes: Math.round((now - Date.parse(lease.record.renewedAt)) / 60_000),
+            released: lease.record.released,
+          }
         : lease.kind === 'corrupt'
           ? { unreadable: lease.reason }
           : null,
@@ -92,8 +102,20 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
     kpis: [
       { name: 'rollback dirs', value: rollbackDirs, target: '< 10', ok: rollbackDirs < 10 },
       { name: 'inbox messages', value: inbox, target: '< 100', ok: inbox < 100 },
-      { name: 'MCP uptime', value: mcpUptimePercent, target: '> 99 %', ok: mcpUptimePercent === null ? null : mcpUptimePercent > 99, note: noIncident },
-      { name: 'MTTR', value: mttrMinutes, target: '< 30 min', ok: mttrMinutes === null ? null : mttrMinutes < 30, note: noIncident },
+      {
+        name: 'MCP uptime',
+        value: mcpUptimePercent,
+        target: '> 99 %',
+        ok: mcpUptimePercent === null ? null : mcpUptimePercent > 99,
+        note: noIncident,
+      },
+      {
+        name: 'MTTR',
+        value: mttrMinutes,
+        target: '< 30 min',
+        ok: mttrMinutes === null ? null : mttrMinutes < 30,
+        note: noIncident,
+      },
     ],
   };
 }
@@ -102,16 +124,29 @@ export function renderFleetStatus(s: FleetStatus): string[] {
   const lines: string[] = [];
   if (s.leader === null) lines.push('leader: none yet (no lease file)');
   else if ('unreadable' in s.leader) lines.push(`leader: lease file unreadable (${s.leader.unreadable})`);
-  else lines.push(`leader: ${s.leader.holder}, term ${s.leader.term}, renewed ${s.leader.ageMinutes} min ago${s.leader.released ? ' (released)' : ''}`);
+  else
+    lines.push(
+      `leader: ${s.leader.holder}, term ${s.leader.term}, renewed ${s.leader.ageMinutes} min ago${s.leader.released ? ' (released)' : ''}`,
+    );
   lines.push('', 'machine              last tick          last success       role      failed   health');
   for (const m of s.machines) {
     const role = m.leader?.isLeader ? 'leader' : 'follower';
-    lines.push(`${m.machine.padEnd(20)} ${`${m.sinceMinutes} min ago`.padEnd(18)} ${(m.lastSuccessAt ? m.lastSuccessAt.slice(0, 16) : 'never').padEnd(18)} ${role.padEnd(9)} ${(m.failed.join(',') || '-').padEnd(8)} ${m.health ? (m.health.failing.length ? `${m.health.failing.length} failing` : 'ok') : 'n/a'}${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`);
+    lines.push(
+      `${m.machine.padEnd(20)} ${`${m.sinceMinutes} min ago`.padEnd(18)} ${(m.lastSuccessAt ? m.lastSuccessAt.slice(0, 16) : 'never').padEnd(18)} ${role.padEnd(9)} ${(m.failed.join(',') || '-').padEnd(8)} ${m.health ? (m.health.failing.length ? `${m.health.failing.length} failing` : 'ok') : 'n/a'}${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`,
+    );
   }
   if (s.machines.length === 0) lines.push('(no machine has ticked yet)');
   lines.push('', 'KPI              value   target     ');
-  for (const k of s.kpis) lines.push(`${k.name.padEnd(16)} ${String(k.value ?? 'n/a').padEnd(7)} ${k.target.padEnd(10)} ${k.ok === null ? `(${k.note})` : k.ok ? 'ok' : 'MISSED'}`);
+  for (const k of s.kpis)
+    lines.push(
+      `${k.name.padEnd(16)} ${String(k.value ?? 'n/a').padEnd(7)} ${k.target.padEnd(10)} ${k.ok === null ? `(${k.note})` : k.ok ? 'ok' : 'MISSED'}`,
+    );
   if (s.silent.length) lines.push('', `silent machines (no tick for more than two intervals): ${s.silent.join(', ')}`);
-  if (s.malformed.length) lines.push('', 'unreadable status files (fix or remove them; the machine rewrites its own at its next tick):', ...s.malformed.map((m) => `  ${m.file}: ${m.reason}`));
+  if (s.malformed.length)
+    lines.push(
+      '',
+      'unreadable status files (fix or remove them; the machine rewrites its own at its next tick):',
+      ...s.malformed.map((m) => `  ${m.file}: ${m.reason}`),
+    );
   return lines;
 }

@@ -38,10 +38,21 @@ export const machineStatusSchema = z.looseObject({
     .object({ isLeader: z.boolean(), term: z.number().nullable(), reason: z.string() })
     .catch({ isLeader: false, term: null, reason: 'unreadable in the status file' }),
   tasks: z
-    .array(z.object({ task: z.string(), status: z.enum(['ok', 'failed', 'skipped']), acted: z.number(), reason: z.string().optional() }))
+    .array(
+      z.object({
+        task: z.string(),
+        status: z.enum(['ok', 'failed', 'skipped']),
+        acted: z.number(),
+        reason: z.string().optional(),
+      }),
+    )
     .catch([]),
   failed: z.array(z.string()).catch([]),
-  health: z.object({ failing: z.array(z.string()) }).nullable().optional().catch(null),
+  health: z
+    .object({ failing: z.array(z.string()) })
+    .nullable()
+    .optional()
+    .catch(null),
 }) as unknown as z.ZodType<MachineStatus>;
 
 export function statusFileRel(machineId: string): string {

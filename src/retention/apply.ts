@@ -27,7 +27,8 @@ export interface ApplyOptions {
 function safeJoin(root: string, rel: string): string {
   const abs = path.resolve(root, ...rel.split('/'));
   const back = path.relative(root, abs);
-  if (back === '' || back.startsWith('..') || path.isAbsolute(back)) throw new Error(`refused: ${rel} is not inside ${root}`);
+  if (back === '' || back.startsWith('..') || path.isAbsolute(back))
+    throw new Error(`refused: ${rel} is not inside ${root}`);
   return abs;
 }
 

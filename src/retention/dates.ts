@@ -14,7 +14,15 @@ function utc(y: string, mo: string, d: string, h = '0', mi = '0', s = '0', frac 
   const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s, Number(frac.padEnd(3, '0')));
   const date = new Date(ms);
   // Date.UTC rolls 2026-02-31 over into March; a real timestamp round-trips.
-  if (date.getUTCFullYear() !== +y || date.getUTCMonth() !== +mo - 1 || date.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) return undefined;
+  if (
+    date.getUTCFullYear() !== +y ||
+    date.getUTCMonth() !== +mo - 1 ||
+    date.getUTCDate() !== +d ||
+    +h > 23 ||
+    +mi > 59 ||
+    +s > 59
+  )
+    return undefined;
   if (+y < 2000 || +y > 2200) return undefined;
   return ms;
 }

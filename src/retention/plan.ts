@@ -78,12 +78,20 @@ function dateEntry(entry: Entry, rule: RetentionRule): Dated {
   const name = basename(entry.rel);
   const fromName = rule.dateFrom === 'name-or-mtime' ? dateFromName(name) : undefined;
   const mtime = Math.max(entry.newestMtimeMs, rule.ageIncludesParentFiles ? (entry.parentNewestMtimeMs ?? 0) : 0);
-  const group = rule.groupBy === 'family' ? familyOf(name, fromName) : rule.groupBy === 'parent' ? parentOf(entry.rel) : '';
-  return fromName ? { entry, dateMs: fromName.ms, dateSource: 'name', group } : { entry, dateMs: mtime, dateSource: 'mtime', group };
+  const group =
+    rule.groupBy === 'family' ? familyOf(name, fromName) : rule.groupBy === 'parent' ? parentOf(entry.rel) : '';
+  return fromName
+    ? { entry, dateMs: fromName.ms, dateSource: 'name', group }
+    : { entry, dateMs: mtime, dateSource: 'mtime', group };
 }
 
 /** Why an entry must be left alone whatever the policy says, if it must. */
-function safetyReason(d: Dated, rule: RetentionRule, now: number, protectedRels: ReadonlyMap<string, string>): string | undefined {
+function safetyReason(
+  d: Dated,
+  rule: RetentionRule,
+  now: number,
+  protectedRels: ReadonlyMap<string, string>,
+): string | undefined {
   const { entry } = d;
   if (entry.interrupted) return undefined;
   const forbidden = rule.forbidden?.find((f) => entry.rel === f || entry.rel.startsWith(`${f}/`));
@@ -97,7 +105,8 @@ function safetyReason(d: Dated, rule: RetentionRule, now: number, protectedRels:
   if (entry.excludedInside) return `excluded: contains ${entry.excludedInside} (matches ${rule.exclude.join(' or ')})`;
   const protection = protectedRels.get(entry.rel);
   if (protection) return protection;
-  if (d.dateMs > now + FUTURE_TOLERANCE_MS) return `dated in the future (${formatDate(d.dateMs)}, from its ${d.dateSource}): never removed; check the clock of the machine that wrote it`;
+  if (d.dateMs > now + FUTURE_TOLERANCE_MS)
+    return `dated in the future (${formatDate(d.dateMs)}, from its ${d.dateSource}): never removed; check the clock of the machine that wrote it`;
   return undefined;
 }
 
@@ -107,10 +116,24 @@ function safetyReason(d: Dated, rule: RetentionRule, now: number, protectedRels:
  * future dates), then the newest K of each group, then age, then the size cap, then the
  * per-run cap. The policy's keeps are a union: anything any keep rule wants stays.
  */
-export function planRetention(entries: readonly Entry[], rule: RetentionRule, now: number, protectedRels: ReadonlyMap<string, string> = new Map()): RulePlan {
+export function planRetention(
+  entries: readonly Entry[],
+  rule: RetentionRule,
+  now: number,
+  protectedRels: ReadonlyMap<string, string> = new Map(),
+): RulePlan {
   const actions = new Map<string, Action>();
   const decide = (d: Dated, verdict: Verdict, reason: string) =>
-    actions.set(d.entry.rel, { rel: d.entry.rel, kind: d.entry.kind, verdict, reason, bytes: d.entry.bytes, files: d.entry.files, dateMs: d.dateMs, dateSource: d.dateSource });
+    actions.set(d.entry.rel, {
+      rel: d.entry.rel,
+      kind: d.entry.kind,
+      verdict,
+      reason,
+      bytes: d.entry.bytes,
+      files: d.entry.files,
+      dateMs: d.dateMs,
+      dateSource: d.dateSource,
+    });
 
   const candidates: Dated[] = [];
   for (const entry of entries) {
@@ -135,9 +158,17 @@ export function planRetention(entries: readonly Entry[], rule: RetentionRule, no
       members.forEach((d, i) => {
         if (i < rule.keepNewest!) {
           keptAsNewest.add(d.entry.rel);
-          decide(d, 'keep', `${rule.keepNewest === 1 ? 'the newest' : `one of the ${rule.keepNewest} newest`}${label} (dated ${day(d.dateMs)})`);
+          decide(
+            d,
+            'keep',
+            `${rule.keepNewest === 1 ? 'the newest' : `one of the ${rule.keepNewest} newest`}${label} (dated ${day(d.dateMs)})`,
+          );
         } else if (rule.olderThanDays === undefined) {
-          decide(d, 'remove', `beyond the ${rule.keepNewest} newest${label} (dated ${day(d.dateMs)}, from its ${d.dateSource})`);
+          decide(
+            d,
+            'remove',
+            `beyond the ${rule.keepNewest} newest${label} (dated ${day(d.dateMs)}, from its ${d.dateSource})`,
+          );
         }
       });
     }
@@ -147,25 +178,40 @@ export function planRetention(entries: readonly Entry[], rule: RetentionRule, no
   for (const d of candidates) {
     if (keptAsNewest.has(d.entry.rel) || actions.has(d.entry.rel)) continue;
     if (cutoff === undefined) decide(d, 'keep', 'no age limit');
-    else if (d.dateMs < cutoff) decide(d, 'remove', `older than ${rule.olderThanDays} days: dated ${day(d.dateMs)} (from its ${d.dateSource})`);
+    else if (d.dateMs < cutoff)
+      decide(d, 'remove', `older than ${rule.olderThanDays} days: dated ${day(d.dateMs)} (from its ${d.dateSource})`);
     else decide(d, 'keep', `newer than ${rule.olderThanDays} days: dated ${day(d.dateMs)} (from its ${d.dateSource})`);
   }
 
   if (rule.maxTotalBytes !== undefined) {
-    let remaining = entries.reduce((sum, e) => sum + e.bytes, 0) - [...actions.values()].filter((a) => a.verdict === 'remove').reduce((s, a) => s + a.bytes, 0);
-    const overCap = candidates.filter((d) => actions.get(d.entry.rel)?.verdict === 'keep' && !keptAsNewest.has(d.entry.rel)).sort((a, b) => -newestFirst(a, b));
+    let remaining =
+      entries.reduce((sum, e) => sum + e.bytes, 0) -
+      [...actions.values()].filter((a) => a.verdict === 'remove').reduce((s, a) => s + a.bytes, 0);
+    const overCap = candidates
+      .filter((d) => actions.get(d.entry.rel)?.verdict === 'keep' && !keptAsNewest.has(d.entry.rel))
+      .sort((a, b) => -newestFirst(a, b));
     const before = remaining;
     for (const d of overCap) {
       if (remaining <= rule.maxTotalBytes) break;
       remaining -= d.entry.bytes;
-      decide(d, 'remove', `over the ${formatBytes(rule.maxTotalBytes)} cap of ${rule.label} (${formatBytes(before)} after age rules): oldest first, dated ${day(d.dateMs)}`);
+      decide(
+        d,
+        'remove',
+        `over the ${formatBytes(rule.maxTotalBytes)} cap of ${rule.label} (${formatBytes(before)} after age rules): oldest first, dated ${day(d.dateMs)}`,
+      );
     }
   }
 
   if (rule.maxDeletionsPerRun !== undefined) {
-    const removals = [...actions.values()].filter((a) => a.verdict === 'remove').sort((a, b) => a.dateMs - b.dateMs || a.rel.localeCompare(b.rel));
+    const removals = [...actions.values()]
+      .filter((a) => a.verdict === 'remove')
+      .sort((a, b) => a.dateMs - b.dateMs || a.rel.localeCompare(b.rel));
     for (const a of removals.slice(rule.maxDeletionsPerRun)) {
-      actions.set(a.rel, { ...a, verdict: 'skip', reason: `deferred to a later run: at most ${rule.maxDeletionsPerRun} removals a run (${a.reason})` });
+      actions.set(a.rel, {
+        ...a,
+        verdict: 'skip',
+        reason: `deferred to a later run: at most ${rule.maxDeletionsPerRun} removals a run (${a.reason})`,
+      });
     }
   }
 

@@ -46,14 +46,22 @@ export function describeRule(rule: RetentionRule): string {
   const parts: string[] = [`in ${rule.label}: ${unitWords(rule.unit)} matching ${rule.match.join(' or ')}`];
   const limits: string[] = [];
   if (rule.olderThanDays !== undefined) {
-    const from = rule.dateFrom === 'mtime' ? 'dated by its newest file' : 'dated by the timestamp in the name, else the newest file inside';
-    limits.push(`removed when older than ${plural(rule.olderThanDays, 'day')} (${from}${rule.ageIncludesParentFiles ? ' or the newest file beside it' : ''})`);
+    const from =
+      rule.dateFrom === 'mtime'
+        ? 'dated by its newest file'
+        : 'dated by the timestamp in the name, else the newest file inside';
+    limits.push(
+      `removed when older than ${plural(rule.olderThanDays, 'day')} (${from}${rule.ageIncludesParentFiles ? ' or the newest file beside it' : ''})`,
+    );
   }
   if (rule.keepNewest !== undefined) {
     const group = rule.groupBy === 'family' ? 'family' : rule.groupBy === 'parent' ? 'folder' : 'rule';
-    limits.push(`${rule.olderThanDays !== undefined ? 'but ' : ''}the newest ${rule.keepNewest === 1 ? '' : `${rule.keepNewest} `}of each ${group} always kept${rule.olderThanDays === undefined ? ', the rest removed' : ''}`);
+    limits.push(
+      `${rule.olderThanDays !== undefined ? 'but ' : ''}the newest ${rule.keepNewest === 1 ? '' : `${rule.keepNewest} `}of each ${group} always kept${rule.olderThanDays === undefined ? ', the rest removed' : ''}`,
+    );
   }
-  if (rule.maxTotalBytes !== undefined) limits.push(`then oldest first until the total is under ${formatBytes(rule.maxTotalBytes)}`);
+  if (rule.maxTotalBytes !== undefined)
+    limits.push(`then oldest first until the total is under ${formatBytes(rule.maxTotalBytes)}`);
   if (limits.length === 0) limits.push('nothing removed (an empty policy keeps everything)');
   parts.push(limits.join(', '));
   if (rule.exclude.length > 0) parts.push(`never anything matching ${rule.exclude.join(' or ')}, at any depth`);

@@ -101,11 +101,14 @@ export async function scanRule(rule: RetentionRule, options: ScanOptions = {}): 
   if (realRoot === undefined) return { entries: [], realRoot: rule.root, missingRoot: true };
   const realBoundary = unlessGone(() => realpathSync(rule.boundary)) ?? rule.boundary;
   if (!isInside(realBoundary, realRoot)) {
-    throw new RootOutsideBoundaryError(`${rule.label} resolves to ${realRoot}, outside ${rule.boundary}: refused (a symlink must not lead a cleanup out of its root)`);
+    throw new RootOutsideBoundaryError(
+      `${rule.label} resolves to ${realRoot}, outside ${rule.boundary}: refused (a symlink must not lead a cleanup out of its root)`,
+    );
   }
   const matchers = rule.match.map((pattern) => pattern.split('/').map((seg) => picomatch(seg)));
   const isExcluded = rule.exclude.length > 0 ? picomatch(rule.exclude, { dot: true }) : () => false;
-  const fitsUnit = (st: Stats) => st.isSymbolicLink() || (rule.unit === 'file' ? !st.isDirectory() : rule.unit === 'dir' ? st.isDirectory() : true);
+  const fitsUnit = (st: Stats) =>
+    st.isSymbolicLink() || (rule.unit === 'file' ? !st.isDirectory() : rule.unit === 'dir' ? st.isDirectory() : true);
   const pause = createYielder();
   const entries: Entry[] = [];
 
@@ -119,7 +122,12 @@ export async function scanRule(rule: RetentionRule, options: ScanOptions = {}): 
     return entry;
   };
 
-  const descend = async (abs: string, rel: string, depth: number, segments: ((n: string) => boolean)[][]): Promise<void> => {
+  const descend = async (
+    abs: string,
+    rel: string,
+    depth: number,
+    segments: ((n: string) => boolean)[][],
+  ): Promise<void> => {
     const children = unlessGone(() => readdirSync(abs, { withFileTypes: true })) ?? [];
     for (const child of children) {
       const interrupted = child.name.startsWith('.') && child.name.endsWith(REMOVING_SUFFIX);

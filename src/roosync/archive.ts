@@ -45,7 +45,12 @@ async function writeAtomic(file: string, message: RooSyncMessage): Promise<void>
  * archived instead, so no update is lost; if it changed into something RooSync does not list, it
  * is left where it is.
  */
-export async function archiveMessage(dirs: MessageDirs, message: RooSyncMessage, readSignature: string, hasSentCopy: boolean): Promise<ArchiveOutcome> {
+export async function archiveMessage(
+  dirs: MessageDirs,
+  message: RooSyncMessage,
+  readSignature: string,
+  hasSentCopy: boolean,
+): Promise<ArchiveOutcome> {
   const inboxFile = path.join(dirs.inbox, `${message.id}.json`);
   let current = message;
   let outcome: ArchiveOutcome = 'archived';

@@ -1,4 +1,14 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readdirSync, unlinkSync, type Dirent } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  unlinkSync,
+  type Dirent,
+} from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
 import { formatBytes } from '../util/format.js';
@@ -83,7 +93,12 @@ const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
  * MAX_MESSAGE_BYTES; `undefined` if it moved away meanwhile (RooSync works the same folders).
  * Reasons never quote the content, only its kind and size.
  */
-export function readMessage(dir: string, name: string, kind: EntryKind = 'file', now = Date.now()): MessageRead | undefined {
+export function readMessage(
+  dir: string,
+  name: string,
+  kind: EntryKind = 'file',
+  now = Date.now(),
+): MessageRead | undefined {
   if (kind === 'symlink') return { unreadable: 'a symbolic link: never read or followed', bytes: 0 };
   if (kind === 'dir') return { unreadable: 'a folder named like a message', bytes: 0 };
   let fd: number;
@@ -98,7 +113,8 @@ export function readMessage(dir: string, name: string, kind: EntryKind = 'file',
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { unreadable: 'not a regular file', bytes: 0 };
-    if (st.size > MAX_MESSAGE_BYTES) return { unreadable: `too large to inspect (${formatBytes(st.size)})`, bytes: st.size };
+    if (st.size > MAX_MESSAGE_BYTES)
+      return { unreadable: `too large to inspect (${formatBytes(st.size)})`, bytes: st.size };
     const text = readFileSync(fd, 'utf8');
     return { parsed: parseMessage(text, name, now), signature: signatureOf(st.size, st.mtimeMs), bytes: st.size };
   } catch (err) {

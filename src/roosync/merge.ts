@@ -108,7 +108,11 @@ function textOf(value: Obj, candidates: (string | undefined)[]): string {
 }
 
 /** Three-way choice for one opaque text (or a message that cannot be parsed). */
-function threeWay(base: string | undefined, local: string | undefined, remote: string | undefined): { text: string | undefined; conflict: boolean } {
+function threeWay(
+  base: string | undefined,
+  local: string | undefined,
+  remote: string | undefined,
+): { text: string | undefined; conflict: boolean } {
   if (local === remote) return { text: remote, conflict: false };
   if (local === base) return { text: remote, conflict: false };
   if (remote === base) return { text: local, conflict: false };
@@ -131,7 +135,8 @@ export function reconcileMessage(base: Copies, local: Copies, remote: Copies): R
     // deleted on one side (purged, quarantined): the deletion stands unless the other side changed it since
     const pick = threeWay(b, l, r);
     content = pick.text;
-    if (pick.conflict && l !== undefined) aside = { text: l, reason: 'changed here while it was removed on the remote' };
+    if (pick.conflict && l !== undefined)
+      aside = { text: l, reason: 'changed here while it was removed on the remote' };
   } else {
     const [bo, lo, ro] = [parseObject(b), parseObject(l), parseObject(r)];
     const merged = lo && ro ? mergeMessageObjects(bo, lo, ro) : undefined;
@@ -139,11 +144,16 @@ export function reconcileMessage(base: Copies, local: Copies, remote: Copies): R
       const value = archived ? { ...merged.value, status: 'archived' } : merged.value;
       content = textOf(value, [r, l]);
       const fields = merged.conflicts.map((k) => `"${k}"`).join(', ');
-      if (merged.conflicts.length > 0) aside = { text: l, reason: `${fields} changed differently here and on the remote: the remote's kept, the rest merged` };
+      if (merged.conflicts.length > 0)
+        aside = {
+          text: l,
+          reason: `${fields} changed differently here and on the remote: the remote's kept, the rest merged`,
+        };
     } else {
       const pick = threeWay(b, l, r);
       content = pick.text;
-      if (pick.conflict) aside = { text: l, reason: 'changed differently here and on the remote (not a message object)' };
+      if (pick.conflict)
+        aside = { text: l, reason: 'changed differently here and on the remote (not a message object)' };
     }
   }
   const final: Copies = {};

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { judgeInboxFile, PRIORITIES, STATUSES, type BreakDefect, type Oddity, type ReadPath, type SkipDefect } from './readPaths.js';
+import {
+  judgeInboxFile,
+  PRIORITIES,
+  STATUSES,
+  type BreakDefect,
+  type Oddity,
+  type ReadPath,
+  type SkipDefect,
+} from './readPaths.js';
 
 export { PRIORITIES, STATUSES } from './readPaths.js';
 export type Priority = (typeof PRIORITIES)[number];
@@ -57,7 +65,10 @@ export function hasDatedId(id: string): boolean {
 
 /** RooSync's id: `msg-` + UTC `YYYYMMDDTHHMMSS` + `-` + 6 base36 characters. */
 export function newMessageId(now: number, random: () => Buffer = () => randomBytes(6)): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, '');
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, '');
   const suffix = [...random()].map((b) => (b % 36).toString(36)).join('');
   return `msg-${stamp}-${suffix}`;
 }

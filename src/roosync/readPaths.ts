@@ -21,7 +21,16 @@ export type ReadPath = 'listing' | 'count' | 'stats' | 'auto-archive' | 'auto-de
 export const ALL_READ_PATHS: readonly ReadPath[] = ['listing', 'count', 'stats', 'auto-archive', 'auto-destruct'];
 
 export type SkipDefect = 'empty' | 'bom' | 'not-json' | 'not-object' | 'name-mismatch';
-export type BreakDefect = 'null' | 'bad-id' | 'bad-body' | 'bad-timestamp' | 'bad-to' | 'bad-read-by' | 'bad-from' | 'bad-priority' | 'bad-expiry';
+export type BreakDefect =
+  | 'null'
+  | 'bad-id'
+  | 'bad-body'
+  | 'bad-timestamp'
+  | 'bad-to'
+  | 'bad-read-by'
+  | 'bad-from'
+  | 'bad-priority'
+  | 'bad-expiry';
 
 export type Oddity =
   | 'priority'
@@ -125,7 +134,10 @@ export function rooSyncView(
  * The paths a listed-shaped value breaks. Each check is one RooSync step applied to the value;
  * the first that throws names the defect.
  */
-function breakingProbe(v: Record<string, unknown>, now: number): { defect: BreakDefect; reason: string; paths: ReadPath[] } | undefined {
+function breakingProbe(
+  v: Record<string, unknown>,
+  now: number,
+): { defect: BreakDefect; reason: string; paths: ReadPath[] } | undefined {
   if (typeof v.body !== 'string') {
     return {
       defect: 'bad-body',
@@ -134,7 +146,11 @@ function breakingProbe(v: Record<string, unknown>, now: number): { defect: Break
     };
   }
   if (throws(() => new Date(v.timestamp as string).getTime())) {
-    return { defect: 'bad-timestamp', reason: `"timestamp" is ${kindOf(v.timestamp)} that cannot become a date`, paths: [...ALL_READ_PATHS] };
+    return {
+      defect: 'bad-timestamp',
+      reason: `"timestamp" is ${kindOf(v.timestamp)} that cannot become a date`,
+      paths: [...ALL_READ_PATHS],
+    };
   }
   if (throws(() => rooSyncMatches(v.to, 'myia-probe', 'probe'))) {
     return {
@@ -151,15 +167,24 @@ function breakingProbe(v: Record<string, unknown>, now: number): { defect: Break
     };
   }
   if (throws(() => asKey(senderMachine(v.from)))) {
-    return { defect: 'bad-from', reason: `"from" is ${kindOf(v.from)}, not a string: RooSync's inbox stats throw`, paths: ['stats'] };
+    return {
+      defect: 'bad-from',
+      reason: `"from" is ${kindOf(v.from)}, not a string: RooSync's inbox stats throw`,
+      paths: ['stats'],
+    };
   }
   if (throws(() => asKey(v.priority || 'MEDIUM'))) {
-    return { defect: 'bad-priority', reason: `"priority" is ${kindOf(v.priority)} that cannot be counted: RooSync's stats throw`, paths: ['stats'] };
+    return {
+      defect: 'bad-priority',
+      reason: `"priority" is ${kindOf(v.priority)} that cannot be counted: RooSync's stats throw`,
+      paths: ['stats'],
+    };
   }
   if (breaksAutoDestruct(v, now)) {
     return {
       defect: 'bad-expiry',
-      reason: 'auto-destruct fields of a shape RooSync cannot read (expires_at not a date, or destruct_after not a string)',
+      reason:
+        'auto-destruct fields of a shape RooSync cannot read (expires_at not a date, or destruct_after not a string)',
       paths: ['auto-destruct'],
     };
   }
@@ -205,7 +230,8 @@ function markReadFails(v: Record<string, unknown>): boolean {
 
 /** Judges one inbox file's text as RooSync reads it (UTF-8, `JSON.parse`, name = `<id>.json`). */
 export function judgeInboxFile(name: string, text: string, now: number): InboxJudgement {
-  if (text.length === 0) return { kind: 'skipped', defect: 'empty', reason: '0-byte file (a crashed writer): RooSync skips it' };
+  if (text.length === 0)
+    return { kind: 'skipped', defect: 'empty', reason: '0-byte file (a crashed writer): RooSync skips it' };
   if (text.charCodeAt(0) === 0xfeff) {
     return { kind: 'skipped', defect: 'bom', reason: 'starts with a UTF-8 BOM: RooSync cannot parse it and skips it' };
   }
@@ -228,15 +254,28 @@ export function judgeInboxFile(name: string, text: string, now: number): InboxJu
   try {
     expectedName = `${(value as Record<string, unknown>).id as string}.json`;
   } catch {
-    return { kind: 'breaking', defect: 'bad-id', reason: '"id" cannot be turned into a file name: RooSync throws', paths: [...ALL_READ_PATHS] };
+    return {
+      kind: 'breaking',
+      defect: 'bad-id',
+      reason: '"id" cannot be turned into a file name: RooSync throws',
+      paths: [...ALL_READ_PATHS],
+    };
   }
   if (expectedName !== name) {
     if (typeof value !== 'object' || Array.isArray(value)) {
-      return { kind: 'skipped', defect: 'not-object', reason: `${kindOf(value)}, not a message object: RooSync skips it` };
+      return {
+        kind: 'skipped',
+        defect: 'not-object',
+        reason: `${kindOf(value)}, not a message object: RooSync skips it`,
+      };
     }
     const id = (value as Record<string, unknown>).id;
     const idText = typeof id === 'string' ? id : kindOf(id);
-    return { kind: 'skipped', defect: 'name-mismatch', reason: `its id is ${idText}, not ${name.slice(0, -5)}: RooSync skips it as a phantom` };
+    return {
+      kind: 'skipped',
+      defect: 'name-mismatch',
+      reason: `its id is ${idText}, not ${name.slice(0, -5)}: RooSync skips it as a phantom`,
+    };
   }
   const v = value as Record<string, unknown>;
   const broken = breakingProbe(v, now);

@@ -22,7 +22,12 @@ export interface Outgoing {
  * leaves an unsent draft, never an inbox message without its sender's copy.
  */
 export function sendMessage(dirs: MessageDirs, out: Outgoing, now: number): RooSyncMessage {
-  const message = inRooSyncOrder({ id: newMessageId(now), ...out, timestamp: new Date(now).toISOString(), status: 'unread' });
+  const message = inRooSyncOrder({
+    id: newMessageId(now),
+    ...out,
+    timestamp: new Date(now).toISOString(),
+    status: 'unread',
+  });
   // a symlinked message folder would make us write wherever it points (any clone can commit one)
   assertRealFolders(path.dirname(dirs.messages), [dirs.messages, dirs.inbox, dirs.sent]);
   mkdirSync(dirs.sent, { recursive: true });

@@ -31,8 +31,17 @@ export function machineIdFromHostname(hostname: string): string {
   return hostname.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }
 
-export function resolveMachineId(flag: string | undefined, env: NodeJS.ProcessEnv, hostname = os.hostname()): Sourced<string> {
-  const explicit = flag !== undefined ? { raw: flag, source: '--machine' } : env.ROOSYNC_MACHINE_ID ? { raw: env.ROOSYNC_MACHINE_ID, source: 'env ROOSYNC_MACHINE_ID' } : undefined;
+export function resolveMachineId(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  hostname = os.hostname(),
+): Sourced<string> {
+  const explicit =
+    flag !== undefined
+      ? { raw: flag, source: '--machine' }
+      : env.ROOSYNC_MACHINE_ID
+        ? { raw: env.ROOSYNC_MACHINE_ID, source: 'env ROOSYNC_MACHINE_ID' }
+        : undefined;
   if (!explicit) return { value: machineIdFromHostname(hostname), source: `hostname (${hostname})` };
   const value = explicit.raw.trim().toLowerCase();
   if (!MACHINE_ID.test(value)) {
@@ -81,12 +90,17 @@ function dotEnvCandidates(env: NodeJS.ProcessEnv, cwd: string): string[] {
 export function resolveSharedState(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Sourced<string> {
   const candidates: Sourced<string>[] = [];
   if (flag !== undefined) candidates.push({ value: flag, source: '--shared-state' });
-  else if (env.ROOSYNC_SHARED_PATH) candidates.push({ value: env.ROOSYNC_SHARED_PATH, source: 'env ROOSYNC_SHARED_PATH' });
+  else if (env.ROOSYNC_SHARED_PATH)
+    candidates.push({ value: env.ROOSYNC_SHARED_PATH, source: 'env ROOSYNC_SHARED_PATH' });
   else {
     for (const file of dotEnvCandidates(env, cwd)) {
       if (!existsSync(file)) continue;
       const fromFile = readSharedPathFromDotEnv(readFileSync(file, 'utf8'));
-      if (fromFile) candidates.push({ value: path.resolve(path.dirname(file), fromFile), source: `ROOSYNC_SHARED_PATH in ${file}` });
+      if (fromFile)
+        candidates.push({
+          value: path.resolve(path.dirname(file), fromFile),
+          source: `ROOSYNC_SHARED_PATH in ${file}`,
+        });
     }
     if (candidates.length === 0 && isDirectory(path.join(cwd, '.shared-state'))) {
       candidates.push({ value: path.join(cwd, '.shared-state'), source: './.shared-state' });
@@ -96,13 +110,18 @@ export function resolveSharedState(flag: string | undefined, env: NodeJS.Process
   if (!chosen) {
     throw new UsageError({
       where: 'shared state',
-      message: 'no shared-state folder found: ROOSYNC_SHARED_PATH is not set, no RooSync .env names it, and there is no ./.shared-state',
+      message:
+        'no shared-state folder found: ROOSYNC_SHARED_PATH is not set, no RooSync .env names it, and there is no ./.shared-state',
       hint: 'pass --shared-state <dir> or set ROOSYNC_SHARED_PATH',
     });
   }
   const value = path.resolve(cwd, chosen.value);
   if (!isDirectory(value)) {
-    throw new UsageError({ where: chosen.source, message: `${value} is not a directory`, hint: 'point it at the .shared-state folder (the git clone RooSync reads)' });
+    throw new UsageError({
+      where: chosen.source,
+      message: `${value} is not a directory`,
+      hint: 'point it at the .shared-state folder (the git clone RooSync reads)',
+    });
   }
   return { value, source: chosen.source };
 }
@@ -117,6 +136,9 @@ export function resolveIdentity(inputs: IdentityInputs): Identity {
       ? { value: path.resolve(inputs.cwd, inputs.configFlag), source: '--config' }
       : inputs.env.ROOSYNC_MAINT_CONFIG
         ? { value: path.resolve(inputs.cwd, inputs.env.ROOSYNC_MAINT_CONFIG), source: 'env ROOSYNC_MAINT_CONFIG' }
-        : { value: path.join(sharedState.value, DEFAULT_CONFIG_NAME), source: 'default (<shared-state>/.maintenance-config.json)' };
+        : {
+            value: path.join(sharedState.value, DEFAULT_CONFIG_NAME),
+            source: 'default (<shared-state>/.maintenance-config.json)',
+          };
   return { sharedState, machineId, configPath };
 }

@@ -14,10 +14,20 @@ const LOCAL_LIMITS = { ...UNTRUSTED_LIMITS, maxBytes: 64 * 1024 * 1024 };
  * This machine's own state (lock, lease observations, schedule): never synced, never inside
  * the shared tree. Under the clone's git dir when there is one, else an OS state folder.
  */
-export function localStateDir(sharedState: string, gitDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function localStateDir(
+  sharedState: string,
+  gitDir: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (gitDir) return path.join(gitDir, 'roosync-maint');
-  const base = env.XDG_STATE_HOME ?? (process.platform === 'win32' ? (env.LOCALAPPDATA ?? os.tmpdir()) : path.join(os.homedir(), '.local', 'state'));
-  return path.join(base, 'roosync-maint', createHash('sha1').update(path.resolve(sharedState)).digest('hex').slice(0, 12));
+  const base =
+    env.XDG_STATE_HOME ??
+    (process.platform === 'win32' ? (env.LOCALAPPDATA ?? os.tmpdir()) : path.join(os.homedir(), '.local', 'state'));
+  return path.join(
+    base,
+    'roosync-maint',
+    createHash('sha1').update(path.resolve(sharedState)).digest('hex').slice(0, 12),
+  );
 }
 
 /** Reads a local state file; a corrupt one is moved aside (kept for inspection) and rebuilt, never a reason to stop. */

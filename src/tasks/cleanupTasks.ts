@@ -13,14 +13,38 @@ function escapeGlob(name: string): string {
 export const rollbackCleanup = retentionTask('rollback-cleanup', (ctx) => {
   const { retentionDays, excludePatterns } = ctx.config.config.rollback;
   return [
-    { rule: sharedRule(ctx, '.rollback', { name: 'rollback-cleanup/folders', match: ['*'], unit: 'dir', olderThanDays: retentionDays, groupBy: 'none', exclude: excludePatterns, dateFrom: 'name-or-mtime' }) },
+    {
+      rule: sharedRule(ctx, '.rollback', {
+        name: 'rollback-cleanup/folders',
+        match: ['*'],
+        unit: 'dir',
+        olderThanDays: retentionDays,
+        groupBy: 'none',
+        exclude: excludePatterns,
+        dateFrom: 'name-or-mtime',
+      }),
+    },
     // sync-config.ref.backup.* is the only source RooSync's restore accepts: its newest always stays.
-    { rule: sharedRule(ctx, '.rollback', { name: 'rollback-cleanup/backup-files', match: ['*.backup.*'], unit: 'file', olderThanDays: retentionDays, keepNewest: 1, groupBy: 'family', exclude: excludePatterns, dateFrom: 'name-or-mtime' }) },
+    {
+      rule: sharedRule(ctx, '.rollback', {
+        name: 'rollback-cleanup/backup-files',
+        match: ['*.backup.*'],
+        unit: 'file',
+        olderThanDays: retentionDays,
+        keepNewest: 1,
+        groupBy: 'family',
+        exclude: excludePatterns,
+        dateFrom: 'name-or-mtime',
+      }),
+    },
   ];
 });
 
 /** The `configs/<machine>/v*` folders that a `latest.json` names, read during the snapshot. */
-export async function configsLatestProtection(realRoot: string, entries: readonly Entry[]): Promise<Map<string, string>> {
+export async function configsLatestProtection(
+  realRoot: string,
+  entries: readonly Entry[],
+): Promise<Map<string, string>> {
   const protectedRels = new Map<string, string>();
   const machines = new Set(entries.map((e) => e.rel.split('/')[0]!));
   for (const machine of machines) {
@@ -37,12 +61,17 @@ export async function configsLatestProtection(realRoot: string, entries: readonl
         .match(/"(?:[^"\\]|\\.)*"/g)!
         .map((s) => JSON.parse(s) as string);
     } catch {
-      for (const e of own) protectedRels.set(e.rel, `configs/${machine}/latest.json is unreadable: no version of ${machine} is rotated until it is fixed`);
+      for (const e of own)
+        protectedRels.set(
+          e.rel,
+          `configs/${machine}/latest.json is unreadable: no version of ${machine} is rotated until it is fixed`,
+        );
       continue;
     }
     for (const e of own) {
       const folder = e.rel.split('/')[1]!;
-      if (strings.some((s) => s === folder || s.split(/[\\/]/).includes(folder))) protectedRels.set(e.rel, `named by configs/${machine}/latest.json: never removed`);
+      if (strings.some((s) => s === folder || s.split(/[\\/]/).includes(folder)))
+        protectedRels.set(e.rel, `named by configs/${machine}/latest.json: never removed`);
     }
   }
   return protectedRels;
@@ -51,10 +80,38 @@ export async function configsLatestProtection(realRoot: string, entries: readonl
 export const backupRotation = retentionTask('backup-rotation', (ctx): RuleSpec[] => {
   const keepNewest = ctx.config.config.backups.keepCount;
   return [
-    { rule: sharedRule(ctx, '.', { name: 'backup-rotation/shared-root', match: ['*.backup*'], unit: 'any', keepNewest, groupBy: 'family', exclude: [], dateFrom: 'name-or-mtime' }) },
-    { rule: sharedRule(ctx, 'baselines', { name: 'backup-rotation/baselines', match: ['*.backup.*'], unit: 'file', keepNewest, groupBy: 'family', exclude: [], dateFrom: 'name-or-mtime' }) },
     {
-      rule: sharedRule(ctx, 'configs', { name: 'backup-rotation/configs', match: ['*/v*'], unit: 'dir', keepNewest, groupBy: 'parent', exclude: [], dateFrom: 'name-or-mtime' }),
+      rule: sharedRule(ctx, '.', {
+        name: 'backup-rotation/shared-root',
+        match: ['*.backup*'],
+        unit: 'any',
+        keepNewest,
+        groupBy: 'family',
+        exclude: [],
+        dateFrom: 'name-or-mtime',
+      }),
+    },
+    {
+      rule: sharedRule(ctx, 'baselines', {
+        name: 'backup-rotation/baselines',
+        match: ['*.backup.*'],
+        unit: 'file',
+        keepNewest,
+        groupBy: 'family',
+        exclude: [],
+        dateFrom: 'name-or-mtime',
+      }),
+    },
+    {
+      rule: sharedRule(ctx, 'configs', {
+        name: 'backup-rotation/configs',
+        match: ['*/v*'],
+        unit: 'dir',
+        keepNewest,
+        groupBy: 'parent',
+        exclude: [],
+        dateFrom: 'name-or-mtime',
+      }),
       protect: configsLatestProtection,
     },
   ];
@@ -62,13 +119,33 @@ export const backupRotation = retentionTask('backup-rotation', (ctx): RuleSpec[]
 
 export const logRotation = retentionTask('log-rotation', (ctx) => {
   const { retentionDays, maxSizeMB } = ctx.config.config.logs;
-  return [{ rule: sharedRule(ctx, 'logs', { name: 'log-rotation', match: ['*'], unit: 'any', olderThanDays: retentionDays, maxTotalBytes: Math.round(maxSizeMB * MB), groupBy: 'none', exclude: [], dateFrom: 'name-or-mtime' }) }];
+  return [
+    {
+      rule: sharedRule(ctx, 'logs', {
+        name: 'log-rotation',
+        match: ['*'],
+        unit: 'any',
+        olderThanDays: retentionDays,
+        maxTotalBytes: Math.round(maxSizeMB * MB),
+        groupBy: 'none',
+        exclude: [],
+        dateFrom: 'name-or-mtime',
+      }),
+    },
+  ];
 });
 
 export const customRules = retentionTask('custom-rules', (ctx) =>
   ctx.config.rules.map((r) => ({
     rule: {
-      ...sharedRule(ctx, path.relative(ctx.sharedState, r.rootPath) || '.', { name: `custom-rules/${r.name}`, match: r.match, unit: r.unit, groupBy: r.groupBy, exclude: r.exclude, dateFrom: r.dateFrom }),
+      ...sharedRule(ctx, path.relative(ctx.sharedState, r.rootPath) || '.', {
+        name: `custom-rules/${r.name}`,
+        match: r.match,
+        unit: r.unit,
+        groupBy: r.groupBy,
+        exclude: r.exclude,
+        dateFrom: r.dateFrom,
+      }),
       ...(r.olderThanDays !== undefined && { olderThanDays: r.olderThanDays }),
       ...(r.keepNewest !== undefined && { keepNewest: r.keepNewest }),
       ...(r.maxTotalMB !== undefined && { maxTotalBytes: Math.round(r.maxTotalMB * MB) }),
@@ -95,7 +172,15 @@ export const checkpointCleanup = retentionTask('checkpoint-cleanup', (ctx) =>
 
 export const localLogPrune = retentionTask('local-log-prune', (ctx) =>
   ctx.config.localLogDirs.map((dir) => ({
-    rule: localRule(ctx, dir, { name: 'local-log-prune', match: ['*'], unit: 'any', olderThanDays: ctx.config.config.localLogs.retentionDays, groupBy: 'none', exclude: [], dateFrom: 'name-or-mtime' }),
+    rule: localRule(ctx, dir, {
+      name: 'local-log-prune',
+      match: ['*'],
+      unit: 'any',
+      olderThanDays: ctx.config.config.localLogs.retentionDays,
+      groupBy: 'none',
+      exclude: [],
+      dateFrom: 'name-or-mtime',
+    }),
   })),
 );
 

@@ -23,22 +23,58 @@ function record(result: TaskResult, checks: CheckResult[]): void {
 
 export async function mcpChecks(ctx: TaskContext): Promise<CheckResult[]> {
   const file = ctx.config.mcpSettingsPath;
-  if (!file || !existsSync(file)) return [{ check: 'mcp', subject: 'mcp_settings.json', state: 'skipped', type: 'HEALTH', severity: 'LOW', summary: `no MCP settings at ${file ?? '(unset on this machine)'}`, actions: [], data: {} }];
+  if (!file || !existsSync(file))
+    return [
+      {
+        check: 'mcp',
+        subject: 'mcp_settings.json',
+        state: 'skipped',
+        type: 'HEALTH',
+        severity: 'LOW',
+        summary: `no MCP settings at ${file ?? '(unset on this machine)'}`,
+        actions: [],
+        data: {},
+      },
+    ];
   let servers;
   try {
     servers = readMcpSettings(file);
   } catch (err) {
-    return [{ check: 'mcp', subject: 'mcp_settings.json', state: 'failing', type: 'HEALTH', severity: 'HIGH', summary: `${file} is unreadable: ${errorMessage(err)}`, actions: [`Fix ${file}`], data: { file } }];
+    return [
+      {
+        check: 'mcp',
+        subject: 'mcp_settings.json',
+        state: 'failing',
+        type: 'HEALTH',
+        severity: 'HIGH',
+        summary: `${file} is unreadable: ${errorMessage(err)}`,
+        actions: [`Fix ${file}`],
+        data: { file },
+      },
+    ];
   }
   const h = ctx.config.config.health;
-  const probes = await Promise.all(servers.map((s) => checkMcpServer(s, { timeoutMs: h.mcpTimeoutSeconds * 1000, retries: h.mcpRetries, version: ctx.version ?? '0' })));
+  const probes = await Promise.all(
+    servers.map((s) =>
+      checkMcpServer(s, { timeoutMs: h.mcpTimeoutSeconds * 1000, retries: h.mcpRetries, version: ctx.version ?? '0' }),
+    ),
+  );
   return probes.map(mcpResult);
 }
 
 /** MCP servers, the clone, tokens: the daily health check. */
 export const healthTask = defineTask('health', async (ctx, result) => {
   const checks = [...(await mcpChecks(ctx)), ...checkTokens(ctx.config.config.health.tokens, ctx.now)];
-  if (ctx.git) checks.push(...(await checkGit(ctx.git.repo, ctx.machineId, ctx.git.offline, readStatus(ctx.sharedState, ctx.machineId)?.lastSyncAt, ctx.now)));
+  if (ctx.git)
+    checks.push(
+      ...(await checkGit(
+        ctx.git.repo,
+        ctx.machineId,
+        ctx.git.offline,
+        readStatus(ctx.sharedState, ctx.machineId)?.lastSyncAt,
+        ctx.now,
+      )),
+    );
   record(result, checks);
 });
 
@@ -47,16 +83,23 @@ export const diskCheckTask = defineTask('disk-check', async (ctx, result) => {
   const roots = [ctx.sharedState, ...ctx.config.checkpointRoots, os.tmpdir()];
   const checks = checkDisk(roots, ctx.config.config.health.diskMinFreeMB, ctx.config.config.health.diskMinFreePercent);
   if (checks.some((c) => c.state === 'failing') && !ctx.dryRun) {
-    for (const task of [checkpointCleanup, localLogPrune, localBackupRotation]) result.rules.push(...(await task.run(ctx)).rules);
+    for (const task of [checkpointCleanup, localLogPrune, localBackupRotation])
+      result.rules.push(...(await task.run(ctx)).rules);
   }
   record(result, checks);
 });
 
 export const depsAuditTask = defineTask('deps-audit', async (ctx, result) => {
-  record(result, ctx.config.depsDirs.map((d) => checkDeps(d)));
+  record(
+    result,
+    ctx.config.depsDirs.map((d) => checkDeps(d)),
+  );
 });
 
 /** The leader watches every machine's status file, its own included. */
 export const fleetLivenessTask = defineTask('fleet-liveness', async (ctx, result) => {
-  record(result, checkLiveness(fleetStatus(ctx.sharedState, ctx.config.config, ctx.now), ctx.config.config.schedule.tickMinutes));
+  record(
+    result,
+    checkLiveness(fleetStatus(ctx.sharedState, ctx.config.config, ctx.now), ctx.config.config.schedule.tickMinutes),
+  );
 });

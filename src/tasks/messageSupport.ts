@@ -25,7 +25,13 @@ export function day(ms: number): string {
   return formatDate(ms).slice(0, 10);
 }
 
-export function messageAction(rel: string, verdict: ReportAction['verdict'], reason: string, dateMs = 0, bytes = 0): ReportAction {
+export function messageAction(
+  rel: string,
+  verdict: ReportAction['verdict'],
+  reason: string,
+  dateMs = 0,
+  bytes = 0,
+): ReportAction {
   return { rel, kind: 'file', verdict, reason, bytes, files: 1, dateMs, dateSource: 'name' };
 }
 
@@ -39,10 +45,19 @@ export function countUntouched(report: RuleReport, reason: string, n = 1): void 
 }
 
 /** Temp files a killed run left in the message folders: ours (RooSync writes none), removed first. */
-export function leftoverTempsReport(task: TaskName, messagesDir: string, listings: Record<string, FolderListing>): RuleReport {
-  const report = newReport(`${task}/leftover-temps`, 'in messages/: *.json.tmp left by an interrupted write of ours are removed', messagesDir);
+export function leftoverTempsReport(
+  task: TaskName,
+  messagesDir: string,
+  listings: Record<string, FolderListing>,
+): RuleReport {
+  const report = newReport(
+    `${task}/leftover-temps`,
+    'in messages/: *.json.tmp left by an interrupted write of ours are removed',
+    messagesDir,
+  );
   for (const [folder, listing] of Object.entries(listings)) {
-    for (const name of listing.temps) report.actions.push(messageAction(`${folder}/${name}`, 'remove', 'temp file left by an interrupted write'));
+    for (const name of listing.temps)
+      report.actions.push(messageAction(`${folder}/${name}`, 'remove', 'temp file left by an interrupted write'));
   }
   return report;
 }
@@ -78,7 +93,11 @@ export async function applyActions(report: RuleReport, ctx: TaskContext, act: Ac
 }
 
 /** Plans, then (unless dry-run) applies, each report with its own effect. */
-export async function planAndApply(result: TaskResult, ctx: TaskContext, steps: { report: RuleReport; act: Act; concurrency?: number }[]): Promise<void> {
+export async function planAndApply(
+  result: TaskResult,
+  ctx: TaskContext,
+  steps: { report: RuleReport; act: Act; concurrency?: number }[],
+): Promise<void> {
   for (const { report, act, concurrency } of steps) {
     result.rules.push(report);
     if (!ctx.dryRun) await applyActions(report, ctx, act, concurrency);

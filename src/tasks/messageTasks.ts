@@ -1,15 +1,39 @@
 import { mkdirSync, readFileSync, renameSync, existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { messageDirs, type MessageDirs } from '../roosync/layout.js';
-import { assertRealFolders, listFolder, listMessageNames, readMessage, unlinkIfPresent, type FolderListing } from '../roosync/folder.js';
-import { dateFromId, hasDatedId, idPrefixAt, isPendingAutoDestruct, writeFileAtomic, type RooSyncMessage } from '../roosync/message.js';
+import {
+  assertRealFolders,
+  listFolder,
+  listMessageNames,
+  readMessage,
+  unlinkIfPresent,
+  type FolderListing,
+} from '../roosync/folder.js';
+import {
+  dateFromId,
+  hasDatedId,
+  idPrefixAt,
+  isPendingAutoDestruct,
+  writeFileAtomic,
+  type RooSyncMessage,
+} from '../roosync/message.js';
 import { ODDITY_TEXT, type Oddity } from '../roosync/readPaths.js';
 import { addToBundle, type PurgedEntry } from '../roosync/purgeBundle.js';
 import { archiveMessage, fileSignature } from '../roosync/archive.js';
 import { plural } from '../util/format.js';
 import type { Entry } from '../retention/plan.js';
 import { retentionTask, sharedRule } from './retentionTask.js';
-import { countUntouched, cutoffOf, day, leftoverTempsReport, messageAction, messageTask, newReport, planAndApply, removeTemp } from './messageSupport.js';
+import {
+  countUntouched,
+  cutoffOf,
+  day,
+  leftoverTempsReport,
+  messageAction,
+  messageTask,
+  newReport,
+  planAndApply,
+  removeTemp,
+} from './messageSupport.js';
 import type { ReportAction, RuleReport, TaskContext } from './types.js';
 
 const idOf = (name: string) => name.slice(0, -'.json'.length);
@@ -59,7 +83,8 @@ export function decideArchive(rel: string, m: RooSyncMessage, now: number, p: Ar
   const days = unread ? p.unreadDays : p.readDays;
   const state = unread ? 'unread' : `read (status ${JSON.stringify(m.status ?? null)})`;
   const when = `${day(date.ms)} by its ${date.source}`;
-  if (date.ms >= cutoffOf(now, days)) return messageAction(rel, 'keep', `${state}, newer than ${days} days (${when})`, date.ms, bytes);
+  if (date.ms >= cutoffOf(now, days))
+    return messageAction(rel, 'keep', `${state}, newer than ${days} days (${when})`, date.ms, bytes);
   return messageAction(rel, 'archive', `${state} and older than ${days} days: ${when}`, date.ms, bytes);
 }
 
@@ -91,7 +116,8 @@ export function decidePurge(rel: string, m: RooSyncMessage, now: number, p: Purg
   if (date.ms >= cutoffOf(now, p.days)) return keep(`newer than ${p.days} days (${when})`, date.ms);
   const readers = readersOf(m);
   if (readers.length > 0) {
-    const who = readers.length > 2 ? `${readers.slice(0, 2).join(', ')} and ${readers.length - 2} more` : readers.join(', ');
+    const who =
+      readers.length > 2 ? `${readers.slice(0, 2).join(', ')} and ${readers.length - 2} more` : readers.join(', ');
     return messageAction(rel, 'remove', `read by ${who}, older than ${p.days} days: ${when}`, date.ms, bytes);
   }
   if (p.unreadDays !== undefined && date.ms < cutoffOf(now, p.unreadDays)) {
@@ -132,11 +158,14 @@ function openAndDecide(
     }
     if (!read.parsed.ok) {
       const owner = folder === 'inbox' ? 'left for inbox-hygiene' : 'left alone';
-      report.actions.push(messageAction(rel, 'skip', `not a message RooSync lists (${read.parsed.reason}): ${owner}`, 0, read.bytes));
+      report.actions.push(
+        messageAction(rel, 'skip', `not a message RooSync lists (${read.parsed.reason}): ${owner}`, 0, read.bytes),
+      );
       continue;
     }
     const action = decide(rel, read.parsed.message, read.bytes);
-    if (action.verdict !== 'keep' && action.verdict !== 'skip') opened.set(rel, { message: read.parsed.message, signature: read.signature });
+    if (action.verdict !== 'keep' && action.verdict !== 'skip')
+      opened.set(rel, { message: read.parsed.message, signature: read.signature });
     report.actions.push(action);
   }
   return opened;
@@ -163,7 +192,15 @@ export const messagesArchive = messageTask('messages-archive', async (ctx, resul
   const sentNames = new Set(listings.sent.names);
   const { open, newerByName } = filesToOpen(listings.inbox.names, cutoffOf(ctx.now, horizon));
   countUntouched(report, `newer than ${horizon} days by the id's date (not opened)`, newerByName);
-  const due = openAndDecide(dirs.inbox, 'inbox', listings.inbox, open, ctx, (rel, m, bytes) => decideArchive(rel, m, ctx.now, policy, bytes), report);
+  const due = openAndDecide(
+    dirs.inbox,
+    'inbox',
+    listings.inbox,
+    open,
+    ctx,
+    (rel, m, bytes) => decideArchive(rel, m, ctx.now, policy, bytes),
+    report,
+  );
   if (!ctx.dryRun && due.size > 0) mkdirSync(dirs.archive, { recursive: true });
   await planAndApply(result, ctx, [
     { report: leftoverTempsReport('messages-archive', dirs.messages, listings), act: removeTemp(dirs.messages) },
@@ -192,11 +229,20 @@ export const messagesPurge = messageTask('messages-purge', async (ctx, result) =
   const dirs = realMessageDirs(ctx, 'inbox', 'archive', 'sent');
   const m = ctx.config.config.messages;
   const gitMode = ctx.git !== undefined;
-  const policy: PurgePolicy = { days: m.deleteAfterDays, unreadDays: m.purgeUnreadAfterDays, archivedThisRun: ctx.archivedThisRun ?? new Set() };
+  const policy: PurgePolicy = {
+    days: m.deleteAfterDays,
+    unreadDays: m.purgeUnreadAfterDays,
+    archivedThisRun: ctx.archivedThisRun ?? new Set(),
+  };
   const inInbox = new Set(listMessageNames(dirs.inbox));
   const listings = { archive: listFolder(dirs.archive), sent: listFolder(dirs.sent) };
-  const uncommitted = gitMode ? await ctx.git!.repo.uncommitted(['messages/archive', 'messages/sent']) : new Set<string>();
-  const unread = m.purgeUnreadAfterDays === undefined ? 'never one nobody read' : `one nobody read only after ${m.purgeUnreadAfterDays} days`;
+  const uncommitted = gitMode
+    ? await ctx.git!.repo.uncommitted(['messages/archive', 'messages/sent'])
+    : new Set<string>();
+  const unread =
+    m.purgeUnreadAfterDays === undefined
+      ? 'never one nobody read'
+      : `one nobody read only after ${m.purgeUnreadAfterDays} days`;
   const reports: RuleReport[] = [];
   const opened = new Map<string, Opened>();
   for (const folder of ['archive', 'sent'] as const) {
@@ -206,10 +252,15 @@ export const messagesPurge = messageTask('messages-purge', async (ctx, result) =
     const { open, newerByName } = filesToOpen(listings[folder].names, cutoffOf(ctx.now, m.deleteAfterDays));
     countUntouched(report, `newer than ${m.deleteAfterDays} days by the id's date (not opened)`, newerByName);
     const decide = (rel: string, msg: RooSyncMessage, bytes: number): ReportAction => {
-      if (inInbox.has(rel.slice(folder.length + 1))) return messageAction(rel, 'keep', 'its inbox copy is still there (RooSync reads it first)', 0, bytes);
+      if (inInbox.has(rel.slice(folder.length + 1)))
+        return messageAction(rel, 'keep', 'its inbox copy is still there (RooSync reads it first)', 0, bytes);
       const action = decidePurge(rel, msg, ctx.now, policy, bytes);
       if (action.verdict === 'remove' && uncommitted.has(`messages/${rel}`)) {
-        return { ...action, verdict: 'keep', reason: 'not in git history yet (uncommitted): purged once a tick has committed it' };
+        return {
+          ...action,
+          verdict: 'keep',
+          reason: 'not in git history yet (uncommitted): purged once a tick has committed it',
+        };
       }
       return action;
     };
@@ -217,7 +268,9 @@ export const messagesPurge = messageTask('messages-purge', async (ctx, result) =
     capRemovals(report, ctx.config.config.limits.maxDeletionsPerRun - reports.reduce((n, r) => n + removals(r), 0));
     reports.push(report);
   }
-  const steps = [{ report: leftoverTempsReport('messages-purge', dirs.messages, listings), act: removeTemp(dirs.messages) }];
+  const steps = [
+    { report: leftoverTempsReport('messages-purge', dirs.messages, listings), act: removeTemp(dirs.messages) },
+  ];
   if (!ctx.dryRun && !gitMode) {
     const bundled = bundleRemovals(ctx, reports, opened);
     if (bundled) for (const r of reports) r.policy = r.policy.replace('messages/purged/<month>.jsonl.gz', bundled);
@@ -242,7 +295,9 @@ const removals = (r: RuleReport) => r.actions.filter((a) => a.verdict === 'remov
 function capRemovals(report: RuleReport, left: number): void {
   let n = 0;
   report.actions = report.actions.map((a) =>
-    a.verdict === 'remove' && ++n > Math.max(0, left) ? { ...a, verdict: 'keep', reason: 'over limits.maxDeletionsPerRun for this run: next run' } : a,
+    a.verdict === 'remove' && ++n > Math.max(0, left)
+      ? { ...a, verdict: 'keep', reason: 'over limits.maxDeletionsPerRun for this run: next run' }
+      : a,
   );
 }
 
@@ -250,7 +305,11 @@ function capRemovals(report: RuleReport, left: number): void {
  * Plain-folder mode: every file about to be removed goes into this month's purge bundle first (its
  * exact text, read again now), so `restore` can bring it back. Returns the bundle's path.
  */
-function bundleRemovals(ctx: TaskContext, reports: readonly RuleReport[], opened: Map<string, Opened>): string | undefined {
+function bundleRemovals(
+  ctx: TaskContext,
+  reports: readonly RuleReport[],
+  opened: Map<string, Opened>,
+): string | undefined {
   const dirs = messageDirs(ctx.sharedState);
   const entries: PurgedEntry[] = [];
   for (const a of reports.flatMap((r) => r.actions.filter((x) => x.verdict === 'remove'))) {
@@ -264,7 +323,13 @@ function bundleRemovals(ctx: TaskContext, reports: readonly RuleReport[], opened
     }
     if (fileSignature(file) !== o.signature) continue; // changed: the unlink skips it too
     const folder = a.rel.startsWith('sent/') ? 'sent' : 'archive';
-    entries.push({ id: idOf(a.rel.slice(folder.length + 1)), folder, purgedAt: new Date(ctx.now).toISOString(), by: ctx.machineId, text });
+    entries.push({
+      id: idOf(a.rel.slice(folder.length + 1)),
+      folder,
+      purgedAt: new Date(ctx.now).toISOString(),
+      by: ctx.machineId,
+      text,
+    });
   }
   return entries.length > 0 ? addToBundle(ctx.sharedState, ctx.now, entries) : undefined;
 }
@@ -275,7 +340,13 @@ function quarantineFile(dirs: MessageDirs, name: string, reason: string, ctx: Ta
   let target = name;
   for (let n = 2; existsSync(path.join(dirs.quarantine, target)); n++) target = `${name}.${n}`;
   const note = path.join(dirs.quarantine, `${target}.why.json`);
-  const why = { file: `messages/inbox/${name}`, reason, quarantinedAt: new Date(ctx.now).toISOString(), by: `${ctx.machineId}:maintenance`, restore: 'move it back to messages/inbox/ once fixed' };
+  const why = {
+    file: `messages/inbox/${name}`,
+    reason,
+    quarantinedAt: new Date(ctx.now).toISOString(),
+    by: `${ctx.machineId}:maintenance`,
+    restore: 'move it back to messages/inbox/ once fixed',
+  };
   writeFileAtomic(note, JSON.stringify(why, null, 2));
   try {
     renameSync(path.join(dirs.inbox, name), path.join(dirs.quarantine, target));
@@ -288,13 +359,21 @@ function quarantineFile(dirs: MessageDirs, name: string, reason: string, ctx: Ta
 }
 
 /** What inbox-hygiene does with one inbox entry: RooSync's judgement decides, never our taste. */
-function hygieneAction(dirs: MessageDirs, listing: FolderListing, name: string, ctx: TaskContext, odd: Map<Oddity, number>): ReportAction | undefined {
+function hygieneAction(
+  dirs: MessageDirs,
+  listing: FolderListing,
+  name: string,
+  ctx: TaskContext,
+  odd: Map<Oddity, number>,
+): ReportAction | undefined {
   const rel = `inbox/${name}`;
   const kind = listing.kinds.get(name);
-  if (kind === 'symlink') return messageAction(rel, 'quarantine', 'a symbolic link: never read or followed by us (RooSync would follow it)');
+  if (kind === 'symlink')
+    return messageAction(rel, 'quarantine', 'a symbolic link: never read or followed by us (RooSync would follow it)');
   const read = readMessage(dirs.inbox, name, kind, ctx.now);
   if (!read) return undefined;
-  if ('unreadable' in read) return messageAction(rel, 'skip', `${read.unreadable}: reported, left in place`, 0, read.bytes);
+  if ('unreadable' in read)
+    return messageAction(rel, 'skip', `${read.unreadable}: reported, left in place`, 0, read.bytes);
   if (read.parsed.ok) {
     for (const o of read.parsed.oddities) odd.set(o, (odd.get(o) ?? 0) + 1);
     return undefined;
@@ -381,7 +460,9 @@ function attachmentProtection(ctx: TaskContext, rule: 'orphans' | 'interrupted')
       if (typeof owner === 'string' && live.has(owner)) protectedRels.set(e.rel, `its message ${owner} still exists`);
       else unknownOwner.push(e.rel);
     }
-    if (unknownOwner.length > 0) for (const uuid of referencedUuids(dirs, unknownOwner)) protectedRels.set(uuid, 'referenced by a message that still exists');
+    if (unknownOwner.length > 0)
+      for (const uuid of referencedUuids(dirs, unknownOwner))
+        protectedRels.set(uuid, 'referenced by a message that still exists');
     return protectedRels;
   };
 }
@@ -390,11 +471,27 @@ export const attachmentsCleanup = retentionTask('attachments-cleanup', (ctx) => 
   const grace = ctx.config.config.messages.attachmentsGraceDays;
   return [
     {
-      rule: sharedRule(ctx, 'attachments', { name: 'attachments-cleanup/orphans', match: ['*'], unit: 'dir', olderThanDays: grace, groupBy: 'none', exclude: [], dateFrom: 'mtime' }),
+      rule: sharedRule(ctx, 'attachments', {
+        name: 'attachments-cleanup/orphans',
+        match: ['*'],
+        unit: 'dir',
+        olderThanDays: grace,
+        groupBy: 'none',
+        exclude: [],
+        dateFrom: 'mtime',
+      }),
       protect: attachmentProtection(ctx, 'orphans'),
     },
     {
-      rule: sharedRule(ctx, 'attachments', { name: 'attachments-cleanup/interrupted-uploads', match: ['*'], unit: 'dir', olderThanDays: 1, groupBy: 'none', exclude: [], dateFrom: 'mtime' }),
+      rule: sharedRule(ctx, 'attachments', {
+        name: 'attachments-cleanup/interrupted-uploads',
+        match: ['*'],
+        unit: 'dir',
+        olderThanDays: 1,
+        groupBy: 'none',
+        exclude: [],
+        dateFrom: 'mtime',
+      }),
       protect: attachmentProtection(ctx, 'interrupted'),
     },
   ];

@@ -1,11 +1,35 @@
 import { depsAuditTask, diskCheckTask, fleetLivenessTask, healthTask } from './healthTasks.js';
 import { attachmentsCleanup, inboxHygiene, messagesArchive, messagesPurge } from './messageTasks.js';
-import { checkpointCleanup, customRules, backupRotation, localBackupRotation, localLogPrune, logRotation, rollbackCleanup } from './cleanupTasks.js';
+import {
+  checkpointCleanup,
+  customRules,
+  backupRotation,
+  localBackupRotation,
+  localLogPrune,
+  logRotation,
+  rollbackCleanup,
+} from './cleanupTasks.js';
 import { TASK_GROUPS, isTaskName, type TaskName } from './names.js';
 import type { Task } from './types.js';
 import { UsageError } from '../errors.js';
 
-const AVAILABLE: Task[] = [inboxHygiene, messagesArchive, messagesPurge, attachmentsCleanup, rollbackCleanup, backupRotation, logRotation, customRules, checkpointCleanup, localLogPrune, localBackupRotation, healthTask, diskCheckTask, depsAuditTask, fleetLivenessTask];
+const AVAILABLE: Task[] = [
+  inboxHygiene,
+  messagesArchive,
+  messagesPurge,
+  attachmentsCleanup,
+  rollbackCleanup,
+  backupRotation,
+  logRotation,
+  customRules,
+  checkpointCleanup,
+  localLogPrune,
+  localBackupRotation,
+  healthTask,
+  diskCheckTask,
+  depsAuditTask,
+  fleetLivenessTask,
+];
 
 /** Every task, in the order a tick runs them. */
 export const AVAILABLE_TASKS: readonly TaskName[] = AVAILABLE.map((t) => t.name);
@@ -24,7 +48,9 @@ export function selectTasks(requested: readonly string[]): TaskName[] {
       throw new UsageError({
         where: `--task ${r}`,
         message: 'unknown task or group',
-        hint: `tasks: ${AVAILABLE.map((t) => t.name).sort().join(', ')}; groups: ${Object.keys(TASK_GROUPS).join(', ')}`,
+        hint: `tasks: ${AVAILABLE.map((t) => t.name)
+          .sort()
+          .join(', ')}; groups: ${Object.keys(TASK_GROUPS).join(', ')}`,
       });
     }
   }

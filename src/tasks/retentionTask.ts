@@ -15,7 +15,11 @@ export interface RuleSpec {
 }
 
 /** Builds a rule rooted inside the shared state (a fleet rule): the shared state is its boundary. */
-export function sharedRule(ctx: TaskContext, rel: string, rule: Omit<RetentionRule, 'root' | 'label' | 'boundary' | 'maxDeletionsPerRun'>): RetentionRule {
+export function sharedRule(
+  ctx: TaskContext,
+  rel: string,
+  rule: Omit<RetentionRule, 'root' | 'label' | 'boundary' | 'maxDeletionsPerRun'>,
+): RetentionRule {
   const root = path.join(ctx.sharedState, rel);
   return {
     ...rule,
@@ -28,25 +32,57 @@ export function sharedRule(ctx: TaskContext, rel: string, rule: Omit<RetentionRu
 }
 
 /** Builds a rule on a local folder from the config: that folder is its own boundary. */
-export function localRule(ctx: TaskContext, dir: string, rule: Omit<RetentionRule, 'root' | 'label' | 'boundary' | 'maxDeletionsPerRun'>): RetentionRule {
-  return { ...rule, root: dir, label: `${dir}${path.sep}`, boundary: dir, maxDeletionsPerRun: ctx.config.config.limits.maxDeletionsPerRun };
+export function localRule(
+  ctx: TaskContext,
+  dir: string,
+  rule: Omit<RetentionRule, 'root' | 'label' | 'boundary' | 'maxDeletionsPerRun'>,
+): RetentionRule {
+  return {
+    ...rule,
+    root: dir,
+    label: `${dir}${path.sep}`,
+    boundary: dir,
+    maxDeletionsPerRun: ctx.config.config.limits.maxDeletionsPerRun,
+  };
 }
 
 async function runSpec(ctx: TaskContext, spec: RuleSpec): Promise<RuleReport> {
   const { rule } = spec;
-  const report: RuleReport = { rule: rule.name, policy: describeRule(rule), root: rule.root, missingRoot: false, actions: [], acted: 0, bytesFreed: 0, errors: [] };
+  const report: RuleReport = {
+    rule: rule.name,
+    policy: describeRule(rule),
+    root: rule.root,
+    missingRoot: false,
+    actions: [],
+    acted: 0,
+    bytesFreed: 0,
+    errors: [],
+  };
   const scan = await scanRule(rule, { onUnit: (n) => ctx.progress.update(`${rule.name}: scanned ${n}`) });
   report.missingRoot = scan.missingRoot;
-  const protectedRels = spec.protect && !scan.missingRoot ? await spec.protect(scan.realRoot, scan.entries) : new Map<string, string>();
+  const protectedRels =
+    spec.protect && !scan.missingRoot ? await spec.protect(scan.realRoot, scan.entries) : new Map<string, string>();
   const plan = planRetention(scan.entries, rule, ctx.now, protectedRels);
   report.actions = plan.actions;
   ctx.log.debug({ rule: rule.name, totals: plan.totals }, 'planned');
   if (ctx.dryRun || plan.totals.remove === 0) return report;
-  const applied = await applyPlan(plan, scan.realRoot, { onRemoved: (done, total) => ctx.progress.update(`${rule.name}: removed ${done}/${total}`) });
+  const applied = await applyPlan(plan, scan.realRoot, {
+    onRemoved: (done, total) => ctx.progress.update(`${rule.name}: removed ${done}/${total}`),
+  });
   report.acted = applied.removed;
   report.bytesFreed = applied.bytesFreed;
   report.errors = applied.errors;
-  ctx.log.info({ rule: rule.name, removed: applied.removed, bytesFreed: applied.bytesFreed, vanished: applied.vanished, changed: applied.changed, errors: applied.errors.length }, 'applied');
+  ctx.log.info(
+    {
+      rule: rule.name,
+      removed: applied.removed,
+      bytesFreed: applied.bytesFreed,
+      vanished: applied.vanished,
+      changed: applied.changed,
+      errors: applied.errors.length,
+    },
+    'applied',
+  );
   return report;
 }
 

@@ -82,5 +82,16 @@ export interface Task {
 }
 
 export function emptyResult(task: TaskName, scope: TaskScope, dryRun: boolean): TaskResult {
-  return { task, scope, status: 'ok', dryRun, counts: { scanned: 0, acted: 0, kept: 0, skipped: 0 }, bytes: 0, durationMs: 0, errors: [], warnings: [], rules: [] };
+  return {
+    task,
+    scope,
+    status: 'ok',
+    dryRun,
+    counts: { scanned: 0, acted: 0, kept: 0, skipped: 0 },
+    bytes: 0,
+    durationMs: 0,
+    errors: [],
+    warnings: [],
+    rules: [],
+  };
 }

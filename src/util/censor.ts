@@ -17,7 +17,8 @@ const SHAPED = [
 ];
 
 /** `token=…`, `"password": "…"`, `Authorization: Bearer …`: the value after a secret-named word. */
-const NAMED = /\b([A-Za-z_-]*(?:token|password|passwd|secret|api[_-]?key|authorization|credentials?)[A-Za-z_-]*)("?\s*[:=]\s*"?)(?:Bearer\s+|Basic\s+)?([^\s"',;]+)/gi;
+const NAMED =
+  /\b([A-Za-z_-]*(?:token|password|passwd|secret|api[_-]?key|authorization|credentials?)[A-Za-z_-]*)("?\s*[:=]\s*"?)(?:Bearer\s+|Basic\s+)?([^\s"',;]+)/gi;
 
 const SECRET_NAME = /token|password|passwd|secret|api[_-]?key|authorization|credentials?/i;
 

@@ -68,7 +68,8 @@ export function jsonProblem(text: string, maxDepth: number): { offset: number; m
       }
       if (c === '\\') {
         const e = text[i + 1];
-        if (e === 'u' ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : !ESCAPES.has(e ?? '')) return 'an invalid escape in a string';
+        if (e === 'u' ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : !ESCAPES.has(e ?? ''))
+          return 'an invalid escape in a string';
         i += e === 'u' ? 6 : 2;
       } else if (c.charCodeAt(0) < 0x20) return 'a control character inside a string';
       else i++;
@@ -125,7 +126,8 @@ export function jsonProblem(text: string, maxDepth: number): { offset: number; m
     }
     // after a value
     const top = stack[stack.length - 1];
-    if (top === undefined) return c === undefined ? undefined : fail(`unexpected ${describeChar(c)} after the end of the document`);
+    if (top === undefined)
+      return c === undefined ? undefined : fail(`unexpected ${describeChar(c)} after the end of the document`);
     if (c === ',') {
       i++;
       skipWs();
@@ -162,12 +164,17 @@ export function jsonTextProblem(body: string, limits: JsonLimits = UNTRUSTED_LIM
 }
 
 /** Parses text from elsewhere: guarded, BOM-tolerant, validated; a reason instead of a throw. */
-export function parseUntrusted<T>(text: string, schema: z.ZodType<T>, limits: JsonLimits = UNTRUSTED_LIMITS): JsonRead<T> {
+export function parseUntrusted<T>(
+  text: string,
+  schema: z.ZodType<T>,
+  limits: JsonLimits = UNTRUSTED_LIMITS,
+): JsonRead<T> {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const problem = jsonTextProblem(body, limits);
   if (problem) return { ok: false, reason: problem };
   const value: unknown = JSON.parse(body);
-  if (typeof value !== 'object' || value === null) return { ok: false, reason: `expected an object or a list, found ${kindOfValue(value)}` };
+  if (typeof value !== 'object' || value === null)
+    return { ok: false, reason: `expected an object or a list, found ${kindOfValue(value)}` };
   const parsed = schema.safeParse(value);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0]!;
@@ -182,7 +189,11 @@ export function printable(text: string): string {
 export type FileRead<T> = JsonRead<T> | { ok: false; missing: true; reason: string };
 
 /** Reads a file from the shared state: never through a symbolic link, never more than `maxBytes`. */
-export function readUntrustedFile<T>(file: string, schema: z.ZodType<T>, limits: JsonLimits = UNTRUSTED_LIMITS): FileRead<T> {
+export function readUntrustedFile<T>(
+  file: string,
+  schema: z.ZodType<T>,
+  limits: JsonLimits = UNTRUSTED_LIMITS,
+): FileRead<T> {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));

@@ -26,7 +26,9 @@ describe('a simulated fleet on a real git remote (each machine a real CLI proces
     const last = T0 + 20 * 15 * MIN;
     for (const m of fleet.machines) expect((await tick(fleet, m, last)).code).toBe(0);
     for (const m of fleet.machines) {
-      expect(JSON.parse(remoteFile(fleet, `maintenance/machines/${m}.json`)!).lastTickAt).toBe(new Date(last).toISOString());
+      expect(JSON.parse(remoteFile(fleet, `maintenance/machines/${m}.json`)!).lastTickAt).toBe(
+        new Date(last).toISOString(),
+      );
       git(fleet.dir(m), 'fetch', '-q');
       expect(git(fleet.dir(m), 'rev-list', '--count', 'origin/main..HEAD').trim()).toBe('0');
     }
@@ -39,14 +41,18 @@ describe('a simulated fleet on a real git remote (each machine a real CLI proces
       writeFileSync(path.join(seed, '.rollback', 'old_2026-01-01T00-00-00Z', 'f'), 'x');
     });
     const [a, b] = fleet.machines as [string, string];
-    expect((await tick(fleet, a, T0, { tasks: ['log-rotation'] })).doc!.leader).toMatchObject({ isLeader: true, term: 1 });
+    expect((await tick(fleet, a, T0, { tasks: ['log-rotation'] })).doc!.leader).toMatchObject({
+      isLeader: true,
+      term: 1,
+    });
     expect((await tick(fleet, b, T0, { tasks: ['log-rotation'] })).doc!.leader.isLeader).toBe(false);
     // a renews at 12:15, removes the old rollback folder, commits, and is killed before its push
     const killed = await tick(fleet, a, T0 + 15 * MIN, { env: { ROOSYNC_MAINT_FAULT: 'kill-before-push' } });
     expect(killed.code).toBe(null);
     // b first sees the 12:15 renewal at 12:30; the lease runs out at 13:15 by a's clock, a full lease of b's at 13:30
     // (b runs another fleet task, so whatever happens to .rollback/ is a's doing)
-    for (const t of [30, 60, 76]) expect((await tick(fleet, b, T0 + t * MIN, { tasks: ['log-rotation'] })).doc!.leader.isLeader).toBe(false);
+    for (const t of [30, 60, 76])
+      expect((await tick(fleet, b, T0 + t * MIN, { tasks: ['log-rotation'] })).doc!.leader.isLeader).toBe(false);
     const takeover = await tick(fleet, b, T0 + 91 * MIN, { tasks: ['log-rotation'] });
     expect(takeover.doc!.leader).toMatchObject({ isLeader: true, term: 2 });
     // a comes back: the lock its killed run left is taken over at once (its owner process is gone)
@@ -86,14 +92,23 @@ describe('a simulated fleet on a real git remote (each machine a real CLI proces
     const off = await tick(fleet, c, T0 + 15 * MIN, { tasks: ['rollback-cleanup', 'local-log-prune'] });
     expect(off.code).toBe(0);
     expect(off.doc!.offline).toBe(true);
-    expect(off.doc!.tasks.find((t) => t.task === 'rollback-cleanup')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('unreachable') });
+    expect(off.doc!.tasks.find((t) => t.task === 'rollback-cleanup')).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('unreachable'),
+    });
     expect(off.doc!.tasks.find((t) => t.task === 'local-log-prune')!.status).toBe('ok');
     expect(remoteFile(fleet, `maintenance/machines/${c}.json`)).toBeUndefined();
     git(fleet.dir(c), 'remote', 'set-url', 'origin', fleet.remote);
     const back = await tick(fleet, c, T0 + 30 * MIN);
     expect(back.doc).toMatchObject({ offline: false, pushed: true });
-    expect(JSON.parse(remoteFile(fleet, `maintenance/machines/${c}.json`)!).lastTickAt).toBe(new Date(T0 + 30 * MIN).toISOString());
-    expect(git(fleet.remote, 'log', '--format=%s', 'main').split('\n').filter((s) => s.includes(`${c} tick`))).toHaveLength(2); // the offline commit landed too
+    expect(JSON.parse(remoteFile(fleet, `maintenance/machines/${c}.json`)!).lastTickAt).toBe(
+      new Date(T0 + 30 * MIN).toISOString(),
+    );
+    expect(
+      git(fleet.remote, 'log', '--format=%s', 'main')
+        .split('\n')
+        .filter((s) => s.includes(`${c} tick`)),
+    ).toHaveLength(2); // the offline commit landed too
   });
 
   it('5. a corrupt or hand-edited lease is treated by the rules, never a crash', async () => {
@@ -111,7 +126,18 @@ describe('a simulated fleet on a real git remote (each machine a real CLI proces
     }
     const released = await makeFleet(1, (seed) => {
       mkdirSync(path.join(seed, 'maintenance'), { recursive: true });
-      writeFileSync(path.join(seed, 'maintenance', 'leader.json'), JSON.stringify({ holder: 'myia-m9', term: 4, acquiredAt: new Date(T0).toISOString(), renewedAt: new Date(T0).toISOString(), leaseSeconds: 3600, transitions: 4, released: true }));
+      writeFileSync(
+        path.join(seed, 'maintenance', 'leader.json'),
+        JSON.stringify({
+          holder: 'myia-m9',
+          term: 4,
+          acquiredAt: new Date(T0).toISOString(),
+          renewedAt: new Date(T0).toISOString(),
+          leaseSeconds: 3600,
+          transitions: 4,
+          released: true,
+        }),
+      );
     });
     expect((await tick(released, 'myia-m1', T0)).doc!.leader).toMatchObject({ isLeader: true, term: 5 });
   });
@@ -122,9 +148,17 @@ describe('a simulated fleet on a real git remote (each machine a real CLI proces
     await tick(fleet, a, T0);
     const { spawnSync } = await import('node:child_process');
     const { BIN } = await import('../fleet.js');
-    const cliRun = (m: string, ...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'silent'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: fleet.base, ROOSYNC_MAINT_NOW: String(T0 + MIN) } });
+    const cliRun = (m: string, ...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [BIN, ...args, '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'silent'],
+        { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: fleet.base, ROOSYNC_MAINT_NOW: String(T0 + MIN) } },
+      );
     const status = cliRun(b, 'leader', 'status', '--json');
-    expect(JSON.parse(status.stdout)).toMatchObject({ lease: { kind: 'ok', record: { holder: a, term: 1 } }, judgement: { state: 'held' } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      lease: { kind: 'ok', record: { holder: a, term: 1 } },
+      judgement: { state: 'held' },
+    });
     expect(cliRun(b, 'leader', 'release').status).toBe(1); // only the holder can
     expect(cliRun(a, 'leader', 'release').status).toBe(0);
     expect((await tick(fleet, b, T0 + 2 * MIN)).doc!.leader).toMatchObject({ isLeader: true, term: 2 });

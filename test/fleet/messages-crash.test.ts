@@ -52,20 +52,45 @@ describe('invariant 4 on messages: SIGKILL at any point, then run again', () => 
       await writeMessage(dirs.archive, m);
       old.add(m.id);
     }
-    const base = ['run', '--no-sync', '--leader', '--shared-state', shared, '--machine', 'myia-ai-01', '--log-level', 'silent'];
+    const base = [
+      'run',
+      '--no-sync',
+      '--leader',
+      '--shared-state',
+      shared,
+      '--machine',
+      'myia-ai-01',
+      '--log-level',
+      'silent',
+    ];
     const archiveStart = (await jsonFiles(dirs.archive)).length;
     const interrupted: boolean[] = [];
     for (let round = 0; round < 4; round++) {
       const seen = (await jsonFiles(dirs.inbox)).length;
-      interrupted.push(await killMidway([...base, '--task', 'messages-archive'], async () => (await jsonFiles(dirs.inbox)).length < seen - 50 * (round + 1)));
-      interrupted.push(await killMidway([...base, '--task', 'messages-purge'], async () => (await jsonFiles(dirs.archive)).length < archiveStart - 100 * (round + 1)));
+      interrupted.push(
+        await killMidway(
+          [...base, '--task', 'messages-archive'],
+          async () => (await jsonFiles(dirs.inbox)).length < seen - 50 * (round + 1),
+        ),
+      );
+      interrupted.push(
+        await killMidway(
+          [...base, '--task', 'messages-purge'],
+          async () => (await jsonFiles(dirs.archive)).length < archiveStart - 100 * (round + 1),
+        ),
+      );
     }
     expect(interrupted.filter(Boolean).length).toBeGreaterThan(2); // the kills really landed mid-run
-    const final = spawnSync(process.execPath, [BIN, ...base, '--task', 'messages-archive', '--task', 'messages-purge'], { encoding: 'utf8', env: await isolatedEnv() });
+    const final = spawnSync(
+      process.execPath,
+      [BIN, ...base, '--task', 'messages-archive', '--task', 'messages-purge'],
+      { encoding: 'utf8', env: await isolatedEnv() },
+    );
     expect(final.status).toBe(0);
 
     // the runs' own digests (from <machine>:maintenance) are not part of the original store
-    const ours = async (n: string) => (JSON.parse(await readFile(path.join(dirs.inbox, n), 'utf8')) as { from: string }).from.endsWith(':maintenance');
+    const ours = async (n: string) =>
+      (JSON.parse(await readFile(path.join(dirs.inbox, n), 'utf8')) as { from: string }).from.endsWith(':maintenance');
     const inboxFiles = [];
     for (const n of await jsonFiles(dirs.inbox)) if (!(await ours(n))) inboxFiles.push(n);
     const inbox = new Set(inboxFiles.map((n) => n.slice(0, -5)));
@@ -85,7 +110,8 @@ describe('invariant 4 on messages: SIGKILL at any point, then run again', () => 
       for (const n of all) {
         const parsed = parseMessage(await readFile(path.join(dir, n), 'utf8'), n);
         expect(parsed.ok).toBe(true);
-        if (dir !== dirs.inbox && parsed.ok && !parsed.message.from.endsWith(':maintenance')) expect(parsed.message.status).toBe('archived');
+        if (dir !== dirs.inbox && parsed.ok && !parsed.message.from.endsWith(':maintenance'))
+          expect(parsed.message.status).toBe('archived');
       }
     }
   });

@@ -3,7 +3,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../../src/demo/messages.js';
 import type { RooSyncMessage } from '../../src/roosync/message.js';
-import { conflictMarkers, convergedWithRemote, git, makeFleet, remoteFile, remoteMessages, startTick, tick, type Fleet } from '../fleet.js';
+import {
+  conflictMarkers,
+  convergedWithRemote,
+  git,
+  makeFleet,
+  remoteFile,
+  remoteMessages,
+  startTick,
+  tick,
+  type Fleet,
+} from '../fleet.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -27,13 +37,26 @@ function person(dir: string): void {
 /** RooSync marking one inbox message read in a clone's work tree (uncommitted), as its markAsRead does. */
 function markSomeRead(dir: string, reader: string, pick: number, at: number): string | undefined {
   const inbox = path.join(dir, 'messages', 'inbox');
-  const names = readdirSync(inbox).filter((n) => n.startsWith('msg-') && n.endsWith('.json')).sort();
+  const names = readdirSync(inbox)
+    .filter((n) => n.startsWith('msg-') && n.endsWith('.json'))
+    .sort();
   const name = names[Math.floor(pick * names.length)];
   if (!name) return undefined;
   const file = path.join(inbox, name);
   const m = JSON.parse(readFileSync(file, 'utf8')) as RooSyncMessage;
   const readBy = [...new Set([...((m.read_by as string[]) ?? []), reader])];
-  writeFileSync(file, JSON.stringify({ ...m, read_by: readBy, acknowledged_at: { ...(m.acknowledged_at as object), [reader]: new Date(at).toISOString() } }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        ...m,
+        read_by: readBy,
+        acknowledged_at: { ...(m.acknowledged_at as object), [reader]: new Date(at).toISOString() },
+      },
+      null,
+      2,
+    ),
+  );
   return name.slice(0, -5);
 }
 
@@ -43,7 +66,10 @@ describe('invariant 4 in git mode: a leader SIGKILLed at random during archive, 
     const random = prng(seed);
     const fleet: Fleet = await makeFleet(3, (s) => {
       const cfg = JSON.parse(readFileSync(path.join(s, '.maintenance-config.json'), 'utf8'));
-      writeFileSync(path.join(s, '.maintenance-config.json'), JSON.stringify({ ...cfg, election: { leaseSeconds: 120 }, schedule: { tickMinutes: 1 } }, null, 2));
+      writeFileSync(
+        path.join(s, '.maintenance-config.json'),
+        JSON.stringify({ ...cfg, election: { leaseSeconds: 120 }, schedule: { tickMinutes: 1 } }, null, 2),
+      );
     });
     const [a, b, writer] = fleet.machines as [string, string, string];
     person(fleet.dir(writer));

@@ -3,22 +3,45 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../../src/demo/messages.js';
 import type { RooSyncMessage } from '../../src/roosync/message.js';
-import { conflictMarkers, convergedWithRemote, git, makeFleet, remoteFile, remoteMessages, startTick, tick, type Fleet } from '../fleet.js';
+import {
+  conflictMarkers,
+  convergedWithRemote,
+  git,
+  makeFleet,
+  remoteFile,
+  remoteMessages,
+  startTick,
+  tick,
+  type Fleet,
+} from '../fleet.js';
 import { tempDir } from '../helpers.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ARCHIVE = ['inbox-hygiene', 'messages-archive'];
 
-const write = (dir: string, m: RooSyncMessage) => writeFileSync(path.join(dir, 'messages', 'inbox', `${m.id}.json`), JSON.stringify(m, null, 2));
-const inboxCount = (dir: string) => readdirSync(path.join(dir, 'messages', 'inbox')).filter((n) => n.endsWith('.json')).length;
+const write = (dir: string, m: RooSyncMessage) =>
+  writeFileSync(path.join(dir, 'messages', 'inbox', `${m.id}.json`), JSON.stringify(m, null, 2));
+const inboxCount = (dir: string) =>
+  readdirSync(path.join(dir, 'messages', 'inbox')).filter((n) => n.endsWith('.json')).length;
 
 /** RooSync's markAsRead on a clone's work tree, uncommitted: the reader joins read_by and acknowledged_at. */
 function markRead(dir: string, id: string, reader: string, at: number): void {
   const file = path.join(dir, 'messages', 'inbox', `${id}.json`);
   const m = JSON.parse(readFileSync(file, 'utf8')) as RooSyncMessage;
   const readBy = [...((m.read_by as string[]) ?? []), reader];
-  writeFileSync(file, JSON.stringify({ ...m, read_by: readBy, acknowledged_at: { ...(m.acknowledged_at as object), [reader]: new Date(at).toISOString() } }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        ...m,
+        read_by: readBy,
+        acknowledged_at: { ...(m.acknowledged_at as object), [reader]: new Date(at).toISOString() },
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 /** SIGKILLs a tick once its archive is under way (the inbox has shrunk), as a crash would. */
@@ -42,7 +65,9 @@ function expectExactlyOnce(fleet: Fleet, ids: string[]): void {
 
 describe('sync that never wedges (real remote, real clones, real processes)', () => {
   it('a leader killed mid-archive, RooSync’s uncommitted mark-as-read, a takeover: everyone converges, nothing lost', async () => {
-    const due = Array.from({ length: 400 }, (_, i) => makeMessage(T0, 40 + (i % 30), { status: 'read', to: 'myia-m1' }));
+    const due = Array.from({ length: 400 }, (_, i) =>
+      makeMessage(T0, 40 + (i % 30), { status: 'read', to: 'myia-m1' }),
+    );
     const marked = makeMessage(T0, 100, { to: 'all', status: 'unread' });
     const fleet = await makeFleet(3, (seed) => {
       for (const m of [...due, marked]) write(seed, m);
@@ -62,7 +87,13 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     expect(takeover.code, takeover.stderr).toBe(0);
     expect(takeover.doc!.leader.isLeader).toBe(true);
     // the old leader's and the editor's next ticks exit 0, then everyone converges
-    for (const [m, t] of [[a, 96], [c, 97], [b, 110], [a, 111], [c, 112]] as const) {
+    for (const [m, t] of [
+      [a, 96],
+      [c, 97],
+      [b, 110],
+      [a, 111],
+      [c, 112],
+    ] as const) {
       const r = await tick(fleet, m, T0 + t * MIN, { tasks: ARCHIVE });
       expect(r.code, `${m}: ${r.stderr}`).toBe(0);
     }
@@ -71,7 +102,10 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
       expect(state, m).toEqual({ same: true, dirty: '' });
       expect(conflictMarkers(fleet.dir(m)), m).toEqual([]);
     }
-    expectExactlyOnce(fleet, [...due, marked].map((m) => m.id));
+    expectExactlyOnce(
+      fleet,
+      [...due, marked].map((m) => m.id),
+    );
     for (const m of [...due, marked]) expect(remoteMessages(fleet).get(m.id), m.id).toEqual(['archive']);
     // the mark-as-read survived in the archived copy
     const archived = JSON.parse(remoteFile(fleet, `messages/archive/${marked.id}.json`)!) as RooSyncMessage;
@@ -91,8 +125,14 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     git(fleet.dir(b), 'pull', '-q');
     markRead(fleet.dir(a), m.id, a, T0);
     markRead(fleet.dir(b), m.id, b, T0 + MIN);
-    writeFileSync(path.join(fleet.dir(a), 'messages', 'inbox', `${n.id}.json`), JSON.stringify({ ...n, subject: 'edited on a' }, null, 2));
-    writeFileSync(path.join(fleet.dir(b), 'messages', 'inbox', `${n.id}.json`), JSON.stringify({ ...n, subject: 'edited on b' }, null, 2));
+    writeFileSync(
+      path.join(fleet.dir(a), 'messages', 'inbox', `${n.id}.json`),
+      JSON.stringify({ ...n, subject: 'edited on a' }, null, 2),
+    );
+    writeFileSync(
+      path.join(fleet.dir(b), 'messages', 'inbox', `${n.id}.json`),
+      JSON.stringify({ ...n, subject: 'edited on b' }, null, 2),
+    );
     expect((await tick(fleet, a, T0 + 2 * MIN, { tasks: ['log-rotation'] })).code).toBe(0);
     const rb = await tick(fleet, b, T0 + 3 * MIN, { tasks: ['log-rotation'] });
     expect(rb.code, rb.stderr).toBe(0);
@@ -118,7 +158,10 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     };
     person(fleet.dir(a));
     const archivedFile = path.join(fleet.dir(a), 'messages', 'archive', `${m.id}.json`);
-    writeFileSync(archivedFile, JSON.stringify({ ...JSON.parse(readFileSync(archivedFile, 'utf8')), subject: 'retitled on the remote' }, null, 2));
+    writeFileSync(
+      archivedFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(archivedFile, 'utf8')), subject: 'retitled on the remote' }, null, 2),
+    );
     git(fleet.dir(a), 'commit', '-q', '-am', 'retitled');
     git(fleet.dir(a), 'push', '-q');
     // on b, another program committed (unpushed) a read mark and a different title on the inbox copy
@@ -126,7 +169,10 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     person(dir);
     markRead(dir, m.id, b, T0);
     const file = path.join(dir, 'messages', 'inbox', `${m.id}.json`);
-    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), subject: 'retitled on b' }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), subject: 'retitled on b' }, null, 2),
+    );
     git(dir, 'commit', '-q', '-am', 'an edit by another program');
     const r = await tick(fleet, b, T0 + MIN, { tasks: ['log-rotation'] });
     expect(r.code, r.stderr).toBe(0);
@@ -134,8 +180,12 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     const archived = JSON.parse(remoteFile(fleet, `messages/archive/${m.id}.json`)!) as RooSyncMessage;
     expect(archived.read_by).toContain(b); // the mergeable part landed
     expect(archived.subject).toBe('retitled on the remote'); // the conflicting field: the remote's
-    expect(git(fleet.remote, 'ls-tree', '--name-only', 'main', 'messages/quarantine/')).toContain(`${m.id}.json.local-${b}`);
-    const kept = git(dir, 'branch', '--list', 'roosync-maint/kept/*').trim().replace(/^[*\s]+/, '');
+    expect(git(fleet.remote, 'ls-tree', '--name-only', 'main', 'messages/quarantine/')).toContain(
+      `${m.id}.json.local-${b}`,
+    );
+    const kept = git(dir, 'branch', '--list', 'roosync-maint/kept/*')
+      .trim()
+      .replace(/^[*\s]+/, '');
     expect(kept).not.toBe(''); // the commit itself is on a named branch, not only in the reflog
     expect(git(dir, 'log', '-1', '--format=%s', kept)).toContain('an edit by another program');
     expect(convergedWithRemote(fleet, b)).toEqual({ same: true, dirty: '' });
@@ -160,7 +210,9 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     expect(back.doc!.notes.join(' ')).toContain('back on main');
     expect(git(dir, 'rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('main');
     expect(git(dir, 'branch', '--list', 'roosync-maint/kept/*').trim()).toContain('detached');
-    expect(JSON.parse(remoteFile(fleet, `maintenance/machines/${b}.json`)!).lastTickAt).toBe(new Date(T0 + MIN).toISOString());
+    expect(JSON.parse(remoteFile(fleet, `maintenance/machines/${b}.json`)!).lastTickAt).toBe(
+      new Date(T0 + MIN).toISOString(),
+    );
     // the shared state reached through a symlink
     const link = path.join(await tempDir('link'), '.shared-state');
     symlinkSync(fleet.dir(a), link);

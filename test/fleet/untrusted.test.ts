@@ -28,7 +28,10 @@ describe('files from other machines are untrusted input (a fleet on a real remot
     const machinesDir = path.join(bad, 'maintenance', 'machines');
     mkdirSync(machinesDir, { recursive: true });
     writeFileSync(path.join(machinesDir, 'myia-zz-01.json'), 'null');
-    writeFileSync(path.join(machinesDir, 'myia-zz-02.json'), JSON.stringify({ version: '1', lastTickAt: new Date(T0).toISOString() }));
+    writeFileSync(
+      path.join(machinesDir, 'myia-zz-02.json'),
+      JSON.stringify({ version: '1', lastTickAt: new Date(T0).toISOString() }),
+    );
     writeFileSync(path.join(machinesDir, 'myia-zz-03.json'), `${'['.repeat(DEEP)}${']'.repeat(DEEP)}`);
     const due = [1, 2, 3].map((i) => makeMessage(T0, 40 + i, { to: m1, status: 'read' }));
     for (const m of due) writeFileSync(path.join(bad, 'messages', 'inbox', `${m.id}.json`), JSON.stringify(m, null, 2));
@@ -51,7 +54,8 @@ describe('files from other machines are untrusted input (a fleet on a real remot
     // status exits 0 and names each damaged file
     const status = await cli(['status', '--shared-state', fleet.dir(m2), '--machine', m2]);
     expect(status.code, status.stderr).toBe(0);
-    for (const n of ['myia-zz-01', 'myia-zz-02', 'myia-zz-03']) expect(status.stdout).toContain(`maintenance/machines/${n}.json`);
+    for (const n of ['myia-zz-01', 'myia-zz-02', 'myia-zz-03'])
+      expect(status.stdout).toContain(`maintenance/machines/${n}.json`);
     expect(status.stdout).toContain('nested deeper than 64 levels');
 
     // the third clone now commits messages/archive as a link to a folder outside the shared state
@@ -66,9 +70,14 @@ describe('files from other machines are untrusted input (a fleet on a real remot
     const oldInbox = makeMessage(T0, 45, { to: m1, status: 'read' });
     writeFileSync(path.join(bad, 'messages', 'inbox', `${oldInbox.id}.json`), JSON.stringify(oldInbox, null, 2));
     commitAndPush(bad, 'messages/archive is now a link');
-    const third = await tick(fleet, m1, T0 + 2 * 60_000, { tasks: ['inbox-hygiene', 'messages-archive', 'messages-purge'] });
+    const third = await tick(fleet, m1, T0 + 2 * 60_000, {
+      tasks: ['inbox-hygiene', 'messages-archive', 'messages-purge'],
+    });
     expect(third.code).toBe(1); // a task failed, and said why
-    const archive = third.doc!.tasks.find((t) => t.task === 'messages-archive') as { status: string; errors?: string[] };
+    const archive = third.doc!.tasks.find((t) => t.task === 'messages-archive') as {
+      status: string;
+      errors?: string[];
+    };
     expect(archive.status).toBe('failed');
     expect(await snapshotTree(outside)).toEqual(before);
     expect(readdirSync(outside).sort()).toEqual([`${victim.id}.json`, 'msg-20200101T000000-null00.json'].sort());
