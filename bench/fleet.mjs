@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createFleet, git, leaseHistory, remoteFile } from '../dist/demo/fleet.js';
+import { createFleet, leaseHistory, remoteFile } from '../dist/demo/fleet.js';
 
 const BIN = path.join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const MIN = 60_000;

@@ -123,7 +123,12 @@ class MemoryStore implements LeaseStore {
 
 const memoryObservations = () => {
   let o: Observation | undefined;
-  return { load: () => o, save: (x: Observation) => void (o = x) };
+  return {
+    load: () => o,
+    save: (x: Observation) => {
+      o = x;
+    },
+  };
 };
 
 describe('the elector (no git in sight)', () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { readUntrustedFile } from '../util/untrustedJson.js';
 import { z } from 'zod';

@@ -44,7 +44,9 @@ const OPTIONS = {
 } as const;
 
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>
+  >;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {

@@ -37,7 +37,7 @@ export function renderTask(r: TaskResult): string[] {
     }
     for (const verdict of ['remove', 'archive', 'quarantine', 'skip', 'keep'] as const) {
       const these = rule.actions.filter((a) => a.verdict === verdict);
-      these.slice(0, LINES_PER_VERDICT[verdict]).forEach((a) => lines.push(actionLine(a)));
+      for (const a of these.slice(0, LINES_PER_VERDICT[verdict])) lines.push(actionLine(a));
       if (these.length > LINES_PER_VERDICT[verdict])
         lines.push(`    … and ${these.length - LINES_PER_VERDICT[verdict]} more to ${verdict} (--json lists them all)`);
     }

@@ -1,5 +1,5 @@
 import { plural } from '../util/format.js';
-import { existsSync, lstatSync, readdirSync, statfsSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statfsSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { DAY_MS } from '../config/durations.js';
@@ -82,7 +82,7 @@ function biggest(root: string, limitFiles = 20_000): { path: string; bytes: numb
   let budget = limitFiles;
   const size = (p: string): number => {
     if (budget-- <= 0) return 0;
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(p);
     } catch {

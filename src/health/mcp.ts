@@ -113,8 +113,7 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
     });
     child.stdout.on('data', (d: Buffer) => {
       buffer += d.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) !== -1) {
+      for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
         if (!line) continue;

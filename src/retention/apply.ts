@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, renameSync, rmdirSync, type Stats, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { errorCode, errorMessage } from '../errors.js';
 import { createYielder } from '../util/yielder.js';
@@ -55,7 +55,7 @@ function gone(err: unknown): boolean {
  */
 function removeUnit(root: string, action: Action): Outcome {
   const abs = safeJoin(root, action.rel);
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(abs);
   } catch (err) {

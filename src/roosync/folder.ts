@@ -8,6 +8,7 @@ import {
   readdirSync,
   unlinkSync,
   type Dirent,
+  type Stats,
 } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
@@ -63,7 +64,7 @@ export function listMessageNames(dir: string): string[] {
  */
 export function assertRealFolders(sharedState: string, dirs: readonly string[]): void {
   for (const dir of dirs) {
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(dir);
     } catch (err) {

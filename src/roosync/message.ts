@@ -3,8 +3,8 @@ import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   judgeInboxFile,
-  PRIORITIES,
-  STATUSES,
+  type PRIORITIES,
+  type STATUSES,
   type BreakDefect,
   type Oddity,
   type ReadPath,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { checkDeps, checkDisk, checkGit, checkLiveness, checkTokens, mcpResult } from '../health/checks.js';
-import { checkMcpServer, readMcpSettings } from '../health/mcp.js';
+import { checkMcpServer, type McpServerConfig, readMcpSettings } from '../health/mcp.js';
 import type { CheckResult } from '../health/types.js';
 import { fleetStatus } from '../report/fleetStatus.js';
 import { readStatus } from '../report/status.js';
@@ -36,7 +36,7 @@ export async function mcpChecks(ctx: TaskContext): Promise<CheckResult[]> {
         data: {},
       },
     ];
-  let servers;
+  let servers: McpServerConfig[];
   try {
     servers = readMcpSettings(file);
   } catch (err) {

@@ -6,7 +6,7 @@ import { formatDate } from '../util/format.js';
 import { createYielder } from '../util/yielder.js';
 import { defineTask } from './retentionTask.js';
 import type { TaskName } from './names.js';
-import { type ReportAction, type RuleReport, type Task, type TaskContext, type TaskResult } from './types.js';
+import type { ReportAction, RuleReport, Task, TaskContext, TaskResult } from './types.js';
 
 export const PG_READ_FLAG = 'UNIFIED_STORE_CHANNEL_READ_PG';
 

@@ -43,7 +43,7 @@ export function selectTasks(requested: readonly string[]): TaskName[] {
   const names = new Set<TaskName>();
   for (const r of requested) {
     if (isTaskName(r)) names.add(r);
-    else if (TASK_GROUPS[r]) TASK_GROUPS[r].forEach((n) => names.add(n));
+    else if (TASK_GROUPS[r]) for (const n of TASK_GROUPS[r]) names.add(n);
     else {
       throw new UsageError({
         where: `--task ${r}`,
