@@ -6,7 +6,7 @@ import { machineIdFromHostname } from './sharedState/identity.js';
 import { runTasks } from './coordinator/runTasks.js';
 import { tick, type TickResult } from './coordinator/tick.js';
 import { noProgress, type TaskResult } from './tasks/types.js';
-import type { TaskName } from './tasks/names.js';
+import type { TaskName } from './config/taskCatalogue.js';
 import type { MaintenanceConfig } from './config/schema.js';
 import os from 'node:os';
 import { packageVersion } from './util/version.js';
@@ -121,7 +121,7 @@ export class MaintenanceService {
   /** One tick: the due tasks, with sync and election when the shared state is a git clone. */
   async runScheduledMaintenance(): Promise<MaintenanceReport> {
     const config = await this.config();
-    const isClone = (await openClone(this.o.sharedState, this.machineId, config.config)) !== undefined;
+    const isClone = (await openClone(this.o.sharedState, this.machineId, config.config.git)) !== undefined;
     const r = await tick({
       sharedState: this.o.sharedState,
       machineId: this.machineId,

@@ -1,14 +1,15 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deliverAlerts, readIncidents } from '../src/alerts/deliver.js';
-import { evaluateAlerts, kpisFromIncidents } from '../src/alerts/engine.js';
+import { deliverAlerts } from '../src/alerts/deliver.js';
+import { readIncidents } from '../src/alerts/incidents.js';
+import { evaluateAlerts } from '../src/alerts/engine.js';
+import { kpisFromIncidents } from '../src/report/kpis.js';
 import { checkDeps, checkDisk, checkTokens, mcpResult } from '../src/health/checks.js';
 import { checkMcpServer } from '../src/health/mcp.js';
 import type { CheckResult } from '../src/health/types.js';
 import { configSchema } from '../src/config/schema.js';
 import { parseMessage, type RooSyncMessage } from '../src/roosync/message.js';
-import { emptyResult } from '../src/tasks/types.js';
 import { silentLogger } from '../src/log.js';
 import { NOW, tempDir, scaled } from './helpers.js';
 
@@ -37,7 +38,7 @@ const up = (subject = 'github'): CheckResult =>
     stderrTail: '',
     attempts: 1,
   });
-const asTask = (checks: CheckResult[]) => [{ ...emptyResult('health', 'local', false), checks }];
+const asTask = (checks: CheckResult[]) => checks;
 
 function inbox(shared: string): RooSyncMessage[] {
   const dir = path.join(shared, 'messages', 'inbox');

@@ -7,7 +7,7 @@ import { loadResolvedConfig } from '../src/config/load.js';
 import { runTasks } from '../src/coordinator/runTasks.js';
 import { silentLogger } from '../src/log.js';
 import { noProgress } from '../src/tasks/types.js';
-import type { TaskName } from '../src/tasks/names.js';
+import type { TaskName } from '../src/config/taskCatalogue.js';
 import { dateFromId, newMessageId, parseMessage, serializeMessage } from '../src/roosync/message.js';
 import { archiveMessage, fileSignature } from '../src/roosync/archive.js';
 import { messageDirs } from '../src/roosync/layout.js';

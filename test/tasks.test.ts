@@ -6,7 +6,7 @@ import { loadResolvedConfig } from '../src/config/load.js';
 import { runTasks } from '../src/coordinator/runTasks.js';
 import { silentLogger } from '../src/log.js';
 import { noProgress } from '../src/tasks/types.js';
-import type { TaskName } from '../src/tasks/names.js';
+import type { TaskName } from '../src/config/taskCatalogue.js';
 import { NOW, exists, snapshotTree, tempDir } from './helpers.js';
 
 let tree: AgedTree;

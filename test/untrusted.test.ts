@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { parseConfigText } from '../src/config/load.js';
 import { UsageError } from '../src/errors.js';
 import { parseLease } from '../src/election/lease.js';
-import { readLeaseFile } from '../src/election/gitLeaseStore.js';
-import { readIncidents } from '../src/alerts/deliver.js';
+import { readLeaseFile } from '../src/election/lease.js';
+import { readIncidents } from '../src/alerts/incidents.js';
 import { fleetStatus } from '../src/report/fleetStatus.js';
 import { checkLiveness } from '../src/health/checks.js';
 import { readState } from '../src/sharedState/localState.js';
@@ -66,7 +66,7 @@ describe.each(MALFORMED)('someone else wrote %s', (_what, content) => {
     expect(s.malformed).toHaveLength(1);
     expect(s.malformed[0]!.file).toBe('maintenance/machines/myia-zz-01.json');
     expectSafe(s.malformed[0]!.reason);
-    const findings = checkLiveness(s, 15);
+    const findings = checkLiveness(s.machines, s.malformed, 15);
     expect(findings.find((f) => f.subject === 'maintenance/machines/myia-zz-01.json')?.state).toBe('failing');
   });
 

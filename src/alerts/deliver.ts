@@ -1,17 +1,18 @@
+import { MINUTE_MS } from '../util/time.js';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { readUntrustedFile } from '../util/untrustedJson.js';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { MaintenanceConfig } from '../config/schema.js';
 import { readState, writeState } from '../sharedState/localState.js';
-import { writeFileAtomic } from '../roosync/message.js';
-import { sendMessage, type Outgoing } from '../roosync/send.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { maintenanceSender, sendMessage, type Outgoing } from '../roosync/send.js';
 import { messageDirs } from '../roosync/layout.js';
-import { alertMessage } from '../report/alertMessage.js';
-import type { TaskResult } from '../tasks/types.js';
+import { alertMessage } from './alertMessage.js';
+import type { CheckResult } from '../health/types.js';
 import { formatDuration } from '../util/format.js';
-import { evaluateAlerts, type AlertEvent, type Incident } from './engine.js';
+import { evaluateAlerts, type AlertEvent } from './engine.js';
+import { incidentsFileRel, readIncidents } from './incidents.js';
 
 const stateSchema = z.record(
   z.string(),
@@ -25,30 +26,11 @@ const stateSchema = z.record(
 );
 const HISTORY_LIMIT = 500;
 
-export function incidentsFileRel(machineId: string): string {
-  return `maintenance/history/${machineId}/incidents.json`;
-}
-
-const incidentSchema = z.looseObject({
-  key: z.string(),
-  check: z.string(),
-  subject: z.string(),
-  machine: z.string(),
-  start: z.string(),
-  end: z.string(),
-});
-
-/** A machine's incident history; a damaged file (another machine's, or hand-edited) counts as none. */
-export function readIncidents(sharedState: string, machineId: string): Incident[] {
-  const r = readUntrustedFile(path.join(sharedState, incidentsFileRel(machineId)), z.array(incidentSchema));
-  return r.ok ? r.value : [];
-}
-
 function messageFor(machineId: string, to: string, e: AlertEvent, now: number): Outgoing {
   const r = e.result;
   if (e.kind === 'resolved') {
     return {
-      from: `${machineId}:maintenance`,
+      from: maintenanceSender(machineId),
       to,
       subject: `[RESOLVED] ${machineId}: ${r.check} ${r.subject} — back after ${formatDuration(e.downtimeMs!)}`,
       body: [
@@ -65,7 +47,7 @@ function messageFor(machineId: string, to: string, e: AlertEvent, now: number): 
             machine: machineId,
             check: r.check,
             subject: r.subject,
-            downtimeMinutes: Math.round(e.downtimeMs! / 60_000),
+            downtimeMinutes: Math.round(e.downtimeMs! / MINUTE_MS),
             resolvedAt: new Date(now).toISOString(),
           },
           null,
@@ -104,9 +86,8 @@ function messageFor(machineId: string, to: string, e: AlertEvent, now: number): 
  */
 export function deliverAlerts(
   o: { sharedState: string; machineId: string; config: MaintenanceConfig; now: number; stateDir: string; log: Logger },
-  results: readonly TaskResult[],
+  checks: readonly CheckResult[],
 ): { paths: string[]; notes: string[] } {
-  const checks = results.flatMap((r) => r.checks ?? []);
   if (checks.length === 0) return { paths: [], notes: [] };
   const file = path.join(o.stateDir, 'alerts.json');
   const { state, events, incidents } = evaluateAlerts(

@@ -1,3 +1,4 @@
+import { HOUR_MS } from '../util/time.js';
 import type { CheckResult } from '../health/types.js';
 
 /** What this machine remembers of one condition (local state; the incidents go to the shared history). */
@@ -113,10 +114,10 @@ export function evaluateAlerts(
     } else {
       // worse than when last told (a token crossing into the last day) is news now, not at the next reminder
       const worse = RANK[r.severity] > RANK[entry.severity];
-      const due = now - (entry.lastSentAt ?? entry.openedAt) >= policy.reminderHours * 3_600_000;
+      const due = now - (entry.lastSentAt ?? entry.openedAt) >= policy.reminderHours * HOUR_MS;
       if (due || worse) {
         const escalate =
-          policy.escalateAfterHours !== undefined && now - entry.openedAt >= policy.escalateAfterHours * 3_600_000;
+          policy.escalateAfterHours !== undefined && now - entry.openedAt >= policy.escalateAfterHours * HOUR_MS;
         entry.severity = worse ? r.severity : escalate ? UP[entry.severity] : entry.severity;
         entry.lastSentAt = now;
         events.push({ kind: 'reminder', key, result: r, severity: entry.severity, openedAt: entry.openedAt });
@@ -125,24 +126,4 @@ export function evaluateAlerts(
     next[key] = entry;
   }
   return { state: next, events, incidents };
-}
-
-/** MCP uptime over a window and MTTR, from closed incidents (the plan's KPIs). */
-export function kpisFromIncidents(
-  incidents: readonly Incident[],
-  now: number,
-  windowDays = 30,
-): { mcpUptimePercent: number | null; mttrMinutes: number | null } {
-  const windowStart = now - windowDays * 86_400_000;
-  const mcp = incidents.filter((i) => i.check === 'mcp' && Date.parse(i.end) > windowStart);
-  const servers = new Set(mcp.map((i) => `${i.machine}|${i.subject}`)).size || 1;
-  const down = mcp.reduce((s, i) => s + (Date.parse(i.end) - Math.max(windowStart, Date.parse(i.start))), 0);
-  const mttr = incidents.length
-    ? incidents.reduce((s, i) => s + (Date.parse(i.end) - Date.parse(i.start)), 0) / incidents.length / 60_000
-    : null;
-  return {
-    mcpUptimePercent:
-      incidents.length === 0 ? null : Math.round(10_000 * (1 - down / (servers * windowDays * 86_400_000))) / 100,
-    mttrMinutes: mttr === null ? null : Math.round(mttr),
-  };
 }

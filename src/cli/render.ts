@@ -1,5 +1,4 @@
-import type { TaskResult } from '../tasks/types.js';
-import type { ReportAction, ReportVerdict } from '../tasks/types.js';
+import { actionVerb, type ReportAction, type ReportVerdict, type TaskResult } from '../report/taskResult.js';
 import { formatBytes, plural } from '../util/format.js';
 
 const LINES_PER_VERDICT: Record<ReportVerdict, number> = {
@@ -15,19 +14,14 @@ function actionLine(a: ReportAction): string {
   return `    ${a.verdict.padEnd(6)} ${a.rel}${a.kind === 'dir' ? '/' : ''}  — ${a.reason} [${size}]`;
 }
 
-/** `would archive` / `archived`, `would quarantine` / `quarantined`, `would remove` / `removed`. */
-export function actionVerb(r: Pick<TaskResult, 'task' | 'dryRun'>): string {
-  const word = r.task === 'messages-archive' ? 'archive' : r.task === 'inbox-hygiene' ? 'quarantine' : 'remove';
-  return r.dryRun ? `would ${word}` : `${word}d`;
-}
-
 /** A task's result as the operator reads it: the policy sentence, then each decision with its reason. */
 export function renderTask(r: TaskResult): string[] {
   const verb = actionVerb(r);
   const head = `${r.task} (${r.scope}) ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
   if (r.status === 'skipped') return [head];
   const lines = [
-    `${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytes)}), kept ${r.counts.kept}, skipped ${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`,
+    `${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytes)}), kept ${r.counts.kept}, skipped ` +
+      `${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`,
   ];
   for (const rule of r.rules) {
     lines.push(`  ${rule.rule}: ${rule.policy}`);
@@ -54,5 +48,9 @@ export function renderTotals(results: readonly TaskResult[], dryRun: boolean): s
   const acted = results.reduce((s, r) => s + r.counts.acted, 0);
   const bytes = results.reduce((s, r) => s + r.bytes, 0);
   const failed = results.filter((r) => r.status === 'failed').map((r) => r.task);
-  return `total: ${dryRun ? 'would act on' : 'acted on'} ${acted} (${formatBytes(bytes)}) across ${plural(results.length, 'task')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}${dryRun ? ' — dry run: nothing was changed' : ''}`;
+  return (
+    `total: ${dryRun ? 'would act on' : 'acted on'} ${acted} (${formatBytes(bytes)}) across ` +
+    `${plural(results.length, 'task')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}` +
+    (dryRun ? ' — dry run: nothing was changed' : '')
+  );
 }

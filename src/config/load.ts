@@ -6,7 +6,8 @@ import { UsageError, errorCode, type Problem } from '../errors.js';
 import { configSchema, type MaintenanceConfig, type RuleConfig } from './schema.js';
 import { jsonTextProblem, printable } from '../util/untrustedJson.js';
 import { censorText } from '../util/censor.js';
-import { defaultExpandContext, expandPath, isInside, isTooBroad, type ExpandContext } from './paths.js';
+import { defaultExpandContext, expandPath, isTooBroad, type ExpandContext } from './paths.js';
+import { isInside } from '../util/paths.js';
 
 /** `rules[0].root`, `rollback.retentionDays` — the JSON path the operator looks for. */
 export function jsonPath(segments: readonly PropertyKey[]): string {
@@ -158,7 +159,9 @@ export function resolveConfig(
     if (isTooBroad(target, ctx.home) || isInside(target, sharedState) || isInside(realOrSelf(target), sharedReal)) {
       problems.push({
         where: where(segments),
-        message: `refused: ${ex.path} is too broad a folder to clean (a filesystem root, your home folder, or one holding the shared state)`,
+        message:
+          `refused: ${ex.path} is too broad a folder to clean (a filesystem root, your home folder, or ` +
+          `one holding the shared state)`,
         hint: 'name the exact folder, e.g. <tmp>/roo-state-manager-logs',
       });
       return undefined;

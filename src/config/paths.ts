@@ -59,12 +59,6 @@ export function expandPath(raw: string, ctx: ExpandContext): Expanded {
   return { ok: true, path: path.normalize(out) };
 }
 
-/** True when `child` is `parent` or lies below it (lexically; symlinks are checked where used). */
-export function isInside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
 /** Folders too broad to ever be a cleanup root: a filesystem root or a home folder itself. */
 export function isTooBroad(p: string, home: string): boolean {
   const resolved = path.resolve(p);

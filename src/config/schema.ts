@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from './durations.js';
-import { TASK_NAMES } from '../tasks/names.js';
+import { PLAN_SCHEDULE, TASK_NAMES } from './taskCatalogue.js';
 
 const days = (dflt: number) =>
   z
@@ -35,13 +35,6 @@ export const ruleSchema = z.strictObject({
 });
 export type RuleConfig = z.output<typeof ruleSchema>;
 
-export const DEFAULT_SCHEDULE: Record<string, string> = {
-  health: '1d',
-  'disk-check': '7d',
-  'deps-audit': '30d',
-  'messages-archive': '1d',
-};
-
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -75,7 +68,7 @@ export const configSchema = z
     }),
     schedule: section({
       tickMinutes: count(15),
-      tasks: z.partialRecord(z.enum(TASK_NAMES), duration).default(DEFAULT_SCHEDULE),
+      tasks: z.partialRecord(z.enum(TASK_NAMES), duration).default(PLAN_SCHEDULE),
     }),
     checkpoints: section({
       roots: pathList(['<vscode-global-storage>/rooveterinaryinc.roo-cline/tasks']),
@@ -117,7 +110,9 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['messages', 'deleteAfterDays'],
-        message: `expected at least messages.archiveAfterDays (${cfg.messages.archiveAfterDays}): a message is purged only after it was archived`,
+        message:
+          `expected at least messages.archiveAfterDays (${cfg.messages.archiveAfterDays}): a message ` +
+          `is purged only after it was archived`,
       });
     }
     const purgeUnread = cfg.messages.purgeUnreadAfterDays;
@@ -125,7 +120,9 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['messages', 'purgeUnreadAfterDays'],
-        message: `expected at least messages.archiveUnreadAfterDays (${cfg.messages.archiveUnreadAfterDays}): an unread message is purged only after it was archived`,
+        message:
+          `expected at least messages.archiveUnreadAfterDays (${cfg.messages.archiveUnreadAfterDays}): ` +
+          `an unread message is purged only after it was archived`,
       });
     }
     const minLease = 2 * cfg.schedule.tickMinutes * 60;

@@ -1,15 +1,16 @@
+import { MINUTE_MS } from '../util/time.js';
 import { watch } from 'chokidar';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UsageError, errorMessage, formatProblem } from '../errors.js';
-import { alertMessage } from '../report/alertMessage.js';
+import { alertMessage } from '../alerts/alertMessage.js';
 import { sendMessage } from '../roosync/send.js';
 import { messageDirs } from '../roosync/layout.js';
 import type { Logger } from '../log.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { LEASE_FILE } from '../election/lease.js';
-import { readLeaseFile } from '../election/gitLeaseStore.js';
+import { readLeaseFile } from '../election/lease.js';
 import { noProgress } from '../tasks/types.js';
 import { releaseLease } from './leader.js';
 import { tick } from './tick.js';
@@ -47,7 +48,7 @@ export async function runDaemon(
   let wake: (() => void) | undefined;
   const stats = { ticks: 0, released: false, reloads: 0, rejectedConfigs: 0 };
   const intervalMs = () =>
-    Number(o.env.ROOSYNC_MAINT_DAEMON_INTERVAL_MS ?? 0) || config.config.schedule.tickMinutes * 60_000;
+    Number(o.env.ROOSYNC_MAINT_DAEMON_INTERVAL_MS ?? 0) || config.config.schedule.tickMinutes * MINUTE_MS;
 
   const watcher = watch([o.configFile, path.join(o.sharedState, LEASE_FILE)], {
     ignoreInitial: true,
@@ -106,7 +107,9 @@ export async function runDaemon(
         type: 'HEALTH',
         severity: 'MEDIUM',
         what: 'maintenance config is invalid',
-        description: `The edited ${path.basename(o.configFile)} was refused; this machine keeps running with its previous configuration.\n\n${problems.map((p) => `- ${p}`).join('\n')}`,
+        description:
+          `The edited ${path.basename(o.configFile)} was refused; this machine keeps running with ` +
+          `its previous configuration.\n\n${problems.map((p) => `- ${p}`).join('\n')}`,
         actions: ['Fix the config (each problem names its JSON path)', 'Check it with `roosync-maint config validate`'],
         data: { file: o.configFile, problems },
       }),

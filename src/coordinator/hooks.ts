@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { shellQuote } from '../util/shell.js';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import type { GitRepo } from '../git/repo.js';
@@ -23,8 +24,6 @@ export interface HookState {
   state: 'ours' | 'other' | 'none';
   chained: boolean;
 }
-
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The hooks folder git really uses: `core.hooksPath` when set, else `.git/hooks`. */
 export async function hooksDir(repo: GitRepo): Promise<string> {

@@ -3,7 +3,8 @@ import type { ResolvedConfig } from '../config/load.js';
 import { requireClone, type GitRepo } from '../git/repo.js';
 import { GitFailure } from '../git/classify.js';
 import { Elector, judgeLease } from '../election/elector.js';
-import { GitLeaseStore, readLeaseFile } from '../election/gitLeaseStore.js';
+import { GitLeaseStore } from '../election/gitLeaseStore.js';
+import { readLeaseFile } from '../election/lease.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { fileObservationStore } from '../election/observations.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
@@ -15,7 +16,7 @@ function openRepo(sharedState: string, machineId: string, config: ResolvedConfig
   return requireClone(
     sharedState,
     machineId,
-    config.config,
+    config.config.git,
     'no lease here',
     'the lease lives in the git-synced shared state',
   );

@@ -1,3 +1,4 @@
+import { MINUTE_MS } from '../util/time.js';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +24,7 @@ export interface LockOptions {
 
 /** The stale period: 60 s, or env ROOSYNC_MAINT_LOCK_STALE_MS (proper-lockfile's minimum is 5,000). */
 export function lockStaleMs(env: NodeJS.ProcessEnv): number {
-  return Math.max(5000, Number(env.ROOSYNC_MAINT_LOCK_STALE_MS ?? 60_000) || 60_000);
+  return Math.max(5000, Number(env.ROOSYNC_MAINT_LOCK_STALE_MS ?? MINUTE_MS) || MINUTE_MS);
 }
 
 function alive(pid: number): boolean {
@@ -70,7 +71,12 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
       stale: options.staleMs,
       update: Math.max(1000, Math.floor(options.staleMs / 3)),
       retries: wait
-        ? { retries: Math.ceil((options.waitMs ?? 15 * 60_000) / 1000), factor: 1, minTimeout: 1000, maxTimeout: 1000 }
+        ? {
+            retries: Math.ceil((options.waitMs ?? 15 * MINUTE_MS) / 1000),
+            factor: 1,
+            minTimeout: 1000,
+            maxTimeout: 1000,
+          }
         : 0,
       onCompromised: (err) => {
         lost = err;

@@ -1,3 +1,4 @@
+import { shellQuote } from '../util/shell.js';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -14,7 +15,7 @@ export interface ScheduleEntryInput {
   logFile: string;
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const q = shellQuote;
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function cronLine(i: ScheduleEntryInput): string {
@@ -27,7 +28,10 @@ function cronLine(i: ScheduleEntryInput): string {
       message: `cron cannot run every ${m} minutes`,
       hint: 'use a divisor of 60 (5, 10, 15, 20, 30) or whole hours dividing 24, or a systemd timer',
     });
-  return `${when} ROOSYNC_SHARED_PATH=${q(i.sharedState)} ROOSYNC_MACHINE_ID=${q(i.machineId)} ${q(i.node)} ${q(i.bin)} run >/dev/null 2>>${q(i.logFile)}`;
+  return (
+    `${when} ROOSYNC_SHARED_PATH=${q(i.sharedState)} ROOSYNC_MACHINE_ID=${q(i.machineId)} ${q(i.node)} ` +
+    `${q(i.bin)} run >/dev/null 2>>${q(i.logFile)}`
+  );
 }
 
 function systemdUnits(i: ScheduleEntryInput): string {
@@ -64,7 +68,8 @@ function windowsTask(i: ScheduleEntryInput): string {
   const args = `"${i.bin}" run`;
   return [
     `<!-- schtasks /Create /TN "roosync-maint" /XML roosync-maint.xml   (or, without XML:)`,
-    `     schtasks /Create /TN "roosync-maint" /SC MINUTE /MO ${i.tickMinutes} /TR "\\"${i.node}\\" \\"${i.bin}\\" run --shared-state \\"${i.sharedState}\\" --machine ${i.machineId}" -->`,
+    `     schtasks /Create /TN "roosync-maint" /SC MINUTE /MO ${i.tickMinutes} /TR "\\"${i.node}\\" ` +
+      `\\"${i.bin}\\" run --shared-state \\"${i.sharedState}\\" --machine ${i.machineId}" -->`,
     '<?xml version="1.0" encoding="UTF-16"?>',
     '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">',
     '  <RegistrationInfo><Description>roosync-maint tick (RooSync shared-state maintenance)</Description></RegistrationInfo>',

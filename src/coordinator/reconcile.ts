@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { maintenanceSender } from '../roosync/send.js';
+import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
 import type { GitRepo } from '../git/repo.js';
 import { reconcileMessage, type Copies } from '../roosync/merge.js';
-import { writeFileAtomic } from '../roosync/message.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { formatDate } from '../util/format.js';
 
 /**
@@ -50,7 +51,7 @@ function writeDisk(file: string, content: Buffer | string | undefined): void {
     return;
   }
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileAtomic(file, typeof content === 'string' ? content : content.toString('utf8'));
+  writeFileAtomic(file, content);
 }
 
 const same = (a: Buffer | undefined, b: Buffer | undefined) =>
@@ -126,7 +127,7 @@ export async function reconcileOnto(
     if (l !== undefined) {
       const file = path.join(ctx.keptDir, formatDate(ctx.now).replace(/:/g, '-'), p);
       mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, l);
+      writeFileAtomic(file, l);
     }
     kept.push(p);
   }
@@ -146,10 +147,9 @@ function keepAsideInQuarantine(ctx: ReconcileContext, prefix: string, id: string
     file: `messages/${id}.json`,
     reason,
     keptAt: new Date(ctx.now).toISOString(),
-    by: `${ctx.machineId}:maintenance`,
+    by: maintenanceSender(ctx.machineId),
     restore: 'compare with the message in inbox/ or archive/ and merge by hand',
   };
   writeFileAtomic(path.join(dir, `${name}.why.json`), JSON.stringify(why, null, 2));
-  writeFileSync(`${path.join(dir, name)}.tmp`, text);
-  renameSync(`${path.join(dir, name)}.tmp`, path.join(dir, name));
+  writeFileAtomic(path.join(dir, name), text);
 }

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import { availableTask } from '../tasks/registry.js';
-import { TASKS, type TaskName } from '../tasks/names.js';
+import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 import { emptyResult, type TaskContext, type TaskResult } from '../tasks/types.js';
 
 export interface RunTasksOptions {

@@ -3,29 +3,10 @@ import { z } from 'zod';
 import { parseDuration } from '../config/durations.js';
 import type { MaintenanceConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { readState, writeState } from '../sharedState/localState.js';
-import type { TaskName } from '../tasks/names.js';
+import { stateFile } from '../sharedState/localState.js';
+import { DEFAULT_INTERVALS, type TaskName } from '../config/taskCatalogue.js';
 import type { TaskResult } from '../tasks/types.js';
 import { formatDate } from '../util/format.js';
-
-/** How often a task runs when the config does not say: `0` = every tick. */
-export const DEFAULT_INTERVALS: Record<TaskName, string> = {
-  'inbox-hygiene': '0m',
-  'fleet-liveness': '0m',
-  'messages-archive': '1d',
-  'messages-purge': '1d',
-  'attachments-cleanup': '1d',
-  'rollback-cleanup': '1d',
-  'backup-rotation': '1d',
-  'log-rotation': '1d',
-  'custom-rules': '1d',
-  'checkpoint-cleanup': '1d',
-  'local-log-prune': '1d',
-  'local-backup-rotation': '1d',
-  health: '1d',
-  'disk-check': '7d',
-  'deps-audit': '30d',
-};
 
 const stateSchema = z.object({ tasks: z.record(z.string(), z.object({ lastRunAt: z.number(), ok: z.boolean() })) });
 export type ScheduleState = z.output<typeof stateSchema>;
@@ -67,9 +48,5 @@ export function recordRuns(state: ScheduleState, results: readonly TaskResult[],
 }
 
 export function scheduleStore(stateDir: string, log: Logger) {
-  const file = path.join(stateDir, 'schedule.json');
-  return {
-    load: (): ScheduleState => readState(file, stateSchema, log) ?? { tasks: {} },
-    save: (s: ScheduleState) => writeState(file, s),
-  };
+  return stateFile(path.join(stateDir, 'schedule.json'), stateSchema, log, (): ScheduleState => ({ tasks: {} }));
 }

@@ -1,4 +1,6 @@
+import { MINUTE_MS } from '../util/time.js';
 import path from 'node:path';
+import { backoffMs, sleep } from '../util/backoff.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
 import { KEPT_BRANCHES, STASH_MARKER, type GitRepo } from '../git/repo.js';
 import { GitFailure } from '../git/classify.js';
@@ -7,7 +9,7 @@ import { reconcileOnto, type ReconcileContext } from './reconcile.js';
 /** Set while commits are replayed by hand, so that a run killed half-way can start again from it. */
 const REPLAY_REF = 'refs/roosync-maint/replaying';
 /** Someone else's rebase or merge younger than this may still be in progress: leave it alone. */
-const UNFINISHED_GRACE_MS = 10 * 60_000;
+const UNFINISHED_GRACE_MS = 10 * MINUTE_MS;
 
 const stamp = (now: number) => new Date(now).toISOString().replace(/[:.]/g, '-');
 
@@ -63,7 +65,7 @@ async function healClone(repo: GitRepo): Promise<string[]> {
   if (op) {
     // the age of a file on disk: real time, whatever clock the run was given
     const age = Date.now() - op.since;
-    const minutes = Math.round(age / 60_000);
+    const minutes = Math.round(age / MINUTE_MS);
     if (age < UNFINISHED_GRACE_MS) {
       throw new GitFailure(
         'other',
@@ -139,7 +141,8 @@ async function catchUp(ctx: ReconcileContext, upstream: string): Promise<SyncRep
       const now =
         theirs.kind === 'ok' ? `${theirs.record.holder} holds term ${theirs.record.term}` : 'the lease changed';
       notes.push(
-        `fenced: unpushed fleet work of term ${ours.kind === 'ok' ? ours.record.term : '?'} dropped, never pushed (${now}); this machine stepped down`,
+        `fenced: unpushed fleet work of term ${ours.kind === 'ok' ? ours.record.term : '?'} dropped, never ` +
+          `pushed (${now}); this machine stepped down`,
       );
     }
   }
@@ -213,7 +216,7 @@ export async function pushWithRetries(
       if (err.kind !== 'lost-race')
         return { pushed: false, retries, failure: `${err.kind}: ${err.message}`, offline: true };
       retries++;
-      await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1) * (0.5 + Math.random())));
+      await sleep(backoffMs(attempt, 100));
       await afterResync(await syncWithFence(repo));
     }
   }

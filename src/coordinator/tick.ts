@@ -8,7 +8,8 @@ import { requireClone, type GitRepo } from '../git/repo.js';
 import { recoverStaleIndexLock } from '../git/indexLock.js';
 import { Elector, judgeLease, renewed } from '../election/elector.js';
 import { fileObservationStore } from '../election/observations.js';
-import { GitLeaseStore, readLeaseFile, writeLeaseFile } from '../election/gitLeaseStore.js';
+import { GitLeaseStore } from '../election/gitLeaseStore.js';
+import { readLeaseFile, writeLeaseFile } from '../election/lease.js';
 import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { readStatus, statusFileRel, writeStatus, type MachineStatus } from '../report/status.js';
@@ -17,7 +18,7 @@ import { fleetStatus } from '../report/fleetStatus.js';
 import { sendMessage } from '../roosync/send.js';
 import { deliverAlerts } from '../alerts/deliver.js';
 import { messageDirs } from '../roosync/layout.js';
-import { TASKS, type TaskName } from '../tasks/names.js';
+import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
 import { lockMachine } from './lock.js';
 import { dueTasks, recordRuns, scheduleStore } from './schedule.js';
@@ -92,7 +93,7 @@ export async function tick(o: TickOptions): Promise<TickResult> {
     : await requireClone(
         o.sharedState,
         o.machineId,
-        o.config.config,
+        o.config.config.git,
         'nothing to sync or elect through',
         'run with --no-sync (and --leader to run fleet tasks on a plain folder)',
       );
@@ -205,7 +206,7 @@ function alertsOf(o: Resolved<TickOptions>, stateDir: string, result: TickResult
         stateDir,
         log: o.log,
       },
-      result.tasks,
+      result.tasks.flatMap((t) => t.checks ?? []),
     );
     result.notes.push(...delivered.notes);
     return delivered.paths;

@@ -1,6 +1,6 @@
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DAY_MS } from '../config/durations.js';
+import { DAY_MS } from '../util/time.js';
 
 /** `2026-08-22T02-01-33-123Z`: how RooSync puts a time in a name. */
 export function isoDashed(ms: number): string {

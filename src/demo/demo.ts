@@ -1,3 +1,4 @@
+import { MINUTE_MS } from '../util/time.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,20 +7,18 @@ import type { Logger } from '../log.js';
 import { loadResolvedConfig } from '../config/load.js';
 import { tick, type TickResult } from '../coordinator/tick.js';
 import { noProgress } from '../tasks/types.js';
-import { actionVerb } from '../cli/render.js';
+import { actionVerb } from '../report/taskResult.js';
 import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
 import { formatBytes } from '../util/format.js';
 import { builtCliPath, packageVersion } from '../util/version.js';
 import { buildAgedTree } from './agedTree.js';
 import { buildMessageStore } from './messages.js';
 import { createFleet, git, type Fleet } from './fleet.js';
-import type { Outcome } from '../cli/commands.js';
 
-const MIN = 60_000;
 const MACHINES = ['myia-ai-01', 'myia-po-2023', 'myia-po-2026'];
 
 function clockText(start: number, at: number): string {
-  return `+${String(Math.round((at - start) / MIN)).padStart(3)} min`;
+  return `+${String(Math.round((at - start) / MINUTE_MS)).padStart(3)} min`;
 }
 
 function taskSummary(r: TickResult): string[] {
@@ -29,6 +28,13 @@ function taskSummary(r: TickResult): string[] {
       (t) =>
         `      ${t.task.padEnd(22)} ${actionVerb(t).padEnd(12)} ${String(t.counts.acted).padStart(3)}  (${formatBytes(t.bytes)})`,
     );
+}
+
+/** What the demo tells: its exit code, a JSON document and the lines for a person (the CLI prints one). */
+export interface DemoResult {
+  exitCode: number;
+  doc: Record<string, unknown>;
+  lines: string[];
 }
 
 /**
@@ -41,7 +47,7 @@ export async function runDemo(opts: {
   log: Logger;
   now: number;
   env: NodeJS.ProcessEnv;
-}): Promise<Outcome> {
+}): Promise<DemoResult> {
   const base = await mkdtemp(path.join(os.tmpdir(), 'roosync-maint-demo-'));
   const lines: string[] = [];
   const bin = builtCliPath();
@@ -74,7 +80,8 @@ export async function runDemo(opts: {
     lines.push(
       `A throw-away fleet in ${base}:`,
       `  a bare git remote, and ${MACHINES.join(', ')} as clones of a neglected .shared-state`,
-      `  (old rollback points, backup families past their cap, 160 MB of logs, env/ secrets, an inbox of ${inbox} files, some that break RooSync), each with its own Roo checkpoints and logs.`,
+      `  (old rollback points, backup families past their cap, 160 MB of logs, env/ secrets, an inbox of ` +
+        `${inbox} files, some that break RooSync), each with its own Roo checkpoints and logs.`,
       '',
     );
 
@@ -114,7 +121,7 @@ export async function runDemo(opts: {
     }
     const [first, ...others] = MACHINES as [string, ...string[]];
 
-    const killedAt = T + 15 * MIN;
+    const killedAt = T + 15 * MINUTE_MS;
     await new Promise<void>((resolve) => {
       const child = spawn(
         process.execPath,
@@ -148,7 +155,7 @@ export async function runDemo(opts: {
     );
 
     let failover: { m: string; at: number; term: number | null } | undefined;
-    for (let at = T + 30 * MIN; at <= T + 120 * MIN && !failover; at += 15 * MIN) {
+    for (let at = T + 30 * MINUTE_MS; at <= T + 120 * MINUTE_MS && !failover; at += 15 * MINUTE_MS) {
       for (const m of others) {
         const r = await run(m, at);
         if (r.leader.isLeader) {
@@ -164,24 +171,22 @@ export async function runDemo(opts: {
     }
     if (failover)
       lines.push(
-        `           failover ${Math.round((failover.at - killedAt) / MIN)} min after ${first}'s last renewal (lease 60 min, ticks every 15 min)`,
+        `           failover ${Math.round((failover.at - killedAt) / MINUTE_MS)} min after ${first}'s last renewal ` +
+          `(lease 60 min, ticks every 15 min)`,
       );
 
-    const back = await run(first, (failover?.at ?? T) + 5 * MIN);
-    lines.push(
-      '',
-      `${clockText(T, (failover?.at ?? T) + 5 * MIN)}  ${first} comes back: ${back.leader.isLeader ? 'leader' : 'follower'}${back.notes
-        .filter((n) => n.startsWith('fenced'))
-        .map((n) => ` — ${n}`)
-        .join('')}`,
-    );
+    const backAt = (failover?.at ?? T) + 5 * MINUTE_MS;
+    const back = await run(first, backAt);
+    const fenced = back.notes.filter((n) => n.startsWith('fenced')).map((n) => ` — ${n}`);
+    const role = back.leader.isLeader ? 'leader' : 'follower';
+    lines.push('', `${clockText(T, backAt)}  ${first} comes back: ${role}${fenced.join('')}`);
 
     const viewer = failover?.m ?? first;
     git(fleet.dir(viewer), 'pull', '-q', '--rebase');
     const status = fleetStatus(
       fleet.dir(viewer),
       (await loadResolvedConfig(path.join(fleet.dir(viewer), '.maintenance-config.json'), fleet.dir(viewer))).config,
-      back.leader.isLeader ? T : (failover?.at ?? T) + 5 * MIN,
+      back.leader.isLeader ? T : (failover?.at ?? T) + 5 * MINUTE_MS,
     );
     const sentDir = path.join(fleet.dir(viewer), 'messages', 'sent');
     const digests = (

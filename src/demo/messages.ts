@@ -1,6 +1,6 @@
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DAY_MS } from '../config/durations.js';
+import { HOUR_MS, DAY_MS } from '../util/time.js';
 import { messageDirs } from '../roosync/layout.js';
 import { idPrefixAt, newMessageId, serializeMessage, type RooSyncMessage } from '../roosync/message.js';
 import type { BreakDefect, Oddity, ReadPath, SkipDefect } from '../roosync/readPaths.js';
@@ -74,7 +74,7 @@ export function inboxCases(now: number): InboxCase[] {
   const breaks = (defect: BreakDefect, paths = ALL): InboxCaseExpect => ({ kind: 'breaking', defect, paths });
   const skipped = (defect: SkipDefect): InboxCaseExpect => ({ kind: 'skipped', defect });
   const listed = (...oddities: Oddity[]): InboxCaseExpect => ({ kind: 'listed', oddities });
-  const future = new Date(now + 3_600_000).toISOString();
+  const future = new Date(now + HOUR_MS).toISOString();
 
   raw('null', 'null00', 'null', breaks('null'));
   add('body missing', 'nobody', { body: undefined }, breaks('bad-body'));

@@ -17,6 +17,7 @@
  * The elector never sees git: it talks to a LeaseStore (read; write and say whether it landed)
  * and keeps its observations in a local ObservationStore. The clock is injected.
  */
+import { backoffMs, sleep } from '../util/backoff.js';
 import type { LeaseRead, LeaseRecord } from './lease.js';
 import { formatDuration } from '../util/format.js';
 
@@ -86,7 +87,8 @@ export function judgeLease(
     const free = observedForMs >= leaseMs;
     const reason = free
       ? `unreadable lease (${read.reason}) unchanged for a full lease (${formatDuration(observedForMs)}): free`
-      : `unreadable lease (${read.reason}): treated as held until seen unchanged for a full lease (${formatDuration(observedForMs)} of ${formatDuration(leaseMs)} so far)`;
+      : `unreadable lease (${read.reason}): treated as held until seen unchanged for a full lease ` +
+        `(${formatDuration(observedForMs)} of ${formatDuration(leaseMs)} so far)`;
     return { judgement: { ...base, state: free ? 'free' : 'held', reason }, observation };
   }
   const { record } = read;
@@ -117,7 +119,9 @@ export function judgeLease(
         ...who,
         writerExpiresAt,
         state: 'free',
-        reason: `held by ${record.holder} (term ${record.term}) but unchanged for ${formatDuration(observedForMs)} here and expired by its own clock: free`,
+        reason:
+          `held by ${record.holder} (term ${record.term}) but unchanged for ` +
+          `${formatDuration(observedForMs)} here and expired by its own clock: free`,
       },
       observation,
     };
@@ -182,7 +186,8 @@ export class Elector {
   constructor(private readonly o: ElectorOptions) {
     if (o.leaseSeconds < 2 * o.tickSeconds) {
       throw new Error(
-        `unsafe timing: leaseSeconds (${o.leaseSeconds}) must be at least 2 × the tick interval (${o.tickSeconds} s), so one late tick does not lose the lease`,
+        `unsafe timing: leaseSeconds (${o.leaseSeconds}) must be at least 2 × the tick interval ` +
+          `(${o.tickSeconds} s), so one late tick does not lose the lease`,
       );
     }
     this.leaseMs = o.leaseSeconds * 1000;
@@ -252,7 +257,6 @@ export class Elector {
 
   private async backoff(attempt: number): Promise<void> {
     const base = this.o.backoffBaseMs ?? 200;
-    const ms = base * 2 ** (attempt - 1) * (0.5 + (this.o.random ?? Math.random)());
-    await new Promise((r) => setTimeout(r, ms));
+    await sleep(backoffMs(attempt, base, this.o.random));
   }
 }

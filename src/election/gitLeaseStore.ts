@@ -1,30 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import path from 'node:path';
-import { errorCode } from '../errors.js';
 import { GitFailure } from '../git/classify.js';
 import type { GitRepo } from '../git/repo.js';
-import { LEASE_FILE, parseLease, serializeLease, type LeaseRead, type LeaseRecord } from './lease.js';
+import { LEASE_FILE, readLeaseFile, writeLeaseFile, type LeaseRead, type LeaseRecord } from './lease.js';
 import type { LeaseStore, WriteOutcome } from './elector.js';
-
-export function writeLeaseFile(sharedState: string, record: LeaseRecord): void {
-  const file = path.join(sharedState, LEASE_FILE);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, serializeLease(record));
-  renameSync(`${file}.tmp`, file);
-}
-
-export function readLeaseFile(sharedState: string): LeaseRead {
-  let text: string | undefined;
-  try {
-    text = readFileSync(path.join(sharedState, LEASE_FILE), 'utf8');
-  } catch (err) {
-    const code = errorCode(err);
-    if (code === 'ENOENT') return parseLease(undefined);
-    // a folder or an unreadable file in its place: corrupt, judged like any damaged lease
-    text = `<unreadable lease: ${code ?? String(err)}>`;
-  }
-  return parseLease(text);
-}
 
 /**
  * The lease in git: read from the synced work tree; written as a commit of the lease alone,

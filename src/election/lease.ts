@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
+import { errorCode } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { parseUntrusted } from '../util/untrustedJson.js';
 
 /** `maintenance/leader.json`, the only file machines contend for (design.md §7). */
@@ -34,4 +38,24 @@ export function parseLease(text: string | undefined): LeaseRead {
 
 export function serializeLease(record: LeaseRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
+}
+
+/** The lease file in this clone's work tree (written atomically; never a half-written lease for a reader). */
+export function writeLeaseFile(sharedState: string, record: LeaseRecord): void {
+  const file = path.join(sharedState, LEASE_FILE);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, serializeLease(record));
+}
+
+export function readLeaseFile(sharedState: string): LeaseRead {
+  let text: string | undefined;
+  try {
+    text = readFileSync(path.join(sharedState, LEASE_FILE), 'utf8');
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT') return parseLease(undefined);
+    // a folder or an unreadable file in its place: corrupt, judged like any damaged lease
+    text = `<unreadable lease: ${code ?? String(err)}>`;
+  }
+  return parseLease(text);
 }

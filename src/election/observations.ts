@@ -1,18 +1,18 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
-import { readState, writeState } from '../sharedState/localState.js';
+import { stateFile } from '../sharedState/localState.js';
 import type { Observation, ObservationStore } from './elector.js';
 
 const observationSchema = z.object({ key: z.string(), since: z.number(), maxTerm: z.number() });
 
 /** What this machine saw of the lease, in its local state folder (a corrupt file is moved aside and rebuilt). */
 export function fileObservationStore(stateDir: string, log: Logger, readOnly = false): ObservationStore {
-  const file = path.join(stateDir, 'lease-observation.json');
+  const file = stateFile(path.join(stateDir, 'lease-observation.json'), observationSchema, log, () => undefined);
   return {
-    load: (): Observation | undefined => readState(file, observationSchema, log),
+    load: (): Observation | undefined => file.load(),
     save: (o: Observation) => {
-      if (!readOnly) writeState(file, o);
+      if (!readOnly) file.save(o);
     },
   };
 }

@@ -1,20 +1,50 @@
 /** Why a git call against the remote failed, as far as its own words tell. */
 export type GitFailureKind = 'lost-race' | 'unreachable' | 'auth' | 'conflict' | 'other';
 
+/** One pattern from git's wordings, each on its own line. */
+const anyOf = (...words: string[]) => new RegExp(words.join('|'), 'i');
+
 const PATTERNS: [GitFailureKind, RegExp][] = [
   // someone else pushed first: the four wordings git uses
   [
     'lost-race',
-    /non-fast-forward|\(fetch first\)|fetch first|cannot lock ref|unable to lock|failed to lock|\(stale info\)|stale info|tip of your current branch is behind/i,
+    anyOf(
+      'non-fast-forward',
+      'fetch first',
+      'cannot lock ref',
+      'unable to lock',
+      'failed to lock',
+      'stale info',
+      'tip of your current branch is behind',
+    ),
   ],
   // before "unreachable": an ssh key refusal also says "Could not read from remote repository"
   [
     'auth',
-    /authentication failed|permission denied|could not read (username|password)|terminal prompts disabled|HTTP (401|403)|403 Forbidden|invalid credentials/i,
+    anyOf(
+      'authentication failed',
+      'permission denied',
+      'could not read (username|password)',
+      'terminal prompts disabled',
+      'HTTP (401|403)',
+      '403 Forbidden',
+      'invalid credentials',
+    ),
   ],
   [
     'unreachable',
-    /could not read from remote repository|does not appear to be a git repository|could not resolve host|connection (refused|timed out|reset)|unable to access|network is unreachable|no route to host|timeout|timed out|repository .* not found/i,
+    anyOf(
+      'could not read from remote repository',
+      'does not appear to be a git repository',
+      'could not resolve host',
+      'connection (refused|timed out|reset)',
+      'unable to access',
+      'network is unreachable',
+      'no route to host',
+      'timeout',
+      'timed out',
+      'repository .* not found',
+    ),
   ],
 ];
 

@@ -1,6 +1,7 @@
+import { MINUTE_MS } from '../util/time.js';
 import { readdirSync, readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { isInside } from '../config/paths.js';
+import { isInside } from '../util/paths.js';
 
 /** A git process is running with its working directory in this repo (Linux /proc; elsewhere: any git process counts). */
 function gitRunningIn(top: string): boolean {
@@ -29,7 +30,7 @@ export function recoverStaleIndexLock(
   gitDir: string,
   top: string,
   now: number,
-  minAgeMs = 10 * 60_000,
+  minAgeMs = 10 * MINUTE_MS,
 ): 'none' | 'fresh' | 'busy' | 'removed' {
   const lock = path.join(gitDir, 'index.lock');
   let mtimeMs: number;

@@ -3,7 +3,6 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { UsageError, errorMessage } from '../errors.js';
-import type { MaintenanceConfig } from '../config/schema.js';
 import { GitFailure, classifyGitFailure } from './classify.js';
 
 /** Marks the stash entries a sync makes around itself; any left by a killed run are re-applied by the next. */
@@ -377,24 +376,25 @@ export function gitEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
   return { ...out, LC_ALL: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0', ROOSYNC_MAINT_IN_TICK: '1' };
 }
 
-/** The shared state's clone with this config's git timeout, or `undefined` on a plain folder. */
-export function openClone(
-  sharedState: string,
-  machineId: string,
-  config: MaintenanceConfig,
-): Promise<GitRepo | undefined> {
-  return GitRepo.open(sharedState, { timeoutMs: config.git.timeoutSeconds * 1000, machineId });
+/** What opening a clone needs from the config: the git timeout. */
+export interface GitSettings {
+  timeoutSeconds: number;
+}
+
+/** The shared state's clone with this git timeout, or `undefined` on a plain folder. */
+export function openClone(sharedState: string, machineId: string, git: GitSettings): Promise<GitRepo | undefined> {
+  return GitRepo.open(sharedState, { timeoutMs: git.timeoutSeconds * 1000, machineId });
 }
 
 /** The clone, or a usage error saying why this command needs one (`what` completes "there is …"). */
 export async function requireClone(
   sharedState: string,
   machineId: string,
-  config: MaintenanceConfig,
+  git: GitSettings,
   what: string,
   hint?: string,
 ): Promise<GitRepo> {
-  const repo = await openClone(sharedState, machineId, config);
+  const repo = await openClone(sharedState, machineId, git);
   if (!repo)
     throw new UsageError({
       where: sharedState,

@@ -2,9 +2,8 @@ import { plural } from '../util/format.js';
 import { existsSync, lstatSync, readdirSync, statfsSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { DAY_MS } from '../config/durations.js';
+import { MINUTE_MS, DAY_MS } from '../util/time.js';
 import { STASH_MARKER, type GitRepo } from '../git/repo.js';
-import type { FleetStatus } from '../report/fleetStatus.js';
 import type { CheckResult } from './types.js';
 import type { McpProbe } from './mcp.js';
 import { formatBytes } from '../util/format.js';
@@ -125,7 +124,9 @@ export function checkDisk(roots: readonly string[], minFreeMB: number, minFreePe
         state: low ? 'failing' : 'ok',
         type: 'DISK',
         severity: 'HIGH',
-        summary: `${freeMB} MB free (${pct} %) on the volume of ${root}${low ? `, under ${minFreeMB} MB${minFreePercent !== undefined ? ` or ${minFreePercent} %` : ''}` : ''}`,
+        summary:
+          `${freeMB} MB free (${pct} %) on the volume of ` +
+          `${root}${low ? `, under ${minFreeMB} MB${minFreePercent !== undefined ? ` or ${minFreePercent} %` : ''}` : ''}`,
         actions: [
           'The local cleanup tasks ran already in this tick; free more space by hand',
           ...consumers.map((c) => `Look at ${c.path} (${formatBytes(c.bytes)})`),
@@ -200,7 +201,7 @@ export async function checkGit(
       ahead,
       behind,
       lastSyncAt: lastSyncAt ?? null,
-      lastSyncAgeMinutes: lastSyncAt ? Math.round((now - Date.parse(lastSyncAt)) / 60_000) : null,
+      lastSyncAgeMinutes: lastSyncAt ? Math.round((now - Date.parse(lastSyncAt)) / MINUTE_MS) : null,
     },
   });
   return results;
@@ -210,8 +211,19 @@ export async function checkGit(
  * A machine whose status file is older than its interval plus grace (the leader itself included),
  * and every status file that cannot be read, named so that someone fixes it.
  */
-export function checkLiveness(status: FleetStatus, tickMinutes: number): CheckResult[] {
-  const machines: CheckResult[] = status.machines.map((m) => ({
+export interface LivenessRow {
+  machine: string;
+  lastTickAt: string;
+  sinceMinutes: number;
+  silent: boolean;
+}
+
+export function checkLiveness(
+  rows: readonly LivenessRow[],
+  unreadable: readonly { file: string; reason: string }[],
+  tickMinutes: number,
+): CheckResult[] {
+  const machines: CheckResult[] = rows.map((m) => ({
     check: 'fleet-liveness',
     subject: m.machine,
     state: m.silent ? 'failing' : 'ok',
@@ -226,7 +238,7 @@ export function checkLiveness(status: FleetStatus, tickMinutes: number): CheckRe
     ],
     data: { machine: m.machine, lastTickAt: m.lastTickAt, sinceMinutes: m.sinceMinutes },
   }));
-  const malformed: CheckResult[] = status.malformed.map((f) => ({
+  const malformed: CheckResult[] = unreadable.map((f) => ({
     check: 'fleet-liveness',
     subject: f.file,
     state: 'failing',

@@ -1,5 +1,6 @@
+import { z } from 'zod';
+import { readUntrustedFile } from '../util/untrustedJson.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { censorText, secretsOf } from '../util/censor.js';
 
 export type McpFailure = 'not-found' | 'exited-early' | 'timed-out' | 'protocol-error' | 'no-tools';
@@ -24,11 +25,15 @@ export interface McpProbe {
   stderrTail: string;
 }
 
+const settingsSchema = z.looseObject({
+  mcpServers: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+});
+
 /** Roo's mcp_settings.json: the enabled stdio servers (remote ones, with a url, are not spawned). */
 export function readMcpSettings(file: string): McpServerConfig[] {
-  const raw = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as {
-    mcpServers?: Record<string, Record<string, unknown>>;
-  };
+  const read = readUntrustedFile(file, settingsSchema);
+  if (!read.ok) throw new Error(`${file}: ${read.reason}`);
+  const raw = read.value;
   return Object.entries(raw.mcpServers ?? {}).flatMap(([name, s]) => {
     if (s.disabled === true || typeof s.command !== 'string' || typeof s.url === 'string') return [];
     return [

@@ -1,4 +1,5 @@
-import type { AlertType, Severity } from '../report/alertMessage.js';
+export type AlertType = 'HEALTH' | 'SECURITY' | 'DISK' | 'BUILD';
+export type Severity = 'HIGH' | 'MEDIUM' | 'LOW';
 import type { Priority } from '../roosync/message.js';
 
 export type CheckName = 'mcp' | 'git' | 'tokens' | 'disk' | 'deps' | 'fleet-liveness';

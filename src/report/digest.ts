@@ -1,11 +1,12 @@
+import { HOUR_MS } from '../util/time.js';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
-import { readState, writeState } from '../sharedState/localState.js';
-import type { TaskResult } from '../tasks/types.js';
+import { stateFile } from '../sharedState/localState.js';
+import type { TaskResult } from './taskResult.js';
 import type { FleetStatus } from './fleetStatus.js';
 import { formatBytes, formatDate } from '../util/format.js';
-import type { Outgoing } from '../roosync/send.js';
+import { maintenanceSender, type Outgoing } from '../roosync/send.js';
 
 /** Per-task totals since the last digest, kept locally (never synced), bounded by the digest itself. */
 const digestStateSchema = z.object({
@@ -19,10 +20,10 @@ const digestStateSchema = z.object({
 export type DigestState = z.output<typeof digestStateSchema>;
 
 export function digestStore(stateDir: string, log: Logger) {
-  const file = path.join(stateDir, 'digest.json');
+  const file = stateFile(path.join(stateDir, 'digest.json'), digestStateSchema, log, () => undefined);
   return {
-    load: (now: number): DigestState => readState(file, digestStateSchema, log) ?? emptyDigestState(null, now),
-    save: (s: DigestState) => writeState(file, s),
+    load: (now: number): DigestState => file.load() ?? emptyDigestState(null, now),
+    save: (s: DigestState) => file.save(s),
   };
 }
 
@@ -50,7 +51,7 @@ export function accumulate(state: DigestState, results: readonly TaskResult[]): 
 }
 
 export function digestDue(state: DigestState, now: number, digestHours: number): boolean {
-  return state.lastSentAt === null || now - state.lastSentAt >= digestHours * 3_600_000;
+  return state.lastSentAt === null || now - state.lastSentAt >= digestHours * HOUR_MS;
 }
 
 /**
@@ -102,9 +103,11 @@ export function digestMessage(o: {
   };
   lines.push('', '```json', JSON.stringify(data, null, 2), '```');
   return {
-    from: `${o.machineId}:maintenance`,
+    from: maintenanceSender(o.machineId),
     to: o.to,
-    subject: `[DIGEST] ${o.machineId}: ${acted} cleaned, ${formatBytes(bytes)} freed${failed.length ? `, FAILED: ${failed.join(', ')}` : ''}`,
+    subject:
+      `[DIGEST] ${o.machineId}: ${acted} cleaned, ${formatBytes(bytes)} ` +
+      `freed${failed.length ? `, FAILED: ${failed.join(', ')}` : ''}`,
     body: lines.join('\n'),
     priority: 'LOW',
     tags: ['maintenance', 'report'],

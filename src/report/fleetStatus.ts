@@ -1,12 +1,13 @@
+import { MINUTE_MS } from '../util/time.js';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceConfig } from '../config/schema.js';
-import { readLeaseFile } from '../election/gitLeaseStore.js';
+import { readLeaseFile } from '../election/lease.js';
 import { listMessageNames } from '../roosync/folder.js';
 import { messageDirs } from '../roosync/layout.js';
 import { readStatusFile, type MachineStatus } from './status.js';
-import { readIncidents } from '../alerts/deliver.js';
-import { kpisFromIncidents } from '../alerts/engine.js';
+import { readIncidents } from '../alerts/incidents.js';
+import { kpisFromIncidents } from './kpis.js';
 
 export interface Kpi {
   name: string;
@@ -70,12 +71,12 @@ function countDirs(dir: string): number {
  */
 export function fleetStatus(sharedState: string, config: MaintenanceConfig, now: number): FleetStatus {
   const lease = readLeaseFile(sharedState);
-  const silentAfterMs = (2 * config.schedule.tickMinutes + 15) * 60_000;
+  const silentAfterMs = (2 * config.schedule.tickMinutes + 15) * MINUTE_MS;
   const read = readMachines(sharedState);
   const machines = read.machines
     .map((m) => {
       const since = now - Date.parse(m.lastTickAt);
-      return { ...m, sinceMinutes: Math.round(since / 60_000), silent: since > silentAfterMs };
+      return { ...m, sinceMinutes: Math.round(since / MINUTE_MS), silent: since > silentAfterMs };
     })
     .sort((a, b) => a.machine.localeCompare(b.machine));
   const rollbackDirs = countDirs(path.join(sharedState, '.rollback'));
@@ -90,7 +91,7 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
             holder: lease.record.holder,
             term: lease.record.term,
             renewedAt: lease.record.renewedAt,
-            ageMinutes: Math.round((now - Date.parse(lease.record.renewedAt)) / 60_000),
+            ageMinutes: Math.round((now - Date.parse(lease.record.renewedAt)) / MINUTE_MS),
             released: lease.record.released,
           }
         : lease.kind === 'corrupt'
@@ -120,6 +121,11 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
   };
 }
 
+function healthCell(health: MachineStatus['health']): string {
+  if (!health) return 'n/a';
+  return health.failing.length ? `${health.failing.length} failing` : 'ok';
+}
+
 export function renderFleetStatus(s: FleetStatus): string[] {
   const lines: string[] = [];
   if (s.leader === null) lines.push('leader: none yet (no lease file)');
@@ -132,14 +138,18 @@ export function renderFleetStatus(s: FleetStatus): string[] {
   for (const m of s.machines) {
     const role = m.leader?.isLeader ? 'leader' : 'follower';
     lines.push(
-      `${m.machine.padEnd(20)} ${`${m.sinceMinutes} min ago`.padEnd(18)} ${(m.lastSuccessAt ? m.lastSuccessAt.slice(0, 16) : 'never').padEnd(18)} ${role.padEnd(9)} ${(m.failed.join(',') || '-').padEnd(8)} ${m.health ? (m.health.failing.length ? `${m.health.failing.length} failing` : 'ok') : 'n/a'}${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`,
+      `${m.machine.padEnd(20)} ${`${m.sinceMinutes} min ago`.padEnd(18)} ` +
+        `${(m.lastSuccessAt ? m.lastSuccessAt.slice(0, 16) : 'never').padEnd(18)} ${role.padEnd(9)} ` +
+        `${(m.failed.join(',') || '-').padEnd(8)} ${healthCell(m.health)}` +
+        `${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`,
     );
   }
   if (s.machines.length === 0) lines.push('(no machine has ticked yet)');
   lines.push('', 'KPI              value   target     ');
   for (const k of s.kpis)
     lines.push(
-      `${k.name.padEnd(16)} ${String(k.value ?? 'n/a').padEnd(7)} ${k.target.padEnd(10)} ${k.ok === null ? `(${k.note})` : k.ok ? 'ok' : 'MISSED'}`,
+      `${k.name.padEnd(16)} ${String(k.value ?? 'n/a').padEnd(7)} ${k.target.padEnd(10)} ` +
+        `${k.ok === null ? `(${k.note})` : k.ok ? 'ok' : 'MISSED'}`,
     );
   if (s.silent.length) lines.push('', `silent machines (no tick for more than two intervals): ${s.silent.join(', ')}`);
   if (s.malformed.length)

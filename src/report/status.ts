@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../roosync/message.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { readUntrustedFile, type FileRead } from '../util/untrustedJson.js';
-import type { TaskResult } from '../tasks/types.js';
+import type { TaskResult } from './taskResult.js';
 
 /** `maintenance/machines/<id>.json`: written only by <id>, rewritten every tick. */
 export interface MachineStatus {

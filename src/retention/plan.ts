@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { DAY_MS } from '../config/durations.js';
+import { MINUTE_MS, DAY_MS } from '../util/time.js';
 import { formatBytes, formatDate } from '../util/format.js';
 import { dateFromName, familyOf } from './dates.js';
 import type { RetentionRule } from './rule.js';
@@ -52,7 +52,7 @@ export interface RulePlan {
 }
 
 /** Clock skew between machines: a date this little ahead of `now` is just "now". */
-export const FUTURE_TOLERANCE_MS = 10 * 60_000;
+export const FUTURE_TOLERANCE_MS = 10 * MINUTE_MS;
 
 function basename(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
@@ -106,7 +106,10 @@ function safetyReason(
   const protection = protectedRels.get(entry.rel);
   if (protection) return protection;
   if (d.dateMs > now + FUTURE_TOLERANCE_MS)
-    return `dated in the future (${formatDate(d.dateMs)}, from its ${d.dateSource}): never removed; check the clock of the machine that wrote it`;
+    return (
+      `dated in the future (${formatDate(d.dateMs)}, from its ${d.dateSource}): never removed; check the ` +
+      `clock of the machine that wrote it`
+    );
   return undefined;
 }
 
@@ -197,7 +200,8 @@ export function planRetention(
       decide(
         d,
         'remove',
-        `over the ${formatBytes(rule.maxTotalBytes)} cap of ${rule.label} (${formatBytes(before)} after age rules): oldest first, dated ${day(d.dateMs)}`,
+        `over the ${formatBytes(rule.maxTotalBytes)} cap of ${rule.label} (${formatBytes(before)} after age ` +
+          `rules): oldest first, dated ${day(d.dateMs)}`,
       );
     }
   }

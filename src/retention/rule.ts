@@ -51,13 +51,16 @@ export function describeRule(rule: RetentionRule): string {
         ? 'dated by its newest file'
         : 'dated by the timestamp in the name, else the newest file inside';
     limits.push(
-      `removed when older than ${plural(rule.olderThanDays, 'day')} (${from}${rule.ageIncludesParentFiles ? ' or the newest file beside it' : ''})`,
+      `removed when older than ${plural(rule.olderThanDays, 'day')} ` +
+        `(${from}${rule.ageIncludesParentFiles ? ' or the newest file beside it' : ''})`,
     );
   }
   if (rule.keepNewest !== undefined) {
     const group = rule.groupBy === 'family' ? 'family' : rule.groupBy === 'parent' ? 'folder' : 'rule';
     limits.push(
-      `${rule.olderThanDays !== undefined ? 'but ' : ''}the newest ${rule.keepNewest === 1 ? '' : `${rule.keepNewest} `}of each ${group} always kept${rule.olderThanDays === undefined ? ', the rest removed' : ''}`,
+      `${rule.olderThanDays !== undefined ? 'but ' : ''}the newest ` +
+        `${rule.keepNewest === 1 ? '' : `${rule.keepNewest} `}of each ${group} always ` +
+        `kept${rule.olderThanDays === undefined ? ', the rest removed' : ''}`,
     );
   }
   if (rule.maxTotalBytes !== undefined)

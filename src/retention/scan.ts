@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, realpathSync, type Dirent, type Stats } from 'n
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { errorCode } from '../errors.js';
-import { isInside } from '../config/paths.js';
+import { isInside } from '../util/paths.js';
 import { createYielder } from '../util/yielder.js';
 import type { Entry } from './plan.js';
 import type { RetentionRule } from './rule.js';

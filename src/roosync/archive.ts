@@ -1,39 +1,15 @@
 import { lstatSync, type Stats } from 'node:fs';
-import { lstat, rename, unlink, writeFile } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { errorCode } from '../errors.js';
+import { unlessMissing, unlessMissingAsync, writeFileAtomicAsync } from '../util/fs.js';
 import { readMessage, signatureOf } from './folder.js';
-import { serializeMessage, tempNameFor, type RooSyncMessage } from './message.js';
+import { serializeMessage, type RooSyncMessage } from './message.js';
 import type { MessageDirs } from './layout.js';
 
 export type ArchiveOutcome = 'archived' | 'already-gone' | 'changed-and-rearchived' | 'changed-and-left';
 
 function signature(st: Stats | undefined): string {
   return st ? signatureOf(st.size, st.mtimeMs) : 'gone';
-}
-
-function statIfPresent(file: string): Stats | undefined {
-  try {
-    return lstatSync(file);
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-async function whenPresent<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** Temp then rename, as RooSync's readers must never see a half-written message. */
-async function writeAtomic(file: string, message: RooSyncMessage): Promise<void> {
-  await writeFile(tempNameFor(file), serializeMessage(message), 'utf8');
-  await rename(tempNameFor(file), file);
 }
 
 /**
@@ -54,7 +30,7 @@ export async function archiveMessage(
   const inboxFile = path.join(dirs.inbox, `${message.id}.json`);
   let current = message;
   let outcome: ArchiveOutcome = 'archived';
-  const now = signature(await whenPresent(lstat(inboxFile)));
+  const now = signature(await unlessMissingAsync(lstat(inboxFile), undefined));
   if (now === 'gone') return 'already-gone';
   if (now !== readSignature) {
     const reread = readMessage(dirs.inbox, `${message.id}.json`);
@@ -65,14 +41,14 @@ export async function archiveMessage(
     outcome = 'changed-and-rearchived';
   }
   const archived: RooSyncMessage = { ...current, status: 'archived' };
-  await writeAtomic(path.join(dirs.archive, `${message.id}.json`), archived);
-  if (hasSentCopy) await writeAtomic(path.join(dirs.sent, `${message.id}.json`), archived);
+  await writeFileAtomicAsync(path.join(dirs.archive, `${message.id}.json`), serializeMessage(archived));
+  if (hasSentCopy) await writeFileAtomicAsync(path.join(dirs.sent, `${message.id}.json`), serializeMessage(archived));
   // Removing the inbox file is the commit point, so it comes last (RooSync updates sent/ after it):
   // a run killed before it finds the message still due next time and redoes every step.
-  await whenPresent(unlink(inboxFile));
+  await unlessMissingAsync(unlink(inboxFile), undefined);
   return outcome;
 }
 
 export function fileSignature(file: string): string {
-  return signature(statIfPresent(file));
+  return signature(unlessMissing(() => lstatSync(file), undefined));
 }

@@ -6,26 +6,17 @@ import {
   openSync,
   readFileSync,
   readdirSync,
-  unlinkSync,
   type Dirent,
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
 import { formatBytes } from '../util/format.js';
+import { unlessMissing } from '../util/fs.js';
 import { parseMessage, type Parsed } from './message.js';
 
 /** Larger than any message RooSync writes by far; a bigger file is reported, never read. */
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
-
-function absentIsEmpty<T>(fn: () => T, empty: T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return empty;
-    throw err;
-  }
-}
 
 export type EntryKind = 'file' | 'symlink' | 'dir' | 'other';
 
@@ -43,7 +34,7 @@ export interface FolderListing {
 }
 
 export function listFolder(dir: string): FolderListing {
-  const all = absentIsEmpty(() => readdirSync(dir, { withFileTypes: true }), [] as Dirent[]);
+  const all = unlessMissing(() => readdirSync(dir, { withFileTypes: true }), [] as Dirent[]);
   const kinds = new Map<string, EntryKind>();
   const temps: string[] = [];
   for (const d of all) {
@@ -123,11 +114,4 @@ export function readMessage(
   } finally {
     closeSync(fd);
   }
-}
-
-export function unlinkIfPresent(file: string): boolean {
-  return absentIsEmpty(() => {
-    unlinkSync(file);
-    return true;
-  }, false);
 }

@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { MAX_MESSAGE_BYTES } from './folder.js';
+import { parseUntrusted, UNTRUSTED_LIMITS } from '../util/untrustedJson.js';
 import { isDeepStrictEqual } from 'node:util';
 import { serializeMessage, type RooSyncMessage } from './message.js';
 
@@ -9,6 +12,8 @@ import { serializeMessage, type RooSyncMessage } from './message.js';
  */
 
 type Obj = Record<string, unknown>;
+
+const MESSAGE_LIMITS = { ...UNTRUSTED_LIMITS, maxBytes: MAX_MESSAGE_BYTES };
 
 /** The merged message, and the fields both sides changed differently (the remote's value kept for those). */
 export interface MergeOutcome {
@@ -93,12 +98,8 @@ export interface Reconciled {
 
 function parseObject(text: string | undefined): Obj | undefined {
   if (text === undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
-  } catch {
-    return undefined;
-  }
+  const r = parseUntrusted(text, z.record(z.string(), z.unknown()), MESSAGE_LIMITS);
+  return r.ok ? r.value : undefined;
 }
 
 /** A merged value as text: one side's exact bytes when it equals that side, else RooSync's serialisation. */

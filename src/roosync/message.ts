@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../util/fs.js';
 import {
   judgeInboxFile,
   type PRIORITIES,
@@ -100,18 +100,6 @@ export function inRooSyncOrder(message: RooSyncMessage): RooSyncMessage {
 /** RooSync's serialisation: 2-space JSON, UTF-8 without BOM, LF, no trailing newline. */
 export function serializeMessage(message: RooSyncMessage): string {
   return JSON.stringify(message, null, 2);
-}
-
-/** The temp name of a write in progress: not matched by RooSync's `*.json`. */
-export function tempNameFor(file: string): string {
-  return `${file}.tmp`;
-}
-
-/** Writes `<file>.tmp` then renames it over `<file>`: a reader never sees a half-written message. */
-export function writeFileAtomic(file: string, content: string): void {
-  const tmp = tempNameFor(file);
-  writeFileSync(tmp, content, 'utf8');
-  renameSync(tmp, file);
 }
 
 export function writeMessageAtomic(dir: string, message: RooSyncMessage): void {

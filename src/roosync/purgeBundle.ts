@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { errorMessage } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 /**
  * Where a plain-folder purge keeps what it removed: `messages/purged/<YYYY-MM>.jsonl.gz`, one JSON
@@ -87,8 +88,7 @@ export function addToBundle(sharedState: string, now: number, entries: readonly 
     const merged = new Map(existing.entries.map((e) => [keyOf(e), e]));
     for (const e of entries) if (!merged.has(keyOf(e))) merged.set(keyOf(e), e);
     const body = [...merged.values()].map((e) => JSON.stringify(e)).join('\n');
-    writeFileSync(`${file}.tmp`, gzipSync(`${body}\n`, { level: 9 }));
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, gzipSync(`${body}\n`, { level: 9 }));
     return `${PURGED_REL}/${name}`;
   }
 }

@@ -4,6 +4,11 @@ import { assertRealFolders } from './folder.js';
 import { inRooSyncOrder, newMessageId, writeMessageAtomic, type Priority, type RooSyncMessage } from './message.js';
 import type { MessageDirs } from './layout.js';
 
+/** Who our messages are from: `<machine>:maintenance` (RooSync's `machine:workspace` form). */
+export function maintenanceSender(machineId: string): string {
+  return `${machineId}:maintenance`;
+}
+
 export interface Outgoing {
   /** `<machine>:<workspace>`; ours is `<machineId>:maintenance`. */
   from: string;

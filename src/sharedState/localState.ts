@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { parseUntrusted, UNTRUSTED_LIMITS } from '../util/untrustedJson.js';
 
 /** Our own local files may grow larger than shared ones (histories), never deeper. */
@@ -49,7 +50,15 @@ export function readState<T>(file: string, schema: z.ZodType<T>, log: Logger): T
 
 export function writeState(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** One local state file: load (a damaged one moved aside, then `fallback`) and save (atomically). */
+export interface StateFile<T, F> {
+  load(): T | F;
+  save(value: T): void;
+}
+
+export function stateFile<T, F>(file: string, schema: z.ZodType<T>, log: Logger, fallback: () => F): StateFile<T, F> {
+  return { load: () => readState(file, schema, log) ?? fallback(), save: (value) => writeState(file, value) };
 }

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { parseUntrusted } from '../util/untrustedJson.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entry } from '../retention/plan.js';
@@ -57,7 +59,9 @@ export async function configsLatestProtection(
     }
     let strings: string[];
     try {
-      strings = JSON.stringify(JSON.parse(text.replace(/^\uFEFF/, '')))
+      const parsed = parseUntrusted(text, z.unknown());
+      if (!parsed.ok) throw new Error(parsed.reason);
+      strings = JSON.stringify(parsed.value)
         .match(/"(?:[^"\\]|\\.)*"/g)!
         .map((s) => JSON.parse(s) as string);
     } catch {

@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { DAY_MS } from '../config/durations.js';
+import { DAY_MS } from '../util/time.js';
 import { errorMessage } from '../errors.js';
-import { unlinkIfPresent, type FolderListing } from '../roosync/folder.js';
+import type { FolderListing } from '../roosync/folder.js';
+import { unlinkIfPresent } from '../util/fs.js';
 import { formatDate } from '../util/format.js';
 import { createYielder } from '../util/yielder.js';
 import { defineTask } from './retentionTask.js';
-import type { TaskName } from './names.js';
+import type { TaskName } from '../config/taskCatalogue.js';
 import type { ReportAction, RuleReport, Task, TaskContext, TaskResult } from './types.js';
 
 export const PG_READ_FLAG = 'UNIFIED_STORE_CHANNEL_READ_PG';

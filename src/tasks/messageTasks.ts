@@ -1,26 +1,16 @@
+import { z } from 'zod';
+import { readUntrustedFile } from '../util/untrustedJson.js';
+import { maintenanceSender } from '../roosync/send.js';
 import { mkdirSync, readFileSync, renameSync, existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { messageDirs, type MessageDirs } from '../roosync/layout.js';
-import {
-  assertRealFolders,
-  listFolder,
-  listMessageNames,
-  readMessage,
-  unlinkIfPresent,
-  type FolderListing,
-} from '../roosync/folder.js';
-import {
-  dateFromId,
-  hasDatedId,
-  idPrefixAt,
-  isPendingAutoDestruct,
-  writeFileAtomic,
-  type RooSyncMessage,
-} from '../roosync/message.js';
+import { assertRealFolders, listFolder, listMessageNames, readMessage, type FolderListing } from '../roosync/folder.js';
+import { dateFromId, hasDatedId, idPrefixAt, isPendingAutoDestruct, type RooSyncMessage } from '../roosync/message.js';
 import { ODDITY_TEXT, type Oddity } from '../roosync/readPaths.js';
 import { addToBundle, type PurgedEntry } from '../roosync/purgeBundle.js';
 import { archiveMessage, fileSignature } from '../roosync/archive.js';
 import { plural } from '../util/format.js';
+import { unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 import type { Entry } from '../retention/plan.js';
 import { retentionTask, sharedRule } from './retentionTask.js';
 import {
@@ -185,7 +175,8 @@ export const messagesArchive = messageTask('messages-archive', async (ctx, resul
   const horizon = Math.min(readDays, unreadDays);
   const report = newReport(
     'messages-archive',
-    `in messages/inbox/: read messages older than ${readDays} days and unread ones older than ${unreadDays} days move to messages/archive/ as RooSync archives them; pending auto-destruct messages are left to RooSync`,
+    `in messages/inbox/: read messages older than ${readDays} days and unread ones older than ${unreadDays} ` +
+      `days move to messages/archive/ as RooSync archives them; pending auto-destruct messages are left to RooSync`,
     dirs.inbox,
   );
   const listings = { inbox: listFolder(dirs.inbox), archive: listFolder(dirs.archive), sent: listFolder(dirs.sent) };
@@ -247,7 +238,10 @@ export const messagesPurge = messageTask('messages-purge', async (ctx, result) =
   const opened = new Map<string, Opened>();
   for (const folder of ['archive', 'sent'] as const) {
     const dir = dirs[folder];
-    const policyText = `in messages/${folder}/: messages older than ${m.deleteAfterDays} days that someone read are removed (${unread}; never in the run that archived them; never a pending auto-destruct one; never while the message is in the inbox); ${purgeHome(gitMode)}`;
+    const policyText =
+      `in messages/${folder}/: messages older than ${m.deleteAfterDays} days that someone ` +
+      `read are removed (${unread}; never in the run that archived them; never a pending auto-destruct one; ` +
+      `never while the message is in the inbox); ${purgeHome(gitMode)}`;
     const report = newReport(`messages-purge/${folder}`, policyText, dir);
     const { open, newerByName } = filesToOpen(listings[folder].names, cutoffOf(ctx.now, m.deleteAfterDays));
     countUntouched(report, `newer than ${m.deleteAfterDays} days by the id's date (not opened)`, newerByName);
@@ -344,7 +338,7 @@ function quarantineFile(dirs: MessageDirs, name: string, reason: string, ctx: Ta
     file: `messages/inbox/${name}`,
     reason,
     quarantinedAt: new Date(ctx.now).toISOString(),
-    by: `${ctx.machineId}:maintenance`,
+    by: maintenanceSender(ctx.machineId),
     restore: 'move it back to messages/inbox/ once fixed',
   };
   writeFileAtomic(note, JSON.stringify(why, null, 2));
@@ -386,7 +380,9 @@ function hygieneAction(
 export const inboxHygiene = messageTask('inbox-hygiene', async (ctx, result) => {
   const dirs = realMessageDirs(ctx, 'inbox', 'quarantine');
   const policy =
-    'in messages/inbox/: files that break one of RooSync’s read paths (listing, counts, stats, auto-archive, auto-destruct), or that RooSync skips (empty, BOM, not JSON, name ≠ <id>.json, symbolic links), move to messages/quarantine/ with a note of why; every file RooSync lists stays; nothing is deleted';
+    'in messages/inbox/: files that break one of RooSync’s read paths (listing, counts, stats, auto-archive, ' +
+    'auto-destruct), or that RooSync skips (empty, BOM, not JSON, name ≠ <id>.json, symbolic links), move ' +
+    'to messages/quarantine/ with a note of why; every file RooSync lists stays; nothing is deleted';
   const report = newReport('inbox-hygiene', policy, dirs.inbox);
   const listing = listFolder(dirs.inbox);
   const odd = new Map<Oddity, number>();
@@ -409,13 +405,11 @@ function liveMessageIds(dirs: MessageDirs): Set<string> {
   return new Set([dirs.inbox, dirs.sent, dirs.archive].flatMap((d) => listMessageNames(d).map(idOf)));
 }
 
+/** An attachment's metadata.json: undefined when there is none; a damaged one reads as empty (it exists). */
 function readMetadata(folder: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(readFileSync(path.join(folder, 'metadata.json'), 'utf8').replace(/^\uFEFF/, ''));
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
-  } catch {
-    return undefined;
-  }
+  const r = readUntrustedFile(path.join(folder, 'metadata.json'), z.record(z.string(), z.unknown()));
+  if (r.ok) return r.value;
+  return 'missing' in r ? undefined : {};
 }
 
 /** uuids mentioned by any message file (only read when some attachment's owner is unknown). */

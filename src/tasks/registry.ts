@@ -9,7 +9,7 @@ import {
   logRotation,
   rollbackCleanup,
 } from './cleanupTasks.js';
-import { TASK_GROUPS, isTaskName, type TaskName } from './names.js';
+import { TASK_GROUPS, isTaskName, type TaskName } from '../config/taskCatalogue.js';
 import type { Task } from './types.js';
 import { UsageError } from '../errors.js';
 

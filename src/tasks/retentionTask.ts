@@ -6,7 +6,7 @@ import { scanRule } from '../retention/scan.js';
 import { applyPlan } from '../retention/apply.js';
 import { FORBIDDEN_SHARED_DIRS } from '../config/load.js';
 import { emptyResult, type RuleReport, type Task, type TaskContext, type TaskResult } from './types.js';
-import { TASKS, type TaskName } from './names.js';
+import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 
 /** A rule plus, when the task needs it, what on disk must be protected (read during the snapshot). */
 export interface RuleSpec {

@@ -6,6 +6,8 @@
 
 const CENSORED = '[redacted]';
 
+const SECRET_WORDS = 'token|password|passwd|secret|api[_-]?key|authorization|credentials?';
+
 /** Tokens recognisable by their prefix (GitHub, OpenAI-style, Slack, AWS access keys, JWTs). */
 const SHAPED = [
   /\bgh[pousr]_[A-Za-z0-9]{16,}\b/g,
@@ -17,10 +19,14 @@ const SHAPED = [
 ];
 
 /** `token=…`, `"password": "…"`, `Authorization: Bearer …`: the value after a secret-named word. */
-const NAMED =
-  /\b([A-Za-z_-]*(?:token|password|passwd|secret|api[_-]?key|authorization|credentials?)[A-Za-z_-]*)("?\s*[:=]\s*"?)(?:Bearer\s+|Basic\s+)?([^\s"',;]+)/gi;
+const NAMED = new RegExp(
+  `\\b([A-Za-z_-]*(?:${SECRET_WORDS})[A-Za-z_-]*)` + // the secret-named word
+    '("?\\s*[:=]\\s*"?)(?:Bearer\\s+|Basic\\s+)?' + // its separator, and a scheme word if any
+    '([^\\s"\',;]+)', // the value
+  'gi',
+);
 
-const SECRET_NAME = /token|password|passwd|secret|api[_-]?key|authorization|credentials?/i;
+const SECRET_NAME = new RegExp(SECRET_WORDS, 'i');
 
 /** Values shorter than this are too common to replace safely (a `1`, a `true`). */
 const MIN_KNOWN = 6;

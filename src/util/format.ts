@@ -1,3 +1,4 @@
+import { MINUTE_MS } from './time.js';
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KB', 'MB', 'GB', 'TB'];
@@ -20,6 +21,6 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 
 /** `45 min`, `25 h 0 min`: minutes up to two hours, then hours and minutes. */
 export function formatDuration(ms: number): string {
-  const m = Math.round(ms / 60_000);
+  const m = Math.round(ms / MINUTE_MS);
   return m < 120 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }

@@ -1,7 +1,6 @@
-import type { Outgoing } from '../roosync/send.js';
+import { maintenanceSender, type Outgoing } from '../roosync/send.js';
 
-export type AlertType = 'HEALTH' | 'SECURITY' | 'DISK' | 'BUILD';
-export type Severity = 'HIGH' | 'MEDIUM' | 'LOW';
+import type { AlertType, Severity } from '../health/types.js';
 
 /** The original plan's alert template (design.md §8), with the structured data in a fenced json block. */
 export function alertMessage(o: {
@@ -31,7 +30,7 @@ export function alertMessage(o: {
     '```',
   ].join('\n');
   return {
-    from: `${o.machineId}:maintenance`,
+    from: maintenanceSender(o.machineId),
     to: o.to,
     subject: `[ALERT][${o.severity}] ${o.machineId}: ${o.what}`,
     body,

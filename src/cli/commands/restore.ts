@@ -1,0 +1,79 @@
+import { openClone, type GitRepo } from '../../git/repo.js';
+import {
+  commitRestored,
+  isMessageId,
+  restoreFromBundles,
+  restoreFromHistory,
+  type RestoreOptions,
+  type RestoreResult,
+} from '../../coordinator/restore.js';
+import { lockMachine } from '../../coordinator/lock.js';
+import { UsageError } from '../../errors.js';
+
+import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+
+/** Bringing back what a task removed. */
+
+async function restoreCommand(cli: CliEnv): Promise<Outcome> {
+  const target = cli.args.command[1];
+  if (!target)
+    throw new UsageError({
+      where: 'restore',
+      message: 'name what to restore',
+      hint: 'roosync-maint restore <message-id | path>',
+    });
+  const { identity, config } = await load(cli);
+  const shared = identity.sharedState.value;
+  const machineId = identity.machineId.value;
+  const dryRun = cli.args.global.dryRun;
+  const repo = await openClone(shared, machineId, config.config.git);
+  const lock = await lockMachine(shared, repo?.gitDir, cli.env, cli.args.wait);
+  try {
+    const r = await restoreTarget(repo, shared, target, {
+      machineId,
+      dryRun,
+      pushAttempts: config.config.git.pushAttempts,
+    });
+    const from = r.fromCommit.startsWith('purge bundle') ? r.fromCommit : `${r.fromCommit}^`;
+    const done =
+      `${dryRun ? 'would restore' : 'restored'} ${r.restored.join(', ')} from ` +
+      `${from}${r.pushed ? ', committed and pushed' : ''}`;
+    const lines = [r.restored.length ? done : 'nothing to restore', ...(r.note ? [`note: ${r.note}`] : [])];
+    return { exitCode: 0, doc: { command: 'restore', target, ...r }, lines };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** A message comes back from a purge bundle if one holds it, else from git history; a path only from git history. */
+
+/** A message comes back from a purge bundle if one holds it, else from git history; a path only from git history. */
+async function restoreTarget(
+  repo: GitRepo | undefined,
+  shared: string,
+  target: string,
+  o: RestoreOptions,
+): Promise<RestoreResult> {
+  const fromBundle = isMessageId(target) ? restoreFromBundles(shared, target, o.dryRun) : undefined;
+  if (fromBundle && repo && !o.dryRun && fromBundle.restored.length > 0)
+    return commitRestored(repo, fromBundle, target, o);
+  if (fromBundle) return fromBundle;
+  if (repo) return restoreFromHistory(repo, shared, target, o);
+  const what = isMessageId(target)
+    ? 'no purge bundle in messages/purged/ holds it'
+    : 'a path can only come back from git history';
+  throw new UsageError({
+    where: target,
+    message: `cannot be restored here: ${what}`,
+    hint: 'check the id (roosync-maint run --json lists purged ids)',
+  });
+}
+
+export const restoreCommands: CommandSpec[] = [
+  {
+    words: ['restore'],
+    usage: 'restore <message-id | path>',
+    summary: 'bring back what a task removed: a message from its purge bundle or git history, a path from git history',
+    handler: restoreCommand,
+  },
+];

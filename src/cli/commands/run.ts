@@ -1,0 +1,135 @@
+import { packageVersion } from '../../util/version.js';
+import { openClone } from '../../git/repo.js';
+import { runDaemon } from '../../coordinator/daemon.js';
+import { lockDaemon } from '../../coordinator/lock.js';
+import { createLogger } from '../../log.js';
+import { selectTasks } from '../../tasks/registry.js';
+import { tick } from '../../coordinator/tick.js';
+import { ttyProgress } from '../progress.js';
+import { renderTask, renderTotals } from '../render.js';
+
+import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+
+/** Running: one tick, the daemon, the demo. */
+
+async function runCommand(cli: CliEnv): Promise<Outcome> {
+  const { global } = cli.args;
+  const { identity, config } = await load(cli);
+  const names = cli.args.tasks.length > 0 ? selectTasks(cli.args.tasks) : undefined;
+  const r = await tick({
+    sharedState: identity.sharedState.value,
+    machineId: identity.machineId.value,
+    config,
+    env: cli.env,
+    log: cli.log,
+    clock: cli.now,
+    tasks: names,
+    dryRun: global.dryRun,
+    noSync: global.noSync,
+    leaderFlag: global.leader,
+    wait: cli.args.wait,
+    progress: ttyProgress(),
+    version: packageVersion(),
+    ...(cli.env.ROOSYNC_MAINT_FAULT && { fault: cli.env.ROOSYNC_MAINT_FAULT }),
+  });
+  const failed = r.tasks.some((t) => t.status === 'failed');
+  const role = r.leader.isLeader ? `leader${r.leader.term ? ` (term ${r.leader.term})` : ''}` : 'follower';
+  const head =
+    `roosync-maint run on ${identity.machineId.value}${global.dryRun ? ' (dry run)' : ''} — shared ` +
+    `state ${identity.sharedState.value}`;
+  const sync = global.noSync
+    ? 'no sync'
+    : r.offline
+      ? `OFFLINE: ${r.offlineReason}`
+      : `${r.pushed ? 'pushed' : 'not pushed'}${r.pushRetries ? ` after ${r.pushRetries} lost races` : ''}`;
+  return {
+    exitCode: failed ? 1 : 0,
+    doc: { command: 'run', ok: !failed, sharedState: identity.sharedState.value, ...r },
+    lines: [
+      head,
+      `${role}: ${r.leader.reason} — ${sync}`,
+      ...(r.schedule
+        ? [
+            `due: ${
+              r.schedule
+                .filter((d) => d.due)
+                .map((d) => d.task)
+                .join(', ') || 'nothing'
+            }`,
+          ]
+        : []),
+      ...r.notes.map((n) => `note: ${n}`),
+      ...config.skipped.map((s) => `note: ${s.where}: ${s.message}`),
+      ...r.tasks.flatMap(renderTask),
+      renderTotals(r.tasks, global.dryRun),
+    ],
+  };
+}
+
+async function daemonCommand(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const shared = identity.sharedState.value;
+  const repo = cli.args.global.noSync
+    ? undefined
+    : await openClone(shared, identity.machineId.value, config.config.git);
+  const only = await lockDaemon(shared, repo?.gitDir, cli.env);
+  const stopSignal = new Promise<string>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
+  });
+  const onReload = (reload: () => void) => process.on('SIGHUP', reload);
+  cli.log.info({ machine: identity.machineId.value, sharedState: shared }, 'daemon started');
+  try {
+    const stats = await runDaemon({
+      sharedState: shared,
+      machineId: identity.machineId.value,
+      configFile: identity.configPath.value,
+      config,
+      env: cli.env,
+      log: cli.log,
+      clock: cli.now,
+      noSync: cli.args.global.noSync,
+      leaderFlag: cli.args.global.leader,
+      version: packageVersion(),
+      stopSignal,
+      onReload,
+    });
+    cli.log.flush();
+    return {
+      exitCode: 0,
+      doc: { command: 'daemon', ...stats },
+      lines: [`daemon stopped after ${stats.ticks} ticks${stats.released ? '; lease released' : ''}`],
+    };
+  } finally {
+    process.removeAllListeners('SIGHUP');
+    await only.release();
+  }
+}
+
+async function demoCommand(cli: CliEnv): Promise<Outcome> {
+  // The demo's story is on stdout; per-task info logs would drown it unless asked for.
+  const log = cli.args.global.logLevel === 'info' && !cli.env.ROOSYNC_MAINT_LOG_LEVEL ? createLogger('warn') : cli.log;
+  const { runDemo } = await import('../../demo/demo.js');
+  return runDemo({ keep: cli.args.keep, log, now: cli.now(), env: cli.env });
+}
+
+export const runCommands: CommandSpec[] = [
+  {
+    words: ['run'],
+    usage: 'run [--task NAME]... [--wait]',
+    summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)',
+    handler: runCommand,
+  },
+  {
+    words: ['daemon'],
+    usage: 'daemon',
+    summary:
+      'long-running coordinator: ticks on its schedule, reloads the config, releases the lease on SIGINT/SIGTERM',
+    handler: daemonCommand,
+  },
+  {
+    words: ['demo'],
+    usage: 'demo [--keep]',
+    summary: 'build a throw-away aged shared state in a temp dir and run the cleanup on it',
+    handler: demoCommand,
+  },
+];

@@ -1,0 +1,86 @@
+import { packageVersion } from '../../util/version.js';
+import path from 'node:path';
+import { openClone } from '../../git/repo.js';
+import { localStateDir, readState, writeState } from '../../sharedState/localState.js';
+import { z } from 'zod';
+import { diskCheckTask, healthTask } from '../../tasks/healthTasks.js';
+import { fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';
+import { ttyProgress } from '../progress.js';
+
+import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+
+/** The fleet and this machine: status, health. */
+
+async function statusCommand(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const s = fleetStatus(identity.sharedState.value, config.config, cli.now());
+  return {
+    exitCode: 0,
+    doc: { command: 'status', sharedState: identity.sharedState.value, ...s },
+    lines: [`fleet status from ${identity.sharedState.value} (as of this clone's last sync)`, ...renderFleetStatus(s)],
+  };
+}
+
+async function healthCommand(cli: CliEnv): Promise<Outcome> {
+  const { identity, config } = await load(cli);
+  const repo = await openClone(identity.sharedState.value, identity.machineId.value, config.config.git);
+  let offline: string | undefined;
+  if (repo && !cli.args.global.noSync)
+    await repo.fetch().catch((err: unknown) => (offline = err instanceof Error ? err.message : String(err)));
+  const ctx = {
+    sharedState: identity.sharedState.value,
+    env: cli.env,
+    machineId: identity.machineId.value,
+    config,
+    now: cli.now(),
+    dryRun: true,
+    log: cli.log,
+    progress: ttyProgress(),
+    version: packageVersion(),
+    ...(repo && { git: { repo, ...(offline && { offline }) } }),
+  };
+  const results = [await healthTask.run(ctx), await diskCheckTask.run(ctx)];
+  const checks = results.flatMap((r) => r.checks ?? []);
+  const stateDir = localStateDir(identity.sharedState.value, repo?.gitDir, cli.env);
+  const historyFile = path.join(stateDir, 'health-history.json');
+  const history = readState(historyFile, z.array(z.unknown()), cli.log) ?? [];
+  writeState(
+    historyFile,
+    [
+      ...history,
+      {
+        at: new Date(cli.now()).toISOString(),
+        checks: checks.map((c) => ({ check: c.check, subject: c.subject, state: c.state })),
+      },
+    ].slice(-100),
+  );
+  const failing = checks.filter((c) => c.state === 'failing');
+  const mark = { ok: 'ok  ', failing: 'FAIL', skipped: 'skip' } as const;
+  return {
+    exitCode: 0,
+    doc: { command: 'health', ok: failing.length === 0, checks },
+    lines: [
+      ...checks.map((c) => `${mark[c.state]}  ${c.check.padEnd(15)} ${c.summary}`),
+      failing.length
+        ? `${failing.length} failing (alerts are raised by the ticks, after ${config.config.alerts.failureThreshold} consecutive failures)`
+        : 'all checks pass',
+    ],
+  };
+}
+
+export const statusCommands: CommandSpec[] = [
+  { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', handler: statusCommand },
+  {
+    words: ['health'],
+    usage: 'health',
+    summary: 'run the health checks now and print them (MCP servers, git, tokens, disk)',
+    handler: healthCommand,
+  },
+  { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', handler: statusCommand },
+  {
+    words: ['health'],
+    usage: 'health',
+    summary: 'run the health checks now and print them (MCP servers, git, tokens, disk)',
+    handler: healthCommand,
+  },
+];

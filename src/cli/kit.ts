@@ -1,0 +1,42 @@
+import type { Logger } from '../log.js';
+import { resolveIdentity, type Identity } from '../sharedState/identity.js';
+import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
+import type { ParsedArgs } from './args.js';
+
+export interface CliEnv {
+  args: ParsedArgs;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  log: Logger;
+  now: () => number;
+}
+
+/** What a command produced: the exit code, the one JSON document for --json, the lines for a person. */
+export interface Outcome {
+  exitCode: number;
+  doc: Record<string, unknown>;
+  lines: string[];
+}
+
+export interface CommandSpec {
+  words: string[];
+  usage: string;
+  summary: string;
+  handler: (cli: CliEnv) => Promise<Outcome>;
+}
+
+export function identityOf(cli: CliEnv): Identity {
+  return resolveIdentity({
+    sharedStateFlag: cli.args.global.sharedState,
+    machineFlag: cli.args.global.machine,
+    configFlag: cli.args.global.config,
+    env: cli.env,
+    cwd: cli.cwd,
+  });
+}
+
+export async function load(cli: CliEnv): Promise<{ identity: Identity; config: ResolvedConfig }> {
+  const identity = identityOf(cli);
+  const config = await loadResolvedConfig(identity.configPath.value, identity.sharedState.value);
+  return { identity, config };
+}

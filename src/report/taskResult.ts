@@ -1,0 +1,72 @@
+import type { TaskName, TaskScope } from '../config/taskCatalogue.js';
+import type { CheckResult } from '../health/types.js';
+import type { ApplyError } from '../retention/apply.js';
+import type { Action } from '../retention/plan.js';
+
+/** What a task reports: what every layer above tasks reads (status files, digests, alerts, the CLI). */
+
+/** What a task does to one entry: the engine's verdicts, plus moves that are not removals. */
+export type ReportVerdict = Action['verdict'] | 'archive' | 'quarantine';
+export type ReportAction = Omit<Action, 'verdict'> & { verdict: ReportVerdict };
+
+/** One rule's part of a task result: the sentence it prints, its plan, and what applying did. */
+export interface RuleReport {
+  rule: string;
+  policy: string;
+  root: string;
+  missingRoot: boolean;
+  actions: ReportAction[];
+  /** Entries left alone in bulk, counted by reason rather than listed (a 100,000-file inbox). */
+  untouched?: Record<string, number>;
+  /** Entries acted on (removed, archived, quarantined) when applied. */
+  acted: number;
+  bytesFreed: number;
+  errors: ApplyError[];
+}
+
+export interface TaskCounts {
+  scanned: number;
+  acted: number;
+  kept: number;
+  skipped: number;
+}
+
+export interface TaskResult {
+  task: TaskName;
+  scope: TaskScope;
+  status: 'ok' | 'failed' | 'skipped';
+  /** Why a task was skipped or failed as a whole. */
+  reason?: string;
+  dryRun: boolean;
+  counts: TaskCounts;
+  /** Bytes freed, or in a dry run the bytes that would be freed. */
+  bytes: number;
+  durationMs: number;
+  errors: string[];
+  /** Conditions the operator should know about that are not failures. */
+  warnings: string[];
+  /** Health findings of the health tasks, turned into alerts by the tick. */
+  checks?: CheckResult[];
+  rules: RuleReport[];
+}
+
+export function emptyResult(task: TaskName, scope: TaskScope, dryRun: boolean): TaskResult {
+  return {
+    task,
+    scope,
+    status: 'ok',
+    dryRun,
+    counts: { scanned: 0, acted: 0, kept: 0, skipped: 0 },
+    bytes: 0,
+    durationMs: 0,
+    errors: [],
+    warnings: [],
+    rules: [],
+  };
+}
+
+/** `would archive` / `archived`, `would quarantine` / `quarantined`, `would remove` / `removed`. */
+export function actionVerb(r: Pick<TaskResult, 'task' | 'dryRun'>): string {
+  const word = r.task === 'messages-archive' ? 'archive' : r.task === 'inbox-hygiene' ? 'quarantine' : 'remove';
+  return r.dryRun ? `would ${word}` : `${word}d`;
+}

@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Imports flow one way: cli → coordinator → tasks → domain folders → util (ARCHITECTURE.md). Measured on
+ * the import graph of src/ (type imports included): no circle between files or folders, no import up a floor.
+ */
+const SRC = path.resolve(import.meta.dirname, '..', 'src');
+const FLOORS: Record<string, number> = {
+  util: 0,
+  'errors.ts': 0,
+  'log.ts': 0,
+  config: 1,
+  sharedState: 1,
+  roosync: 1,
+  retention: 1,
+  health: 1,
+  alerts: 1,
+  git: 1,
+  election: 1,
+  report: 1,
+  tasks: 2,
+  coordinator: 3,
+  demo: 4,
+  'service.ts': 4,
+  cli: 5,
+  'index.ts': 6,
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const unitOf = (file: string) => path.relative(SRC, file).split(path.sep)[0]!;
+const edges = sourceFiles(SRC).flatMap((file) =>
+  [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gm)].map((m) => ({
+    from: file,
+    to: path.resolve(path.dirname(file), m[1]!).replace(/\.js$/, '.ts'),
+  })),
+);
+
+describe('imports flow one way', () => {
+  it('every top-level file and folder of src/ has a floor', () => {
+    expect(readdirSync(SRC).filter((n) => FLOORS[n] === undefined)).toEqual([]);
+  });
+
+  it('no import runs up a floor', () => {
+    const up = edges.filter((e) => FLOORS[unitOf(e.to)]! > FLOORS[unitOf(e.from)]!);
+    expect(up.map((e) => `${path.relative(SRC, e.from)} → ${path.relative(SRC, e.to)}`)).toEqual([]);
+  });
+
+  it('no two folders import each other', () => {
+    const pairs = new Set(edges.map((e) => `${unitOf(e.from)}→${unitOf(e.to)}`));
+    const mutual = [...pairs].filter((p) => {
+      const [a, b] = p.split('→');
+      return a !== b && pairs.has(`${b}→${a}`);
+    });
+    expect(mutual).toEqual([]);
+  });
+
+  it('no circle between files', () => {
+    const next = new Map<string, string[]>();
+    for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+    const state = new Map<string, 'open' | 'done'>();
+    const circles: string[] = [];
+    const visit = (file: string, trail: string[]) => {
+      state.set(file, 'open');
+      for (const to of next.get(file) ?? []) {
+        if (state.get(to) === 'open')
+          circles.push([...trail.slice(trail.indexOf(to)), to].map((f) => path.relative(SRC, f)).join(' → '));
+        else if (!state.has(to)) visit(to, [...trail, to]);
+      }
+      state.set(file, 'done');
+    };
+    for (const file of next.keys()) if (!state.has(file)) visit(file, [file]);
+    expect(circles).toEqual([]);
+  });
+
+  it('no source line is over 140 characters', () => {
+    const long = sourceFiles(SRC).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (line.length > 140 ? [`${path.relative(SRC, file)}:${i + 1} (${line.length})`] : [])),
+    );
+    expect(long).toEqual([]);
+  });
+});
