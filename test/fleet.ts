@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './helpers.js';
 import { createFleet, git, type Fleet } from '../src/demo/fleet.js';
@@ -115,4 +116,17 @@ export function convergedWithRemote(fleet: Fleet, machine: string): { same: bool
   git(dir, 'fetch', '-q');
   const same = git(dir, 'rev-list', '--count', 'origin/main..HEAD').trim() === '0';
   return { same, dirty: git(dir, 'status', '--porcelain', '--', 'messages').trim() };
+}
+
+/** The fleet tests' clock: 2026-11-23 12:00 UTC, and the message tasks they run. */
+export const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+export const ARCHIVE_TASKS = ['inbox-hygiene', 'messages-archive'];
+
+/** RooSync's markAsRead on a clone's work tree, uncommitted: the reader joins read_by and acknowledged_at. */
+export function markRead(dir: string, id: string, reader: string, at: number): void {
+  const file = path.join(dir, 'messages', 'inbox', `${id}.json`);
+  const m = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const readBy = [...new Set([...((m.read_by as string[]) ?? []), reader])];
+  const acked = { ...(m.acknowledged_at as object), [reader]: new Date(at).toISOString() };
+  writeFileSync(file, JSON.stringify({ ...m, read_by: readBy, acknowledged_at: acked }, null, 2));
 }

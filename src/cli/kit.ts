@@ -1,3 +1,4 @@
+import type { MachineContext } from '../coordinator/machine.js';
 import type { Logger } from '../log.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
@@ -35,8 +36,13 @@ export function identityOf(cli: CliEnv): Identity {
   });
 }
 
-export async function load(cli: CliEnv): Promise<{ identity: Identity; config: ResolvedConfig }> {
+/** This machine's identity and config, and the context the coordinator acts with. */
+export async function load(
+  cli: CliEnv,
+): Promise<{ identity: Identity; config: ResolvedConfig; machine: MachineContext }> {
   const identity = identityOf(cli);
   const config = await loadResolvedConfig(identity.configPath.value, identity.sharedState.value);
-  return { identity, config };
+  const sharedState = identity.sharedState.value;
+  const machineId = identity.machineId.value;
+  return { identity, config, machine: { sharedState, machineId, config, env: cli.env, log: cli.log, clock: cli.now } };
 }

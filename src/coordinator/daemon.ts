@@ -1,3 +1,4 @@
+import type { MachineContext } from './machine.js';
 import { MINUTE_MS } from '../util/time.js';
 import { watch } from 'chokidar';
 import path from 'node:path';
@@ -44,6 +45,15 @@ export async function runDaemon(
   o: DaemonOptions,
 ): Promise<{ ticks: number; released: boolean; reloads: number; rejectedConfigs: number }> {
   let config = o.config;
+  // the config this daemon runs with now (a reload replaces it between ticks)
+  const machine = (): MachineContext => ({
+    sharedState: o.sharedState,
+    machineId: o.machineId,
+    config,
+    env: o.env,
+    log: o.log,
+    clock: o.clock,
+  });
   let stopping = false;
   let wake: (() => void) | undefined;
   const stats = { ticks: 0, released: false, reloads: 0, rejectedConfigs: 0 };
@@ -130,12 +140,7 @@ export async function runDaemon(
       const extraPaths = pendingPaths;
       pendingPaths = [];
       const running = tick({
-        sharedState: o.sharedState,
-        machineId: o.machineId,
-        config,
-        env: o.env,
-        log: o.log,
-        clock: o.clock,
+        ...machine(),
         tasks: undefined,
         dryRun: false,
         noSync: o.noSync,
@@ -179,12 +184,7 @@ export async function runDaemon(
     if (lease.kind === 'ok' && lease.record.holder === o.machineId && !lease.record.released) {
       try {
         const r = await releaseLease({
-          sharedState: o.sharedState,
-          machineId: o.machineId,
-          config,
-          env: o.env,
-          log: o.log,
-          clock: o.clock,
+          ...machine(),
           wait: true,
           dryRun: false,
         });

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { MachineContext } from './machine.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { requireClone, type GitRepo } from '../git/repo.js';
 import { GitFailure } from '../git/classify.js';
@@ -23,15 +23,7 @@ function openRepo(sharedState: string, machineId: string, config: ResolvedConfig
 }
 
 /** The lease as this machine sees it after a fetch, and how it judges it (without recording a new observation). */
-export async function leaseStatus(o: {
-  sharedState: string;
-  machineId: string;
-  config: ResolvedConfig;
-  env: NodeJS.ProcessEnv;
-  log: Logger;
-  now: number;
-  fetch: boolean;
-}) {
+export async function leaseStatus(o: Omit<MachineContext, 'clock'> & { now: number; fetch: boolean }) {
   const repo = await openRepo(o.sharedState, o.machineId, o.config);
   let fetchNote: string | undefined;
   let read = readLeaseFile(o.sharedState);
@@ -70,16 +62,7 @@ export async function leaseStatus(o: {
 }
 
 /** Gives up the lease, after any run in flight on this machine (it takes the same lock). */
-export async function releaseLease(o: {
-  sharedState: string;
-  machineId: string;
-  config: ResolvedConfig;
-  env: NodeJS.ProcessEnv;
-  log: Logger;
-  clock: () => number;
-  wait: boolean;
-  dryRun: boolean;
-}) {
+export async function releaseLease(o: MachineContext & { wait: boolean; dryRun: boolean }) {
   const repo = await openRepo(o.sharedState, o.machineId, o.config);
   const stateDir = localStateDir(o.sharedState, repo.gitDir, o.env);
   const lock = await lockMachine(o.sharedState, repo.gitDir, o.env, o.wait);

@@ -1,8 +1,8 @@
+import type { MachineContext } from './machine.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ResolvedConfig } from '../config/load.js';
 import { GitFailure } from '../git/classify.js';
 import { requireClone, type GitRepo } from '../git/repo.js';
 import { recoverStaleIndexLock } from '../git/indexLock.js';
@@ -28,13 +28,7 @@ import { runTasks } from './runTasks.js';
 
 type Resolved<T> = Omit<T, 'tasks'> & { tasks: TaskName[] };
 
-export interface TickOptions {
-  sharedState: string;
-  machineId: string;
-  config: ResolvedConfig;
-  env: NodeJS.ProcessEnv;
-  log: Logger;
-  clock: () => number;
+export interface TickOptions extends MachineContext {
   /** The tasks to run now; `undefined` = the tasks that are due by the schedule. */
   tasks: TaskName[] | undefined;
   dryRun: boolean;

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../../src/demo/messages.js';
 import type { RooSyncMessage } from '../../src/roosync/message.js';
 import {
+  ARCHIVE_TASKS,
   conflictMarkers,
+  markRead,
+  T0,
   convergedWithRemote,
   git,
   makeFleet,
@@ -16,8 +19,7 @@ import {
 } from '../fleet.js';
 
 const MIN = 60_000;
-const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
-const ARCHIVE = ['inbox-hygiene', 'messages-archive'];
+const ARCHIVE = ARCHIVE_TASKS;
 const KILLS = Number(process.env.ROOSYNC_TEST_KILLS ?? 50);
 
 /** A small deterministic PRNG: the kill times are random but the run can be repeated (seed printed on failure). */
@@ -36,27 +38,12 @@ function person(dir: string): void {
 
 /** RooSync marking one inbox message read in a clone's work tree (uncommitted), as its markAsRead does. */
 function markSomeRead(dir: string, reader: string, pick: number, at: number): string | undefined {
-  const inbox = path.join(dir, 'messages', 'inbox');
-  const names = readdirSync(inbox)
+  const names = readdirSync(path.join(dir, 'messages', 'inbox'))
     .filter((n) => n.startsWith('msg-') && n.endsWith('.json'))
     .sort();
   const name = names[Math.floor(pick * names.length)];
   if (!name) return undefined;
-  const file = path.join(inbox, name);
-  const m = JSON.parse(readFileSync(file, 'utf8')) as RooSyncMessage;
-  const readBy = [...new Set([...((m.read_by as string[]) ?? []), reader])];
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        ...m,
-        read_by: readBy,
-        acknowledged_at: { ...(m.acknowledged_at as object), [reader]: new Date(at).toISOString() },
-      },
-      null,
-      2,
-    ),
-  );
+  markRead(dir, name.slice(0, -5), reader, at);
   return name.slice(0, -5);
 }
 

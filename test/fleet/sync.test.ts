@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../../src/demo/messages.js';
 import type { RooSyncMessage } from '../../src/roosync/message.js';
 import {
+  ARCHIVE_TASKS,
   conflictMarkers,
+  markRead,
+  T0,
   convergedWithRemote,
   git,
   makeFleet,
@@ -17,32 +20,12 @@ import {
 import { tempDir } from '../helpers.js';
 
 const MIN = 60_000;
-const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
-const ARCHIVE = ['inbox-hygiene', 'messages-archive'];
+const ARCHIVE = ARCHIVE_TASKS;
 
 const write = (dir: string, m: RooSyncMessage) =>
   writeFileSync(path.join(dir, 'messages', 'inbox', `${m.id}.json`), JSON.stringify(m, null, 2));
 const inboxCount = (dir: string) =>
   readdirSync(path.join(dir, 'messages', 'inbox')).filter((n) => n.endsWith('.json')).length;
-
-/** RooSync's markAsRead on a clone's work tree, uncommitted: the reader joins read_by and acknowledged_at. */
-function markRead(dir: string, id: string, reader: string, at: number): void {
-  const file = path.join(dir, 'messages', 'inbox', `${id}.json`);
-  const m = JSON.parse(readFileSync(file, 'utf8')) as RooSyncMessage;
-  const readBy = [...((m.read_by as string[]) ?? []), reader];
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        ...m,
-        read_by: readBy,
-        acknowledged_at: { ...(m.acknowledged_at as object), [reader]: new Date(at).toISOString() },
-      },
-      null,
-      2,
-    ),
-  );
-}
 
 /** SIGKILLs a tick once its archive is under way (the inbox has shrunk), as a crash would. */
 async function killMidArchive(fleet: Fleet, machine: string, now: number): Promise<boolean> {

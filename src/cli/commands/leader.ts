@@ -5,13 +5,9 @@ import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 /** The lease: show it, give it up. */
 
 async function leaderStatus(cli: CliEnv): Promise<Outcome> {
-  const { identity, config } = await load(cli);
+  const { machine } = await load(cli);
   const s = await leaseStatus({
-    sharedState: identity.sharedState.value,
-    machineId: identity.machineId.value,
-    config,
-    env: cli.env,
-    log: cli.log,
+    ...machine,
     now: cli.now(),
     fetch: !cli.args.global.noSync,
   });
@@ -19,14 +15,9 @@ async function leaderStatus(cli: CliEnv): Promise<Outcome> {
 }
 
 async function leaderRelease(cli: CliEnv): Promise<Outcome> {
-  const { identity, config } = await load(cli);
+  const { machine } = await load(cli);
   const r = await releaseLease({
-    sharedState: identity.sharedState.value,
-    machineId: identity.machineId.value,
-    config,
-    env: cli.env,
-    log: cli.log,
-    clock: cli.now,
+    ...machine,
     wait: cli.args.wait,
     dryRun: cli.args.global.dryRun,
   });

@@ -14,15 +14,10 @@ import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 async function runCommand(cli: CliEnv): Promise<Outcome> {
   const { global } = cli.args;
-  const { identity, config } = await load(cli);
+  const { identity, config, machine } = await load(cli);
   const names = cli.args.tasks.length > 0 ? selectTasks(cli.args.tasks) : undefined;
   const r = await tick({
-    sharedState: identity.sharedState.value,
-    machineId: identity.machineId.value,
-    config,
-    env: cli.env,
-    log: cli.log,
-    clock: cli.now,
+    ...machine,
     tasks: names,
     dryRun: global.dryRun,
     noSync: global.noSync,
