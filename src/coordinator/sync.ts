@@ -77,7 +77,7 @@ async function healClone(repo: GitRepo): Promise<string[]> {
     await repo.raw([verb, '--abort']);
     notes.push(`aborted ${op.what} left unfinished for ${minutes} min (its commits are kept)`);
   }
-  if (await repo.exists(REPLAY_REF)) {
+  if (repo.hasRef(REPLAY_REF)) {
     await repo.raw(['reset', '-q', '--hard', REPLAY_REF]);
     await repo.raw(['update-ref', '-d', REPLAY_REF]);
     notes.push('a replay of local commits was cut short: started again from where it was');
@@ -120,11 +120,12 @@ async function returnToBranch(repo: GitRepo, now: number): Promise<string[]> {
  */
 async function catchUp(ctx: ReconcileContext, upstream: string): Promise<SyncReport> {
   const { repo } = ctx;
-  const commits = await repo.unpushedCommits(upstream, LEASE_FILE);
-  if (commits.length === 0) {
-    await repo.raw(['merge', '-q', '--ff-only', upstream]);
+  const { behind, ahead } = await repo.divergence(upstream);
+  if (ahead === 0) {
+    if (behind > 0) await repo.raw(['merge', '-q', '--ff-only', upstream]);
     return { notes: [], fenced: false };
   }
+  const commits = await repo.unpushedCommits(upstream, LEASE_FILE);
   const notes: string[] = [];
   let keep = commits;
   if (commits.some((c) => c.touchesLease)) {

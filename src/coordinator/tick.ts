@@ -301,7 +301,7 @@ async function runSynced(
     goOffline(err);
   }
   // RooSync's own edits on this machine (merged with the remote's by the sync) are committed by this machine
-  if (existsSync(path.join(o.sharedState, 'messages'))) {
+  if ((await repo.uncommitted(['messages'])).size > 0) {
     const message = `maintenance: ${o.machineId} commits RooSync's message changes made on this machine`;
     if (await repo.commitPaths([repo.inRepo('messages')], message))
       result.notes.push("committed RooSync's message changes made on this machine");

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { unlessMissing } from '../util/fs.js';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { UsageError, errorMessage } from '../errors.js';
 import { GitFailure, classifyGitFailure } from './classify.js';
@@ -209,7 +210,16 @@ export class GitRepo {
 
   /** Whether HEAD is on a branch (false: a detached HEAD). */
   async onBranch(): Promise<boolean> {
+    // read from the file, not a git process: this runs on every tick
+    const head = readIfPresent(path.join(this.gitDir, 'HEAD'));
+    if (head !== undefined) return head.startsWith('ref: ');
     return (await this.git.raw(['rev-parse', '--abbrev-ref', 'HEAD'])).trim() !== 'HEAD';
+  }
+
+  /** Whether a ref exists, from the ref files (loose or packed) without starting git. */
+  hasRef(name: string): boolean {
+    if (existsSync(path.join(this.gitDir, name))) return true;
+    return (readIfPresent(path.join(this.gitDir, 'packed-refs')) ?? '').includes(` ${name}\n`);
   }
 
   /** Whether `ref` names an object (git's exit code alone says so; simple-git does not always throw on it). */
@@ -248,6 +258,8 @@ export class GitRepo {
 
   /** Stash entries whose message starts with `marker`, oldest first. */
   async stashes(marker: string): Promise<string[]> {
+    // stash entries live in the stash reflog: none there, no git process needed
+    if (!existsSync(path.join(this.gitDir, 'logs', 'refs', 'stash'))) return [];
     const out = await this.git.raw(['stash', 'list', '--format=%H%x00%s']).catch(() => '');
     const shas = out
       .split('\n')
@@ -279,6 +291,15 @@ export class GitRepo {
       ? (await this.git.raw(['ls-tree', '-r', '--name-only', '-z', `${sha}^3`])).split('\0')
       : [];
     return [...new Set([...tracked, ...untracked].filter(Boolean))];
+  }
+
+  /** How far HEAD and the upstream have moved apart, in one git call. */
+  async divergence(upstream: string): Promise<{ behind: number; ahead: number }> {
+    const out = await this.run('rev-list', () =>
+      this.git.raw(['rev-list', '--left-right', '--count', `${upstream}...HEAD`]),
+    );
+    const [behind = 0, ahead = 0] = out.trim().split(/\s+/).map(Number);
+    return { behind, ahead };
   }
 
   /** Unpushed commits, oldest first: who made them, and whether each touches the lease. */
@@ -443,4 +464,8 @@ function readBlobsBatch(cwd: string, specs: readonly string[]): Promise<Map<stri
     });
     child.stdin.end(`${specs.join('\n')}\n`);
   });
+}
+
+function readIfPresent(file: string): string | undefined {
+  return unlessMissing(() => readFileSync(file, 'utf8'), undefined);
 }
