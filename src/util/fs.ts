@@ -48,13 +48,41 @@ export async function writeFileAtomicAsync(file: string, content: string): Promi
     await handle.close();
   }
   await rename(tmp, file);
-  if (process.platform !== 'win32') {
-    const dir = await open(path.dirname(file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+  await fsyncDirShared(path.dirname(file));
+}
+
+/** Per folder: the fsync running now, and the next one (not started yet) that later renames can join. */
+const dirSyncs = new Map<string, { running?: Promise<void>; next?: Promise<void> }>();
+
+/**
+ * Group commit for folder fsyncs: a writer joins the next fsync of its folder, which starts after the one
+ * running now (that one may have started before its rename). Eight archives in flight share one fsync.
+ */
+function fsyncDirShared(dir: string): Promise<void> {
+  if (process.platform === 'win32') return Promise.resolve();
+  let s = dirSyncs.get(dir);
+  if (!s) {
+    s = {};
+    dirSyncs.set(dir, s);
+  }
+  const state = s;
+  if (state.next !== undefined) return state.next;
+  const next = (state.running ?? Promise.resolve()).then(async () => {
+    state.next = undefined;
+    const running = fsyncDirAsync(dir);
+    state.running = running.catch(() => undefined);
+    await running;
+  });
+  state.next = next;
+  return next;
+}
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
