@@ -103,7 +103,8 @@ export function evaluateAlerts(
       next[key] = entry;
       continue;
     }
-    const threshold = r.check === 'tokens' ? 1 : policy.failureThreshold;
+    // an expiry or a refused config is not flaky: no need to see it three times
+    const threshold = r.check === 'tokens' || r.check === 'config' ? 1 : policy.failureThreshold;
     if (entry.openedAt === undefined) {
       if (entry.failures >= threshold) {
         entry.openedAt = now;

@@ -1,13 +1,10 @@
+import { deliverAlerts } from '../alerts/deliver.js';
+import { checkConfig } from '../health/checks.js';
 import type { MachineContext } from './machine.js';
 import { MINUTE_MS } from '../util/time.js';
 import { watch } from 'chokidar';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { UsageError, errorMessage, formatProblem } from '../errors.js';
-import { alertMessage } from '../alerts/alertMessage.js';
-import { sendMessage } from '../roosync/send.js';
-import { messageDirs } from '../roosync/layout.js';
 import type { Logger } from '../log.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { LEASE_FILE } from '../election/lease.js';
@@ -27,6 +24,8 @@ export interface DaemonOptions {
   noSync: boolean;
   leaderFlag: boolean;
   version: string;
+  /** This machine's local state folder (alert state lives there). */
+  stateDir: string;
   /** Resolves when the daemon should stop (SIGINT/SIGTERM in the CLI). */
   stopSignal: Promise<string>;
   /** Subscribes to reload requests (SIGHUP in the CLI): the config is read again after the tick in flight. */
@@ -69,6 +68,7 @@ export async function runDaemon(
       config = await loadResolvedConfig(o.configFile, o.sharedState);
       stats.reloads++;
       o.log.info({ file: o.configFile, why }, 'config reloaded');
+      deliverConfigCheck(undefined);
     } catch (err) {
       stats.rejectedConfigs++;
       o.log.error({ file: o.configFile, err: errorMessage(err) }, 'the new config is invalid: keeping the running one');
@@ -95,38 +95,23 @@ export async function runDaemon(
     })();
   });
 
-  // one alert per distinct invalid content, committed by the next tick
-  const alerted = new Set<string>();
+  // the config check goes through the alert engine: one alert while it stays invalid, [RESOLVED] once fixed
   let pendingPaths: string[] = [];
+  const deliverConfigCheck = (problems: string[] | undefined) => {
+    const run = {
+      sharedState: o.sharedState,
+      machineId: o.machineId,
+      config: config.config,
+      now: o.clock(),
+      stateDir: o.stateDir,
+      log: o.log,
+    };
+    const delivered = deliverAlerts(run, [checkConfig(o.configFile, problems)]);
+    pendingPaths.push(...delivered.paths);
+    if (delivered.paths.length > 0) wake?.();
+  };
   const alertInvalidConfig = (err: unknown) => {
-    let content = '';
-    try {
-      content = readFileSync(o.configFile, 'utf8');
-    } catch {
-      content = 'unreadable';
-    }
-    const fingerprint = createHash('sha1').update(content).digest('hex');
-    if (alerted.has(fingerprint) || o.noSync) return;
-    alerted.add(fingerprint);
-    const problems = err instanceof UsageError ? err.problems.map(formatProblem) : [errorMessage(err)];
-    const sent = sendMessage(
-      messageDirs(o.sharedState),
-      alertMessage({
-        machineId: o.machineId,
-        to: config.config.alerts.to,
-        type: 'HEALTH',
-        severity: 'MEDIUM',
-        what: 'maintenance config is invalid',
-        description:
-          `The edited ${path.basename(o.configFile)} was refused; this machine keeps running with ` +
-          `its previous configuration.\n\n${problems.map((p) => `- ${p}`).join('\n')}`,
-        actions: ['Fix the config (each problem names its JSON path)', 'Check it with `roosync-maint config validate`'],
-        data: { file: o.configFile, problems },
-      }),
-      o.clock(),
-    );
-    pendingPaths.push(`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`);
-    wake?.();
+    deliverConfigCheck(err instanceof UsageError ? err.problems.map(formatProblem) : [errorMessage(err)]);
   };
 
   void o.stopSignal.then((signal) => {

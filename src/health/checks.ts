@@ -307,3 +307,18 @@ export function checkDeps(dir: string, timeoutMs = 120_000): CheckResult {
     data: { dir, vulnerabilities: vulns },
   };
 }
+
+/** The config this machine was asked to load: refused (with each problem) or accepted. */
+export function checkConfig(file: string, problems: readonly string[] | undefined): CheckResult {
+  const name = path.basename(file);
+  return {
+    check: 'config',
+    subject: name,
+    state: problems ? 'failing' : 'ok',
+    type: 'HEALTH',
+    severity: 'MEDIUM',
+    summary: problems ? 'maintenance config is invalid' : `${name} is valid again`,
+    actions: ['Fix the config (each problem names its JSON path)', 'Check it with `roosync-maint config validate`'],
+    data: { file, keptRunningConfig: true, problems: problems ?? [] },
+  };
+}

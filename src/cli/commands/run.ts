@@ -1,3 +1,4 @@
+import { localStateDir } from '../../sharedState/localState.js';
 import { packageVersion } from '../../util/version.js';
 import { openClone } from '../../git/repo.js';
 import { runDaemon } from '../../coordinator/daemon.js';
@@ -74,7 +75,9 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
   const onReload = (reload: () => void) => process.on('SIGHUP', reload);
   cli.log.info({ machine: identity.machineId.value, sharedState: shared }, 'daemon started');
   try {
+    const stateDir = localStateDir(shared, repo?.gitDir, cli.env);
     const stats = await runDaemon({
+      stateDir,
       sharedState: shared,
       machineId: identity.machineId.value,
       configFile: identity.configPath.value,
