@@ -8,7 +8,13 @@ import { assertRealFolders, listFolder, listMessageNames, readMessage, type Fold
 import { dateFromId, hasDatedId, idPrefixAt, isPendingAutoDestruct, type RooSyncMessage } from '../roosync/message.js';
 import { ODDITY_TEXT, type Oddity } from '../roosync/readPaths.js';
 import { addToBundle, type PurgedEntry } from '../roosync/purgeBundle.js';
-import { archiveMessage, fileSignature } from '../roosync/archive.js';
+import {
+  type ArchivedCopies,
+  fileSignature,
+  removeArchivedInboxCopy,
+  writeArchivedCopies,
+} from '../roosync/archive.js';
+import { flushToDisk } from '../util/fs.js';
 import { plural } from '../util/format.js';
 import { unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 import type { Entry } from '../retention/plan.js';
@@ -193,6 +199,8 @@ export const messagesArchive = messageTask('messages-archive', async (ctx, resul
     report,
   );
   if (!ctx.dryRun && due.size > 0) mkdirSync(dirs.archive, { recursive: true });
+  // three phases: every archived copy written, all flushed to disk at once, then the inbox copies removed
+  const copies = new Map<string, ArchivedCopies>();
   await planAndApply(result, ctx, [
     { report: leftoverTempsReport('messages-archive', dirs.messages, listings), act: removeTemp(dirs.messages) },
     {
@@ -200,14 +208,39 @@ export const messagesArchive = messageTask('messages-archive', async (ctx, resul
       act: async (a) => {
         const d = due.get(a.rel)!;
         const name = a.rel.slice('inbox/'.length);
-        const outcome = await archiveMessage(dirs, d.message, d.signature, sentNames.has(name));
-        if (outcome === 'archived' || outcome === 'changed-and-rearchived') ctx.archivedThisRun?.add(idOf(name));
-        return outcome === 'archived' || outcome === 'changed-and-rearchived';
+        const written = await writeArchivedCopies(dirs, d.message, d.signature, sentNames.has(name));
+        if (written.written.length > 0) copies.set(name, written);
+        return written.written.length > 0;
       },
       concurrency: 8,
     },
   ]);
+  if (copies.size === 0) return;
+  ctx.progress.update(`messages-archive: flushing ${copies.size} archived copies to disk`);
+  flushToDisk([...copies.values()].flatMap((c) => c.written));
+  await removeInboxCopies(ctx, dirs, copies, report);
 });
+
+/** Phase 3 of the archive: each inbox copy goes, unless it changed since it was archived (the next run takes it). */
+async function removeInboxCopies(
+  ctx: TaskContext,
+  dirs: MessageDirs,
+  copies: Map<string, ArchivedCopies>,
+  report: RuleReport,
+) {
+  const names = [...copies.keys()];
+  const worker = async () => {
+    for (let name = names.pop(); name !== undefined; name = names.pop()) {
+      if (await removeArchivedInboxCopy(dirs, idOf(name), copies.get(name)!.inboxSignature!)) {
+        ctx.archivedThisRun?.add(idOf(name));
+        continue;
+      }
+      report.acted--;
+      countUntouched(report, 'changed after it was archived: archived again by the next run');
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
 
 /** Where a purged message can be found again, as the report says it. */
 function purgeHome(gitMode: boolean): string {
