@@ -176,7 +176,7 @@ const findMv = (shared) => [
 const opened = (doc) => doc.tasks[0].rules.find((r) => r.rule === 'messages-archive').actions.length;
 
 const NOTE_MESSAGES =
-  "Why the message rows miss their targets: `mv` only relinks names and never opens a file, while archiving RooSync's way must read each due message, write a new file with `status: \"archived\"` (temp + rename), overwrite its sent copy, and unlink the inbox file — and unlinking a file whose data is on disk frees its blocks through the journal: 10,000 such unlinks alone took 0.34 s (8 in parallel) to 0.72 s (one by one) here, 2.5–5× the whole baseline. Node's start-up (0.16 s) is itself more than the 100,000-message baseline. For scale, roosync-format.md §3 measured RooSync's own auto-archive at about 10 s for 10,000 due messages.";
+  "Why the message rows miss their targets: `mv` only relinks names and never opens a file, while archiving RooSync's way must read each due message, write a new file with `status: \"archived\"` (temp + rename), overwrite its sent copy, fsync them (eight at a time, then each folder once), and only then unlink the inbox file — and unlinking a file whose data is on disk frees its blocks through the journal: 10,000 such unlinks alone took 0.34 s (8 in parallel) to 0.72 s (one by one) here, 2.5–5× the whole baseline. Node's start-up (0.16 s) is itself more than the 100,000-message baseline. For scale, roosync-format.md §3 measured RooSync's own auto-archive at about 10 s for 10,000 due messages.";
 
 /** Archiving RooSync's way against moving the due files with find + mv; also checks only the due files were opened. */
 function archiveScenario(total, due, target) {

@@ -74,7 +74,7 @@ export async function archiveMessage(
 ): Promise<ArchiveOutcome> {
   const copies = await writeArchivedCopies(dirs, message, readSignature, hasSentCopy);
   if (copies.written.length === 0) return copies.outcome;
-  flushToDisk(copies.written);
+  await flushToDisk(copies.written);
   const removed = await removeArchivedInboxCopy(dirs, String(message.id), copies.inboxSignature!);
   return removed ? copies.outcome : 'changed-and-left';
 }

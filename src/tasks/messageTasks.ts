@@ -217,7 +217,7 @@ export const messagesArchive = messageTask('messages-archive', async (ctx, resul
   ]);
   if (copies.size === 0) return;
   ctx.progress.update(`messages-archive: flushing ${copies.size} archived copies to disk`);
-  flushToDisk([...copies.values()].flatMap((c) => c.written));
+  await flushToDisk([...copies.values()].flatMap((c) => c.written));
   await removeInboxCopies(ctx, dirs, copies, report);
 });
 
