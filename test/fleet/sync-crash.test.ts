@@ -99,7 +99,9 @@ describe('invariant 4 in git mode: a leader SIGKILLed at random during archive, 
       tickMs = Date.now() - started;
       expect(takeover.code, `round ${round}, seed ${seed}: ${takeover.stderr}`).toBe(0);
       // the killed machine runs again
-      const rerun = await tick(fleet, leader, t + 5 * MIN, { tasks: ARCHIVE });
+      // --wait, as the daemon does: a kill between taking the run lock and recording its owner leaves a lock
+      // only its stale period can free (5 s here, 60 s by default); without it this run would exit 3 (busy)
+      const rerun = await tick(fleet, leader, t + 5 * MIN, { tasks: ARCHIVE, args: ['--wait'] });
       expect(rerun.code, `round ${round}, seed ${seed}: ${rerun.stderr}`).toBe(0);
       if (takeover.doc!.leader.isLeader) leader = other;
       t += 6 * MIN;
@@ -107,7 +109,7 @@ describe('invariant 4 in git mode: a leader SIGKILLed at random during archive, 
     // everyone ticks until nothing is left to do
     for (const m of [leader, leader === a ? b : a, leader, leader === a ? b : a]) {
       t += MIN;
-      expect((await tick(fleet, m, t, { tasks: ARCHIVE })).code, `seed ${seed}`).toBe(0);
+      expect((await tick(fleet, m, t, { tasks: ARCHIVE, args: ['--wait'] })).code, `seed ${seed}`).toBe(0);
     }
     const where = remoteMessages(fleet);
     for (const id of ids) expect(where.get(id), `${id}, seed ${seed}`).toHaveLength(1); // exactly once
