@@ -140,13 +140,6 @@ export class GitRepo {
     return (await this.git.raw(['ls-files', '--', relToTop])).trim() !== '';
   }
 
-  /** Whether any local commit not on the upstream yet touches this path. */
-  async unpushedTouch(upstream: string, relToShared: string): Promise<boolean> {
-    return (
-      (await this.git.raw(['log', '--format=%H', `${upstream}..HEAD`, '--', this.inRepo(relToShared)])).trim() !== ''
-    );
-  }
-
   /** Local commits not on the upstream yet. */
   async unpushedCount(upstream: string): Promise<number> {
     return Number((await this.git.raw(['rev-list', '--count', `${upstream}..HEAD`])).trim());

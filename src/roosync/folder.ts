@@ -1,18 +1,7 @@
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  type Dirent,
-  type Stats,
-} from 'node:fs';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
-import { formatBytes } from '../util/format.js';
-import { unlessMissing } from '../util/fs.js';
+import { readCapped, unlessMissing } from '../util/fs.js';
 import { parseMessage, type Parsed } from './message.js';
 
 /** Larger than any message RooSync writes by far; a bigger file is reported, never read. */
@@ -78,8 +67,6 @@ export function signatureOf(size: number, mtimeMs: number): string {
 /** A message file as read: parsed with its signature and size, or why it could not be read. */
 export type MessageRead = { parsed: Parsed; signature: string; bytes: number } | { unreadable: string; bytes: number };
 
-const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
-
 /**
  * Reads one message file through one descriptor, never through a symbolic link, never more than
  * MAX_MESSAGE_BYTES; `undefined` if it moved away meanwhile (RooSync works the same folders).
@@ -93,25 +80,12 @@ export function readMessage(
 ): MessageRead | undefined {
   if (kind === 'symlink') return { unreadable: 'a symbolic link: never read or followed', bytes: 0 };
   if (kind === 'dir') return { unreadable: 'a folder named like a message', bytes: 0 };
-  let fd: number;
-  try {
-    fd = openSync(path.join(dir, name), constants.O_RDONLY | NO_FOLLOW);
-  } catch (err) {
-    const code = errorCode(err);
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') return { unreadable: 'a symbolic link: never read or followed', bytes: 0 };
-    return { unreadable: `cannot be opened (${code ?? String(err)})`, bytes: 0 };
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { unreadable: 'not a regular file', bytes: 0 };
-    if (st.size > MAX_MESSAGE_BYTES)
-      return { unreadable: `too large to inspect (${formatBytes(st.size)})`, bytes: st.size };
-    const text = readFileSync(fd, 'utf8');
-    return { parsed: parseMessage(text, name, now), signature: signatureOf(st.size, st.mtimeMs), bytes: st.size };
-  } catch (err) {
-    return { unreadable: `cannot be read (${errorCode(err) ?? String(err)})`, bytes: 0 };
-  } finally {
-    closeSync(fd);
-  }
+  const read = readCapped(path.join(dir, name), MAX_MESSAGE_BYTES);
+  if ('missing' in read) return undefined;
+  if ('unreadable' in read) return { unreadable: read.unreadable, bytes: read.size };
+  return {
+    parsed: parseMessage(read.text, name, now),
+    signature: signatureOf(read.size, read.mtimeMs),
+    bytes: read.size,
+  };
 }

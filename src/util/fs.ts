@@ -1,7 +1,19 @@
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
+import { formatBytes } from './format.js';
 
 /**
  * The one way this program writes a file that someone reads: `<file>.tmp` (not matched by RooSync's
@@ -134,4 +146,36 @@ export function unlinkIfPresent(file: string): boolean {
     unlinkSync(file);
     return true;
   }, false);
+}
+
+/** A file read from a folder someone else writes: its text, or that it is missing, or why it was not read. */
+export type CappedRead =
+  | { text: string; size: number; mtimeMs: number }
+  | { missing: true }
+  | { unreadable: string; size: number };
+
+/**
+ * Reads a file through one descriptor, never through a symbolic link, never more than `maxBytes`.
+ * Reasons name the kind and size of what was found, never its content.
+ */
+export function readCapped(file: string, maxBytes: number): CappedRead {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT') return { missing: true };
+    if (code === 'ELOOP') return { unreadable: 'a symbolic link: never read or followed', size: 0 };
+    return { unreadable: `cannot be opened (${code ?? String(err)})`, size: 0 };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { unreadable: 'not a regular file', size: 0 };
+    if (st.size > maxBytes) return { unreadable: `too large to inspect (${formatBytes(st.size)})`, size: st.size };
+    return { text: readFileSync(fd, 'utf8'), size: st.size, mtimeMs: st.mtimeMs };
+  } catch (err) {
+    return { unreadable: `cannot be read (${errorCode(err) ?? String(err)})`, size: 0 };
+  } finally {
+    closeSync(fd);
+  }
 }

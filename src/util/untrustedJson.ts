@@ -1,7 +1,6 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { errorCode } from '../errors.js';
 import { formatBytes } from './format.js';
+import { readCapped } from './fs.js';
 
 /**
  * One way to read JSON that someone else wrote (another machine, a person with an editor): size and
@@ -194,23 +193,8 @@ export function readUntrustedFile<T>(
   schema: z.ZodType<T>,
   limits: JsonLimits = UNTRUSTED_LIMITS,
 ): FileRead<T> {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-  } catch (err) {
-    const code = errorCode(err);
-    if (code === 'ENOENT') return { ok: false, missing: true, reason: 'missing' };
-    if (code === 'ELOOP') return { ok: false, reason: 'a symbolic link: not followed' };
-    return { ok: false, reason: `cannot be opened (${code ?? String(err)})` };
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { ok: false, reason: 'not a regular file' };
-    if (st.size > limits.maxBytes) return { ok: false, reason: `too large (${formatBytes(st.size)})` };
-    return parseUntrusted(readFileSync(fd, 'utf8'), schema, limits);
-  } catch (err) {
-    return { ok: false, reason: `cannot be read (${errorCode(err) ?? String(err)})` };
-  } finally {
-    closeSync(fd);
-  }
+  const read = readCapped(file, limits.maxBytes);
+  if ('missing' in read) return { ok: false, missing: true, reason: 'missing' };
+  if ('unreadable' in read) return { ok: false, reason: read.unreadable };
+  return parseUntrusted(read.text, schema, limits);
 }
