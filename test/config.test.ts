@@ -31,7 +31,8 @@ describe('config schema', () => {
     });
     expect(cfg.backups.keepCount).toBe(5);
     expect(cfg.logs).toEqual({ retentionDays: 7, maxSizeMB: 100 });
-    expect(cfg.election.leaseSeconds).toBe(3600);
+    expect(cfg.election.leaseSeconds).toBe(7200);
+    expect(cfg.schedule.heartbeatMinutes).toBe(240);
     expect(cfg.schedule.tasks).toMatchObject({ health: '1d', 'deps-audit': '30d' });
   });
 

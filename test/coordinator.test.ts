@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAgedTree } from '../src/demo/agedTree.js';
 import { buildMessageStore } from '../src/demo/messages.js';
 import { MaintenanceService } from '../src/index.js';
-import { scheduleEntry } from '../src/coordinator/osSchedule.js';
+import { nextOnPhase, phaseOffsetMs, scheduleEntry } from '../src/coordinator/osSchedule.js';
 import { UsageError } from '../src/errors.js';
 import { NOW, cli, isolatedEnv, tempDir } from './helpers.js';
 
@@ -17,17 +17,19 @@ describe('schedule print', () => {
     logFile: '/tmp/rm.log',
   };
   it('cron: one line with the environment, quoted; refuses intervals cron cannot express', () => {
+    const offset = phaseOffsetMs('myia-ai-01', 15 * 60_000) / 1000;
+    const [minute, second] = [Math.floor(offset / 60), Math.floor(offset % 60)];
     expect(scheduleEntry({ ...input, kind: 'cron', tickMinutes: 15 })).toBe(
-      `*/15 * * * * ROOSYNC_SHARED_PATH='/home/op/it'\\''s/.shared-state' ROOSYNC_MACHINE_ID='myia-ai-01' '/usr/bin/node' '/opt/roosync-maint/dist/cli/main.js' run >/dev/null 2>>'/tmp/rm.log'`,
+      `${minute}-59/15 * * * * sleep ${second}; ROOSYNC_SHARED_PATH='/home/op/it'\\''s/.shared-state' ROOSYNC_MACHINE_ID='myia-ai-01' '/usr/bin/node' '/opt/roosync-maint/dist/cli/main.js' run >/dev/null 2>>'/tmp/rm.log'`,
     );
-    expect(scheduleEntry({ ...input, kind: 'cron', tickMinutes: 120 })).toMatch(/^0 \*\/2 \* \* \* /);
+    expect(scheduleEntry({ ...input, kind: 'cron', tickMinutes: 120 })).toMatch(/^\d+ [01]-23\/2 \* \* \* sleep /);
     expect(() => scheduleEntry({ ...input, kind: 'cron', tickMinutes: 7 })).toThrow(UsageError);
   });
   it('systemd: a oneshot service and a timer on the tick interval', () => {
     const units = scheduleEntry({ ...input, kind: 'systemd', tickMinutes: 15 });
     expect(units).toContain('Type=oneshot');
     expect(units).toContain('ExecStart=/usr/bin/node /opt/roosync-maint/dist/cli/main.js run');
-    expect(units).toContain('OnUnitActiveSec=15min');
+    expect(units).toMatch(/^OnCalendar=\*-\*-\* \*:\d\d\/15:\d\d$/m);
     expect(units).toContain('Environment=ROOSYNC_MACHINE_ID=myia-ai-01');
   });
   it('windows: Task Scheduler XML repeating every tick, and the schtasks line', () => {
@@ -36,6 +38,20 @@ describe('schedule print', () => {
     expect(task).toContain('<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>');
     expect(task).toContain('schtasks /Create /TN "roosync-maint" /SC MINUTE /MO 15');
     expect(task).toContain("it's/.shared-state");
+  });
+  it('staggers a fleet: each machine its own stable offset within the interval', () => {
+    const period = 15 * 60_000;
+    const offsets = Array.from({ length: 20 }, (_, i) => phaseOffsetMs(`myia-m${i + 1}`, period));
+    expect(offsets.map((o) => phaseOffsetMs('myia-m1', period) === o)).toEqual(offsets.map((_, i) => i === 0));
+    for (const o of offsets) expect(o >= 0 && o < period).toBe(true);
+    expect(new Set(offsets.map((o) => Math.floor(o / 1000))).size).toBe(20); // 20 different seconds
+    const next = nextOnPhase(Date.UTC(2026, 0, 1, 12, 0, 0), period, offsets[0]!);
+    expect((next - offsets[0]!) % period).toBe(0);
+    expect(next - Date.UTC(2026, 0, 1, 12, 0, 0)).toBeLessThanOrEqual(period);
+    const windows = scheduleEntry({ ...input, kind: 'windows', tickMinutes: 15 });
+    expect(windows).not.toContain('RandomDelay');
+    const own = Math.floor(phaseOffsetMs('myia-ai-01', period) / 60_000);
+    expect(windows).toContain(`<StartBoundary>2026-01-01T00:${String(own).padStart(2, '0')}:`);
   });
   it('from the CLI, with this machine’s shared state and id', async () => {
     const dir = await tempDir('sp');
@@ -54,13 +70,13 @@ describe('status', () => {
     await buildMessageStore(shared, NOW);
     const args = ['--shared-state', shared, '--machine', 'myia-ai-01'];
     expect(
-      (await cli(['run', '--no-sync', '--leader', '--task', 'log-rotation', ...args], { now: NOW - 3 * 3600_000 }))
+      (await cli(['run', '--no-sync', '--leader', '--task', 'log-rotation', ...args], { now: NOW - 5 * 3600_000 }))
         .code,
     ).toBe(0);
     const r = await cli(['status', '--json', ...args], { now: NOW });
     const doc = JSON.parse(r.stdout);
     expect(doc.machines).toHaveLength(1);
-    expect(doc.silent).toEqual(['myia-ai-01']); // last tick 3 h ago, interval 15 min
+    expect(doc.silent).toEqual(['myia-ai-01']); // last status 5 h ago, heartbeat 4 h, interval 15 min
     expect(doc.kpis.find((k: { name: string }) => k.name === 'rollback dirs')).toMatchObject({ value: 12, ok: false });
     expect(doc.kpis.find((k: { name: string }) => k.name === 'inbox messages')).toMatchObject({ ok: true });
     const human = await cli(['status', ...args], { now: NOW });

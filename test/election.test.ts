@@ -168,10 +168,42 @@ describe('the elector (no git in sight)', () => {
     expect(offline).toMatchObject({ leader: false, offline: true });
   });
 
-  it('renews its own term, does not touch another’s live lease, and only the holder releases', async () => {
+  it('keeps its own lease without a write while more than half is left; renewal due below half', async () => {
+    const MIN = 60_000;
     const store = new MemoryStore(ok(record()));
-    expect(await elector(store).tryLead()).toMatchObject({ leader: true, term: 3 });
+    // 29 min into a 60 min lease: 31 min left, more than half: leads, writes nothing, renews nothing
+    expect(await elector(store, 'myia-a', () => NOW + 29 * MIN).tryLead()).toMatchObject({
+      leader: true,
+      term: 3,
+      renew: false,
+      attempts: 0,
+    });
+    // 31 min in: 29 min left, less than half: still leads without a push, the caller's commit renews
+    expect(await elector(store, 'myia-a', () => NOW + 31 * MIN).tryLead()).toMatchObject({ leader: true, renew: true });
+    expect(store.writes).toHaveLength(0);
+    // past its writer's expiry (the machine slept): the renewal is pushed before it leads again
+    expect(await elector(store, 'myia-a', () => NOW + 61 * MIN).tryLead()).toMatchObject({
+      leader: true,
+      renew: false,
+    });
+    expect(store.writes).toHaveLength(1);
     expect(store.writes[0]!.renewals).toBe(1);
+  });
+
+  it('a machine that lost the race to a live holder is a follower at once, without a second write', async () => {
+    class LosesOnce extends MemoryStore {
+      override async write(r: LeaseRecord) {
+        this.writes.push(r);
+        this.current = ok(record({ holder: 'myia-b', term: 1 }));
+        return 'lost' as const;
+      }
+    }
+    const store = new LosesOnce({ kind: 'missing' });
+    expect(await elector(store).tryLead()).toMatchObject({ leader: false, attempts: 2 });
+    expect(store.writes).toHaveLength(1);
+  });
+
+  it('does not touch another’s live lease, and only the holder releases', async () => {
     const other = new MemoryStore(ok(record()));
     expect(await elector(other, 'myia-b').tryLead()).toMatchObject({ leader: false });
     expect(other.writes).toHaveLength(0);

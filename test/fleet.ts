@@ -21,6 +21,8 @@ export interface TickRun {
         offline: boolean;
         pushed: boolean;
         pushRetries: number;
+        committed: boolean;
+        quiet?: boolean;
         notes: string[];
         tasks: { task: string; status: string; reason?: string }[];
       }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { LOG_LEVELS, type LogLevel } from '../log.js';
+import { LOG_LEVELS, type LogLevel } from '../util/logLevels.js';
 
 export interface GlobalOptions {
   sharedState?: string;

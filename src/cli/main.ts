@@ -3,13 +3,14 @@ import { packageVersion } from '../util/version.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BusyError, UsageError, errorMessage, type Problem } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { parseCommandLine } from './args.js';
-import { COMMANDS, findCommand, type Outcome } from './commands.js';
+import type { CommandSpec, Outcome } from './kit.js';
+import { mayBeQuiet, quietRun } from './quietRun.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
 
-export function helpText(): string {
+export function helpText(COMMANDS: readonly CommandSpec[]): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));
   return [
     'roosync-maint — maintenance coordinator for RooSync fleets',
@@ -85,11 +86,21 @@ export async function main(
   let log: Logger | undefined;
   try {
     const args = parseCommandLine(argv, io.env);
+    const now = io.now ?? clockFromEnv(io.env) ?? Date.now;
+    // most scheduled ticks have nothing to do: answered before anything heavy is loaded
+    if (mayBeQuiet(args, io.env)) {
+      const quiet = await quietRun(args, io.env, io.cwd, now());
+      if (quiet) return emit(quiet);
+    }
+    const { createLogger } = await import('../log.js');
     log = createLogger(args.global.logLevel);
     if (args.version) return emit({ exitCode: EXIT.ok, doc: { version: packageVersion() }, lines: [packageVersion()] });
+    const { COMMANDS, findCommand } = await import('./commands.js');
     const found = findCommand(args.command);
-    if (args.help || args.command.length === 0)
-      return emit({ exitCode: args.help ? EXIT.ok : EXIT.usage, doc: { help: helpText() }, lines: [helpText()] });
+    if (args.help || args.command.length === 0) {
+      const help = helpText(COMMANDS);
+      return emit({ exitCode: args.help ? EXIT.ok : EXIT.usage, doc: { help }, lines: [help] });
+    }
     if (!found)
       throw new UsageError({
         where: 'command line',
@@ -108,7 +119,7 @@ export async function main(
       env: io.env,
       cwd: io.cwd,
       log,
-      now: io.now ?? clockFromEnv(io.env) ?? Date.now,
+      now,
     });
     return emit(outcome);
   } catch (err) {

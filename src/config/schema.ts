@@ -60,14 +60,19 @@ export const configSchema = z
     }),
     limits: section({ maxDeletionsPerRun: count(10_000) }),
     election: section({
-      leaseSeconds: z.number().int().min(60, { error: 'expected at least 60 seconds' }).default(3600),
+      leaseSeconds: z.number().int().min(60, { error: 'expected at least 60 seconds' }).default(7200),
     }),
     git: section({
       timeoutSeconds: z.number().int().min(5, { error: 'expected at least 5 seconds' }).max(3600).default(120),
-      pushAttempts: z.number().int().min(1).max(20).default(6),
+      /** How long a tick keeps trying to land its push while other machines are landing theirs. */
+      pushBudgetSeconds: z.number().int().min(1).max(3600).default(120),
+      /** Optional cap on push attempts within the budget (older configs set 6; no cap by default). */
+      pushAttempts: z.number().int().min(1).max(1000).optional(),
     }),
     schedule: section({
       tickMinutes: count(15),
+      /** A status file with nothing new is committed at most this often: the fleet's heartbeat. */
+      heartbeatMinutes: count(240),
       tasks: z.partialRecord(z.enum(TASK_NAMES), duration).default(PLAN_SCHEDULE),
     }),
     checkpoints: section({
@@ -131,6 +136,13 @@ export const configSchema = z
         code: 'custom',
         path: ['election', 'leaseSeconds'],
         message: `expected at least 2 × schedule.tickMinutes = ${minLease} s, so that one late tick does not lose the lease`,
+      });
+    }
+    if (cfg.schedule.heartbeatMinutes < cfg.schedule.tickMinutes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedule', 'heartbeatMinutes'],
+        message: `expected at least schedule.tickMinutes (${cfg.schedule.tickMinutes}): a heartbeat is sent by a tick`,
       });
     }
     const names = new Set<string>();

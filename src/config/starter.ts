@@ -15,12 +15,17 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
   "logs": { "retentionDays": 7, "maxSizeMB": 100 },
   // a safety cap on removals by one rule in one run; the rest waits for the next run.
   "limits": { "maxDeletionsPerRun": 10000 },
-  // leader lease: must be at least 2 × schedule.tickMinutes.
-  "election": { "leaseSeconds": 3600 },
-  // every git call is cut after timeoutSeconds without output; a push that lost the race is retried pushAttempts times.
-  "git": { "timeoutSeconds": 120, "pushAttempts": 6 },
+  // leader lease: at least 2 × schedule.tickMinutes; renewed when less than half is left. A dead leader is
+  // replaced within one lease plus one tick.
+  "election": { "leaseSeconds": 7200 },
+  // every git call is cut after timeoutSeconds without output; a push that lost the race is retried (fetch,
+  // rebase, push) until it lands or pushBudgetSeconds have passed.
+  "git": { "timeoutSeconds": 120, "pushBudgetSeconds": 120 },
+  // tickMinutes: how often a tick runs; heartbeatMinutes: a status with nothing new is committed at most this
+  // often (a machine silent for heartbeatMinutes + 2 ticks + 15 min is flagged).
   "schedule": {
     "tickMinutes": 15,
+    "heartbeatMinutes": 240,
     "tasks": { "health": "1d", "disk-check": "7d", "deps-audit": "30d", "messages-archive": "1d" }
   },
   // Roo task checkpoints (only <task>/checkpoints/ is removed, never the task); a task touched recently is kept.

@@ -12,6 +12,8 @@ import { readLeaseFile } from '../election/lease.js';
 import { noProgress } from '../tasks/types.js';
 import { releaseLease } from './leader.js';
 import { tick } from './tick.js';
+import { nextOnPhase, phaseOffsetMs } from './osSchedule.js';
+import { checkQuiet } from './quiet.js';
 
 export interface DaemonOptions {
   sharedState: string;
@@ -33,8 +35,8 @@ export interface DaemonOptions {
 }
 
 /**
- * The long-running coordinator: a tick now, then one every `schedule.tickMinutes` (±10 %
- * jitter so a fleet started together does not tick together). The config is watched and
+ * The long-running coordinator: a tick now, then one every `schedule.tickMinutes`, each at this
+ * machine's own offset within the interval (a hash of its id), so a fleet does not tick together. The config is watched and
  * reloaded (an invalid edit keeps the running config and is logged as an error); the lease is
  * watched so a released lease is taken at the next tick instead of a full interval later. On
  * stop, the tick in flight finishes (tasks are bounded), the lease is released if this machine
@@ -120,10 +122,41 @@ export async function runDaemon(
     wake?.();
   });
 
+  // the next tick on this machine's own phase of the interval: a fleet started together spreads out
+  const waitForNextTick = async () => {
+    if (stopping) return;
+    const every = intervalMs();
+    const wait = nextOnPhase(Date.now(), every, phaseOffsetMs(o.machineId, every)) - Date.now();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wake = undefined;
+  };
+
   while (!stopping) {
     try {
       const extraPaths = pendingPaths;
       pendingPaths = [];
+      const quiet =
+        !o.noSync && extraPaths.length === 0
+          ? await checkQuiet({
+              sharedState: o.sharedState,
+              machineId: o.machineId,
+              configFile: o.configFile,
+              version: o.version,
+              now: o.clock(),
+            })
+          : undefined;
+      if (quiet?.quiet) {
+        stats.ticks++;
+        o.log.debug({ until: new Date(quiet.record.until).toISOString() }, 'quiet tick: nothing due, nothing changed');
+        await waitForNextTick();
+        continue;
+      }
       const running = tick({
         ...machine(),
         tasks: undefined,
@@ -151,16 +184,7 @@ export async function runDaemon(
     } catch (err) {
       o.log.error({ err: errorMessage(err) }, 'tick failed; the daemon goes on');
     }
-    if (stopping) break;
-    const wait = intervalMs() * (0.9 + Math.random() * 0.2);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, wait);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    wake = undefined;
+    await waitForNextTick();
   }
 
   await watcher.close();

@@ -1,4 +1,5 @@
 import { shellQuote } from '../util/shell.js';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -15,13 +16,40 @@ export interface ScheduleEntryInput {
   logFile: string;
 }
 
+/**
+ * A stable offset in [0, periodMs) from the machine id: each machine of a fleet ticks at its own
+ * moment of the interval, the same one every time, so a fleet never ticks at the same second.
+ */
+export function phaseOffsetMs(machineId: string, periodMs: number): number {
+  return createHash('sha256').update(machineId).digest().readUInt32BE(0) % Math.max(1, Math.floor(periodMs));
+}
+
+/** The next moment after `now` on this machine's grid: offset + k × period. */
+export function nextOnPhase(now: number, periodMs: number, offsetMs: number): number {
+  return (Math.floor((now - offsetMs) / periodMs) + 1) * periodMs + offsetMs;
+}
+
+/** This machine's offset within one tick interval, split for schedulers that count minutes and seconds. */
+function phaseOf(i: ScheduleEntryInput): { minute: number; second: number; totalSeconds: number } {
+  const totalSeconds = Math.floor(phaseOffsetMs(i.machineId, i.tickMinutes * 60_000) / 1000);
+  return { minute: Math.floor(totalSeconds / 60) % 60, second: totalSeconds % 60, totalSeconds };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
 const q = shellQuote;
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function cronLine(i: ScheduleEntryInput): string {
   const m = i.tickMinutes;
+  const { minute, second, totalSeconds } = phaseOf(i);
+  const hour = Math.floor(totalSeconds / 3600);
   const when =
-    m < 60 && 60 % m === 0 ? `*/${m} * * * *` : m % 60 === 0 && 1440 % m === 0 ? `0 */${m / 60} * * *` : undefined;
+    m < 60 && 60 % m === 0
+      ? `${minute}-59/${m} * * * *`
+      : m % 60 === 0 && 1440 % m === 0
+        ? `${minute} ${hour}-23/${m / 60} * * *`
+        : undefined;
   if (!when)
     throw new UsageError({
       where: 'schedule.tickMinutes',
@@ -29,9 +57,31 @@ function cronLine(i: ScheduleEntryInput): string {
       hint: 'use a divisor of 60 (5, 10, 15, 20, 30) or whole hours dividing 24, or a systemd timer',
     });
   return (
-    `${when} ROOSYNC_SHARED_PATH=${q(i.sharedState)} ROOSYNC_MACHINE_ID=${q(i.machineId)} ${q(i.node)} ` +
+    `${when} sleep ${second}; ROOSYNC_SHARED_PATH=${q(i.sharedState)} ROOSYNC_MACHINE_ID=${q(i.machineId)} ${q(i.node)} ` +
     `${q(i.bin)} run >/dev/null 2>>${q(i.logFile)}`
   );
+}
+
+/** A calendar spec on this machine's phase where the interval allows one, else a monotonic timer offset by it. */
+function systemdTimer(i: ScheduleEntryInput): string[] {
+  const m = i.tickMinutes;
+  const { minute, second, totalSeconds } = phaseOf(i);
+  const onPhase = `(this machine's offset in the interval: ${totalSeconds} s, from a hash of its id)`;
+  if (m < 60 && 60 % m === 0)
+    return [
+      `# every ${m} min ${onPhase}`,
+      `OnCalendar=*-*-* *:${pad(minute % m)}/${m}:${pad(second)}`,
+      'AccuracySec=1s',
+    ];
+  if (m % 60 === 0 && 1440 % m === 0) {
+    const hour = Math.floor(totalSeconds / 3600);
+    return [
+      `# every ${m / 60} h ${onPhase}`,
+      `OnCalendar=*-*-* ${pad(hour)}/${m / 60}:${pad(minute)}:${pad(second)}`,
+      'AccuracySec=1s',
+    ];
+  }
+  return [`# ${onPhase}`, `OnBootSec=${totalSeconds + 120}s`, `OnUnitActiveSec=${m}min`, 'AccuracySec=1s'];
 }
 
 function systemdUnits(i: ScheduleEntryInput): string {
@@ -53,9 +103,7 @@ function systemdUnits(i: ScheduleEntryInput): string {
     'Description=roosync-maint every tick interval',
     '',
     '[Timer]',
-    'OnBootSec=2min',
-    `OnUnitActiveSec=${i.tickMinutes}min`,
-    'RandomizedDelaySec=60',
+    ...systemdTimer(i),
     'Persistent=true',
     '',
     '[Install]',
@@ -65,6 +113,8 @@ function systemdUnits(i: ScheduleEntryInput): string {
 
 function windowsTask(i: ScheduleEntryInput): string {
   const win = path.win32;
+  const { totalSeconds } = phaseOf(i);
+  const start = `2026-01-01T${pad(Math.floor(totalSeconds / 3600))}:${pad(Math.floor(totalSeconds / 60) % 60)}:${pad(totalSeconds % 60)}`;
   const args = `"${i.bin}" run`;
   return [
     `<!-- schtasks /Create /TN "roosync-maint" /XML roosync-maint.xml   (or, without XML:)`,
@@ -76,9 +126,8 @@ function windowsTask(i: ScheduleEntryInput): string {
     '  <Triggers>',
     '    <TimeTrigger>',
     `      <Repetition><Interval>PT${i.tickMinutes}M</Interval><StopAtDurationEnd>false</StopAtDurationEnd></Repetition>`,
-    '      <StartBoundary>2026-01-01T00:00:00</StartBoundary>',
+    `      <StartBoundary>${start}</StartBoundary>`,
     '      <Enabled>true</Enabled>',
-    '      <RandomDelay>PT1M</RandomDelay>',
     '    </TimeTrigger>',
     '  </Triggers>',
     '  <Settings>',

@@ -6,7 +6,7 @@ import { parseMessage, writeMessageAtomic } from '../roosync/message.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { messageDirs } from '../roosync/layout.js';
 import { findPurged } from '../roosync/purgeBundle.js';
-import { pushWithRetries, syncWithFence } from './sync.js';
+import { pushPolicy, pushUntilLanded, syncWithFence } from './sync.js';
 
 export interface RestoreResult {
   restored: string[];
@@ -96,7 +96,7 @@ async function lastDeletion(repo: GitRepo, paths: string[]): Promise<{ commit: s
 export interface RestoreOptions {
   machineId: string;
   dryRun: boolean;
-  pushAttempts: number;
+  git: { pushBudgetSeconds: number; pushAttempts?: number | undefined };
 }
 
 export async function restoreFromHistory(
@@ -177,7 +177,7 @@ export async function commitRestored(
     r.restored.map((p) => repo.inRepo(p)),
     message,
   );
-  const pushed = await pushWithRetries(repo, o.pushAttempts);
+  const pushed = await pushUntilLanded(repo, pushPolicy(o.git));
   const later = pushed.failure && `not pushed yet (${pushed.failure}): a later tick pushes it`;
   const note = [r.note, later].filter(Boolean).join('; ');
   return { ...r, committed, pushed: pushed.pushed, ...(note && { note }) };

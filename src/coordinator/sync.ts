@@ -1,6 +1,6 @@
 import { MINUTE_MS } from '../util/time.js';
 import path from 'node:path';
-import { backoffMs, sleep } from '../util/backoff.js';
+import { sleep } from '../util/backoff.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
 import { KEPT_BRANCHES, STASH_MARKER, type GitRepo } from '../git/repo.js';
 import { GitFailure } from '../git/classify.js';
@@ -30,6 +30,10 @@ const stamp = (now: number) => new Date(now).toISOString().replace(/[:.]/g, '-')
 export interface SyncReport {
   notes: string[];
   fenced: boolean;
+  /** The work tree had changes (stashed around the sync and put back): RooSync's edits may be among them. */
+  dirty: boolean;
+  /** Local commits still to push after the catch-up (1 when there is no upstream yet). */
+  unpushed: number;
 }
 
 export async function syncWithFence(repo: GitRepo, now = Date.now()): Promise<SyncReport> {
@@ -42,7 +46,8 @@ export async function syncWithFence(repo: GitRepo, now = Date.now()): Promise<Sy
   };
   const notes = await healClone(repo);
   let fenced = false;
-  await repo.stash(STASH_MARKER);
+  let unpushed = 1;
+  const stashed = (await repo.stash(STASH_MARKER)) !== undefined;
   try {
     notes.push(...(await returnToBranch(repo, now)));
     await repo.fetch();
@@ -51,11 +56,13 @@ export async function syncWithFence(repo: GitRepo, now = Date.now()): Promise<Sy
       const caught = await catchUp(ctx, upstream);
       notes.push(...caught.notes);
       fenced = caught.fenced;
+      unpushed = caught.unpushed;
     }
   } finally {
     notes.push(...(await reapplyStashes(ctx)));
   }
-  return { notes, fenced };
+  // anything unusual (a replay, a message kept aside) may have left files for the tick to commit
+  return { notes, fenced, dirty: stashed || notes.length > 0, unpushed };
 }
 
 /** Someone's unfinished rebase or merge (aborted once it is old), and a replay of ours cut short. */
@@ -118,12 +125,15 @@ async function returnToBranch(repo: GitRepo, now: number): Promise<string[]> {
  * machine took over, and that work must never land: it is dropped. This check does not depend on the
  * lease texts conflicting.
  */
-async function catchUp(ctx: ReconcileContext, upstream: string): Promise<SyncReport> {
+async function catchUp(
+  ctx: ReconcileContext,
+  upstream: string,
+): Promise<{ notes: string[]; fenced: boolean; unpushed: number }> {
   const { repo } = ctx;
   const { behind, ahead } = await repo.divergence(upstream);
   if (ahead === 0) {
     if (behind > 0) await repo.raw(['merge', '-q', '--ff-only', upstream]);
-    return { notes: [], fenced: false };
+    return { notes: [], fenced: false, unpushed: 0 };
   }
   const commits = await repo.unpushedCommits(upstream, LEASE_FILE);
   const notes: string[] = [];
@@ -148,9 +158,9 @@ async function catchUp(ctx: ReconcileContext, upstream: string): Promise<SyncRep
     }
   }
   const fenced = keep.length < commits.length;
-  if (!fenced && (await repo.rebaseOntoUpstream(upstream)).ok) return { notes, fenced };
+  if (!fenced && (await repo.rebaseOntoUpstream(upstream)).ok) return { notes, fenced, unpushed: ahead };
   notes.push(...(await replayByHand(ctx, upstream, keep)));
-  return { notes, fenced };
+  return { notes, fenced, unpushed: keep.length };
 }
 
 /** Replays commits one by one on the upstream; a conflict is resolved at the message level (reconcile.ts). */
@@ -192,23 +202,45 @@ async function reapplyStashes(ctx: ReconcileContext): Promise<string[]> {
 export interface PushOutcome {
   pushed: boolean;
   retries: number;
-  /** Why it did not push (unreachable, auth, other, or the race lost every time). */
+  /** Why it did not push (unreachable, auth, other, or the race lost until the budget ran out). */
   failure?: string;
   /** The remote refused or could not be reached (not merely a race lost every time). */
   offline?: boolean;
 }
 
+export interface PushPolicy {
+  /** Keep trying while this much time has not passed since the first attempt. */
+  budgetMs: number;
+  /** An optional cap on attempts within the budget. */
+  maxAttempts?: number | undefined;
+  /** Whether our unpushed commits touch the lease: only then does a retry need the fence. */
+  touchesLease?: () => boolean;
+  /** Called after each resync (which may have fenced our fleet work): may recommit. */
+  afterResync?: (sync: SyncReport) => Promise<void>;
+  clock?: () => number;
+  random?: () => number;
+}
+
+/** The push policy a config's `git` section gives. */
+export function pushPolicy(git: { pushBudgetSeconds: number; pushAttempts?: number | undefined }): PushPolicy {
+  return { budgetMs: git.pushBudgetSeconds * 1000, maxAttempts: git.pushAttempts };
+}
+
+/** The most a losing machine waits before its next attempt: enough to let the winner's push settle. */
+const RETRY_JITTER_MS = 100;
+
 /**
- * Pushes; a lost race is followed by fetch-fence-rebase (its notes passed to `afterResync`,
- * which may recommit) and another try, with jittered exponential backoff, `attempts` in all.
+ * Pushes until it lands or the budget runs out. A lost race costs the cheapest cycle that stays
+ * correct: fetch + rebase + push, with the fence (syncWithFence) only when our unpushed commits
+ * touch the lease or the rebase does not apply; a small random pause spreads the retries of the
+ * machines that lost the same race. Nothing is slept after the last attempt.
  */
-export async function pushWithRetries(
-  repo: GitRepo,
-  attempts: number,
-  afterResync: (sync: SyncReport) => Promise<void> = async () => undefined,
-): Promise<PushOutcome> {
+export async function pushUntilLanded(repo: GitRepo, policy: PushPolicy): Promise<PushOutcome> {
+  const clock = policy.clock ?? Date.now;
+  const random = policy.random ?? Math.random;
+  const deadline = clock() + policy.budgetMs;
   let retries = 0;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     try {
       await repo.push();
       return { pushed: true, retries };
@@ -216,10 +248,25 @@ export async function pushWithRetries(
       if (!(err instanceof GitFailure)) throw err;
       if (err.kind !== 'lost-race')
         return { pushed: false, retries, failure: `${err.kind}: ${err.message}`, offline: true };
-      retries++;
-      await sleep(backoffMs(attempt, 100));
-      await afterResync(await syncWithFence(repo));
     }
+    const outOfAttempts = policy.maxAttempts !== undefined && attempt >= policy.maxAttempts;
+    if (outOfAttempts || clock() >= deadline) {
+      const why = outOfAttempts ? `${attempt} times` : `for ${Math.round(policy.budgetMs / 1000)} s`;
+      return { pushed: false, retries, failure: `lost the race ${why}` };
+    }
+    retries++;
+    await sleep(random() * RETRY_JITTER_MS);
+    const sync = await resyncAfterLostRace(repo, policy.touchesLease?.() ?? true);
+    await policy.afterResync?.(sync);
   }
-  return { pushed: false, retries, failure: `lost the race ${attempts} times` };
+}
+
+/** Fetch and rebase; the full sync (stash, fence, replay) when the lease is involved or the rebase fails. */
+async function resyncAfterLostRace(repo: GitRepo, touchesLease: boolean): Promise<SyncReport> {
+  const upstream = touchesLease ? undefined : await repo.upstream();
+  if (upstream) {
+    await repo.fetch();
+    if ((await repo.rebaseOntoUpstream(upstream)).ok) return { notes: [], fenced: false, dirty: false, unpushed: 1 };
+  }
+  return syncWithFence(repo);
 }

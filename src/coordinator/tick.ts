@@ -12,7 +12,7 @@ import { GitLeaseStore } from '../election/gitLeaseStore.js';
 import { readLeaseFile, writeLeaseFile } from '../election/lease.js';
 import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
 import { localStateDir } from '../sharedState/localState.js';
-import { readStatus, statusFileRel, writeStatus, type MachineStatus } from '../report/status.js';
+import { readStatus, statusFileRel, statusWorthCommitting, writeStatus, type MachineStatus } from '../report/status.js';
 import { accumulate, emptyDigestState, digestDue, digestMessage, digestStore } from '../report/digest.js';
 import { fleetStatus } from '../report/fleetStatus.js';
 import { sendMessage } from '../roosync/send.js';
@@ -21,9 +21,13 @@ import { messageDirs } from '../roosync/layout.js';
 import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
 import { lockMachine } from './lock.js';
-import { dueTasks, recordRuns, scheduleStore } from './schedule.js';
+import { dueTasks, recordRuns, scheduleStore, type ScheduleState } from './schedule.js';
+import { configFingerprint, earliest, QUIET_FILE, writeQuietRecord } from './quiet.js';
+import { quietDeadlines } from './quietDeadlines.js';
+import { unlinkIfPresent } from '../util/fs.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
-import { pushWithRetries, syncWithFence } from './sync.js';
+import { pushPolicy, pushUntilLanded, syncWithFence } from './sync.js';
+import { MINUTE_MS } from '../util/time.js';
 import { runTasks } from './runTasks.js';
 
 type Resolved<T> = Omit<T, 'tasks'> & { tasks: TaskName[] };
@@ -111,14 +115,64 @@ export async function tick(o: TickOptions): Promise<TickResult> {
     if (decisions) result.schedule = decisions;
     const tasks: TaskName[] = o.tasks ?? decisions!.filter((d) => d.due).map((d) => d.task);
     const run = { ...o, tasks };
+    // a record of a clean tick is only ever the last full tick's: gone before this one acts
+    if (!o.dryRun) unlinkIfPresent(path.join(stateDir, QUIET_FILE));
     const done = repo
       ? await runSynced(run, repo, stateDir, result, lock.compromised)
       : await runLocalOnly(run, stateDir, result);
-    if (!o.dryRun) schedule.save(recordRuns(state, done.tasks, o.clock()));
+    if (o.dryRun) return done;
+    const ran = recordRuns(state, done.tasks, o.clock());
+    schedule.save(ran);
+    if (repo && decisions) await recordIfClean(o, repo, stateDir, done, ran);
     return done;
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * After a scheduled tick that ended clean — synced, everything pushed, nothing failed — records what it
+ * saw and until when nothing can be due, so that the next ticks can be quiet (quiet.ts).
+ */
+async function recordIfClean(
+  o: TickOptions,
+  repo: GitRepo,
+  stateDir: string,
+  r: TickResult,
+  schedule: ScheduleState,
+): Promise<void> {
+  if (r.offline || r.tasks.some((t) => t.status === 'failed') || (o.extraPaths?.length ?? 0) > 0) return;
+  const [head = '', upstream] = (await repo.raw(['rev-parse', 'HEAD', '@{u}']).catch(() => '')).trim().split('\n');
+  if (head === '' || head !== upstream) return; // something is left to push: the next tick must be full
+  const now = o.clock();
+  const { config } = o.config;
+  const deadlines = quietDeadlines({
+    machineId: o.machineId,
+    now,
+    config,
+    isLeader: r.leader.isLeader,
+    tasks: AVAILABLE_TASKS,
+    schedule,
+    status: readStatus(o.sharedState, o.machineId),
+    lease: readLeaseFile(o.sharedState),
+    observation: fileObservationStore(stateDir, o.log, true).load(),
+    fleet: r.leader.isLeader ? fleetStatus(o.sharedState, config, now) : undefined,
+    digestLastSentAt: digestStore(stateDir, o.log).load(now).lastSentAt,
+  });
+  const next = earliest(deadlines);
+  if (!next || next.at <= now) return;
+  writeQuietRecord(stateDir, {
+    version: o.version,
+    machine: o.machineId,
+    sharedState: path.resolve(o.sharedState),
+    configHash: configFingerprint(o.config.file),
+    head,
+    upstream,
+    until: next.at,
+    untilReason: next.why,
+    writtenAt: now,
+    leader: r.leader,
+  });
 }
 
 /**
@@ -221,14 +275,22 @@ function reportStep(result: TickResult, log: Logger, what: string, step: () => s
   }
 }
 
-function statusOf(o: TickOptions, r: TickResult): MachineStatus {
+/** The fleet paths to commit: git refuses a pathspec that matches nothing (a folder removed whole was tracked). */
+async function fleetPathsToCommit(sharedState: string, repo: GitRepo, tasks: readonly TaskResult[]): Promise<string[]> {
+  const paths: string[] = [];
+  for (const p of fleetChangedPaths(sharedState, tasks))
+    if (existsSync(path.join(sharedState, p)) || (await repo.isTracked(repo.inRepo(p)))) paths.push(repo.inRepo(p));
+  return paths;
+}
+
+function statusOf(o: TickOptions, r: TickResult, previous = readStatus(o.sharedState, o.machineId)): MachineStatus {
   const failed = r.tasks.filter((t) => t.status === 'failed').map((t) => t.task);
   const now = new Date(o.clock()).toISOString();
-  const previous = readStatus(o.sharedState, o.machineId);
   return {
     machine: o.machineId,
     version: o.version,
     lastTickAt: now,
+    heartbeatMinutes: o.config.config.schedule.heartbeatMinutes,
     lastSuccessAt: failed.length === 0 ? now : (previous?.lastSuccessAt ?? null),
     // online means this tick's fetch and rebase succeeded: that is the last successful sync
     lastSyncAt: r.offline ? (previous?.lastSyncAt ?? null) : now,
@@ -290,8 +352,12 @@ async function runSynced(
     result.offline = true;
     result.offlineReason = errorMessage(err);
   };
+  // what the first sync found: local changes to commit, local commits still to push
+  let first: { dirty: boolean; unpushed: number } | undefined;
   const sync = async (): Promise<void> => {
-    result.notes.push(...(await syncWithFence(repo, o.clock())).notes);
+    const report = await syncWithFence(repo, o.clock());
+    first ??= report;
+    result.notes.push(...report.notes);
   };
 
   try {
@@ -301,13 +367,15 @@ async function runSynced(
     goOffline(err);
   }
   // RooSync's own edits on this machine (merged with the remote's by the sync) are committed by this machine
-  if ((await repo.uncommitted(['messages'])).size > 0) {
+  let messagesCommitted = false;
+  if ((first?.dirty ?? true) && (await repo.uncommitted(['messages'])).size > 0) {
     const message = `maintenance: ${o.machineId} commits RooSync's message changes made on this machine`;
-    if (await repo.commitPaths([repo.inRepo('messages')], message))
-      result.notes.push("committed RooSync's message changes made on this machine");
+    messagesCommitted = await repo.commitPaths([repo.inRepo('messages')], message);
+    if (messagesCommitted) result.notes.push("committed RooSync's message changes made on this machine");
   }
 
   let record: LeaseRecord | undefined;
+  let renewDue = false;
   if (!result.offline) {
     const elector = new Elector({
       me: o.machineId,
@@ -320,6 +388,7 @@ async function runSynced(
     const lead = await elector.tryLead();
     if (lead.offline) goOffline(new Error(lead.judgement.reason));
     record = lead.record;
+    renewDue = lead.renew;
     result.leader = {
       isLeader: lead.leader,
       term: lead.term ?? lead.judgement.term ?? null,
@@ -346,38 +415,45 @@ async function runSynced(
     throw new Error(`this machine's run lock was compromised (${lost.message}): stopping before commit and push`);
 
   const reportPaths = [...alertsOf(o, stateDir, result), ...sendDigestIfDue(o, stateDir, result)];
-  const commitStatusAndFleet = async (withFleet: boolean): Promise<boolean> => {
-    writeStatus(o.sharedState, statusOf(o, result));
-    const paths = [
-      repo.inRepo(statusFileRel(o.machineId)),
-      ...[...reportPaths, ...(o.extraPaths ?? [])].map((p) => repo.inRepo(p)),
-    ];
-    if (withFleet && record) {
-      // Every fleet commit renews the lease: a rebase onto another machine's lease then conflicts (the fence).
+  const previous = readStatus(o.sharedState, o.machineId);
+  let leaseInCommit = false;
+  const commitTick = async (withFleet: boolean): Promise<boolean> => {
+    const paths = [...reportPaths, ...(o.extraPaths ?? [])].map((p) => repo.inRepo(p));
+    const fleetPaths = withFleet && record ? await fleetPathsToCommit(o.sharedState, repo, result.tasks) : [];
+    // fleet work always carries the lease renewal: the fence recognises fleet work by it
+    leaseInCommit = record !== undefined && withFleet && (fleetPaths.length > 0 || renewDue);
+    const status = statusOf(o, result, previous);
+    const heartbeatMs = o.config.config.schedule.heartbeatMinutes * MINUTE_MS;
+    // a commit made anyway carries a fresh status for free
+    if (paths.length > 0 || leaseInCommit || statusWorthCommitting(previous, status, o.clock(), heartbeatMs)) {
+      writeStatus(o.sharedState, status);
+      paths.push(repo.inRepo(statusFileRel(o.machineId)));
+    }
+    if (leaseInCommit && record) {
       writeLeaseFile(o.sharedState, renewed(record, o.clock(), leaseSeconds));
-      for (const p of fleetChangedPaths(o.sharedState, result.tasks)) {
-        // git refuses a pathspec that matches nothing: a folder removed whole was tracked, or it is skipped
-        if (existsSync(path.join(o.sharedState, p)) || (await repo.isTracked(repo.inRepo(p))))
-          paths.push(repo.inRepo(p));
-      }
-      paths.push(repo.inRepo(LEASE_FILE));
+      paths.push(...fleetPaths, repo.inRepo(LEASE_FILE));
     }
     const term = result.leader.term ? ` term ${result.leader.term}` : '';
-    return repo.commitPaths(
-      paths,
-      `maintenance: ${o.machineId}${withFleet && record ? ` (leader${term})` : ''} tick ${new Date(o.clock()).toISOString()}`,
-    );
+    const role = leaseInCommit ? ` (leader${term})` : '';
+    return repo.commitPaths(paths, `maintenance: ${o.machineId}${role} tick ${new Date(o.clock()).toISOString()}`);
   };
-  result.committed = await commitStatusAndFleet(isLeader);
+  result.committed = await commitTick(isLeader);
 
   if (o.fault === 'kill-before-push') process.kill(process.pid, 'SIGKILL');
   if (result.offline) {
     result.notes.push('the remote is unreachable: local commits stay here and are pushed by a later tick');
     return result;
   }
-  const pushed = await pushWithRetries(repo, o.config.config.git.pushAttempts, async (sync) => {
-    result.notes.push(...sync.notes);
-    if (sync.fenced) {
+  const earlierUnpushed = (first?.unpushed ?? 1) > 0;
+  // nothing committed and nothing left from before: no push (a quiet tick costs no network round trip)
+  if (!result.committed && !messagesCommitted && !earlierUnpushed) return result;
+  const pushed = await pushUntilLanded(repo, {
+    ...pushPolicy(o.config.config.git),
+    // commits of an earlier tick may carry fleet work: only the fence may let them through
+    touchesLease: () => leaseInCommit || earlierUnpushed,
+    afterResync: async (sync) => {
+      result.notes.push(...sync.notes);
+      if (!sync.fenced) return;
       // our fleet commit was dropped: say so in the status and push that alone
       result.leader = {
         isLeader: false,
@@ -385,8 +461,8 @@ async function runSynced(
         reason: 'deposed: another machine took the lease before this fleet work landed; the work was dropped',
       };
       record = undefined;
-      result.committed = await commitStatusAndFleet(false);
-    }
+      result.committed = await commitTick(false);
+    },
   });
   result.pushed = pushed.pushed;
   result.pushRetries = pushed.retries;

@@ -14,6 +14,9 @@
  * the lease and is dropped, never pushed. Nor does it detect a leader that is alive but cut
  * off: that one keeps believing until it syncs again, and does no fleet work while offline.
  *
+ * A lease of its own is not rewritten every tick: the holder renews it once no more than half is
+ * left, in its next commit. Failover therefore still takes at most one lease plus one tick.
+ *
  * The elector never sees git: it talks to a LeaseStore (read; write and say whether it landed)
  * and keeps its observations in a local ObservationStore. The clock is injected.
  */
@@ -176,6 +179,8 @@ export interface LeadOutcome {
   record?: LeaseRecord;
   judgement: Judgement;
   attempts: number;
+  /** Leading on a lease of ours with less than half left: the caller's next commit carries the renewal. */
+  renew: boolean;
   /** Set when the remote could not be reached: nobody leads from here this tick. */
   offline?: boolean;
 }
@@ -207,34 +212,55 @@ export class Elector {
     return { read, judgement };
   }
 
-  /** Acquires a free lease or renews ours; leads only if the write landed. */
+  /**
+   * Acquires a free lease, or keeps ours. Leads only for a term whose write it saw land: a
+   * takeover (or a lease of ours already past its writer's expiry) is pushed at once; a lease of
+   * ours still running is kept without a write, and once less than half of it is left the caller
+   * carries the renewal in its next commit (`renew`), which the fence guards like any fleet work.
+   */
   async tryLead(): Promise<LeadOutcome> {
     const attempts = this.o.maxAttempts ?? 3;
     let last: Judgement | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const { read, judgement } = await this.judge();
       last = judgement;
-      if (judgement.state === 'held') return { leader: false, judgement, attempts: attempt };
+      if (judgement.state === 'held') return { leader: false, judgement, attempts: attempt, renew: false };
       const now = this.o.clock();
+      if (judgement.state === 'mine' && read.kind === 'ok') {
+        const left = judgement.writerExpiresAt! - now;
+        if (left > 0)
+          return {
+            leader: true,
+            term: read.record.term,
+            record: read.record,
+            judgement,
+            attempts: 0,
+            renew: left <= this.leaseMs / 2,
+          };
+      }
+      // only a machine that wants to write again waits: one that lost to a live holder is a follower at once
+      if (attempt > 1) await this.backoff(attempt - 1);
       const next =
         judgement.state === 'mine' && read.kind === 'ok'
           ? renewed(read.record, now, this.o.leaseSeconds)
           : acquired(read, this.o.me, judgement.nextTerm, now, this.o.leaseSeconds);
       const outcome = await this.o.store.write(next);
-      if (outcome === 'landed') return { leader: true, term: next.term, record: next, judgement, attempts: attempt };
+      if (outcome === 'landed')
+        return { leader: true, term: next.term, record: next, judgement, attempts: attempt, renew: false };
       if (outcome === 'unreachable')
         return {
           leader: false,
           judgement: { ...judgement, reason: `${judgement.reason}; the remote is unreachable` },
           attempts: attempt,
           offline: true,
+          renew: false,
         };
-      await this.backoff(attempt);
     }
     return {
       leader: false,
       judgement: { ...last!, reason: `${last!.reason}; lost the race ${attempts} times` },
       attempts,
+      renew: false,
     };
   }
 

@@ -5,6 +5,7 @@ import { unlessMissing } from '../util/fs.js';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { UsageError, errorMessage } from '../errors.js';
 import { GitFailure, classifyGitFailure } from './classify.js';
+import { gitEnvironment } from './environment.js';
 
 /** Marks the stash entries a sync makes around itself; any left by a killed run are re-applied by the next. */
 export const STASH_MARKER = 'roosync-maint: local edits kept around a sync';
@@ -39,19 +40,20 @@ export class GitRepo {
     const git = simpleGit({
       baseDir: sharedState,
       timeout: { block: options.timeoutMs },
-      allowEnvironment: ['GIT_TERMINAL_PROMPT'],
+      allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_TRACE'],
       config: [
         `user.name=${options.machineId} (roosync-maint)`,
         `user.email=${options.machineId}@roosync-maint.invalid`,
       ],
-    }).env(gitEnvironment(process.env));
+      errors: withoutTraceLines,
+    }).env({ ...gitEnvironment(process.env), GIT_TRACE: '1' });
     let top: string;
+    let gitDir: string;
     try {
-      top = (await git.revparse(['--show-toplevel'])).trim();
+      [top = '', gitDir = ''] = (await git.revparse(['--show-toplevel', '--absolute-git-dir'])).trim().split('\n');
     } catch {
       return undefined;
     }
-    const gitDir = path.resolve(sharedState, (await git.revparse(['--git-dir'])).trim());
     // git names paths from the real top folder: a shared state reached through a link is resolved first
     const rel = path.relative(realpathSync(top), realpathSync(sharedState)).split(path.sep).join('/');
     return new GitRepo(git.cwd(top), top, gitDir, rel === '' ? '.' : rel, options.machineId);
@@ -75,12 +77,15 @@ export class GitRepo {
     await this.run('fetch', () => this.git.fetch(['--prune']));
   }
 
+  /** The branch's upstream, asked once per run (only a first push with -u sets it). */
+  private upstreamName: string | null | undefined;
+
   async upstream(): Promise<string | undefined> {
-    try {
-      return (await this.git.revparse(['--abbrev-ref', '--symbolic-full-name', '@{u}'])).trim();
-    } catch {
-      return undefined;
+    if (this.upstreamName === undefined) {
+      const name = await this.git.revparse(['--abbrev-ref', '--symbolic-full-name', '@{u}']).catch(() => '');
+      this.upstreamName = name.trim() || null;
     }
+    return this.upstreamName ?? undefined;
   }
 
   async head(): Promise<string | undefined> {
@@ -134,6 +139,7 @@ export class GitRepo {
   async push(): Promise<void> {
     const upstream = await this.upstream();
     await this.run('push', () => (upstream ? this.git.push() : this.git.push(['-u', 'origin', 'HEAD'])));
+    if (!upstream) this.upstreamName = undefined;
   }
 
   async isTracked(relToTop: string): Promise<boolean> {
@@ -354,40 +360,23 @@ export class GitRepo {
   }
 }
 
-/** What git, ssh and Windows need from the environment to find home, config, credentials and proxies. */
-const PASSED_TO_GIT = [
-  'PATH',
-  'HOME',
-  'USERPROFILE',
-  'HOMEDRIVE',
-  'HOMEPATH',
-  'APPDATA',
-  'LOCALAPPDATA',
-  'SystemRoot',
-  'SYSTEMROOT',
-  'ComSpec',
-  'TEMP',
-  'TMP',
-  'TMPDIR',
-  'XDG_CONFIG_HOME',
-  'SSH_AUTH_SOCK',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-];
+const TRACE_LINE = /^\d\d:\d\d:\d\d\.\d+ +\S+:\d+ +trace: .*$\n?/gm;
 
 /**
- * The environment git runs with: an allowlist (simple-git refuses variables such as EDITOR or
- * GIT_SSH_COMMAND that could run other programs), no prompts, English messages for classifying.
+ * simple-git waits 50 ms after every git process that printed nothing (its completion plugin, with
+ * no option to turn that off); 4–6 such calls a tick. `GIT_TRACE=1` makes git print one trace line
+ * on stderr, so no call is silent; this error handler takes those lines out again, so a failure
+ * reads (and is classified) exactly as git wrote it, and a non-zero exit with no other stderr stays
+ * a success, as simple-git's own handler has it.
  */
-export function gitEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of PASSED_TO_GIT) if (env[k] !== undefined) out[k] = env[k]!;
-  // ROOSYNC_MAINT_IN_TICK: our own rebase checks files out; our hooks must not start a tick for that.
-  return { ...out, LC_ALL: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0', ROOSYNC_MAINT_IN_TICK: '1' };
+function withoutTraceLines(
+  error: Buffer | Error | undefined,
+  result: { stdOut: Buffer[]; stdErr: Buffer[]; exitCode: number },
+): Buffer | Error | undefined {
+  if (error && !Buffer.isBuffer(error) && !(error.message ?? '').match(TRACE_LINE)) return error;
+  const stderr = Buffer.concat(result.stdErr).toString('utf8').replace(TRACE_LINE, '');
+  if (result.exitCode === 0 || stderr === '') return undefined;
+  return Buffer.from(`${Buffer.concat(result.stdOut).toString('utf8')}${stderr}`);
 }
 
 /** What opening a clone needs from the config: the git timeout. */

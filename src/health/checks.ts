@@ -214,6 +214,7 @@ export async function checkGit(
 export interface LivenessRow {
   machine: string;
   lastTickAt: string;
+  heartbeatMinutes?: number | undefined;
   sinceMinutes: number;
   silent: boolean;
 }
@@ -221,7 +222,8 @@ export interface LivenessRow {
 export function checkLiveness(
   rows: readonly LivenessRow[],
   unreadable: readonly { file: string; reason: string }[],
-  tickMinutes: number,
+  /** The config's heartbeat, for status files that do not state their own. */
+  heartbeatMinutes: number,
 ): CheckResult[] {
   const machines: CheckResult[] = rows.map((m) => ({
     check: 'fleet-liveness',
@@ -230,8 +232,9 @@ export function checkLiveness(
     type: 'HEALTH',
     severity: 'HIGH',
     summary: m.silent
-      ? `${m.machine} has not ticked for ${m.sinceMinutes} min (last seen ${m.lastTickAt}; expected every ${tickMinutes} min)`
-      : `${m.machine} ticked ${m.sinceMinutes} min ago`,
+      ? `${m.machine} has sent no status for ${m.sinceMinutes} min (last ${m.lastTickAt}; it promised one at ` +
+        `least every ${m.heartbeatMinutes ?? heartbeatMinutes} min)`
+      : `${m.machine} sent its status ${m.sinceMinutes} min ago`,
     actions: [
       `Check that roosync-maint still runs on ${m.machine} (daemon, schedule or hooks)`,
       'Check the machine itself is up',

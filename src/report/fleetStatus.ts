@@ -66,17 +66,24 @@ function countDirs(dir: string): number {
 }
 
 /**
- * The fleet as the shared state tells it: the lease, each machine's last tick (silent when
- * older than two tick intervals plus a grace of 15 minutes), and the plan's KPIs.
+ * How long a machine may stay quiet before it is flagged: a running machine commits its status at least
+ * every heartbeat (its own, as its status file states it), at a tick, so its status is at most one
+ * heartbeat plus one tick old; one more tick and 15 minutes cover a late tick and a slow push.
  */
+export function silentAfterMinutes(heartbeatMinutes: number, tickMinutes: number): number {
+  return heartbeatMinutes + 2 * tickMinutes + 15;
+}
+
+/** The fleet as the shared state tells it: the lease, each machine's last status (and whether it is silent), KPIs. */
 export function fleetStatus(sharedState: string, config: MaintenanceConfig, now: number): FleetStatus {
   const lease = readLeaseFile(sharedState);
-  const silentAfterMs = (2 * config.schedule.tickMinutes + 15) * MINUTE_MS;
+  const { tickMinutes, heartbeatMinutes } = config.schedule;
   const read = readMachines(sharedState);
   const machines = read.machines
     .map((m) => {
       const since = now - Date.parse(m.lastTickAt);
-      return { ...m, sinceMinutes: Math.round(since / MINUTE_MS), silent: since > silentAfterMs };
+      const silentAfter = silentAfterMinutes(m.heartbeatMinutes ?? heartbeatMinutes, tickMinutes) * MINUTE_MS;
+      return { ...m, sinceMinutes: Math.round(since / MINUTE_MS), silent: since > silentAfter };
     })
     .sort((a, b) => a.machine.localeCompare(b.machine));
   const rollbackDirs = countDirs(path.join(sharedState, '.rollback'));
@@ -151,7 +158,8 @@ export function renderFleetStatus(s: FleetStatus): string[] {
       `${k.name.padEnd(16)} ${String(k.value ?? 'n/a').padEnd(7)} ${k.target.padEnd(10)} ` +
         `${k.ok === null ? `(${k.note})` : k.ok ? 'ok' : 'MISSED'}`,
     );
-  if (s.silent.length) lines.push('', `silent machines (no tick for more than two intervals): ${s.silent.join(', ')}`);
+  if (s.silent.length)
+    lines.push('', `silent machines (no status for longer than their heartbeat allows): ${s.silent.join(', ')}`);
   if (s.malformed.length)
     lines.push(
       '',

@@ -5,11 +5,17 @@ import { writeFileAtomic } from '../util/fs.js';
 import { readUntrustedFile, type FileRead } from '../util/untrustedJson.js';
 import type { TaskResult } from './taskResult.js';
 
-/** `maintenance/machines/<id>.json`: written only by <id>, rewritten every tick. */
+/**
+ * `maintenance/machines/<id>.json`: written only by <id>, by a tick that has something new to say
+ * or whose heartbeat is due (statusWorthCommitting).
+ */
 export interface MachineStatus {
   machine: string;
   version: string;
+  /** The tick that wrote this file: at most `heartbeatMinutes` (+ one tick) old while the machine runs. */
   lastTickAt: string;
+  /** The writer's heartbeat interval, so that every reader judges its silence by the writer's own promise. */
+  heartbeatMinutes?: number;
   lastSuccessAt: string | null;
   /** The last tick whose push landed (this machine's last successful sync). */
   lastSyncAt?: string | null;
@@ -31,6 +37,7 @@ export const machineStatusSchema = z.looseObject({
   machine: z.string().min(1, { error: 'expected a machine id' }),
   version: z.string().catch('unknown'),
   lastTickAt: isoTime,
+  heartbeatMinutes: z.number().int().positive().optional().catch(undefined),
   lastSuccessAt: isoTime.nullable().catch(null),
   lastSyncAt: isoTime.nullable().optional().catch(null),
   offline: z.boolean().catch(false),
@@ -74,4 +81,36 @@ export function writeStatus(sharedState: string, status: MachineStatus): void {
   const file = path.join(sharedState, statusFileRel(status.machine));
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileAtomic(file, `${JSON.stringify(status, null, 2)}\n`);
+}
+
+/** What, in a status, is worth a commit when it changes: role, term, health, failures, version, reachability. */
+function materialOf(s: MachineStatus): string {
+  return JSON.stringify([
+    s.version,
+    s.offline,
+    s.leader.isLeader,
+    s.leader.term,
+    [...s.failed].sort(),
+    s.health ? [...s.health.failing].sort() : null,
+    s.heartbeatMinutes ?? null,
+  ]);
+}
+
+/**
+ * Whether a tick's status deserves its own commit (pure): the first one, something material changed,
+ * a task acted or failed, or the heartbeat interval has passed since the status on record was written.
+ * Otherwise the status on record stands and the tick commits nothing for it.
+ */
+export function statusWorthCommitting(
+  previous: MachineStatus | undefined,
+  next: MachineStatus,
+  now: number,
+  heartbeatMs: number,
+): boolean {
+  if (!previous) return true;
+  if (materialOf(previous) !== materialOf(next)) return true;
+  if (next.tasks.some((t) => t.acted > 0 || t.status === 'failed')) return true;
+  const age = now - Date.parse(previous.lastTickAt);
+  // a status from the future (a clock that ran fast) is rewritten rather than trusted
+  return age >= heartbeatMs || age < 0;
 }

@@ -99,5 +99,5 @@ export const depsAuditTask = defineTask('deps-audit', async (ctx, result) => {
 /** The leader watches every machine's status file, its own included. */
 export const fleetLivenessTask = defineTask('fleet-liveness', async (ctx, result) => {
   const fleet = fleetStatus(ctx.sharedState, ctx.config.config, ctx.now);
-  record(result, checkLiveness(fleet.machines, fleet.malformed, ctx.config.config.schedule.tickMinutes));
+  record(result, checkLiveness(fleet.machines, fleet.malformed, ctx.config.config.schedule.heartbeatMinutes));
 });

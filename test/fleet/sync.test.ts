@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../../src/demo/messages.js';
@@ -199,8 +199,12 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     // the shared state reached through a symlink
     const link = path.join(await tempDir('link'), '.shared-state');
     symlinkSync(fleet.dir(a), link);
+    // an old log for the leader to rotate, so that this tick has fleet work to commit through the link
+    mkdirSync(path.join(fleet.dir(a), 'logs'), { recursive: true });
+    writeFileSync(path.join(fleet.dir(a), 'logs', 'sync-2026-01-01.log'), 'old');
     const viaLink = await tick(fleet, a, T0 + 2 * MIN, { tasks: ['log-rotation'], args: ['--shared-state', link] });
     expect(viaLink.code, viaLink.stderr).toBe(0);
+    expect(viaLink.doc!.committed).toBe(true);
     expect(viaLink.doc!.pushed).toBe(true);
     // a rebase someone left: young, this tick does not sync (exit 1, says why); old, it is aborted and the tick goes on
     writeFileSync(path.join(fleet.dir(a), 'maintenance', 'machines', `${a}.json`), '{"conflict": 1}');

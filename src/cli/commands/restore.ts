@@ -32,7 +32,7 @@ async function restoreCommand(cli: CliEnv): Promise<Outcome> {
     const r = await restoreTarget(repo, shared, target, {
       machineId,
       dryRun,
-      pushAttempts: config.config.git.pushAttempts,
+      git: config.config.git,
     });
     const from = r.fromCommit.startsWith('purge bundle') ? r.fromCommit : `${r.fromCommit}^`;
     const done =

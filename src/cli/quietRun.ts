@@ -1,0 +1,71 @@
+import { checkQuiet } from '../coordinator/quiet.js';
+import { resolveIdentity } from '../sharedState/identity.js';
+import { packageVersion } from '../util/version.js';
+import type { ParsedArgs } from './args.js';
+import type { Outcome } from './kit.js';
+
+/** A plain scheduled `run` (no task named, no dry run, synced): the only kind of run that may be quiet. */
+export function mayBeQuiet(args: ParsedArgs, env: NodeJS.ProcessEnv): boolean {
+  const { global } = args;
+  const plain = args.command.length === 1 && args.command[0] === 'run' && args.tasks.length === 0;
+  return plain && !args.help && !global.dryRun && !global.noSync && !env.ROOSYNC_MAINT_FAULT;
+}
+
+/**
+ * The quiet tick, answered before the logger, the config schema or git libraries are loaded; or
+ * `undefined` when the full tick must run (any doubt included).
+ */
+export async function quietRun(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string, now: number) {
+  let identity: ReturnType<typeof resolveIdentity>;
+  try {
+    identity = resolveIdentity({
+      sharedStateFlag: args.global.sharedState,
+      machineFlag: args.global.machine,
+      configFlag: args.global.config,
+      env,
+      cwd,
+    });
+  } catch {
+    return undefined; // the full run reports it properly
+  }
+  const sharedState = identity.sharedState.value;
+  const machine = identity.machineId.value;
+  const check = await checkQuiet({
+    sharedState,
+    machineId: machine,
+    configFile: identity.configPath.value,
+    version: packageVersion(),
+    now,
+  });
+  if (!check.quiet) return undefined;
+  const { record } = check;
+  const next = `nothing due until ${new Date(record.until).toISOString()} (${record.untilReason})`;
+  const role = record.leader.isLeader
+    ? `leader${record.leader.term ? ` (term ${record.leader.term})` : ''}`
+    : 'follower';
+  const outcome: Outcome = {
+    exitCode: 0,
+    doc: {
+      command: 'run',
+      ok: true,
+      sharedState,
+      machine,
+      dryRun: false,
+      offline: false,
+      quiet: true,
+      leader: record.leader,
+      tasks: [],
+      committed: false,
+      pushed: false,
+      pushRetries: 0,
+      notes: [`quiet tick: ${next}; nothing changed since the last tick`],
+      nextDueAt: new Date(record.until).toISOString(),
+    },
+    lines: [
+      `roosync-maint run on ${machine} — shared state ${sharedState}`,
+      `${role}: ${record.leader.reason} — quiet tick: nothing new on the remote or in the shared state`,
+      `due: ${next}`,
+    ],
+  };
+  return outcome;
+}

@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gitEnvironment } from '../git/environment.js';
+import { writeFileAtomic } from '../util/fs.js';
+
+/**
+ * The quiet tick: most scheduled ticks find nothing due and nothing changed. Such a tick must cost
+ * little more than starting node, one `git fetch` and one `git status`, so this module is the whole
+ * of it: no logger, no config schema, no simple-git, no lock library, only node's own modules.
+ *
+ * A full tick that ended clean (synced, pushed, nothing failed) leaves a record: what it saw
+ * (HEAD, the upstream, the config's bytes, the version) and `until`, the first moment anything
+ * could become due (a task's interval, the heartbeat, the lease's renewal or a takeover, a machine
+ * turning silent, the digest). A later scheduled tick is quiet only if all of that still holds:
+ * same record inputs, the clock before `until`, no run in progress, a clean work tree, and a fetch
+ * that brought nothing. Anything else — or any doubt, or any error — runs the full tick.
+ */
+
+export interface QuietRecord {
+  version: string;
+  machine: string;
+  sharedState: string;
+  configHash: string;
+  head: string;
+  upstream: string;
+  /** Epoch ms: the first moment something may be due. */
+  until: number;
+  /** Epoch ms, by the tick's clock. */
+  writtenAt: number;
+  /** Why `until` is what it is, for the operator ("health due 2026-…"). */
+  untilReason: string;
+  leader: { isLeader: boolean; term: number | null; reason: string };
+}
+
+export const QUIET_FILE = 'quiet.json';
+
+/** The config file's bytes, hashed: an edit (or a new file where there was none) means a full tick. */
+export function configFingerprint(configFile: string): string {
+  try {
+    return createHash('sha1').update(readFileSync(configFile)).digest('hex');
+  } catch {
+    return `absent:${configFile}`;
+  }
+}
+
+export function writeQuietRecord(stateDir: string, record: QuietRecord): void {
+  writeFileAtomic(path.join(stateDir, QUIET_FILE), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+function readQuietRecord(stateDir: string): QuietRecord | undefined {
+  try {
+    const r = JSON.parse(readFileSync(path.join(stateDir, QUIET_FILE), 'utf8')) as Partial<QuietRecord>;
+    const fields = [r.version, r.machine, r.sharedState, r.configHash, r.head, r.upstream, r.untilReason];
+    if (fields.some((f) => typeof f !== 'string') || typeof r.until !== 'number' || typeof r.writtenAt !== 'number')
+      return undefined;
+    if (typeof r.leader?.isLeader !== 'boolean') return undefined;
+    return r as QuietRecord;
+  } catch {
+    return undefined; // missing or damaged: a full tick writes a new one
+  }
+}
+
+export interface Deadline {
+  at: number;
+  why: string;
+}
+
+/** The earliest of the deadlines (pure); none at all means nothing is ever due by time alone. */
+export function earliest(deadlines: readonly Deadline[]): Deadline | undefined {
+  return deadlines.reduce<Deadline | undefined>((a, d) => (a === undefined || d.at < a.at ? d : a), undefined);
+}
+
+interface GitRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function git(cwd: string, args: string[], timeoutMs: number): Promise<GitRun> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      args,
+      { cwd, env: gitEnvironment(process.env), timeout: timeoutMs, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+export interface QuietInputs {
+  sharedState: string;
+  machineId: string;
+  configFile: string;
+  version: string;
+  now: number;
+  timeoutMs?: number;
+}
+
+export type QuietOutcome = { quiet: true; record: QuietRecord } | { quiet: false; why: string };
+
+/** Whether this tick can be quiet; never throws (any failure is "run the full tick"). */
+export async function checkQuiet(i: QuietInputs): Promise<QuietOutcome> {
+  const no = (why: string): QuietOutcome => ({ quiet: false, why });
+  const timeout = i.timeoutMs ?? 60_000;
+  try {
+    // one git call: where the clone keeps its state, HEAD, and the upstream as last fetched
+    const refs = await git(i.sharedState, ['rev-parse', '--absolute-git-dir', 'HEAD', '@{u}'], timeout);
+    if (refs.code !== 0) return no('not a clone with an upstream');
+    const [gitDir = '', head, upstream] = refs.stdout.trim().split('\n');
+    const stateDir = path.join(gitDir, 'roosync-maint');
+    const r = readQuietRecord(stateDir);
+    if (!r) return no('no record of a clean tick');
+    if (r.version !== i.version) return no('roosync-maint was updated');
+    if (r.machine !== i.machineId || r.sharedState !== path.resolve(i.sharedState)) return no('another identity');
+    if (i.now < r.writtenAt || i.now >= r.until) return no(`due: ${r.untilReason}`);
+    if (r.configHash !== configFingerprint(i.configFile)) return no('the config changed');
+    if (head !== r.head || upstream !== r.upstream) return no('commits since the last tick');
+    if (existsSync(path.join(stateDir, 'run.lock'))) return no('another run is in progress');
+    const status = await git(i.sharedState, ['--no-optional-locks', 'status', '--porcelain', '-uall'], timeout);
+    if (status.code !== 0 || status.stdout !== '') return no('local changes to commit');
+    // without -q, fetch says something exactly when it updated (or pruned) a ref
+    const fetch = await git(i.sharedState, ['fetch', '--prune'], timeout);
+    if (fetch.code !== 0 || fetch.stderr.trim() !== '' || fetch.stdout.trim() !== '') return no('the remote moved');
+    return { quiet: true, record: r };
+  } catch (err) {
+    return no(`quiet check failed: ${String(err)}`);
+  }
+}

@@ -1,0 +1,74 @@
+import type { MaintenanceConfig } from '../config/schema.js';
+import { TASKS, type TaskName } from '../config/taskCatalogue.js';
+import { judgeLease, type Observation } from '../election/elector.js';
+import type { LeaseRead } from '../election/lease.js';
+import type { FleetStatus } from '../report/fleetStatus.js';
+import { silentAfterMinutes } from '../report/fleetStatus.js';
+import type { MachineStatus } from '../report/status.js';
+import { HOUR_MS, MINUTE_MS } from '../util/time.js';
+import type { Deadline } from './quiet.js';
+import { intervalMs, type ScheduleState } from './schedule.js';
+
+export interface QuietInputs {
+  machineId: string;
+  now: number;
+  config: MaintenanceConfig;
+  isLeader: boolean;
+  tasks: readonly TaskName[];
+  schedule: ScheduleState;
+  status: MachineStatus | undefined;
+  lease: LeaseRead;
+  observation: Observation | undefined;
+  /** The leader's view of the fleet (undefined on a follower). */
+  fleet: FleetStatus | undefined;
+  digestLastSentAt: number | null;
+}
+
+/**
+ * Every moment after which a tick with unchanged inputs might have something to do (pure). A quiet
+ * tick is allowed only before the earliest of them; `now` means "never quiet".
+ */
+export function quietDeadlines(i: QuietInputs): Deadline[] {
+  const { now, config } = i;
+  const out: Deadline[] = [];
+  for (const task of i.tasks) {
+    if (TASKS[task] === 'fleet' && !i.isLeader) continue; // skipped on a follower anyway
+    const every = intervalMs(task, config);
+    const last = i.schedule.tasks[task];
+    // a fleet task of every tick reads only the shared state, unchanged while the gate holds
+    if (every === 0) {
+      if (TASKS[task] === 'local') out.push({ at: now, why: `${task} runs every tick` });
+      continue;
+    }
+    out.push(last?.ok ? { at: last.lastRunAt + every, why: `${task} due` } : { at: now, why: `${task} due` });
+  }
+  const heartbeatMs = config.schedule.heartbeatMinutes * MINUTE_MS;
+  out.push({ at: i.status ? Date.parse(i.status.lastTickAt) + heartbeatMs : now, why: 'heartbeat due' });
+  out.push(leaseDeadline(i));
+  if (i.fleet) out.push(...livenessDeadlines(i.fleet, config, now));
+  const digestMs = config.reports.digestHours * HOUR_MS;
+  out.push({ at: i.digestLastSentAt === null ? now : i.digestLastSentAt + digestMs, why: 'digest due' });
+  return out;
+}
+
+/** The holder renews once half its lease is gone; another machine may take over once it judges the lease free. */
+function leaseDeadline(i: QuietInputs): Deadline {
+  const leaseMs = i.config.election.leaseSeconds * 1000;
+  const { judgement, observation } = judgeLease(i.lease, i.machineId, i.now, leaseMs, i.observation);
+  if (judgement.state === 'mine') return { at: judgement.writerExpiresAt! - leaseMs / 2, why: 'lease renewal due' };
+  if (judgement.state === 'free') return { at: i.now, why: 'the lease is free' };
+  const seenFull = observation.since + leaseMs;
+  return { at: Math.max(seenFull, judgement.writerExpiresAt ?? seenFull), why: 'the lease may be taken over' };
+}
+
+/** When each live machine would turn silent; a silent or unreadable one keeps the leader checking every tick. */
+function livenessDeadlines(fleet: FleetStatus, config: MaintenanceConfig, now: number): Deadline[] {
+  if (fleet.silent.length > 0 || fleet.malformed.length > 0) return [{ at: now, why: 'a machine is silent' }];
+  return fleet.machines.map((m) => {
+    const minutes = silentAfterMinutes(
+      m.heartbeatMinutes ?? config.schedule.heartbeatMinutes,
+      config.schedule.tickMinutes,
+    );
+    return { at: Date.parse(m.lastTickAt) + minutes * MINUTE_MS + 1, why: `${m.machine} would turn silent` };
+  });
+}
