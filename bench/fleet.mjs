@@ -1,8 +1,9 @@
 // Fleet benchmarks: many machines against one bare remote, and failover after the leader dies.
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createFleet, leaseHistory, remoteFile } from '../dist/demo/fleet.js';
+import { createFleet, git, leaseHistory, remoteFile } from '../dist/demo/fleet.js';
+import { phaseOffsetMs } from '../dist/coordinator/osSchedule.js';
 
 const BIN = path.join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const MIN = 60_000;
@@ -17,15 +18,15 @@ function spawnAndWait(cmd, args, opts) {
   });
 }
 
-function tickOf(fleet, machine, now) {
+/** One tick of the real CLI: `tasks` named (default log-rotation), or `[]` for a scheduled tick. */
+function tickOf(fleet, machine, now, tasks = ['log-rotation']) {
   return spawnAndWait(
     process.execPath,
     [
       BIN,
       'run',
       '--json',
-      '--task',
-      'log-rotation',
+      ...tasks.flatMap((t) => ['--task', t]),
       '--shared-state',
       fleet.dir(machine),
       '--machine',
@@ -47,6 +48,7 @@ export async function manyMachines(base, n = 20) {
   let t = performance.now();
   const runs = await Promise.all(ours.machines.map((m) => tickOf(ours, m, T0)));
   let oursMs = performance.now() - t;
+  const landedFirst = ours.machines.filter((m) => remoteFile(ours, `maintenance/machines/${m}.json`)).length;
   let rounds = 1;
   // pushes that lost every retry are carried by the next tick: time until every status file is on the remote
   while (ours.machines.some((m) => !remoteFile(ours, `maintenance/machines/${m}.json`)) && rounds < 5) {
@@ -88,6 +90,7 @@ export async function manyMachines(base, n = 20) {
     plainMs,
     ratio: oursMs / plainMs,
     landed,
+    landedFirst,
     n,
     rounds,
     retries,
@@ -97,46 +100,104 @@ export async function manyMachines(base, n = 20) {
   };
 }
 
+/** A fleet whose config leaves the lease and the schedule at their defaults (lease 2 h, heartbeat 4 h, tick 15 min). */
+async function fleetAtDefaults(dir, n, extra = {}) {
+  return createFleet(dir, n, (seed) => {
+    const file = path.join(seed, '.maintenance-config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8'));
+    delete config.election;
+    writeFileSync(file, JSON.stringify({ ...config, ...extra }, null, 2));
+  });
+}
+
+/** Each machine's scheduled ticks at its own phase (a hash of its id, as `schedule install` and the daemon use). */
+function scheduledEvents(machines, from, to) {
+  const events = [];
+  for (const m of machines) {
+    const offset = phaseOffsetMs(m, 15 * MIN);
+    for (let at = from + offset; at < to; at += 15 * MIN) events.push({ at, m });
+  }
+  return events.sort((a, b) => a.at - b.at);
+}
+
+const commitsOnMain = (fleet) => Number(git(fleet.remote, 'rev-list', '--count', 'main').trim());
+
 /**
- * Failover on the simulated clock: 5 machines tick every 15 minutes at staggered phases; the
- * leader dies right after a renewal; the others go on ticking. Failover = time from its last
- * renewal to the first tick at which another machine holds a new term (design bound: one lease + one tick).
+ * Failover on the simulated clock, at the defaults: 5 machines tick on their own phases every 15 minutes;
+ * the leader dies at 14:00; failover = time from its last renewal on the remote to the first tick at which
+ * another machine holds a new term (design bound: one lease + one tick).
  */
 export async function failover(base) {
-  const fleet = await createFleet(path.join(base, 'failover'), 5);
+  const fleet = await fleetAtDefaults(path.join(base, 'failover'), 5);
   const tickMs = 15 * MIN;
-  const leaseMs = 3600 * 1000;
-  const phase = (i) => i * 3 * MIN;
-  const events = [];
-  for (let k = 0; k < 12; k++)
-    for (const [i, m] of fleet.machines.entries()) events.push({ at: T0 + k * tickMs + phase(i), m });
-  events.sort((a, b) => a.at - b.at);
+  const leaseMs = 120 * MIN;
+  const deathAt = T0 + 120 * MIN;
   let leader;
-  let lastRenewal;
-  let deadAt;
-  for (const e of events) {
-    if (e.m === leader && e.at >= T0 + 30 * MIN) {
-      deadAt ??= e.at;
-      continue; // the leader is dead from its first tick past 12:30 on
+  for (const e of scheduledEvents(fleet.machines, T0, T0 + 8 * 60 * MIN)) {
+    if (e.m === leader && e.at >= deathAt) continue; // dead
+    const r = await tickOf(fleet, e.m, e.at, []);
+    if (!r.doc.leader.isLeader) continue;
+    if (leader && e.m !== leader) {
+      const ms = e.at - lastRenewalOf(fleet, leader);
+      return {
+        name: 'failover after the leader dies (simulated clock, 5 machines at the defaults: lease 2 h, tick 15 min)',
+        failoverMin: Math.round(ms / MIN),
+        lease: ms / leaseMs,
+        bound: (leaseMs + tickMs) / leaseMs,
+        newLeader: e.m,
+        term: r.doc.leader.term,
+      };
     }
-    const r = await tickOf(fleet, e.m, e.at);
-    if (r.doc.leader.isLeader) {
-      if (leader && e.m !== leader && deadAt) {
-        const ms = e.at - lastRenewal;
-        return {
-          name: 'failover after the leader dies (simulated clock, 5 machines, lease 60 min, tick 15 min)',
-          failoverMin: ms / MIN,
-          lease: ms / leaseMs,
-          bound: (leaseMs + tickMs) / leaseMs,
-          newLeader: e.m,
-          term: r.doc.leader.term,
-        };
-      }
-      leader = e.m;
-      lastRenewal = e.at;
-    }
+    leader = e.m;
   }
   throw new Error('no failover happened within the simulated window');
+}
+
+/** The dead leader's last renewal that reached the remote. */
+function lastRenewalOf(fleet, holder) {
+  const mine = leaseHistory(fleet).filter((v) => v.holder === holder);
+  const last = mine[mine.length - 1];
+  return Date.parse(JSON.parse(git(fleet.remote, 'show', `${last.commit}:maintenance/leader.json`)).renewedAt);
+}
+
+/**
+ * History: a 6-machine fleet at the defaults ticking every 15 minutes on their phases for one simulated day
+ * (scheduled ticks, as a timer runs them), against the same fleet writing its status every tick as before
+ * (`heartbeatMinutes` = `tickMinutes`), measured over 6 h and scaled to a day.
+ */
+export async function historyDay(base) {
+  const ours = await fleetAtDefaults(path.join(base, 'day-ours'), 6);
+  const before = commitsOnMain(ours);
+  let quiet = 0;
+  const runs = scheduledEvents(ours.machines, T0, T0 + 24 * 60 * MIN);
+  for (const e of runs) {
+    const r = await tickOf(ours, e.m, e.at, []);
+    if (r.code !== 0) throw new Error(`a tick of ${e.m} exited ${r.code}`);
+    if (r.doc.quiet) quiet++;
+  }
+  const perDay = commitsOnMain(ours) - before;
+  const old = await fleetAtDefaults(path.join(base, 'day-old'), 6, { schedule: { heartbeatMinutes: 15 } });
+  const oldBefore = commitsOnMain(old);
+  for (const e of scheduledEvents(old.machines, T0, T0 + 6 * 60 * MIN)) await tickOf(old, e.m, e.at, []);
+  return { perDay, ticks: runs.length, quiet, oldPerDay: (commitsOnMain(old) - oldBefore) * 4 };
+}
+
+/**
+ * 100 machines, each ticking once at its phase of the interval on a simulated clock, four processes at a
+ * time in phase order (real git, one bare remote): how many rounds until every status file has landed.
+ */
+export async function hundredMachines(base, n = 100) {
+  const fleet = await createFleet(path.join(base, 'hundred'), n);
+  const t = performance.now();
+  let rounds = 0;
+  const landed = () => fleet.machines.filter((m) => remoteFile(fleet, `maintenance/machines/${m}.json`)).length;
+  while (landed() < n && rounds < 3) {
+    const events = scheduledEvents(fleet.machines, T0 + rounds * 15 * MIN, T0 + (rounds + 1) * 15 * MIN);
+    for (let i = 0; i < events.length; i += 4)
+      await Promise.all(events.slice(i, i + 4).map((e) => tickOf(fleet, e.m, e.at)));
+    rounds++;
+  }
+  return { n, rounds, landed: landed(), ms: performance.now() - t };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -148,7 +209,55 @@ async function timedRun(cmd, args, opts) {
   return performance.now() - t;
 }
 
-/** A tick with nothing due (process start to exit) vs `git pull --rebase`; the hook's return vs an empty hook. */
+/**
+ * CPU seconds (user + system) of one command and every process it waited for, from bash's `times`
+ * (getrusage of the children, to the microsecond; GNU time rounds to 10 ms).
+ */
+function cpuOf(cmd, args, opts) {
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1 || exit 99; times', 'bash', cmd, ...args], {
+    encoding: 'utf8',
+    ...opts,
+  });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const seconds = (t) => {
+    const [, min, sec] = /(\d+)m([\d.]+)s/.exec(t);
+    return Number(min) * 60 + Number(sec);
+  };
+  const [user, sys] = r.stdout.trim().split('\n').pop().split(' ');
+  return seconds(user) + seconds(sys);
+}
+
+/** Where a CPU profile spends its self time, by package (or by our own module), biggest first. */
+function profileSummary(dir) {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+  const dt = (profile.endTime - profile.startTime) / profile.samples.length / 1000; // ms per sample
+  const hits = new Map(profile.nodes.map((n) => [n.id, 0]));
+  for (const id of profile.samples) hits.set(id, hits.get(id) + 1);
+  const by = new Map();
+  for (const n of profile.nodes) {
+    const url = n.callFrame.url;
+    const where = !url
+      ? `(${n.callFrame.functionName || 'vm'})`
+      : url.includes('node_modules/')
+        ? url.split('node_modules/').pop().split('/')[0]
+        : url.startsWith('node:')
+          ? 'node internals'
+          : url.includes('/dist/')
+            ? `ours: ${url.split('/dist/').pop()}`
+            : url;
+    by.set(where, (by.get(where) ?? 0) + hits.get(n.id) * dt);
+  }
+  const total = [...by.values()].reduce((x, y) => x + y, 0);
+  const top = [...by.entries()].sort((x, y) => y[1] - x[1]).slice(0, 5);
+  return { totalMs: total, top: top.map(([w, ms]) => `${w} ${ms.toFixed(0)} ms`).join(', ') };
+}
+
+/**
+ * A scheduled tick with nothing due, in CPU (user + system, git children included), against the floor of
+ * `node -e 0` + `git fetch` + `git status` on an identical clone; the same tick forced to run in full (its
+ * quiet record removed); a CPU profile of each. Then the post-merge hook's return time.
+ */
 export async function idleTickAndHook(base, rounds = 5) {
   const fleet = await createFleet(path.join(base, 'idle'), 2);
   const [m, other] = fleet.machines;
@@ -158,22 +267,37 @@ export async function idleTickAndHook(base, rounds = 5) {
     RM_LOCAL: fleet.local(m),
     ROOSYNC_MAINT_NOW: String(now),
   });
-  const runIdle = (now) =>
-    timedRun(process.execPath, [BIN, 'run', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'], {
-      env: env(now),
-    });
-  await runIdle(T0); // everything due once; afterwards only the every-tick tasks
-  const idle = [];
-  const pull = [];
+  const runArgs = [BIN, 'run', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'];
+  const record = path.join(fleet.dir(m), '.git', 'roosync-maint', 'quiet.json');
+  await timedRun(process.execPath, runArgs, { env: env(T0) }); // everything due once; the record of a clean tick
+  const gitEnv = { PATH: process.env.PATH, HOME: fleet.base, GIT_CONFIG_GLOBAL: '/dev/null' };
+  const quiet = [];
+  const full = [];
+  const floor = [];
+  const wall = [];
   for (let i = 1; i <= rounds; i++) {
-    idle.push(await runIdle(T0 + i * MIN));
-    pull.push(
-      await timedRun('git', ['pull', '-q', '--rebase'], {
+    const t = performance.now();
+    quiet.push(cpuOf(process.execPath, runArgs, { env: env(T0 + i * MIN) }));
+    wall.push(performance.now() - t);
+    floor.push(
+      cpuOf('sh', ['-c', 'node -e 0; git fetch -q; git status --porcelain >/dev/null'], {
         cwd: fleet.dir(other),
-        env: { PATH: process.env.PATH, HOME: fleet.base, GIT_CONFIG_GLOBAL: '/dev/null' },
+        env: gitEnv,
       }),
     );
   }
+  for (let i = 1; i <= rounds; i++) {
+    rmSync(record, { force: true });
+    full.push(cpuOf(process.execPath, runArgs, { env: env(T0 + (rounds + i) * MIN) }));
+  }
+  const profile = (name, now, before = () => undefined) => {
+    const dir = path.join(fleet.base, `prof-${name}`);
+    before();
+    spawnSync(process.execPath, [`--cpu-prof`, `--cpu-prof-dir=${dir}`, ...runArgs], { env: env(now) });
+    return profileSummary(dir);
+  };
+  const quietProfile = profile('quiet', T0 + 20 * MIN);
+  const fullProfile = profile('full', T0 + 21 * MIN, () => rmSync(record, { force: true }));
   await spawnAndWait(
     process.execPath,
     [BIN, 'hooks', 'install', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'],
@@ -194,5 +318,15 @@ export async function idleTickAndHook(base, rounds = 5) {
     emptyMs.push(await timedRun('sh', [empty, '0'], { cwd: fleet.dir(m) }));
     await new Promise((r) => setTimeout(r, 1500)); // let the background tick finish before the next measurement
   }
-  return { idleMs: median(idle), pullMs: median(pull), hookMs: median(hookMs), emptyHookMs: median(emptyMs), rounds };
+  return {
+    quietCpu: median(quiet),
+    fullCpu: median(full),
+    floorCpu: median(floor),
+    quietWallMs: median(wall),
+    quietProfile,
+    fullProfile,
+    hookMs: median(hookMs),
+    emptyHookMs: median(emptyMs),
+    rounds,
+  };
 }

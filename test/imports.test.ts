@@ -89,3 +89,25 @@ describe('imports flow one way', () => {
     expect(long).toEqual([]);
   });
 });
+
+describe('the quiet tick loads nothing heavy', () => {
+  /** Every module main.ts loads before it decides a tick is quiet: static, non-type imports, followed through. */
+  function loadedBy(entry: string, seen = new Set<string>(), packages = new Set<string>()) {
+    if (seen.has(entry)) return { seen, packages };
+    seen.add(entry);
+    const text = readFileSync(entry, 'utf8');
+    for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^;]*?from\s+'([^']+)'/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.'))
+        loadedBy(path.resolve(path.dirname(entry), spec).replace(/\.js$/, '.ts'), seen, packages);
+      else if (!spec.startsWith('node:')) packages.add(`${path.relative(SRC, entry)} → ${spec}`);
+    }
+    return { seen, packages };
+  }
+  it('cli/main.ts statically imports no third-party package, directly or through its modules', () => {
+    const { seen, packages } = loadedBy(path.join(SRC, 'cli', 'main.ts'));
+    expect([...packages]).toEqual([]);
+    expect(seen.has(path.join(SRC, 'coordinator', 'quiet.ts'))).toBe(true);
+    expect(seen.has(path.join(SRC, 'log.ts'))).toBe(false); // the logger comes after the quiet check
+  });
+});
