@@ -330,3 +330,27 @@ export async function idleTickAndHook(base, rounds = 5) {
     rounds,
   };
 }
+
+/**
+ * simple-git waits 50 ms after a git process that printed nothing; GIT_TRACE=1 (what GitRepo sets) makes every
+ * git process print a trace line on stderr. The same silent call (`git status --porcelain` on a clean clone),
+ * 20 times each way.
+ */
+export async function silentGitCall(base, calls = 20) {
+  const { simpleGit } = await import('simple-git');
+  const fleet = await createFleet(path.join(base, 'silent'), 1);
+  const dir = fleet.dir(fleet.machines[0]);
+  const time = async (trace) => {
+    const git = simpleGit({ baseDir: dir, allowEnvironment: ['GIT_TRACE'] }).env({
+      PATH: process.env.PATH,
+      HOME: fleet.base,
+      ...(trace && { GIT_TRACE: '1' }),
+    });
+    const t = performance.now();
+    for (let i = 0; i < calls; i++) await git.raw(['status', '--porcelain']);
+    return (performance.now() - t) / calls;
+  };
+  const plainMs = await time(false);
+  const traceMs = await time(true);
+  return { plainMs, traceMs, calls };
+}

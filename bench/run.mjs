@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync, utimesSync } from 'n
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { failover, historyDay, hundredMachines, idleTickAndHook, manyMachines } from './fleet.mjs';
+import { failover, historyDay, hundredMachines, idleTickAndHook, manyMachines, silentGitCall } from './fleet.mjs';
 
 const HERE = import.meta.dirname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -258,6 +258,10 @@ try {
     );
     fleetRows.push(
       `| ${f.name} | ${f.failoverMin} min from the last renewal to ${f.newLeader} holding term ${f.term} = ${f.lease.toFixed(2)}× lease | design bound: 1 lease + 1 tick = ${f.bound.toFixed(2)}× lease | ${(f.lease / f.bound).toFixed(2)} of the bound ${verdict(f.lease <= f.bound)} |`,
+    );
+    const silent = await silentGitCall(base);
+    fleetRows.push(
+      `| one git call that prints nothing, through simple-git (mean of ${silent.calls}) | ${silent.traceMs.toFixed(1)} ms with \`GIT_TRACE=1\`, as roosync-maint runs git | ${silent.plainMs.toFixed(1)} ms: simple-git as configured by default (its 50 ms wait after a silent process) | ${(silent.traceMs / silent.plainMs).toFixed(2)}× |`,
     );
     profiles.push(
       `CPU profiles (\`node --cpu-prof\`, self time by package or module, top 5) — quiet tick: ${idle.quietProfile.totalMs.toFixed(0)} ms sampled: ${idle.quietProfile.top}. Full tick with nothing due: ${idle.fullProfile.totalMs.toFixed(0)} ms sampled: ${idle.fullProfile.top}.`,

@@ -36,3 +36,23 @@ export function errorMessage(err: unknown): string {
 export function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
+
+/** How a command that threw ended, as every front end (the CLI, the MCP server) reports it. */
+export interface Failure {
+  exit: 'usage' | 'busy' | 'failed';
+  kind: string;
+  problems: Problem[];
+}
+
+export function failureOf(err: unknown): Failure {
+  if (err instanceof UsageError)
+    return { exit: 'usage', kind: 'usage or config error, nothing was done', problems: err.problems };
+  const problems = [{ where: 'roosync-maint', message: errorMessage(err) }];
+  if (err instanceof BusyError) return { exit: 'busy', kind: 'busy, nothing was done', problems };
+  return { exit: 'failed', kind: 'failed', problems };
+}
+
+/** A failure in one line: the kind, then each problem with its hint. */
+export function failureLine(f: Failure): string {
+  return `${f.kind}: ${f.problems.map((p) => `${p.where}: ${p.message}${p.hint ? ` → ${p.hint}` : ''}`).join('; ')}`;
+}

@@ -1,4 +1,7 @@
-import type { CommandSpec } from './kit.js';
+import type { CliEnv, CommandSpec, Outcome } from './kit.js';
+import { parseCommandLine } from './args.js';
+import { mcpCommands } from './commands/mcp.js';
+import { UsageError } from '../errors.js';
 import { configCommands } from './commands/config.js';
 import { leaderCommands } from './commands/leader.js';
 import { restoreCommands } from './commands/restore.js';
@@ -16,6 +19,7 @@ export const COMMANDS: CommandSpec[] = [
   ...setupCommands,
   ...configCommands,
   ...restoreCommands,
+  ...mcpCommands(invoke),
 ];
 
 export function findCommand(positionals: readonly string[]): { spec: CommandSpec; rest: string[] } | undefined {
@@ -23,4 +27,12 @@ export function findCommand(positionals: readonly string[]): { spec: CommandSpec
     (a, b) => b.words.length - a.words.length,
   )[0];
   return spec ? { spec, rest: positionals.slice(spec.words.length) } : undefined;
+}
+
+/** Runs one command in-process, as the CLI would (for the MCP server's tools); throws as the CLI's commands do. */
+export async function invoke(cli: CliEnv, argv: string[]): Promise<Outcome> {
+  const args = parseCommandLine(argv, cli.env);
+  const found = findCommand(args.command);
+  if (!found) throw new UsageError({ where: 'command line', message: `unknown command "${args.command.join(' ')}"` });
+  return found.spec.handler({ ...cli, args });
 }

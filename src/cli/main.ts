@@ -2,7 +2,7 @@
 import { packageVersion } from '../util/version.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BusyError, UsageError, errorMessage, type Problem } from '../errors.js';
+import { UsageError, failureOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseCommandLine } from './args.js';
 import type { CommandSpec, Outcome } from './kit.js';
@@ -51,10 +51,6 @@ function clockFromEnv(env: NodeJS.ProcessEnv): (() => number) | undefined {
   return () => ms;
 }
 
-function problemsOf(err: unknown): Problem[] {
-  return err instanceof UsageError ? err.problems : [{ where: 'roosync-maint', message: errorMessage(err) }];
-}
-
 /** Runs one CLI invocation; returns the exit code. Writes to the given streams only. */
 export async function main(
   argv: readonly string[],
@@ -73,14 +69,14 @@ export async function main(
     );
     return o.exitCode;
   };
-  const fail = (exitCode: number, kind: string, err: unknown, log?: Logger) => {
-    const problems = problemsOf(err);
+  const fail = (err: unknown, log?: Logger) => {
+    const { exit, kind, problems } = failureOf(err);
     log?.error({ kind, problems }, 'stopped');
-    if (wantsJson) return emit({ exitCode, doc: { ok: false, error: { kind, problems } }, lines: [] });
+    if (wantsJson) return emit({ exitCode: EXIT[exit], doc: { ok: false, error: { kind, problems } }, lines: [] });
     io.stderr.write(
       `roosync-maint: ${kind}:\n${problems.map((p) => `  ${p.where}: ${p.message}${p.hint ? `\n    → ${p.hint}` : ''}`).join('\n')}\n`,
     );
-    return exitCode;
+    return EXIT[exit];
   };
 
   let log: Logger | undefined;
@@ -123,9 +119,7 @@ export async function main(
     });
     return emit(outcome);
   } catch (err) {
-    if (err instanceof UsageError) return fail(EXIT.usage, 'usage or config error, nothing was done', err, log);
-    if (err instanceof BusyError) return fail(EXIT.busy, 'busy, nothing was done', err, log);
-    return fail(EXIT.failed, 'failed', err, log);
+    return fail(err, log);
   }
 }
 

@@ -108,6 +108,8 @@ export const configSchema = z
     }),
     alerts: section({ to: z.string().min(1).default('all'), failureThreshold: count(3), reminderHours: count(24) }),
     reports: section({ to: z.string().min(1).default('all'), digestHours: count(24) }),
+    /** `roosync-maint mcp`: agents may read everything; running a tick is theirs only when this says so. */
+    mcp: section({ allowRun: z.boolean({ error: 'expected true or false' }).default(false) }),
     rules: z.array(ruleSchema).default([]),
   })
   .superRefine((cfg, ctx) => {

@@ -46,6 +46,8 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
   },
   "alerts": { "to": "all", "failureThreshold": 3, "reminderHours": 24 },
   "reports": { "to": "all", "digestHours": 24 },
+  // roosync-maint mcp: agents read status, health, the lease and the plan; allowRun lets them run a tick too.
+  "mcp": { "allowRun": false },
   // extra retention rules, relative to the shared state, e.g.
   // { "name": "old-exports", "root": "exports", "match": ["*.zip"], "unit": "file", "olderThanDays": 30 }
   "rules": []

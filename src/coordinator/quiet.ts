@@ -1,14 +1,13 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gitEnvironment } from '../git/environment.js';
-import { writeFileAtomic } from '../util/fs.js';
 
 /**
  * The quiet tick: most scheduled ticks find nothing due and nothing changed. Such a tick must cost
  * little more than starting node, one `git fetch` and one `git status`, so this module is the whole
- * of it: no logger, no config schema, no simple-git, no lock library, only node's own modules.
+ * of it: no logger, no config schema, no simple-git, no lock library, not even node:crypto (each costs
+ * milliseconds of start-up that a quiet tick cannot afford); only node's own fs, path and child_process.
  *
  * A full tick that ended clean (synced, pushed, nothing failed) leaves a record: what it saw
  * (HEAD, the upstream, the config's bytes, the version) and `until`, the first moment anything
@@ -22,7 +21,8 @@ export interface QuietRecord {
   version: string;
   machine: string;
   sharedState: string;
-  configHash: string;
+  /** The config file's text as the tick read it (`absent:<path>` when there was none): any edit means a full tick. */
+  config: string;
   head: string;
   upstream: string;
   /** Epoch ms: the first moment something may be due. */
@@ -36,23 +36,19 @@ export interface QuietRecord {
 
 export const QUIET_FILE = 'quiet.json';
 
-/** The config file's bytes, hashed: an edit (or a new file where there was none) means a full tick. */
+/** The config as the quiet check compares it: its text (small, and no secret lives there), or its absence. */
 export function configFingerprint(configFile: string): string {
   try {
-    return createHash('sha1').update(readFileSync(configFile)).digest('hex');
+    return readFileSync(configFile, 'utf8');
   } catch {
     return `absent:${configFile}`;
   }
 }
 
-export function writeQuietRecord(stateDir: string, record: QuietRecord): void {
-  writeFileAtomic(path.join(stateDir, QUIET_FILE), `${JSON.stringify(record, null, 2)}\n`);
-}
-
 function readQuietRecord(stateDir: string): QuietRecord | undefined {
   try {
     const r = JSON.parse(readFileSync(path.join(stateDir, QUIET_FILE), 'utf8')) as Partial<QuietRecord>;
-    const fields = [r.version, r.machine, r.sharedState, r.configHash, r.head, r.upstream, r.untilReason];
+    const fields = [r.version, r.machine, r.sharedState, r.config, r.head, r.upstream, r.untilReason];
     if (fields.some((f) => typeof f !== 'string') || typeof r.until !== 'number' || typeof r.writtenAt !== 'number')
       return undefined;
     if (typeof r.leader?.isLeader !== 'boolean') return undefined;
@@ -118,7 +114,7 @@ export async function checkQuiet(i: QuietInputs): Promise<QuietOutcome> {
     if (r.version !== i.version) return no('roosync-maint was updated');
     if (r.machine !== i.machineId || r.sharedState !== path.resolve(i.sharedState)) return no('another identity');
     if (i.now < r.writtenAt || i.now >= r.until) return no(`due: ${r.untilReason}`);
-    if (r.configHash !== configFingerprint(i.configFile)) return no('the config changed');
+    if (r.config !== configFingerprint(i.configFile)) return no('the config changed');
     if (head !== r.head || upstream !== r.upstream) return no('commits since the last tick');
     if (existsSync(path.join(stateDir, 'run.lock'))) return no('another run is in progress');
     const status = await git(i.sharedState, ['--no-optional-locks', 'status', '--porcelain', '-uall'], timeout);

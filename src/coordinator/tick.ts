@@ -11,7 +11,7 @@ import { fileObservationStore } from '../election/observations.js';
 import { GitLeaseStore } from '../election/gitLeaseStore.js';
 import { readLeaseFile, writeLeaseFile } from '../election/lease.js';
 import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
-import { localStateDir } from '../sharedState/localState.js';
+import { localStateDir, writeState } from '../sharedState/localState.js';
 import { readStatus, statusFileRel, statusWorthCommitting, writeStatus, type MachineStatus } from '../report/status.js';
 import { accumulate, emptyDigestState, digestDue, digestMessage, digestStore } from '../report/digest.js';
 import { fleetStatus } from '../report/fleetStatus.js';
@@ -22,7 +22,7 @@ import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
 import { lockMachine } from './lock.js';
 import { dueTasks, recordRuns, scheduleStore, type ScheduleState } from './schedule.js';
-import { configFingerprint, earliest, QUIET_FILE, writeQuietRecord } from './quiet.js';
+import { configFingerprint, earliest, QUIET_FILE, type QuietRecord } from './quiet.js';
 import { quietDeadlines } from './quietDeadlines.js';
 import { unlinkIfPresent } from '../util/fs.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
@@ -161,18 +161,19 @@ async function recordIfClean(
   });
   const next = earliest(deadlines);
   if (!next || next.at <= now) return;
-  writeQuietRecord(stateDir, {
+  const record: QuietRecord = {
     version: o.version,
     machine: o.machineId,
     sharedState: path.resolve(o.sharedState),
-    configHash: configFingerprint(o.config.file),
+    config: configFingerprint(o.config.file),
     head,
     upstream,
     until: next.at,
     untilReason: next.why,
     writtenAt: now,
     leader: r.leader,
-  });
+  };
+  writeState(path.join(stateDir, QUIET_FILE), record);
 }
 
 /**

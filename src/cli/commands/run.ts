@@ -37,7 +37,11 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
     ? 'no sync'
     : r.offline
       ? `OFFLINE: ${r.offlineReason}`
-      : `${r.pushed ? 'pushed' : 'not pushed'}${r.pushRetries ? ` after ${r.pushRetries} lost races` : ''}`;
+      : r.pushed
+        ? `pushed${r.pushRetries ? ` after ${r.pushRetries} lost races` : ''}`
+        : r.committed
+          ? 'not pushed'
+          : 'nothing new: no commit, no push';
   return {
     exitCode: failed ? 1 : 0,
     doc: { command: 'run', ok: !failed, sharedState: identity.sharedState.value, ...r },

@@ -76,11 +76,4 @@ export const statusCommands: CommandSpec[] = [
     summary: 'run the health checks now and print them (MCP servers, git, tokens, disk)',
     handler: healthCommand,
   },
-  { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', handler: statusCommand },
-  {
-    words: ['health'],
-    usage: 'health',
-    summary: 'run the health checks now and print them (MCP servers, git, tokens, disk)',
-    handler: healthCommand,
-  },
 ];
