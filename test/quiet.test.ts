@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.js';
 import { AVAILABLE_TASKS } from '../src/tasks/registry.js';
-import { quietDeadlines, type QuietInputs } from '../src/coordinator/quietDeadlines.js';
+import { quietDeadlines, type QuietInputs } from '../src/coordinator/quietRecord.js';
 import { earliest } from '../src/coordinator/quiet.js';
 import { statusWorthCommitting, type MachineStatus } from '../src/report/status.js';
 import { createFleet, git } from '../src/demo/fleet.js';

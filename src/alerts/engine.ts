@@ -104,7 +104,10 @@ export function evaluateAlerts(
       continue;
     }
     // an expiry or a refused config is not flaky: no need to see it three times
-    const threshold = r.check === 'tokens' || r.check === 'config' ? 1 : policy.failureThreshold;
+    // a token, the config, a weekly test suite, a GitHub refusal: one finding is enough to alert
+    const threshold = ['tokens', 'config', 'tests', 'github', 'deps-update'].includes(r.check)
+      ? 1
+      : policy.failureThreshold;
     if (entry.openedAt === undefined) {
       if (entry.failures >= threshold) {
         entry.openedAt = now;

@@ -23,6 +23,7 @@ export interface ParsedArgs {
   force: boolean;
   wait: boolean;
   for?: string;
+  at?: string;
 }
 
 const OPTIONS = {
@@ -41,6 +42,7 @@ const OPTIONS = {
   force: { type: 'boolean' },
   wait: { type: 'boolean' },
   for: { type: 'string' },
+  at: { type: 'string' },
 } as const;
 
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
@@ -90,5 +92,6 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     force: v.force ?? false,
     wait: v.wait ?? false,
     ...(v.for !== undefined && { for: v.for }),
+    ...(v.at !== undefined && { at: v.at }),
   };
 }

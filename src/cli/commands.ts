@@ -1,6 +1,7 @@
 import type { CliEnv, CommandSpec, Outcome } from './kit.js';
 import { parseCommandLine } from './args.js';
 import { mcpCommands } from './commands/mcp.js';
+import { backupsCommands } from './commands/backups.js';
 import { UsageError } from '../errors.js';
 import { configCommands } from './commands/config.js';
 import { leaderCommands } from './commands/leader.js';
@@ -19,6 +20,7 @@ export const COMMANDS: CommandSpec[] = [
   ...setupCommands,
   ...configCommands,
   ...restoreCommands,
+  ...backupsCommands,
   ...mcpCommands(invoke),
 ];
 

@@ -2,6 +2,7 @@ import type { MachineContext } from '../coordinator/machine.js';
 import type { Logger } from '../log.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
+import { defaultExpandContext } from '../config/paths.js';
 import type { ParsedArgs } from './args.js';
 
 export interface CliEnv {
@@ -23,6 +24,8 @@ export interface CommandSpec {
   words: string[];
   usage: string;
   summary: string;
+  /** How many operands may follow the command's words (`restore <id>`: 1). */
+  maxOperands?: number;
   handler: (cli: CliEnv) => Promise<Outcome>;
 }
 
@@ -41,7 +44,12 @@ export async function load(
   cli: CliEnv,
 ): Promise<{ identity: Identity; config: ResolvedConfig; machine: MachineContext }> {
   const identity = identityOf(cli);
-  const config = await loadResolvedConfig(identity.configPath.value, identity.sharedState.value);
+  // paths expand with this invocation's environment (the process's, or the one a test or the MCP server gives)
+  const config = await loadResolvedConfig(
+    identity.configPath.value,
+    identity.sharedState.value,
+    defaultExpandContext(cli.env),
+  );
   const sharedState = identity.sharedState.value;
   const machineId = identity.machineId.value;
   return { identity, config, machine: { sharedState, machineId, config, env: cli.env, log: cli.log, clock: cli.now } };

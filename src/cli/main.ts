@@ -103,8 +103,7 @@ export async function main(
         message: `unknown command "${args.command.join(' ')}"`,
         hint: 'see roosync-maint --help',
       });
-    const allowed = found.spec.words[0] === 'restore' ? 1 : 0;
-    if (found.rest.length > allowed)
+    if (found.rest.length > (found.spec.maxOperands ?? 0))
       throw new UsageError({
         where: 'command line',
         message: `unexpected argument "${found.rest.join(' ')}"`,

@@ -5,6 +5,7 @@ const LINES_PER_VERDICT: Record<ReportVerdict, number> = {
   remove: 50,
   archive: 50,
   quarantine: 50,
+  snapshot: 50,
   skip: 50,
   keep: 20,
 };
@@ -29,7 +30,7 @@ export function renderTask(r: TaskResult): string[] {
       lines.push(`    (${rule.root} does not exist: nothing to do)`);
       continue;
     }
-    for (const verdict of ['remove', 'archive', 'quarantine', 'skip', 'keep'] as const) {
+    for (const verdict of ['snapshot', 'remove', 'archive', 'quarantine', 'skip', 'keep'] as const) {
       const these = rule.actions.filter((a) => a.verdict === verdict);
       for (const a of these.slice(0, LINES_PER_VERDICT[verdict])) lines.push(actionLine(a));
       if (these.length > LINES_PER_VERDICT[verdict])

@@ -105,6 +105,9 @@ export interface ResolvedRule extends RuleConfig {
 }
 
 /** Config with every path resolved for this machine; entries this machine cannot resolve are listed, not guessed. */
+/** In `configBackup.files`: RooSync's `.env` file as ROOSYNC_ENV_FILE names it on this machine. */
+const ROOSYNC_ENV = '<roosync-env>';
+
 export interface ResolvedConfig {
   config: MaintenanceConfig;
   file: string;
@@ -112,6 +115,10 @@ export interface ResolvedConfig {
   checkpointRoots: string[];
   localLogDirs: string[];
   localBackupFiles: string[];
+  /** The test suites of this machine, their folders resolved (a suite whose folder uses an unset variable is skipped). */
+  testSuites: (MaintenanceConfig['tests']['suites'][number] & { cwdPath: string })[];
+  /** The files config-backup snapshots on this machine (read only: they may lie anywhere, the shared state included). */
+  configBackupFiles: string[];
   mcpSettingsPath: string | undefined;
   depsDirs: string[];
   rules: ResolvedRule[];
@@ -203,6 +210,19 @@ export function resolveConfig(
     checkpointRoots: list(config.checkpoints.roots, ['checkpoints', 'roots'], 'dir'),
     localLogDirs: list(config.localLogs.dirs, ['localLogs', 'dirs'], 'dir'),
     localBackupFiles: list(config.localBackups.files, ['localBackups', 'files'], 'file'),
+    configBackupFiles: config.configBackup.files.flatMap((raw, i) => {
+      // RooSync's .env, where this machine names one (ROOSYNC_ENV_FILE); nothing to back up otherwise
+      if (raw === ROOSYNC_ENV) return ctx.env.ROOSYNC_ENV_FILE ? [path.resolve(ctx.env.ROOSYNC_ENV_FILE)] : [];
+      const ex = expandPath(raw, { ...ctx, sharedState });
+      const segments = ['configBackup', 'files', i];
+      if (!ex.ok) {
+        skipped.push({ where: where(segments), message: `skipped on this machine: ${ex.missing} is not set` });
+        return [];
+      }
+      if (path.isAbsolute(ex.path)) return [ex.path];
+      problems.push({ where: where(segments), message: `expected an absolute path or a placeholder, got "${raw}"` });
+      return [];
+    }),
     mcpSettingsPath: (() => {
       const ex = expandPath(config.health.mcpSettingsPath, ctx);
       if (ex.ok) return ex.path;
@@ -213,6 +233,21 @@ export function resolveConfig(
       return undefined;
     })(),
     depsDirs: list(config.health.depsDirs, ['health', 'depsDirs'], 'dir'),
+    testSuites: config.tests.suites.flatMap((suite, i) => {
+      const ex = expandPath(suite.cwd, { ...ctx, sharedState });
+      if (ex.ok && path.isAbsolute(ex.path)) return [{ ...suite, cwdPath: ex.path }];
+      if (ex.ok)
+        problems.push({
+          where: where(['tests', 'suites', i, 'cwd']),
+          message: `expected an absolute path, got "${suite.cwd}"`,
+        });
+      else
+        skipped.push({
+          where: where(['tests', 'suites', i, 'cwd']),
+          message: `skipped on this machine: ${ex.missing} is not set`,
+        });
+      return [];
+    }),
     rules,
     skipped,
   };

@@ -13,7 +13,7 @@ export function vscodeGlobalStorage(
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'Code', 'User', 'globalStorage');
 }
 
-export const PLACEHOLDERS = ['<tmp>', '<vscode-global-storage>'] as const;
+export const PLACEHOLDERS = ['<tmp>', '<vscode-global-storage>', '<shared-state>'] as const;
 
 export type Expanded = { ok: true; path: string } | { ok: false; missing: string };
 
@@ -22,6 +22,8 @@ export interface ExpandContext {
   home: string;
   tmp: string;
   globalStorage: string;
+  /** The shared state's folder, for paths that name a file in it (`<shared-state>/sync-config.json`). */
+  sharedState?: string;
 }
 
 export function defaultExpandContext(env: NodeJS.ProcessEnv = process.env): ExpandContext {
@@ -46,6 +48,7 @@ export function expandPath(raw: string, ctx: ExpandContext): Expanded {
   let out = raw
     .replace(/^<tmp>/, ctx.tmp)
     .replace(/^<vscode-global-storage>/, ctx.globalStorage)
+    .replace(/^<shared-state>/, () => ctx.sharedState ?? '<shared-state>')
     .replace(/%([A-Za-z_][A-Za-z0-9_]*)%/g, (_, name: string) => lookup(name, `%${name}%`))
     .replace(
       /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,

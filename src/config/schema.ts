@@ -17,6 +17,10 @@ const count = (dflt: number) =>
 const pathList = (dflt: string[]) => z.array(z.string().min(1, { error: 'expected a non-empty path' })).default(dflt);
 const duration = z.string().regex(DURATION_PATTERN, { error: 'expected a duration like 15m, 6h or 30d' });
 const glob = z.string().min(1, { error: 'expected a non-empty glob' });
+/** A command from the config: a command line (the platform's shell runs it) or an argv list (no shell). */
+const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+  error: 'expected a command line, or an argv list such as ["npm", "test"]',
+});
 const section = <T extends z.core.$ZodLooseShape>(shape: T) => z.strictObject(shape).prefault({} as never);
 
 /** A retention rule in the engine's own form (the `rules` section): everything about it in one place. */
@@ -80,6 +84,14 @@ export const configSchema = z
       retentionDays: days(14),
     }),
     localLogs: section({ dirs: pathList(['<tmp>/roo-state-manager-logs']), retentionDays: days(7) }),
+    configBackup: section({
+      files: pathList([
+        '<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json',
+        '<roosync-env>',
+        '<shared-state>/sync-config.json',
+      ]),
+      keepCount: count(5),
+    }),
     localBackups: section({
       files: pathList(['<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json']),
       keepCount: count(5),
@@ -108,6 +120,37 @@ export const configSchema = z
     }),
     alerts: section({ to: z.string().min(1).default('all'), failureThreshold: count(3), reminderHours: count(24) }),
     reports: section({ to: z.string().min(1).default('all'), digestHours: count(24) }),
+    deps: section({
+      /** `npm update` within this range after reporting what is outdated; off unless asked for. */
+      update: z.enum(['off', 'patch', 'minor'], { error: 'expected "off", "patch" or "minor"' }).default('off'),
+      buildCommand: command.optional(),
+      testCommand: command.optional(),
+      timeoutMinutes: z.number().positive().max(1440).default(30),
+    }),
+    tests: section({
+      suites: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1, { error: 'expected a suite name' }),
+            cwd: z.string().min(1, { error: 'expected the folder to run the suite in' }),
+            command,
+            timeoutMinutes: z.number().positive().max(1440).default(30),
+            github: z
+              .strictObject({
+                repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { error: 'expected owner/name' }),
+                tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+                  error: 'expected the name of the environment variable holding the token (never the token)',
+                }),
+                apiUrl: z
+                  .url({ error: 'expected a URL such as https://api.github.com' })
+                  .default('https://api.github.com'),
+                labels: z.array(z.string().min(1)).default([]),
+              })
+              .optional(),
+          }),
+        )
+        .default([]),
+    }),
     /** `roosync-maint mcp`: agents may read everything; running a tick is theirs only when this says so. */
     mcp: section({ allowRun: z.boolean({ error: 'expected true or false' }).default(false) }),
     rules: z.array(ruleSchema).default([]),

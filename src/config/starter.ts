@@ -32,6 +32,17 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
   "checkpoints": { "roots": ["<vscode-global-storage>/rooveterinaryinc.roo-cline/tasks"], "retentionDays": 14 },
   // local log folders of this machine.
   "localLogs": { "dirs": ["<tmp>/roo-state-manager-logs"], "retentionDays": 7 },
+  // config-backup (daily): each of these files that changed gets a snapshot, whole in this machine's state folder
+  // (for backups restore) and redacted in maintenance/configs/<machine>/; keepCount snapshots kept of each.
+  // <roosync-env> is RooSync's .env as ROOSYNC_ENV_FILE names it; <shared-state> is the shared state's folder.
+  "configBackup": {
+    "files": [
+      "<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json",
+      "<roosync-env>",
+      "<shared-state>/sync-config.json"
+    ],
+    "keepCount": 5
+  },
   // <file>.backup_<timestamp> siblings of these files: keep the keepCount newest.
   "localBackups": { "files": ["<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json"], "keepCount": 5 },
   "health": {

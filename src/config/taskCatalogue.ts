@@ -15,9 +15,12 @@ const CATALOGUE = {
   'checkpoint-cleanup': { scope: 'local', every: '1d' },
   'local-log-prune': { scope: 'local', every: '1d' },
   'local-backup-rotation': { scope: 'local', every: '1d' },
+  'config-backup': { scope: 'local', every: '1d' },
   health: { scope: 'local', every: '1d' },
   'disk-check': { scope: 'local', every: '7d' },
   'deps-audit': { scope: 'local', every: '30d' },
+  'deps-update': { scope: 'local', every: '30d' },
+  tests: { scope: 'local', every: '7d' },
 } as const;
 
 export type TaskName = keyof typeof CATALOGUE;
@@ -55,7 +58,8 @@ export const CLEANUP_TASKS: readonly TaskName[] = [
 /** The `--task` groups of the original plan's `maintain-roosync.ps1 -Task`. */
 export const TASK_GROUPS: Record<string, readonly TaskName[]> = {
   health: ['health'],
-  update: ['deps-audit'],
+  update: ['deps-audit', 'deps-update'],
+  tests: ['tests'],
   cleanup: CLEANUP_TASKS,
   fleet: TASK_NAMES.filter((t) => TASKS[t] === 'fleet'),
   all: TASK_NAMES,

@@ -11,7 +11,7 @@ import { fileObservationStore } from '../election/observations.js';
 import { GitLeaseStore } from '../election/gitLeaseStore.js';
 import { readLeaseFile, writeLeaseFile } from '../election/lease.js';
 import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
-import { localStateDir, writeState } from '../sharedState/localState.js';
+import { localStateDir } from '../sharedState/localState.js';
 import { readStatus, statusFileRel, statusWorthCommitting, writeStatus, type MachineStatus } from '../report/status.js';
 import { accumulate, emptyDigestState, digestDue, digestMessage, digestStore } from '../report/digest.js';
 import { fleetStatus } from '../report/fleetStatus.js';
@@ -21,9 +21,9 @@ import { messageDirs } from '../roosync/layout.js';
 import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
 import { lockMachine } from './lock.js';
-import { dueTasks, recordRuns, scheduleStore, type ScheduleState } from './schedule.js';
-import { configFingerprint, earliest, QUIET_FILE, type QuietRecord } from './quiet.js';
-import { quietDeadlines } from './quietDeadlines.js';
+import { dueTasks, recordRuns, scheduleStore } from './schedule.js';
+import { QUIET_FILE } from './quiet.js';
+import { recordQuietTick } from './quietRecord.js';
 import { unlinkIfPresent } from '../util/fs.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
 import { pushPolicy, pushUntilLanded, syncWithFence } from './sync.js';
@@ -123,57 +123,13 @@ export async function tick(o: TickOptions): Promise<TickResult> {
     if (o.dryRun) return done;
     const ran = recordRuns(state, done.tasks, o.clock());
     schedule.save(ran);
-    if (repo && decisions) await recordIfClean(o, repo, stateDir, done, ran);
+    const clean = !done.offline && !done.tasks.some((t) => t.status === 'failed') && !o.extraPaths?.length;
+    if (repo && decisions && clean)
+      await recordQuietTick(repo, stateDir, { ...o, now: o.clock(), schedule: ran, leader: done.leader });
     return done;
   } finally {
     await lock.release();
   }
-}
-
-/**
- * After a scheduled tick that ended clean — synced, everything pushed, nothing failed — records what it
- * saw and until when nothing can be due, so that the next ticks can be quiet (quiet.ts).
- */
-async function recordIfClean(
-  o: TickOptions,
-  repo: GitRepo,
-  stateDir: string,
-  r: TickResult,
-  schedule: ScheduleState,
-): Promise<void> {
-  if (r.offline || r.tasks.some((t) => t.status === 'failed') || (o.extraPaths?.length ?? 0) > 0) return;
-  const [head = '', upstream] = (await repo.raw(['rev-parse', 'HEAD', '@{u}']).catch(() => '')).trim().split('\n');
-  if (head === '' || head !== upstream) return; // something is left to push: the next tick must be full
-  const now = o.clock();
-  const { config } = o.config;
-  const deadlines = quietDeadlines({
-    machineId: o.machineId,
-    now,
-    config,
-    isLeader: r.leader.isLeader,
-    tasks: AVAILABLE_TASKS,
-    schedule,
-    status: readStatus(o.sharedState, o.machineId),
-    lease: readLeaseFile(o.sharedState),
-    observation: fileObservationStore(stateDir, o.log, true).load(),
-    fleet: r.leader.isLeader ? fleetStatus(o.sharedState, config, now) : undefined,
-    digestLastSentAt: digestStore(stateDir, o.log).load(now).lastSentAt,
-  });
-  const next = earliest(deadlines);
-  if (!next || next.at <= now) return;
-  const record: QuietRecord = {
-    version: o.version,
-    machine: o.machineId,
-    sharedState: path.resolve(o.sharedState),
-    config: configFingerprint(o.config.file),
-    head,
-    upstream,
-    until: next.at,
-    untilReason: next.why,
-    writtenAt: now,
-    leader: r.leader,
-  };
-  writeState(path.join(stateDir, QUIET_FILE), record);
 }
 
 /**
@@ -419,7 +375,8 @@ async function runSynced(
   const previous = readStatus(o.sharedState, o.machineId);
   let leaseInCommit = false;
   const commitTick = async (withFleet: boolean): Promise<boolean> => {
-    const paths = [...reportPaths, ...(o.extraPaths ?? [])].map((p) => repo.inRepo(p));
+    const written = result.tasks.flatMap((t) => t.sharedPaths ?? []); // local tasks' files in the shared state
+    const paths = [...reportPaths, ...(o.extraPaths ?? []), ...written].map((p) => repo.inRepo(p));
     const fleetPaths = withFleet && record ? await fleetPathsToCommit(o.sharedState, repo, result.tasks) : [];
     // fleet work always carries the lease renewal: the fence recognises fleet work by it
     leaseInCommit = record !== undefined && withFleet && (fleetPaths.length > 0 || renewDue);

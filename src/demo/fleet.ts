@@ -47,6 +47,7 @@ export async function createFleet(
         localLogs: { dirs: ['$RM_LOCAL/tmp/roo-state-manager-logs'] },
         checkpoints: { roots: [`${roo}/tasks`] },
         localBackups: { files: [`${roo}/settings/mcp_settings.json`] },
+        configBackup: { files: [`${roo}/settings/mcp_settings.json`] },
         health: { mcpSettingsPath: `${roo}/settings/mcp_settings.json` },
         election: { leaseSeconds: 3600 },
       },

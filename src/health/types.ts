@@ -2,7 +2,18 @@ export type AlertType = 'HEALTH' | 'SECURITY' | 'DISK' | 'BUILD';
 export type Severity = 'HIGH' | 'MEDIUM' | 'LOW';
 import type { Priority } from '../roosync/message.js';
 
-export type CheckName = 'mcp' | 'git' | 'tokens' | 'disk' | 'deps' | 'fleet-liveness' | 'config';
+export type CheckName =
+  | 'mcp'
+  | 'git'
+  | 'tokens'
+  | 'disk'
+  | 'deps'
+  | 'fleet-liveness'
+  | 'config'
+  | 'tests'
+  | 'github'
+  | 'deps-update'
+  | 'deps-outdated';
 
 /** One health finding about one subject (a server, a token, a volume, a machine). */
 export interface CheckResult {

@@ -6,7 +6,7 @@ import type { Action } from '../retention/plan.js';
 /** What a task reports: what every layer above tasks reads (status files, digests, alerts, the CLI). */
 
 /** What a task does to one entry: the engine's verdicts, plus moves that are not removals. */
-export type ReportVerdict = Action['verdict'] | 'archive' | 'quarantine';
+export type ReportVerdict = Action['verdict'] | 'archive' | 'quarantine' | 'snapshot';
 export type ReportAction = Omit<Action, 'verdict'> & { verdict: ReportVerdict };
 
 /** One rule's part of a task result: the sentence it prints, its plan, and what applying did. */
@@ -47,6 +47,8 @@ export interface TaskResult {
   warnings: string[];
   /** Health findings of the health tasks, turned into alerts by the tick. */
   checks?: CheckResult[];
+  /** Paths in the shared state (relative to it) that a local task wrote: committed with the tick. */
+  sharedPaths?: string[];
   rules: RuleReport[];
 }
 
@@ -65,8 +67,14 @@ export function emptyResult(task: TaskName, scope: TaskScope, dryRun: boolean): 
   };
 }
 
+const VERBS: Partial<Record<TaskName, [string, string]>> = {
+  'messages-archive': ['archive', 'archived'],
+  'inbox-hygiene': ['quarantine', 'quarantined'],
+  'config-backup': ['snapshot or rotate', 'snapshotted or rotated'],
+};
+
 /** `would archive` / `archived`, `would quarantine` / `quarantined`, `would remove` / `removed`. */
 export function actionVerb(r: Pick<TaskResult, 'task' | 'dryRun'>): string {
-  const word = r.task === 'messages-archive' ? 'archive' : r.task === 'inbox-hygiene' ? 'quarantine' : 'remove';
-  return r.dryRun ? `would ${word}` : `${word}d`;
+  const [word, done] = VERBS[r.task] ?? ['remove', 'removed'];
+  return r.dryRun ? `would ${word}` : done;
 }

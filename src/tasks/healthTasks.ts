@@ -10,7 +10,8 @@ import { checkpointCleanup, localBackupRotation, localLogPrune } from './cleanup
 import { defineTask } from './retentionTask.js';
 import type { TaskContext, TaskResult } from './types.js';
 
-function record(result: TaskResult, checks: CheckResult[]): void {
+/** Adds checks to a task's result: counted, and each failing one a warning (so the digest names it). */
+export function record(result: TaskResult, checks: CheckResult[]): void {
   result.checks = [...(result.checks ?? []), ...checks];
   for (const c of checks) {
     result.counts.scanned++;

@@ -11,6 +11,9 @@ import {
 } from './cleanupTasks.js';
 import { TASK_GROUPS, isTaskName, type TaskName } from '../config/taskCatalogue.js';
 import type { Task } from './types.js';
+import { configBackupTask } from './configBackupTask.js';
+import { testsTask } from './testsTask.js';
+import { depsUpdateTask } from './depsUpdateTask.js';
 import { UsageError } from '../errors.js';
 
 const AVAILABLE: Task[] = [
@@ -25,9 +28,12 @@ const AVAILABLE: Task[] = [
   checkpointCleanup,
   localLogPrune,
   localBackupRotation,
+  configBackupTask,
   healthTask,
   diskCheckTask,
   depsAuditTask,
+  depsUpdateTask,
+  testsTask,
   fleetLivenessTask,
 ];
 

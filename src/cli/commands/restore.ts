@@ -73,6 +73,7 @@ export const restoreCommands: CommandSpec[] = [
   {
     words: ['restore'],
     usage: 'restore <message-id | path>',
+    maxOperands: 1,
     summary: 'bring back what a task removed: a message from its purge bundle or git history, a path from git history',
     handler: restoreCommand,
   },

@@ -1,13 +1,73 @@
+import path from 'node:path';
+import type { ResolvedConfig } from '../config/load.js';
 import type { MaintenanceConfig } from '../config/schema.js';
 import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 import { judgeLease, type Observation } from '../election/elector.js';
-import type { LeaseRead } from '../election/lease.js';
-import type { FleetStatus } from '../report/fleetStatus.js';
-import { silentAfterMinutes } from '../report/fleetStatus.js';
-import type { MachineStatus } from '../report/status.js';
+import { readLeaseFile, type LeaseRead } from '../election/lease.js';
+import { fileObservationStore } from '../election/observations.js';
+import type { GitRepo } from '../git/repo.js';
+import type { Logger } from '../log.js';
+import { digestStore } from '../report/digest.js';
+import { fleetStatus, silentAfterMinutes, type FleetStatus } from '../report/fleetStatus.js';
+import { readStatus, type MachineStatus } from '../report/status.js';
+import { writeState } from '../sharedState/localState.js';
+import { AVAILABLE_TASKS } from '../tasks/registry.js';
 import { HOUR_MS, MINUTE_MS } from '../util/time.js';
-import type { Deadline } from './quiet.js';
+import { configFingerprint, earliest, QUIET_FILE, type Deadline, type QuietRecord } from './quiet.js';
 import { intervalMs, type ScheduleState } from './schedule.js';
+
+export interface CleanTick {
+  machineId: string;
+  sharedState: string;
+  config: ResolvedConfig;
+  version: string;
+  now: number;
+  log: Logger;
+  /** The schedule state after this tick's runs. */
+  schedule: ScheduleState;
+  leader: QuietRecord['leader'];
+}
+
+/**
+ * After a scheduled tick that ended clean (synced, nothing failed), records what it saw and until when
+ * nothing can be due, so that the next ticks can be quiet (quiet.ts). Nothing is recorded when commits
+ * are left to push or something is already due.
+ */
+export async function recordQuietTick(repo: GitRepo, stateDir: string, t: CleanTick): Promise<void> {
+  const [head = '', upstream] = (await repo.raw(['rev-parse', 'HEAD', '@{u}']).catch(() => '')).trim().split('\n');
+  if (head === '' || head !== upstream) return;
+  const { config } = t.config;
+  const isLeader = t.leader.isLeader;
+  const next = earliest(
+    quietDeadlines({
+      machineId: t.machineId,
+      now: t.now,
+      config,
+      isLeader,
+      tasks: AVAILABLE_TASKS,
+      schedule: t.schedule,
+      status: readStatus(t.sharedState, t.machineId),
+      lease: readLeaseFile(t.sharedState),
+      observation: fileObservationStore(stateDir, t.log, true).load(),
+      fleet: isLeader ? fleetStatus(t.sharedState, config, t.now) : undefined,
+      digestLastSentAt: digestStore(stateDir, t.log).load(t.now).lastSentAt,
+    }),
+  );
+  if (!next || next.at <= t.now) return;
+  const record: QuietRecord = {
+    version: t.version,
+    machine: t.machineId,
+    sharedState: path.resolve(t.sharedState),
+    config: configFingerprint(t.config.file),
+    head,
+    upstream,
+    until: next.at,
+    untilReason: next.why,
+    writtenAt: t.now,
+    leader: t.leader,
+  };
+  writeState(path.join(stateDir, QUIET_FILE), record);
+}
 
 export interface QuietInputs {
   machineId: string;

@@ -1,0 +1,120 @@
+import { Octokit } from '@octokit/rest';
+
+/**
+ * The few GitHub issue calls maintenance needs, through @octokit/rest against `apiUrl` (the public API
+ * or a GitHub Enterprise one). An existing issue is found by listing the repo's open issues with our label
+ * (`GET /repos/{owner}/{repo}/issues?labels=…&state=open`), never through the search API, whose index lags
+ * and would let a duplicate through. Nothing here retries: a failure is classified and the caller decides.
+ */
+
+export const ISSUE_LABEL = 'roosync-maint';
+
+export interface GitHubTarget {
+  repo: string;
+  token: string;
+  apiUrl: string;
+  labels: readonly string[];
+}
+
+export interface Issue {
+  number: number;
+  title: string;
+  url: string;
+}
+
+export type GitHubFailureKind = 'auth' | 'not-found' | 'rate-limited' | 'other';
+
+export class GitHubFailure extends Error {
+  constructor(
+    readonly kind: GitHubFailureKind,
+    message: string,
+    readonly status?: number,
+    /** When a rate limit resets (epoch ms), if the API said. */
+    readonly resetAt?: number,
+  ) {
+    super(message);
+    this.name = 'GitHubFailure';
+  }
+}
+
+/** A failed call as the operator can act on it: bad token, no such repo, rate limited, or anything else. */
+export function classifyGitHubError(err: unknown): GitHubFailure {
+  const e = err as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const headers = e.response?.headers ?? {};
+  const message = String(e.message ?? err).split('\n')[0]!;
+  if (status === 429 || (status === 403 && headers['x-ratelimit-remaining'] === '0')) {
+    const reset = Number(headers['x-ratelimit-reset']);
+    return new GitHubFailure('rate-limited', message, status, Number.isFinite(reset) ? reset * 1000 : undefined);
+  }
+  if (status === 401 || status === 403) return new GitHubFailure('auth', message, status);
+  if (status === 404) return new GitHubFailure('not-found', message, status);
+  return new GitHubFailure('other', message, status);
+}
+
+export class IssueTracker {
+  private readonly octokit: Octokit;
+  private readonly owner: string;
+  private readonly name: string;
+
+  constructor(private readonly target: GitHubTarget) {
+    const [owner = '', name = ''] = target.repo.split('/');
+    this.owner = owner;
+    this.name = name;
+    this.octokit = new Octokit({
+      auth: target.token,
+      baseUrl: target.apiUrl.replace(/\/+$/, ''),
+      userAgent: 'roosync-maint',
+      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      request: { timeout: 30_000 },
+    });
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classifyGitHubError(err);
+    }
+  }
+
+  /** Our open issue with this exact title, from the label's open issues (up to 100, newest first). */
+  async findOpen(title: string): Promise<Issue | undefined> {
+    const { data } = await this.call(() =>
+      this.octokit.rest.issues.listForRepo({
+        owner: this.owner,
+        repo: this.name,
+        labels: ISSUE_LABEL,
+        state: 'open',
+        per_page: 100,
+      }),
+    );
+    const found = data.find((i) => i.title === title && !i.pull_request);
+    return found && { number: found.number, title: found.title, url: found.html_url };
+  }
+
+  async open(title: string, body: string): Promise<Issue> {
+    const { data } = await this.call(() =>
+      this.octokit.rest.issues.create({
+        owner: this.owner,
+        repo: this.name,
+        title,
+        body,
+        labels: [ISSUE_LABEL, ...this.target.labels],
+      }),
+    );
+    return { number: data.number, title: data.title, url: data.html_url };
+  }
+
+  async comment(issue: number, body: string): Promise<void> {
+    await this.call(() =>
+      this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.name, issue_number: issue, body }),
+    );
+  }
+
+  async close(issue: number): Promise<void> {
+    await this.call(() =>
+      this.octokit.rest.issues.update({ owner: this.owner, repo: this.name, issue_number: issue, state: 'closed' }),
+    );
+  }
+}
