@@ -32,6 +32,24 @@ describe('MCP health probe (real processes)', () => {
     expect(r).toMatchObject({ ok: true, protocol: 'initialize', tools: 1 });
   });
 
+  it('tools/call: reaches a real stdio server with the env of its settings entry; isError is a failure', async () => {
+    const log = path.join(await tempDir('calls'), 'calls.log');
+    const tools = { ...server('tools'), env: { PROBE_MARK: 'present', PROBE_LOG: log } };
+    const ok = await probeMcpServer(tools, 10_000, 'test', { tool: 'whoami', arguments: {} });
+    expect(ok).toMatchObject({ ok: true, tools: 2 });
+    expect(ok.detail).toContain('whoami works');
+    expect(readFileSync(log, 'utf8')).toBe('whoami\n'); // the call arrived
+    const noEnv = await probeMcpServer({ ...tools, env: { PROBE_LOG: log } }, 10_000, 'test', {
+      tool: 'whoami',
+      arguments: {},
+    });
+    expect(noEnv).toMatchObject({ ok: false, failure: 'call-failed' });
+    expect(noEnv.detail).toContain('PROBE_MARK did not reach the server');
+    const broken = await probeMcpServer(tools, 10_000, 'test', { tool: 'broken', arguments: {} });
+    expect(broken).toMatchObject({ ok: false, failure: 'call-failed' });
+    expect(broken.detail).toBe('tools/call broken failed: this tool always fails');
+  });
+
   it('classifies each failure within the deadline and leaves no process behind', async () => {
     const deadline = 1500;
     const results = await Promise.all([

@@ -105,7 +105,15 @@ export function evaluateAlerts(
     }
     // an expiry or a refused config is not flaky: no need to see it three times
     // a token, the config, a weekly test suite, a GitHub refusal: one finding is enough to alert
-    const threshold = ['tokens', 'config', 'tests', 'github', 'deps-update'].includes(r.check)
+    const threshold = [
+      'tokens',
+      'config',
+      'tests',
+      'github',
+      'deps-update',
+      'config-drift',
+      'mcp-remediation',
+    ].includes(r.check)
       ? 1
       : policy.failureThreshold;
     if (entry.openedAt === undefined) {

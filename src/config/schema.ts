@@ -91,6 +91,17 @@ export const configSchema = z
         '<shared-state>/sync-config.json',
       ]),
       keepCount: count(5),
+      /** Key paths meant to differ between machines (`*` = any one segment); config-drift leaves them out. */
+      driftIgnore: z
+        .array(z.string().min(1))
+        .default([
+          'mcpServers.*.cwd',
+          'mcpServers.*.watchPaths',
+          'mcpServers.*.env.ROOSYNC_MACHINE_ID',
+          'ROOSYNC_MACHINE_ID',
+          'ROOSYNC_SHARED_PATH',
+          'software.powershell',
+        ]),
     }),
     localBackups: section({
       files: pathList(['<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json']),
@@ -103,15 +114,60 @@ export const configSchema = z
         .default('<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json'),
       mcpTimeoutSeconds: z.number().int().min(1).max(600).default(20),
       mcpRetries: z.number().int().min(0).max(10).default(3),
+      /** Bringing a down MCP server back: per server its folder, build and restart commands; bounded attempts. */
+      remediation: section({
+        servers: z
+          .record(
+            z.string(),
+            z.strictObject({
+              cwd: z.string().min(1, { error: "expected the server's project folder" }),
+              build: command.optional(),
+              restart: command.optional(),
+            }),
+          )
+          .default({}),
+        maxAttempts: count(3),
+        windowHours: count(24),
+      }),
+      /** Per server: a harmless tool call made after tools/list; an error or a timeout is a failure. */
+      mcpProbeCalls: z
+        .record(
+          z.string(),
+          z.strictObject({
+            tool: z.string().min(1, { error: 'expected a tool name' }),
+            arguments: z.record(z.string(), z.unknown()).default({}),
+          }),
+        )
+        .default({}),
       tokens: z
         .array(
-          z.strictObject({
-            name: z.string().min(1),
-            expiresAt: z.iso
-              .date({ error: 'expected a date YYYY-MM-DD' })
-              .or(z.iso.datetime({ error: 'expected a date YYYY-MM-DD or an ISO time' })),
-            usedBy: z.string().optional(),
-          }),
+          z
+            .strictObject({
+              name: z.string().min(1),
+              expiresAt: z.iso
+                .date({ error: 'expected a date YYYY-MM-DD' })
+                .or(z.iso.datetime({ error: 'expected a date YYYY-MM-DD or an ISO time' }))
+                .optional(),
+              usedBy: z.string().optional(),
+              /** Where this machine holds the token's value (a variable's name; never the value). */
+              env: z
+                .string()
+                .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable' })
+                .optional(),
+              probe: z
+                .strictObject({
+                  kind: z.literal('github', { error: 'expected "github"' }),
+                  apiUrl: z.url({ error: 'expected a URL' }).default('https://api.github.com'),
+                })
+                .optional(),
+            })
+            .refine((t) => t.expiresAt !== undefined || t.probe !== undefined, {
+              error: 'expected expiresAt, or a probe that asks the service (with env naming where the token is)',
+            })
+            .refine((t) => t.probe === undefined || t.env !== undefined, {
+              error: 'a probe needs env: the name of the variable holding the token on each machine',
+              path: ['env'],
+            }),
         )
         .default([]),
       diskMinFreeMB: z.number().int().min(0).default(1024),

@@ -41,7 +41,16 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
       "<roosync-env>",
       "<shared-state>/sync-config.json"
     ],
-    "keepCount": 5
+    "keepCount": 5,
+    // config-drift (leader, daily) compares the machines' snapshots key path by key path; these differ by design.
+    "driftIgnore": [
+      "mcpServers.*.cwd",
+      "mcpServers.*.watchPaths",
+      "mcpServers.*.env.ROOSYNC_MACHINE_ID",
+      "ROOSYNC_MACHINE_ID",
+      "ROOSYNC_SHARED_PATH",
+      "software.powershell"
+    ]
   },
   // <file>.backup_<timestamp> siblings of these files: keep the keepCount newest.
   "localBackups": { "files": ["<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json"], "keepCount": 5 },

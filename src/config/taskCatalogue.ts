@@ -12,6 +12,7 @@ const CATALOGUE = {
   'log-rotation': { scope: 'fleet', every: '1d' },
   'custom-rules': { scope: 'fleet', every: '1d' },
   'fleet-liveness': { scope: 'fleet', every: '0m' },
+  'config-drift': { scope: 'fleet', every: '1d' },
   'checkpoint-cleanup': { scope: 'local', every: '1d' },
   'local-log-prune': { scope: 'local', every: '1d' },
   'local-backup-rotation': { scope: 'local', every: '1d' },

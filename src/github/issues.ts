@@ -52,6 +52,43 @@ export function classifyGitHubError(err: unknown): GitHubFailure {
   return new GitHubFailure('other', message, status);
 }
 
+/** One Octokit as every GitHub call here wants it: no logging (a token must never reach a log), a timeout. */
+function octokitFor(token: string, apiUrl: string): Octokit {
+  return new Octokit({
+    auth: token,
+    baseUrl: apiUrl.replace(/\/+$/, ''),
+    userAgent: 'roosync-maint',
+    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    request: { timeout: 30_000 },
+  });
+}
+
+export type TokenProbe =
+  | { state: 'valid'; login: string; expiresAt?: string }
+  | { state: 'rejected'; status: number }
+  | { state: 'unknown'; reason: string };
+
+/**
+ * `GET /user` with the token: accepted (with its expiry from GitHub-Authentication-Token-Expiration, when
+ * GitHub sends one), rejected (401), or not known (unreachable, rate limited, anything else).
+ */
+export async function probeGitHubToken(token: string, apiUrl: string): Promise<TokenProbe> {
+  try {
+    const r = await octokitFor(token, apiUrl).rest.users.getAuthenticated();
+    const header = r.headers['github-authentication-token-expiration'];
+    const expires = typeof header === 'string' ? Date.parse(header.replace(' UTC', 'Z').replace(' ', 'T')) : NaN;
+    return {
+      state: 'valid',
+      login: r.data.login,
+      ...(!Number.isNaN(expires) && { expiresAt: new Date(expires).toISOString() }),
+    };
+  } catch (err) {
+    const f = classifyGitHubError(err);
+    if (f.status === 401) return { state: 'rejected', status: 401 };
+    return { state: 'unknown', reason: f.status ? `GitHub answered ${f.status}` : f.message };
+  }
+}
+
 export class IssueTracker {
   private readonly octokit: Octokit;
   private readonly owner: string;
@@ -61,13 +98,7 @@ export class IssueTracker {
     const [owner = '', name = ''] = target.repo.split('/');
     this.owner = owner;
     this.name = name;
-    this.octokit = new Octokit({
-      auth: target.token,
-      baseUrl: target.apiUrl.replace(/\/+$/, ''),
-      userAgent: 'roosync-maint',
-      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-      request: { timeout: 30_000 },
-    });
+    this.octokit = octokitFor(target.token, target.apiUrl);
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

@@ -3,7 +3,13 @@ import { readUntrustedFile } from '../util/untrustedJson.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { censorText, secretsOf } from '../util/censor.js';
 
-export type McpFailure = 'not-found' | 'exited-early' | 'timed-out' | 'protocol-error' | 'no-tools';
+export type McpFailure = 'not-found' | 'exited-early' | 'timed-out' | 'protocol-error' | 'no-tools' | 'call-failed';
+
+/** A harmless tool call that proves the server works, not merely that it starts (`health.mcpProbeCalls`). */
+export interface ProbeCall {
+  tool: string;
+  arguments: Record<string, unknown>;
+}
 
 export interface McpServerConfig {
   name: string;
@@ -11,6 +17,8 @@ export interface McpServerConfig {
   args: string[];
   env: Record<string, string>;
   cwd?: string;
+  /** Files Roo watches for this server: touching one makes Roo restart it. */
+  watchPaths?: string[];
 }
 
 export interface McpProbe {
@@ -43,6 +51,7 @@ export function readMcpSettings(file: string): McpServerConfig[] {
         args: Array.isArray(s.args) ? s.args.map(String) : [],
         env: (s.env as Record<string, string>) ?? {},
         ...(typeof s.cwd === 'string' && { cwd: s.cwd }),
+        ...(Array.isArray(s.watchPaths) && { watchPaths: s.watchPaths.map(String) }),
       },
     ];
   });
@@ -66,7 +75,12 @@ function killTree(pid: number | undefined): void {
  * `server/discover`, else the `initialize` handshake — then `tools/list`. A process that starts
  * but does not answer within the deadline is down; whatever happens, its whole tree is killed.
  */
-export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clientVersion: string): Promise<McpProbe> {
+export function probeMcpServer(
+  server: McpServerConfig,
+  timeoutMs: number,
+  clientVersion: string,
+  call?: ProbeCall,
+): Promise<McpProbe> {
   const started = Date.now();
   const secrets = secretsOf(server);
   return new Promise((resolve) => {
@@ -101,6 +115,7 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
     const send = (id: number | undefined, method: string, params: unknown = {}) =>
       child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...(id !== undefined && { id }), method, params })}\n`);
     let protocol: McpProbe['protocol'];
+    let listed = 0;
 
     child.on('error', (err: NodeJS.ErrnoException) =>
       finish({
@@ -122,7 +137,11 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
         if (!line) continue;
-        let msg: { id?: number; result?: { tools?: unknown[] }; error?: { code: number; message: string } };
+        let msg: {
+          id?: number;
+          result?: { tools?: unknown[]; isError?: boolean; content?: { type?: string; text?: string }[] };
+          error?: { code: number; message: string };
+        };
         try {
           msg = JSON.parse(line);
         } catch {
@@ -161,7 +180,34 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
           const tools = Array.isArray(msg.result?.tools) ? msg.result.tools.length : 0;
           if (tools === 0)
             return finish({ ok: false, failure: 'no-tools', protocol, tools, detail: 'answers, but lists no tools' });
-          finish({ ok: true, protocol, tools, detail: `answers (${protocol}), ${tools} tools` });
+          listed = tools;
+          if (!call) return finish({ ok: true, protocol, tools, detail: `answers (${protocol}), ${tools} tools` });
+          send(4, 'tools/call', { name: call.tool, arguments: call.arguments });
+        } else if (msg.id === 4 && call) {
+          const text = (msg.result?.content ?? [])
+            .map((c) => c.text ?? '')
+            .join(' ')
+            .trim()
+            .slice(0, 300);
+          const failed = msg.error
+            ? msg.error.message
+            : msg.result?.isError
+              ? text || 'isError, no message'
+              : undefined;
+          if (failed !== undefined)
+            return finish({
+              ok: false,
+              failure: 'call-failed',
+              protocol,
+              tools: listed,
+              detail: `tools/call ${call.tool} failed: ${failed}`,
+            });
+          finish({
+            ok: true,
+            protocol,
+            tools: listed,
+            detail: `answers (${protocol}), ${listed} tools, ${call.tool} works`,
+          });
         }
       }
     });
@@ -172,11 +218,11 @@ export function probeMcpServer(server: McpServerConfig, timeoutMs: number, clien
 /** Retries a failing server before calling it down: one flaky start is not an incident. */
 export async function checkMcpServer(
   server: McpServerConfig,
-  o: { timeoutMs: number; retries: number; version: string },
+  o: { timeoutMs: number; retries: number; version: string; call?: ProbeCall | undefined },
 ): Promise<McpProbe & { attempts: number }> {
   let last: McpProbe | undefined;
   for (let attempt = 1; attempt <= Math.max(1, o.retries); attempt++) {
-    last = await probeMcpServer(server, o.timeoutMs, o.version);
+    last = await probeMcpServer(server, o.timeoutMs, o.version, o.call);
     if (last.ok || last.failure === 'not-found') return { ...last, attempts: attempt };
   }
   return { ...last!, attempts: Math.max(1, o.retries) };

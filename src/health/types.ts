@@ -13,7 +13,9 @@ export type CheckName =
   | 'tests'
   | 'github'
   | 'deps-update'
-  | 'deps-outdated';
+  | 'deps-outdated'
+  | 'config-drift'
+  | 'mcp-remediation';
 
 /** One health finding about one subject (a server, a token, a volume, a machine). */
 export interface CheckResult {

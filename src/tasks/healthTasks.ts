@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { checkDeps, checkDisk, checkGit, checkLiveness, checkTokens, mcpResult } from '../health/checks.js';
+import { checkDeps, checkDisk, checkGit, checkLiveness } from '../health/checks.js';
+import { remediateDownServers } from './mcpRemediation.js';
+import { tokenChecks } from '../health/tokens.js';
 import { checkMcpServer, type McpServerConfig, readMcpSettings } from '../health/mcp.js';
 import type { CheckResult } from '../health/types.js';
 import { fleetStatus } from '../report/fleetStatus.js';
@@ -55,17 +57,20 @@ export async function mcpChecks(ctx: TaskContext): Promise<CheckResult[]> {
     ];
   }
   const h = ctx.config.config.health;
-  const probes = await Promise.all(
-    servers.map((s) =>
-      checkMcpServer(s, { timeoutMs: h.mcpTimeoutSeconds * 1000, retries: h.mcpRetries, version: ctx.version ?? '0' }),
-    ),
-  );
-  return probes.map(mcpResult);
+  const check = (s: McpServerConfig, retries = h.mcpRetries) =>
+    checkMcpServer(s, {
+      timeoutMs: h.mcpTimeoutSeconds * 1000,
+      retries,
+      version: ctx.version ?? '0',
+      call: h.mcpProbeCalls[s.name],
+    });
+  const probes = await Promise.all(servers.map((s) => check(s)));
+  return remediateDownServers(ctx, file, servers, probes, (s) => check(s, 1));
 }
 
 /** MCP servers, the clone, tokens: the daily health check. */
 export const healthTask = defineTask('health', async (ctx, result) => {
-  const checks = [...(await mcpChecks(ctx)), ...checkTokens(ctx.config.config.health.tokens, ctx.now)];
+  const checks = [...(await mcpChecks(ctx)), ...(await tokenChecks(ctx.config.config.health.tokens, ctx.env, ctx.now))];
   if (ctx.git)
     checks.push(
       ...(await checkGit(
@@ -77,6 +82,8 @@ export const healthTask = defineTask('health', async (ctx, result) => {
       )),
     );
   record(result, checks);
+  // a server brought back is news for the digest ("rebuilt and restarted github-mcp: ok")
+  result.warnings.push(...checks.filter((c) => c.data.remediation === 'fixed').map((c) => c.summary));
 });
 
 /** Free space; when low, the local cleanup runs at once, before the alert. */

@@ -14,6 +14,7 @@ import type { Task } from './types.js';
 import { configBackupTask } from './configBackupTask.js';
 import { testsTask } from './testsTask.js';
 import { depsUpdateTask } from './depsUpdateTask.js';
+import { configDriftTask } from './configDriftTask.js';
 import { UsageError } from '../errors.js';
 
 const AVAILABLE: Task[] = [
@@ -34,6 +35,7 @@ const AVAILABLE: Task[] = [
   depsAuditTask,
   depsUpdateTask,
   testsTask,
+  configDriftTask,
   fleetLivenessTask,
 ];
 
