@@ -47,6 +47,20 @@ describe('command line contract', () => {
       expect(r.stdout).toContain(w);
   });
 
+  it('health exits 1 when a check fails, with its fix under it; it says which checks did not run', async () => {
+    const { tree, args } = await agedFleetDir();
+    const config = { ...tree.config, health: { tokens: [{ name: 'old-pat', expiresAt: '2020-01-01' }] } };
+    await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(config));
+    const failing = await cli(['health', ...args]);
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toMatch(/^FAIL {2}tokens +old-pat expired on 2020-01-01$/m);
+    expect(failing.stdout).toContain('      fix: Create a new old-pat');
+    expect(failing.stdout).toContain('skip  git: the shared state is not a git clone');
+    await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
+    const passing = await cli(['health', '--json', ...args]);
+    expect(JSON.parse(passing.stdout).notRun.map((n: { check: string }) => n.check)).toContain('tokens');
+  });
+
   it('usage errors exit 2, saying what is wrong and what to do', async () => {
     expect((await cli(['frobnicate'])).code).toBe(2);
     expect((await cli(['run', '--bogus'])).code).toBe(2);

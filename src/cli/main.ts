@@ -30,7 +30,8 @@ export function helpText(COMMANDS: readonly CommandSpec[]): string {
     '  --leader               with --no-sync: act as leader',
     '  --log-level <lvl>      env ROOSYNC_MAINT_LOG_LEVEL; fatal|error|warn|info|debug|trace|silent (pino JSON on stderr)',
     '',
-    'exit codes: 0 done, 1 a task failed, 2 usage or config error (nothing done), 3 busy (nothing done)',
+    'exit codes: 0 done, 1 a task failed (health: a check failed), 2 usage or config error (nothing done),',
+    '            3 busy (nothing done)',
   ].join('\n');
 }
 

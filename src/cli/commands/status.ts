@@ -7,6 +7,7 @@ import { diskCheckTask, healthTask } from '../../tasks/healthTasks.js';
 import { fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';
 import { ttyProgress } from '../progress.js';
 
+import type { CheckResult } from '../../health/types.js';
 import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** The fleet and this machine: status, health. */
@@ -55,17 +56,31 @@ async function healthCommand(cli: CliEnv): Promise<Outcome> {
     ].slice(-100),
   );
   const failing = checks.filter((c) => c.state === 'failing');
-  const mark = { ok: 'ok  ', failing: 'FAIL', skipped: 'skip' } as const;
+  const notRun = [
+    ...(config.config.health.tokens.length === 0 ? [{ check: 'tokens', why: 'none configured (health.tokens)' }] : []),
+    ...(ctx.git ? [] : [{ check: 'git', why: repo ? '--no-sync' : 'the shared state is not a git clone' }]),
+  ];
   return {
-    exitCode: 0,
-    doc: { command: 'health', ok: failing.length === 0, checks },
+    // scripts can trust it: 1 when any check fails
+    exitCode: failing.length > 0 ? 1 : 0,
+    doc: { command: 'health', ok: failing.length === 0, checks, notRun },
     lines: [
-      ...checks.map((c) => `${mark[c.state]}  ${c.check.padEnd(15)} ${c.summary}`),
+      ...checks.flatMap(checkLines),
+      ...notRun.map((n) => `skip  ${n.check}: ${n.why}`),
       failing.length
         ? `${failing.length} failing (alerts are raised by the ticks, after ${config.config.alerts.failureThreshold} consecutive failures)`
         : 'all checks pass',
     ],
   };
+}
+
+/** One check for a person: its line, and under a failure its fixes and the tail of what the server said. */
+function checkLines(c: CheckResult): string[] {
+  const mark = { ok: 'ok  ', failing: 'FAIL', skipped: 'skip' } as const;
+  const head = `${mark[c.state]}  ${c.check.padEnd(15)} ${c.summary}`;
+  if (c.state !== 'failing') return [head];
+  const tail = typeof c.data.stderrTail === 'string' && c.data.stderrTail ? c.data.stderrTail.split('\n') : [];
+  return [head, ...c.actions.map((a) => `      fix: ${a}`), ...tail.map((l) => `      stderr: ${l}`)];
 }
 
 export const statusCommands: CommandSpec[] = [
