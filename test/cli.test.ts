@@ -4,9 +4,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildAgedTree, isoDashed, writeAged } from '../src/demo/agedTree.js';
-import { createLogger } from '../src/log.js';
+import { createLogger, humanLogStream } from '../src/log.js';
+import { main } from '../src/cli/main.js';
 import { COMMANDS } from '../src/cli/commands.js';
-import { DAY, NOW, cli, isolatedEnv, snapshotTree, tempDir } from './helpers.js';
+import { Capture, DAY, NOW, cli, isolatedEnv, snapshotTree, tempDir } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 
@@ -159,6 +160,37 @@ describe('the real binary', () => {
     const logLines = r.stderr.trim().split('\n');
     expect(logLines.length).toBeGreaterThan(1);
     for (const line of logLines) expect(JSON.parse(line)).toHaveProperty('level');
+  });
+
+  it('on a terminal, stderr carries human lines only: an error printed once, warnings one line each, no JSON', async () => {
+    const { args } = await agedFleetDir();
+    const tty = Object.assign(new Capture(), { isTTY: true });
+    const out = new Capture();
+    const env = await isolatedEnv();
+    const code = await main(['run', '--task', 'nope', '--no-sync', ...args], {
+      stdout: out,
+      stderr: tty,
+      env,
+      cwd: env.HOME!,
+    });
+    expect(code).toBe(2);
+    expect(tty.text).not.toContain('{"');
+    expect(tty.text.split('unknown task or group').length - 1).toBe(1);
+    let lines = '';
+    const sink = new Writable({
+      write(c, _e, cb) {
+        lines += String(c);
+        cb();
+      },
+    });
+    const log = createLogger('warn', humanLogStream(sink));
+    log.info('not shown');
+    log.warn({ file: 'maintenance/machines/x.json', token: 'abc' }, 'status file unreadable');
+    log.error('push failed');
+    expect(lines).toBe(
+      'roosync-maint: warning: status file unreadable (file: maintenance/machines/x.json; token: [redacted])\n' +
+        'roosync-maint: error: push failed\n',
+    );
   });
 
   it('invariant 7 (logs): secrets are redacted', () => {

@@ -50,7 +50,7 @@ export async function exists(p: string): Promise<boolean> {
   );
 }
 
-class Capture extends Writable {
+export class Capture extends Writable {
   text = '';
   override _write(chunk: Buffer, _enc: string, cb: () => void) {
     this.text += chunk.toString();

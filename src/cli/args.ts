@@ -11,6 +11,8 @@ export interface GlobalOptions {
   noSync: boolean;
   leader: boolean;
   logLevel: LogLevel;
+  /** Whether the level was asked for (flag or env): otherwise a terminal gets human lines, not JSON. */
+  logLevelExplicit: boolean;
 }
 
 export interface ParsedArgs {
@@ -84,6 +86,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       noSync: v['no-sync'] ?? false,
       leader: v.leader ?? false,
       logLevel,
+      logLevelExplicit: v['log-level'] !== undefined || env.ROOSYNC_MAINT_LOG_LEVEL !== undefined,
     },
     tasks: v.task ?? [],
     help: v.help ?? false,

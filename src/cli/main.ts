@@ -70,9 +70,11 @@ export async function main(
     );
     return o.exitCode;
   };
+  let human = false;
   const fail = (err: unknown, log?: Logger) => {
     const { exit, kind, problems } = failureOf(err);
-    log?.error({ kind, problems }, 'stopped');
+    // on a terminal the error is printed once, below, never also as a log line
+    if (!human) log?.error({ kind, problems }, 'stopped');
     if (wantsJson) return emit({ exitCode: EXIT[exit], doc: { ok: false, error: { kind, problems } }, lines: [] });
     io.stderr.write(
       `roosync-maint: ${kind}:\n${problems.map((p) => `  ${p.where}: ${p.message}${p.hint ? `\n    → ${p.hint}` : ''}`).join('\n')}\n`,
@@ -89,8 +91,10 @@ export async function main(
       const quiet = await quietRun(args, io.env, io.cwd, now());
       if (quiet) return emit(quiet);
     }
-    const { createLogger } = await import('../log.js');
-    log = createLogger(args.global.logLevel);
+    const { createLogger, humanLogStream } = await import('../log.js');
+    // a person at a terminal reads human lines (warnings and errors); scripts and files get pino's JSON
+    human = !args.global.logLevelExplicit && (io.stderr as { isTTY?: boolean }).isTTY === true;
+    log = human ? createLogger('warn', humanLogStream(io.stderr)) : createLogger(args.global.logLevel);
     if (args.version) return emit({ exitCode: EXIT.ok, doc: { version: packageVersion() }, lines: [packageVersion()] });
     const { COMMANDS, findCommand } = await import('./commands.js');
     const found = findCommand(args.command);

@@ -109,7 +109,9 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
 
 async function demoCommand(cli: CliEnv): Promise<Outcome> {
   // The demo's story is on stdout; per-task info logs would drown it unless asked for.
-  const log = cli.args.global.logLevel === 'info' && !cli.env.ROOSYNC_MAINT_LOG_LEVEL ? createLogger('warn') : cli.log;
+  // on a terminal cli.log already prints warnings and errors as human lines; elsewhere info logs would drown it
+  const quietLogs = !cli.args.global.logLevelExplicit && !process.stderr.isTTY;
+  const log = quietLogs ? createLogger('warn') : cli.log;
   const { runDemo } = await import('../../demo/demo.js');
   return runDemo({ keep: cli.args.keep, log, now: cli.now(), env: cli.env });
 }
