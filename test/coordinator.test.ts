@@ -15,12 +15,13 @@ describe('schedule print', () => {
     sharedState: "/home/op/it's/.shared-state",
     machineId: 'myia-ai-01',
     logFile: '/tmp/rm.log',
+    noSync: false,
   };
   it('cron: one line with the environment, quoted; refuses intervals cron cannot express', () => {
     const offset = phaseOffsetMs('myia-ai-01', 15 * 60_000) / 1000;
     const [minute, second] = [Math.floor(offset / 60), Math.floor(offset % 60)];
     expect(scheduleEntry({ ...input, kind: 'cron', tickMinutes: 15 })).toBe(
-      `${minute}-59/15 * * * * sleep ${second}; ROOSYNC_SHARED_PATH='/home/op/it'\\''s/.shared-state' ROOSYNC_MACHINE_ID='myia-ai-01' '/usr/bin/node' '/opt/roosync-maint/dist/cli/main.js' run >/dev/null 2>>'/tmp/rm.log'`,
+      `${minute}-59/15 * * * * sleep ${second}; ROOSYNC_SHARED_PATH='/home/op/it'\\''s/.shared-state' ROOSYNC_MACHINE_ID='myia-ai-01' '/usr/bin/node' '/opt/roosync-maint/dist/cli/main.js' run --log-level warn >/dev/null 2>>'/tmp/rm.log'`,
     );
     expect(scheduleEntry({ ...input, kind: 'cron', tickMinutes: 120 })).toMatch(/^\d+ [01]-23\/2 \* \* \* sleep /);
     expect(() => scheduleEntry({ ...input, kind: 'cron', tickMinutes: 7 })).toThrow(UsageError);
@@ -28,7 +29,8 @@ describe('schedule print', () => {
   it('systemd: a oneshot service and a timer on the tick interval', () => {
     const units = scheduleEntry({ ...input, kind: 'systemd', tickMinutes: 15 });
     expect(units).toContain('Type=oneshot');
-    expect(units).toContain('ExecStart=/usr/bin/node /opt/roosync-maint/dist/cli/main.js run');
+    expect(units).toContain('ExecStart=/usr/bin/node /opt/roosync-maint/dist/cli/main.js run --log-level warn');
+    expect(scheduleEntry({ ...input, kind: 'systemd', tickMinutes: 15, noSync: true })).toContain('run --no-sync');
     expect(units).toMatch(/^OnCalendar=\*-\*-\* \*:\d\d\/15:\d\d$/m);
     expect(units).toContain('Environment=ROOSYNC_MACHINE_ID=myia-ai-01');
   });
@@ -38,6 +40,7 @@ describe('schedule print', () => {
     expect(task).toContain('<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>');
     expect(task).toContain('schtasks /Create /TN "roosync-maint" /SC MINUTE /MO 15');
     expect(task).toContain("it's/.shared-state");
+    expect(task.startsWith('<?xml version="1.0" encoding="UTF-16"?>')).toBe(true); // nothing may come before it
   });
   it('staggers a fleet: each machine its own stable offset within the interval', () => {
     const period = 15 * 60_000;

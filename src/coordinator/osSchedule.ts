@@ -12,8 +12,15 @@ export interface ScheduleEntryInput {
   sharedState: string;
   machineId: string;
   tickMinutes: number;
-  /** Where the scheduled runs append their stderr (pino JSON logs). */
+  /** Where the scheduled runs append their stderr (pino JSON logs, warn and above). */
   logFile: string;
+  /** A plain folder (no git clone): the runs use --no-sync, or every tick would exit 2. */
+  noSync: boolean;
+}
+
+/** The arguments of a scheduled run: a plain folder's runs never try to sync; logs at warn. */
+function runArgs(i: ScheduleEntryInput): string[] {
+  return ['run', ...(i.noSync ? ['--no-sync'] : []), '--log-level', 'warn'];
 }
 
 /**
@@ -58,7 +65,7 @@ function cronLine(i: ScheduleEntryInput): string {
     });
   return (
     `${when} sleep ${second}; ROOSYNC_SHARED_PATH=${q(i.sharedState)} ROOSYNC_MACHINE_ID=${q(i.machineId)} ${q(i.node)} ` +
-    `${q(i.bin)} run >/dev/null 2>>${q(i.logFile)}`
+    `${q(i.bin)} ${runArgs(i).join(' ')} >/dev/null 2>>${q(i.logFile)}`
   );
 }
 
@@ -95,7 +102,8 @@ function systemdUnits(i: ScheduleEntryInput): string {
     'Type=oneshot',
     `Environment=ROOSYNC_SHARED_PATH=${i.sharedState}`,
     `Environment=ROOSYNC_MACHINE_ID=${i.machineId}`,
-    `ExecStart=${i.node} ${i.bin} run`,
+    `ExecStart=${i.node} ${i.bin} ${runArgs(i).join(' ')}`,
+    `StandardError=append:${i.logFile}`,
     'TimeoutStartSec=30min',
     '',
     '# ~/.config/systemd/user/roosync-maint.timer',
@@ -115,12 +123,13 @@ function windowsTask(i: ScheduleEntryInput): string {
   const win = path.win32;
   const { totalSeconds } = phaseOf(i);
   const start = `2026-01-01T${pad(Math.floor(totalSeconds / 3600))}:${pad(Math.floor(totalSeconds / 60) % 60)}:${pad(totalSeconds % 60)}`;
-  const args = `"${i.bin}" run`;
+  const args = `"${i.bin}" ${runArgs(i).join(' ')}`;
   return [
-    `<!-- schtasks /Create /TN "roosync-maint" /XML roosync-maint.xml   (or, without XML:)`,
-    `     schtasks /Create /TN "roosync-maint" /SC MINUTE /MO ${i.tickMinutes} /TR "\\"${i.node}\\" ` +
-      `\\"${i.bin}\\" run --shared-state \\"${i.sharedState}\\" --machine ${i.machineId}" -->`,
+    // the declaration must come first: Task Scheduler rejects anything before it
     '<?xml version="1.0" encoding="UTF-16"?>',
+    `<!-- schtasks /Create /TN "roosync-maint" /XML roosync-maint.xml   (save this file as UTF-16; or, without XML:)`,
+    `     schtasks /Create /TN "roosync-maint" /SC MINUTE /MO ${i.tickMinutes} /TR "\\"${i.node}\\" ` +
+      `\\"${i.bin}\\" ${runArgs(i).join(' ')} --shared-state \\"${i.sharedState}\\" --machine ${i.machineId}" -->`,
     '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">',
     '  <RegistrationInfo><Description>roosync-maint tick (RooSync shared-state maintenance)</Description></RegistrationInfo>',
     '  <Triggers>',

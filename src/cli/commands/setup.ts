@@ -1,9 +1,9 @@
 import { builtCliPath } from '../../util/version.js';
-import os from 'node:os';
 import path from 'node:path';
 import { scheduleEntry } from '../../coordinator/osSchedule.js';
 import { hookStates, installHooks, uninstallHooks } from '../../coordinator/hooks.js';
-import { requireClone } from '../../git/repo.js';
+import { openClone, requireClone } from '../../git/repo.js';
+import { localStateDir } from '../../sharedState/localState.js';
 import { UsageError } from '../../errors.js';
 
 import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
@@ -20,15 +20,19 @@ async function schedulePrint(cli: CliEnv): Promise<Outcome> {
     });
   const { identity, config } = await load(cli);
   const bin = builtCliPath();
-  const logFile = path.join(os.tmpdir(), 'roosync-maint.log');
+  const shared = identity.sharedState.value;
+  const repo = await openClone(shared, identity.machineId.value, config.config.git);
+  // this machine's own log, beside its other local state (never a temp folder that grows forever)
+  const logFile = path.join(localStateDir(shared, repo?.gitDir, cli.env), 'schedule.log');
   const entry = scheduleEntry({
     kind,
     node: process.execPath,
     bin,
-    sharedState: identity.sharedState.value,
+    sharedState: shared,
     machineId: identity.machineId.value,
     tickMinutes: config.config.schedule.tickMinutes,
     logFile,
+    noSync: repo === undefined,
   });
   return { exitCode: 0, doc: { command: 'schedule print', for: kind, entry }, lines: [entry] };
 }
