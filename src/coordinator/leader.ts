@@ -22,6 +22,13 @@ function openRepo(sharedState: string, machineId: string, config: ResolvedConfig
   );
 }
 
+/** How long ago by this machine's clock; a time in the future means the clocks disagree, and says so. */
+function sinceByThisClock(ms: number): string {
+  return ms >= 0
+    ? `${formatDuration(ms)} ago by this machine's clock`
+    : `${formatDuration(-ms)} in the future by this machine's clock: one of the two clocks is off`;
+}
+
 /** The lease as this machine sees it after a fetch, and how it judges it (without recording a new observation). */
 export async function leaseStatus(o: Omit<MachineContext, 'clock'> & { now: number; fetch: boolean }) {
   const repo = await openRepo(o.sharedState, o.machineId, o.config);
@@ -47,7 +54,7 @@ export async function leaseStatus(o: Omit<MachineContext, 'clock'> & { now: numb
     lines.push(
       `holder:   ${r.holder}${r.released ? ' (released)' : ''}`,
       `term:     ${r.term} (${r.transitions} changes of holder so far)`,
-      `renewed:  ${formatDate(Date.parse(r.renewedAt))} (${formatDuration(o.now - Date.parse(r.renewedAt))} ago by this machine's clock)`,
+      `renewed:  ${formatDate(Date.parse(r.renewedAt))} (${sinceByThisClock(o.now - Date.parse(r.renewedAt))})`,
       `expires:  ${formatDate(judgement.writerExpiresAt!)} by its writer's clock (lease ${r.leaseSeconds} s)`,
     );
   } else

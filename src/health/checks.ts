@@ -1,4 +1,4 @@
-import { plural } from '../util/format.js';
+import { formatBytes, plural } from '../util/format.js';
 import { existsSync, lstatSync, readdirSync, statfsSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -6,7 +6,6 @@ import { MINUTE_MS, DAY_MS } from '../util/time.js';
 import { STASH_MARKER, type GitRepo } from '../git/repo.js';
 import type { CheckResult } from './types.js';
 import type { McpProbe } from './mcp.js';
-import { formatBytes } from '../util/format.js';
 
 /** Tokens by name and expiry only (never a value): < 7 days MEDIUM, < 1 day HIGH, expired HIGH and URGENT. */
 export function checkTokens(
@@ -125,7 +124,7 @@ export function checkDisk(roots: readonly string[], minFreeMB: number, minFreePe
         type: 'DISK',
         severity: 'HIGH',
         summary:
-          `${freeMB} MB free (${pct} %) on the volume of ` +
+          `${formatBytes(freeMB * 1024 * 1024)} free (${pct} %) on the volume of ` +
           `${root}${low ? `, under ${minFreeMB} MB${minFreePercent !== undefined ? ` or ${minFreePercent} %` : ''}` : ''}`,
         actions: [
           'The local cleanup tasks ran already in this tick; free more space by hand',
