@@ -199,6 +199,18 @@ describe('root and identity (roosync-format §1)', () => {
     const noEnvBase = path.join(base, 'a');
     await mkdir(path.join(noEnvBase, '.shared-state'));
     expect(resolveIdentity({ env: {}, cwd: noEnvBase }).sharedState.source).toBe('./.shared-state');
-    expect(() => resolveIdentity({ env: {}, cwd: b! })).toThrow(/no shared-state folder found/);
+    // as git finds its repo: from a folder below, and from inside the shared state itself
+    const below = path.join(noEnvBase, 'x', 'y');
+    await mkdir(below, { recursive: true });
+    expect(resolveIdentity({ env: {}, cwd: below }).sharedState).toEqual({
+      value: path.join(noEnvBase, '.shared-state'),
+      source: `.shared-state in ${noEnvBase}`,
+    });
+    const shared = path.join(noEnvBase, '.shared-state');
+    await mkdir(path.join(shared, 'messages', 'inbox'), { recursive: true });
+    await writeFile(path.join(shared, 'sync-config.json'), '{}');
+    expect(resolveIdentity({ env: {}, cwd: path.join(shared, 'messages') }).sharedState.value).toBe(shared);
+    const nowhere = await tempDir('ident-none');
+    expect(() => resolveIdentity({ env: {}, cwd: nowhere })).toThrow(/no shared-state folder found/);
   });
 });

@@ -87,6 +87,27 @@ function dotEnvCandidates(env: NodeJS.ProcessEnv, cwd: string): string[] {
   return env.ROOSYNC_ENV_FILE ? [path.resolve(cwd, env.ROOSYNC_ENV_FILE)] : [path.join(cwd, '.env')];
 }
 
+/** A folder that is a RooSync shared state itself: our config in it, or RooSync's inbox beside its sync config. */
+function isSharedState(dir: string): boolean {
+  if (existsSync(path.join(dir, DEFAULT_CONFIG_NAME))) return true;
+  const roosync = existsSync(path.join(dir, 'sync-config.json')) || isDirectory(path.join(dir, 'maintenance'));
+  return roosync && isDirectory(path.join(dir, 'messages', 'inbox'));
+}
+
+/**
+ * As git finds its repository: from the current folder up, the first folder that holds a `.shared-state`
+ * or is one (so running from inside the clone, or from any folder below the one holding it, works).
+ */
+function findFromFolder(cwd: string): Sourced<string> | undefined {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const inside = path.join(dir, '.shared-state');
+    if (isDirectory(inside))
+      return { value: inside, source: dir === path.resolve(cwd) ? './.shared-state' : `.shared-state in ${dir}` };
+    if (isSharedState(dir)) return { value: dir, source: `the shared state holding the current folder (${dir})` };
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
 export function resolveSharedState(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Sourced<string> {
   const candidates: Sourced<string>[] = [];
   if (flag !== undefined) candidates.push({ value: flag, source: '--shared-state' });
@@ -102,8 +123,9 @@ export function resolveSharedState(flag: string | undefined, env: NodeJS.Process
           source: `ROOSYNC_SHARED_PATH in ${file}`,
         });
     }
-    if (candidates.length === 0 && isDirectory(path.join(cwd, '.shared-state'))) {
-      candidates.push({ value: path.join(cwd, '.shared-state'), source: './.shared-state' });
+    if (candidates.length === 0) {
+      const found = findFromFolder(cwd);
+      if (found) candidates.push(found);
     }
   }
   const chosen = candidates[0];
@@ -111,7 +133,8 @@ export function resolveSharedState(flag: string | undefined, env: NodeJS.Process
     throw new UsageError({
       where: 'shared state',
       message:
-        'no shared-state folder found: ROOSYNC_SHARED_PATH is not set, no RooSync .env names it, and there is no ./.shared-state',
+        'no shared-state folder found: ROOSYNC_SHARED_PATH is not set, no RooSync .env names it, and neither ' +
+        'this folder nor any above it is or holds a .shared-state',
       hint: 'pass --shared-state <dir> or set ROOSYNC_SHARED_PATH',
     });
   }
