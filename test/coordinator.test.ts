@@ -1,3 +1,4 @@
+import { renderFleetStatus, type FleetStatus } from '../src/report/fleetStatus.js';
 import { writeFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -126,5 +127,40 @@ describe('the library API (MaintenanceService)', () => {
     expect(report.results.length).toBeGreaterThan(0);
     expect(report.leader.reason).toContain('--no-sync'); // not a git clone: acts on the plain folder
     expect(readdirSync(path.join(tree.sharedState, 'maintenance', 'machines'))).toEqual(['myia-ai-01.json']);
+  });
+});
+
+describe('status names what fails', () => {
+  const machine = (id: string, over: Partial<FleetStatus['machines'][number]> = {}) => ({
+    machine: id,
+    version: '1',
+    lastTickAt: new Date(NOW).toISOString(),
+    lastSuccessAt: null,
+    offline: false,
+    leader: { isLeader: false, term: 1, reason: '' },
+    tasks: [],
+    failed: [],
+    health: { failing: [] },
+    silent: false,
+    sinceMinutes: 5,
+    ...over,
+  });
+  it('lists each failing check under the table, and drops a liveness finding about a machine that came back', () => {
+    const fleet: FleetStatus = {
+      leader: { holder: 'myia-m1', term: 1, renewedAt: new Date(NOW).toISOString(), ageMinutes: 5, released: false },
+      machines: [
+        machine('myia-m1', {
+          health: { failing: ['myia-m2 has sent no status for 300 min (last …)', 'MCP github is down (timed-out): …'] },
+        }),
+        machine('myia-m2'),
+      ],
+      silent: [],
+      malformed: [],
+      kpis: [],
+    };
+    const lines = renderFleetStatus(fleet).join('\n');
+    expect(lines).toContain('myia-m1: MCP github is down (timed-out): …');
+    expect(lines).not.toContain('myia-m2 has sent no status'); // myia-m2 has sent a newer status since
+    expect(lines).toMatch(/^myia-m1 .* 1 failing$/m);
   });
 });

@@ -128,9 +128,19 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
   };
 }
 
-function healthCell(health: MachineStatus['health']): string {
-  if (!health) return 'n/a';
-  return health.failing.length ? `${health.failing.length} failing` : 'ok';
+/**
+ * A machine's failing checks as its status file recorded them, minus liveness findings about machines that
+ * have sent a newer status since (the record is only as fresh as its writer's last status).
+ */
+function currentFailing(m: FleetStatus['machines'][number], fleet: FleetStatus): string[] {
+  const live = new Set(fleet.machines.filter((x) => !x.silent).map((x) => x.machine));
+  return (m.health?.failing ?? []).filter((f) => ![...live].some((x) => f.startsWith(`${x} has sent no status`)));
+}
+
+function healthCell(m: FleetStatus['machines'][number], fleet: FleetStatus): string {
+  if (!m.health) return 'n/a';
+  const failing = currentFailing(m, fleet);
+  return failing.length ? `${failing.length} failing` : 'ok';
 }
 
 export function renderFleetStatus(s: FleetStatus): string[] {
@@ -141,17 +151,19 @@ export function renderFleetStatus(s: FleetStatus): string[] {
     lines.push(
       `leader: ${s.leader.holder}, term ${s.leader.term}, renewed ${s.leader.ageMinutes} min ago${s.leader.released ? ' (released)' : ''}`,
     );
-  lines.push('', 'machine              last tick          last success       role      failed   health');
+  lines.push('', 'machine              last status        last success       role      failed   health');
   for (const m of s.machines) {
     const role = m.leader?.isLeader ? 'leader' : 'follower';
     lines.push(
       `${m.machine.padEnd(20)} ${`${m.sinceMinutes} min ago`.padEnd(18)} ` +
         `${(m.lastSuccessAt ? m.lastSuccessAt.slice(0, 16) : 'never').padEnd(18)} ${role.padEnd(9)} ` +
-        `${(m.failed.join(',') || '-').padEnd(8)} ${healthCell(m.health)}` +
+        `${(m.failed.join(',') || '-').padEnd(8)} ${healthCell(m, s)}` +
         `${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`,
     );
   }
   if (s.machines.length === 0) lines.push('(no machine has ticked yet)');
+  const failing = s.machines.flatMap((m) => currentFailing(m, s).map((f) => `  ${m.machine}: ${f}`));
+  if (failing.length) lines.push('', 'failing checks (as each machine last reported them):', ...failing);
   lines.push('', 'KPI              value   target     ');
   for (const k of s.kpis)
     lines.push(
