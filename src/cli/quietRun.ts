@@ -3,6 +3,7 @@ import { resolveIdentity } from '../sharedState/identity.js';
 import { packageVersion } from '../util/version.js';
 import type { ParsedArgs } from './args.js';
 import type { Outcome } from './kit.js';
+import { roleOf } from './render.js';
 
 /** A plain scheduled `run` (no task named, no dry run, synced): the only kind of run that may be quiet. */
 export function mayBeQuiet(args: ParsedArgs, env: NodeJS.ProcessEnv): boolean {
@@ -40,9 +41,6 @@ export async function quietRun(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: st
   if (!check.quiet) return undefined;
   const { record } = check;
   const next = `nothing due until ${new Date(record.until).toISOString()} (${record.untilReason})`;
-  const role = record.leader.isLeader
-    ? `leader${record.leader.term ? ` (term ${record.leader.term})` : ''}`
-    : 'follower';
   const outcome: Outcome = {
     exitCode: 0,
     doc: {
@@ -63,7 +61,7 @@ export async function quietRun(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: st
     },
     lines: [
       `roosync-maint run on ${machine} — shared state ${sharedState}`,
-      `${role}: ${record.leader.reason} — quiet tick: nothing new on the remote or in the shared state`,
+      `${roleOf(record.leader)}: ${record.leader.reason} — quiet tick: nothing new on the remote or in the shared state`,
       `due: ${next}`,
     ],
   };

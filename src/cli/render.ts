@@ -1,6 +1,11 @@
 import { actionVerb, type ReportAction, type ReportVerdict, type TaskResult } from '../report/taskResult.js';
 import { formatBytes, plural } from '../util/format.js';
 
+/** This machine's role in a run's header: `leader (term 3)` or `follower`. */
+export function roleOf(leader: { isLeader: boolean; term: number | null }): string {
+  return leader.isLeader ? `leader${leader.term ? ` (term ${leader.term})` : ''}` : 'follower';
+}
+
 const LINES_PER_VERDICT: Record<ReportVerdict, number> = {
   remove: 50,
   archive: 50,

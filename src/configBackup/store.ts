@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { unlessMissing, writeFileAtomic } from '../util/fs.js';
+import { listDirIfPresent, readCapped, unlessMissing, writeFileAtomic } from '../util/fs.js';
 import { familyOf, pickSnapshot, snapshotsOf, type Snapshot } from './snapshots.js';
 
 /** Each family folder says which file it backs up, so `backups list` can name files no longer configured. */
@@ -20,9 +20,12 @@ export interface Family {
   snapshots: (Snapshot & { bytes: number; path: string })[];
 }
 
-function originOf(familyDir: string): string | undefined {
+/** The file a family folder backs up, as its origin.json says (read guarded: it may be another machine's). */
+export function originOf(familyDir: string): string | undefined {
+  const read = readCapped(path.join(familyDir, ORIGIN_FILE), 64 * 1024);
+  if (!('text' in read)) return undefined;
   try {
-    const o = JSON.parse(readFileSync(path.join(familyDir, ORIGIN_FILE), 'utf8')) as { file?: unknown };
+    const o = JSON.parse(read.text) as { file?: unknown };
     return typeof o.file === 'string' ? o.file : undefined;
   } catch {
     return undefined;
@@ -31,12 +34,12 @@ function originOf(familyDir: string): string | undefined {
 
 /** Every family in a store: the configured files first (even with no snapshot yet), then any older ones. */
 export function listFamilies(storeDir: string, configured: readonly string[]): Family[] {
-  const onDisk = unlessMissing(() => readdirSync(storeDir), [] as string[]);
+  const onDisk = listDirIfPresent(storeDir);
   const byName = new Map<string, string>(configured.map((f) => [familyOf(f), f]));
   for (const name of onDisk) if (!byName.has(name)) byName.set(name, originOf(path.join(storeDir, name)) ?? name);
   return [...byName.entries()].map(([family, file]) => {
     const dir = path.join(storeDir, family);
-    const snapshots = snapshotsOf(unlessMissing(() => readdirSync(dir), [] as string[])).map((s) => ({
+    const snapshots = snapshotsOf(listDirIfPresent(dir)).map((s) => ({
       ...s,
       path: path.join(dir, s.name),
       bytes: unlessMissing(() => statSync(path.join(dir, s.name)).size, 0),

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { redactConfig } from '../configBackup/redact.js';
 import {
@@ -14,7 +14,7 @@ import type { ReportAction, RuleReport } from '../report/taskResult.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { writeOrigin } from '../configBackup/store.js';
 import { formatBytes } from '../util/format.js';
-import { unlessMissing, writeFileAtomic } from '../util/fs.js';
+import { listDirIfPresent, unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 import { defineTask } from './retentionTask.js';
 import type { TaskContext } from './types.js';
 
@@ -30,8 +30,6 @@ export function configBackupDir(sharedState: string, env: NodeJS.ProcessEnv): st
 export function sharedConfigsRel(machineId: string): string {
   return `maintenance/configs/${machineId}`;
 }
-
-const listDir = (dir: string) => unlessMissing(() => readdirSync(dir), [] as string[]);
 
 interface Copy {
   dir: string;
@@ -83,7 +81,7 @@ function backUpFile(ctx: TaskContext, file: string, dirs: { local: string; share
   ];
   const name = snapshotName(file, ctx.now, hash);
   for (const copy of copies) {
-    const existing = snapshotsOf(listDir(copy.dir));
+    const existing = snapshotsOf(listDirIfPresent(copy.dir));
     const plan = planSnapshots(existing, hash, keepCount);
     const where = copy === copies[0] ? 'local' : 'shared';
     if (plan.take) report.actions.push(action('snapshot', `${where}/${family}/${name}`, plan.reason, bytes.length));
@@ -112,7 +110,7 @@ function removeSnapshots(dir: string, snapshots: readonly Snapshot[]): number {
   for (const s of snapshots) {
     const file = path.join(dir, s.name);
     freed += unlessMissing(() => statSync(file).size, 0);
-    unlessMissing(() => unlinkSync(file), undefined);
+    unlinkIfPresent(file);
   }
   return freed;
 }

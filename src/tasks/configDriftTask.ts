@@ -1,17 +1,14 @@
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { compareViews, describeDrift, flatten, flattenLines, type Flat } from '../configBackup/drift.js';
-import { ORIGIN_FILE } from '../configBackup/store.js';
+import { originOf } from '../configBackup/store.js';
 import { snapshotsOf } from '../configBackup/snapshots.js';
 import type { CheckResult } from '../health/types.js';
-import { readCapped, unlessMissing } from '../util/fs.js';
+import { listDirIfPresent, readCapped } from '../util/fs.js';
 import { record } from './healthTasks.js';
 import { defineTask } from './retentionTask.js';
 
 /** Another machine's files are untrusted: none larger than this is read. */
 const MAX_SNAPSHOT_BYTES = 10 * 1024 * 1024;
-
-const listDir = (dir: string) => unlessMissing(() => readdirSync(dir), [] as string[]);
 
 type Views = Map<string, Map<string, Flat>>; // file name → machine → flattened content
 
@@ -28,20 +25,14 @@ function parseView(name: string, text: string): Flat | string {
 function readSnapshots(root: string): { views: Views; damaged: string[] } {
   const views: Views = new Map();
   const damaged: string[] = [];
-  for (const machine of listDir(root)) {
-    for (const family of listDir(path.join(root, machine))) {
+  for (const machine of listDirIfPresent(root)) {
+    for (const family of listDirIfPresent(path.join(root, machine))) {
       const dir = path.join(root, machine, family);
-      const newest = snapshotsOf(listDir(dir))[0];
+      const newest = snapshotsOf(listDirIfPresent(dir))[0];
       if (!newest) continue;
-      const origin = readCapped(path.join(dir, ORIGIN_FILE), 64 * 1024);
-      let file = family.replace(/-[0-9a-f]{8}$/, '');
-      if ('text' in origin) {
-        try {
-          file = path.basename(String((JSON.parse(origin.text) as { file?: unknown }).file ?? file));
-        } catch {
-          // an unreadable origin: the family's name still says which file it is
-        }
-      }
+      // without a readable origin, the family's name still says which file it is
+      const origin = originOf(dir);
+      const file = origin ? path.basename(origin) : family.replace(/-[0-9a-f]{8}$/, '');
       const rel = `maintenance/configs/${machine}/${family}/${newest.name}`;
       const read = readCapped(path.join(dir, newest.name), MAX_SNAPSHOT_BYTES);
       if (!('text' in read)) {
@@ -79,7 +70,7 @@ function inventoryView(inv: Record<string, unknown>): Flat {
 function readInventories(dir: string): { views: Map<string, Flat>; damaged: string[] } {
   const newest = new Map<string, { at: number; view: Flat }>();
   const damaged: string[] = [];
-  for (const name of listDir(dir).filter((n) => n.endsWith('.json'))) {
+  for (const name of listDirIfPresent(dir).filter((n) => n.endsWith('.json'))) {
     const read = readCapped(path.join(dir, name), MAX_SNAPSHOT_BYTES);
     let inv: Record<string, unknown> | undefined;
     try {

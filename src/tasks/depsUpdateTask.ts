@@ -5,6 +5,8 @@ import { record } from './healthTasks.js';
 import { defineTask } from './retentionTask.js';
 import type { TaskContext } from './types.js';
 
+const hasEntries = (v: unknown) => Array.isArray(v) && v.length > 0;
+
 const line = (e: Outdated) =>
   `${e.package} ${e.current} → ${e.wanted}${e.latest !== e.wanted ? ` (latest ${e.latest})` : ''}`;
 
@@ -82,7 +84,8 @@ export const depsUpdateTask = defineTask('deps-update', async (ctx, result) => {
     const checks = [outdatedCheck(dir, found)];
     if (found.ok && !ctx.dryRun) checks.push(...(await updateDir(ctx, dir, found.entries, timeoutMs)));
     record(result, checks);
-    // the digest carries the task's notes: what is outdated, and what an update did
-    result.warnings.push(...checks.filter((c) => c.state === 'ok' && c.summary.includes('→')).map((c) => c.summary));
+    // the digest carries the task's notes: what is outdated, and what an update moved
+    const news = checks.filter((c) => c.state === 'ok' && hasEntries(c.data.outdated ?? c.data.changed));
+    result.warnings.push(...news.map((c) => c.summary));
   }
 });

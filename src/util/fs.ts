@@ -9,6 +9,7 @@ import {
   renameSync,
   unlinkSync,
   writeSync,
+  readdirSync,
 } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
@@ -138,6 +139,11 @@ export async function unlessMissingAsync<T, A>(p: Promise<T>, absent: A): Promis
     if (errorCode(err) === 'ENOENT') return absent;
     throw err;
   }
+}
+
+/** A folder's entry names; none when the folder is missing. */
+export function listDirIfPresent(dir: string): string[] {
+  return unlessMissing(() => readdirSync(dir), [] as string[]);
 }
 
 /** Removes a file; false when it was already gone. */

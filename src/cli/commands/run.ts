@@ -7,7 +7,7 @@ import { createLogger } from '../../log.js';
 import { selectTasks } from '../../tasks/registry.js';
 import { tick } from '../../coordinator/tick.js';
 import { ttyProgress } from '../progress.js';
-import { renderTask, renderTotals } from '../render.js';
+import { renderTask, renderTotals, roleOf } from '../render.js';
 
 import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
@@ -29,7 +29,6 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
     ...(cli.env.ROOSYNC_MAINT_FAULT && { fault: cli.env.ROOSYNC_MAINT_FAULT }),
   });
   const failed = r.tasks.some((t) => t.status === 'failed');
-  const role = r.leader.isLeader ? `leader${r.leader.term ? ` (term ${r.leader.term})` : ''}` : 'follower';
   const head =
     `roosync-maint run on ${identity.machineId.value}${global.dryRun ? ' (dry run)' : ''} — shared ` +
     `state ${identity.sharedState.value}`;
@@ -47,7 +46,7 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
     doc: { command: 'run', ok: !failed, sharedState: identity.sharedState.value, ...r },
     lines: [
       head,
-      `${role}: ${r.leader.reason} — ${sync}`,
+      `${roleOf(r.leader)}: ${r.leader.reason} — ${sync}`,
       ...(r.schedule
         ? [
             `due: ${
