@@ -1,3 +1,5 @@
+import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 
@@ -29,12 +31,19 @@ export function createLogger(level: LogLevel = 'info', destination: number | Nod
 
 export const silentLogger: Logger = pino({ level: 'silent' });
 
-const LABELS: Record<number, string> = { 40: 'warning', 50: 'error', 60: 'fatal' };
+const LABELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warning',
+  50: 'error',
+  60: 'fatal',
+};
 const PINO_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v']);
 
 /**
- * For a person at a terminal: each warning or error as one human line (`roosync-maint: warning: … (file: …)`),
- * nothing below warning, never JSON. Scripts and log files keep pino's JSON (any explicit --log-level).
+ * For a person: each record as one human line (`roosync-maint: warning: … (file: …)`), never JSON. The
+ * logger's level decides what reaches it (warn by default); `--log-format json` gives pino's JSON instead.
  */
 export function humanLogStream(out: NodeJS.WritableStream): Writable {
   return new Writable({
@@ -58,4 +67,95 @@ export function humanLogStream(out: NodeJS.WritableStream): Writable {
       done();
     },
   });
+}
+
+/** The log file's size at which it is rotated, and how many rotated files are kept (`.1` newest). */
+export const LOG_FILE_MAX_BYTES = 1024 * 1024;
+export const LOG_FILE_KEEP = 3;
+
+/** logrotate's `size` + `rotate N`, done when the file is opened: the current file becomes `.1`, `.N` goes. */
+export function rotateLogFile(file: string, maxBytes = LOG_FILE_MAX_BYTES, keep = LOG_FILE_KEEP): boolean {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return false;
+  }
+  if (size < maxBytes) return false;
+  for (let i = keep - 1; i >= 1; i--) {
+    try {
+      renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+    } catch {
+      // a missing generation is not a problem
+    }
+  }
+  renameSync(file, `${file}.1`);
+  return true;
+}
+
+/**
+ * A log file that is known only once the shared state is: records written before `attach` are held (a few
+ * hundred at most) and written then; never attached, they are dropped (help, usage errors).
+ */
+export class DeferredLogFile {
+  private held: string[] = [];
+  private fd: number | undefined;
+  file: string | undefined;
+
+  write(chunk: string): boolean {
+    if (this.fd !== undefined) writeSync(this.fd, chunk);
+    else if (this.held.length < 500) this.held.push(chunk);
+    return true;
+  }
+
+  /** Opens (rotating first if it is too big) and flushes what was held; a file that cannot be opened is skipped. */
+  attach(file: string): void {
+    if (this.fd !== undefined) return;
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      rotateLogFile(file);
+      this.fd = openSync(file, 'a');
+      this.file = file;
+    } catch {
+      this.held = [];
+      return;
+    }
+    for (const chunk of this.held) writeSync(this.fd, chunk);
+    this.held = [];
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/**
+ * The CLI's logger: stderr at the asked level, human lines or pino JSON; and the local log file, always JSON,
+ * at info or below (so a scheduled run's story is there even when stderr shows warnings only).
+ */
+export function createCliLogger(o: {
+  level: LogLevel;
+  format: 'human' | 'json';
+  stderr: NodeJS.WritableStream;
+  file: DeferredLogFile;
+}): Logger {
+  const stderr = o.format === 'json' ? o.stderr : humanLogStream(o.stderr);
+  const fileLevel: pino.Level = o.level === 'trace' || o.level === 'debug' ? o.level : 'info';
+  const streams: pino.StreamEntry[] = [{ level: fileLevel, stream: o.file }];
+  if (o.level !== 'silent') streams.push({ level: o.level as pino.Level, stream: stderr });
+  return pino(
+    {
+      name: 'roosync-maint',
+      level: o.level === 'silent' ? fileLevel : minLevel(o.level, fileLevel),
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid },
+    },
+    pino.multistream(streams),
+  );
+}
+
+function minLevel(a: LogLevel, b: LogLevel): LogLevel {
+  const order = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+  return order.indexOf(a) <= order.indexOf(b) ? a : b;
 }

@@ -7,6 +7,7 @@ import { buildAgedTree, isoDashed, writeAged } from '../src/demo/agedTree.js';
 import { createLogger, humanLogStream } from '../src/log.js';
 import { main } from '../src/cli/main.js';
 import { COMMANDS } from '../src/cli/commands.js';
+import { TASK_GROUPS, TASK_NAMES } from '../src/config/taskCatalogue.js';
 import { Capture, DAY, NOW, cli, isolatedEnv, snapshotTree, tempDir } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
@@ -60,6 +61,45 @@ describe('command line contract', () => {
     await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
     const passing = await cli(['health', '--json', ...args]);
     expect(JSON.parse(passing.stdout).notRun.map((n: { check: string }) => n.check)).toContain('tokens');
+  });
+
+  it('per-command help: each command has its page with an example; run --help lists every task and group', async () => {
+    for (const c of COMMANDS) {
+      const r = await cli([...c.words, '--help']);
+      expect(r.code, c.words.join(' ')).toBe(0);
+      expect(r.stdout).toContain(`Usage: roosync-maint ${c.words.join(' ')}`);
+      expect(r.stdout).toContain(c.examples[0]);
+    }
+    const run = await cli(['run', '--help']);
+    for (const t of TASK_NAMES) expect(run.stdout).toMatch(new RegExp(`^  ${t} +(fleet|local) +every `, 'm'));
+    for (const g of Object.keys(TASK_GROUPS)) expect(run.stdout).toMatch(new RegExp(`^  ${g} +\\S`, 'm'));
+    const viaHelp = await cli(['help', 'restore']);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toContain('roosync-maint restore msg-');
+    const group = await cli(['leader']);
+    expect(group.code).toBe(2);
+    expect(group.stdout).toMatch(/status .*lease/);
+    expect(group.stdout).toMatch(/release .*give up/);
+  });
+
+  it('flags belong to their commands; typos get a did-you-mean; choices are checked', async () => {
+    const scoped = await cli(['status', '--keep', '--for', 'cron', '--force']);
+    expect(scoped.code).toBe(2);
+    expect(scoped.stderr).toContain("unknown option '--keep'");
+    const typo = await cli(['stauts']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('Did you mean status?');
+    const flagTypo = await cli(['run', '--dry-rn']);
+    expect(flagTypo.stderr).toContain('Did you mean --dry-run?');
+    const choice = await cli(['schedule', 'print', '--for', 'cronn']);
+    expect(choice.code).toBe(2);
+    expect(choice.stderr).toContain('Allowed choices are cron, systemd, windows');
+    const asJson = await cli(['stauts', '--json']);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({
+      ok: false,
+      error: { problems: [{ hint: 'Did you mean status?' }] },
+    });
+    expect(asJson.stderr).toBe('');
   });
 
   it('usage errors exit 2, saying what is wrong and what to do', async () => {
@@ -152,7 +192,7 @@ describe('the real binary', () => {
     const { args } = await agedFleetDir();
     const r = spawnSync(
       process.execPath,
-      [BIN, 'run', '--no-sync', '--leader', '--json', '--log-level', 'debug', '--task', 'log-rotation', ...args],
+      [BIN, 'run', '--no-sync', '--leader', '--json', '--log-format', 'json', '-vv', '--task', 'log-rotation', ...args],
       { encoding: 'utf8', env: await isolatedEnv() },
     );
     expect(r.status).toBe(0);

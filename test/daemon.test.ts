@@ -13,7 +13,7 @@ describe('daemon', () => {
       const [m] = fleet.machines as [string];
       const child = spawn(
         process.execPath,
-        [BIN, 'daemon', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'info'],
+        [BIN, 'daemon', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'info', '--log-format', 'json'],
         {
           env: {
             PATH: process.env.PATH,

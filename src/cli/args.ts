@@ -2,6 +2,12 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../util/logLevels.js';
 
+export const LOG_FORMATS = ['human', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export const SCHEDULERS = ['cron', 'systemd', 'windows'] as const;
+export type SchedulerKind = (typeof SCHEDULERS)[number];
+
 export interface GlobalOptions {
   sharedState?: string;
   machine?: string;
@@ -10,12 +16,17 @@ export interface GlobalOptions {
   dryRun: boolean;
   noSync: boolean;
   leader: boolean;
+  /** What stderr shows: warn by default, error with -q, info with -v, debug with -vv, or --log-level. */
   logLevel: LogLevel;
-  /** Whether the level was asked for (flag or env): otherwise a terminal gets human lines, not JSON. */
+  /** Whether the level was asked for (flag, -q/-v or env). */
   logLevelExplicit: boolean;
+  /** stderr as human lines (the default) or pino JSON (`--log-format json`). */
+  logFormat: LogFormat;
+  quiet: boolean;
 }
 
 export interface ParsedArgs {
+  /** The command's words, then its operands (`restore <id>`: ['restore', id]). */
   command: string[];
   global: GlobalOptions;
   tasks: string[];
@@ -24,44 +35,85 @@ export interface ParsedArgs {
   keep: boolean;
   force: boolean;
   wait: boolean;
-  for?: string;
+  for?: SchedulerKind;
   at?: string;
 }
 
-const OPTIONS = {
-  'shared-state': { type: 'string' },
-  machine: { type: 'string' },
-  config: { type: 'string' },
-  json: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  'no-sync': { type: 'boolean' },
-  leader: { type: 'boolean' },
-  'log-level': { type: 'string' },
-  task: { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-  keep: { type: 'boolean' },
-  force: { type: 'boolean' },
-  wait: { type: 'boolean' },
-  for: { type: 'string' },
-  at: { type: 'string' },
-} as const;
+export interface OptionDef {
+  /** As commander writes it: `--task <name>`, `-q, --quiet`. */
+  flags: string;
+  description: string;
+  choices?: readonly string[];
+  /** Repeatable: `--task a --task b` collects, `-vv` counts. */
+  repeat?: 'collect' | 'count';
+}
 
-export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
-  let parsed: ReturnType<
-    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>
-  >;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError({
-      where: 'command line',
-      message: err instanceof Error ? err.message.replace(/\. To specify.*$/s, '') : String(err),
-      hint: 'see roosync-maint --help',
-    });
-  }
-  const v = parsed.values;
-  const logLevel = (v['log-level'] ?? env.ROOSYNC_MAINT_LOG_LEVEL ?? 'info') as LogLevel;
+/** Options every command takes, in the order `--help` lists them. */
+export const GLOBAL_OPTIONS = {
+  'shared-state': {
+    flags: '--shared-state <dir>',
+    description:
+      'env ROOSYNC_SHARED_PATH; else RooSync .env (ROOSYNC_ENV_FILE or ./.env); else a .shared-state found from the ' +
+      'current folder up, as git finds its repository',
+  },
+  machine: {
+    flags: '--machine <id>',
+    description: 'env ROOSYNC_MACHINE_ID; else the hostname, lowercased, [^a-z0-9-] → -',
+  },
+  config: {
+    flags: '--config <file>',
+    description: 'env ROOSYNC_MAINT_CONFIG; else <shared-state>/.maintenance-config.json (missing = defaults)',
+  },
+  json: { flags: '--json', description: 'exactly one JSON document on stdout, errors included' },
+  'dry-run': { flags: '--dry-run', description: 'plan only: no file changed, no commit, no push' },
+  'no-sync': { flags: '--no-sync', description: 'no pull/push/election: local tasks only (fleet tasks with --leader)' },
+  leader: { flags: '--leader', description: 'with --no-sync: act as leader' },
+  quiet: { flags: '-q, --quiet', description: 'errors only on stderr, no progress line' },
+  verbose: { flags: '-v, --verbose', description: 'more on stderr: -v info, -vv debug', repeat: 'count' },
+  'log-level': {
+    flags: '--log-level <level>',
+    description: 'env ROOSYNC_MAINT_LOG_LEVEL; what stderr shows (default warn)',
+    choices: LOG_LEVELS,
+  },
+  'log-format': {
+    flags: '--log-format <format>',
+    description: 'stderr as human lines (default) or pino JSON; the log file in the local state folder is always JSON',
+    choices: LOG_FORMATS,
+  },
+  version: { flags: '--version', description: 'print the version' },
+} as const satisfies Record<string, OptionDef>;
+
+/** Options only some commands take; each command's spec names the ones it accepts. */
+export const COMMAND_OPTIONS = {
+  task: {
+    flags: '--task <name>',
+    description: 'run this task or group now, due or not (repeatable)',
+    repeat: 'collect',
+  },
+  wait: { flags: '--wait', description: 'wait for another run on this machine instead of exiting 3' },
+  keep: { flags: '--keep', description: 'keep the temp folder and print where it is' },
+  force: { flags: '--force', description: 'overwrite an existing file' },
+  for: { flags: '--for <scheduler>', description: 'which scheduler', choices: SCHEDULERS },
+  at: { flags: '--at <time>', description: 'the newest snapshot taken at or before this time (ISO)' },
+} as const satisfies Record<string, OptionDef>;
+
+export type CommandOptionName = keyof typeof COMMAND_OPTIONS;
+
+/** Option values as both parsers hand them over, keyed by long name. */
+export type RawOptions = Record<string, string | boolean | string[] | number | undefined>;
+
+/** Validates and shapes parsed values; the one place both parsers' results become `ParsedArgs`. */
+export function finishArgs(command: string[], v: RawOptions, env: NodeJS.ProcessEnv): ParsedArgs {
+  const verbose = Number(v.verbose ?? 0);
+  const fromFlags: LogLevel | undefined = v.quiet
+    ? 'error'
+    : verbose >= 2
+      ? 'debug'
+      : verbose === 1
+        ? 'info'
+        : undefined;
+  const asked = (v['log-level'] as string | undefined) ?? fromFlags ?? env.ROOSYNC_MAINT_LOG_LEVEL;
+  const logLevel = (asked ?? 'warn') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new UsageError({
       where: v['log-level'] ? '--log-level' : 'env ROOSYNC_MAINT_LOG_LEVEL',
@@ -69,32 +121,63 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       hint: `one of ${LOG_LEVELS.join(', ')}`,
     });
   }
-  if (v.leader && !v['no-sync']) {
+  const noSync = v['no-sync'] === true;
+  if (v.leader && !noSync) {
     throw new UsageError({
       where: '--leader',
       message: 'only valid with --no-sync (with sync on, the lease decides who leads)',
     });
   }
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   return {
-    command: parsed.positionals,
+    command,
     global: {
-      ...(v['shared-state'] !== undefined && { sharedState: v['shared-state'] }),
-      ...(v.machine !== undefined && { machine: v.machine }),
-      ...(v.config !== undefined && { config: v.config }),
-      json: v.json ?? false,
-      dryRun: v['dry-run'] ?? false,
-      noSync: v['no-sync'] ?? false,
-      leader: v.leader ?? false,
+      ...(str('shared-state') !== undefined && { sharedState: str('shared-state') }),
+      ...(str('machine') !== undefined && { machine: str('machine') }),
+      ...(str('config') !== undefined && { config: str('config') }),
+      json: v.json === true,
+      dryRun: v['dry-run'] === true,
+      noSync,
+      leader: v.leader === true,
       logLevel,
-      logLevelExplicit: v['log-level'] !== undefined || env.ROOSYNC_MAINT_LOG_LEVEL !== undefined,
+      logLevelExplicit: asked !== undefined,
+      logFormat: (str('log-format') ?? env.ROOSYNC_MAINT_LOG_FORMAT ?? 'human') === 'json' ? 'json' : 'human',
+      quiet: v.quiet === true,
     },
-    tasks: v.task ?? [],
-    help: v.help ?? false,
-    version: v.version ?? false,
-    keep: v.keep ?? false,
-    force: v.force ?? false,
-    wait: v.wait ?? false,
-    ...(v.for !== undefined && { for: v.for }),
-    ...(v.at !== undefined && { at: v.at }),
+    tasks: Array.isArray(v.task) ? v.task.map(String) : [],
+    help: v.help === true,
+    version: v.version === true,
+    keep: v.keep === true,
+    force: v.force === true,
+    wait: v.wait === true,
+    ...(str('for') !== undefined && { for: str('for') as SchedulerKind }),
+    ...(str('at') !== undefined && { at: str('at') }),
   };
+}
+
+/** `--task <name>` → `task`, `-q, --quiet` → `quiet`. */
+export function longName(def: OptionDef): string {
+  return /--([a-z-]+)/.exec(def.flags)?.[1] ?? def.flags;
+}
+
+/**
+ * The fast path's parser (node:util, nothing loaded): global options only, so any command-scoped flag or
+ * anything unknown gives `undefined` and the full parser (commander) takes over and reports it.
+ */
+export function quickParse(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs | undefined {
+  const options = Object.fromEntries(
+    Object.values(GLOBAL_OPTIONS).map((def: OptionDef) => {
+      const short = /^-([a-z]),/.exec(def.flags)?.[1];
+      const type = def.flags.includes('<') ? 'string' : 'boolean';
+      return [longName(def), { type, ...(short && { short }), ...(def.repeat && { multiple: true }) }];
+    }),
+  ) as Parameters<typeof parseArgs>[0] extends infer C ? (C extends { options?: infer O } ? O : never) : never;
+  try {
+    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const values: RawOptions = { ...(parsed.values as RawOptions) };
+    if (Array.isArray(values.verbose)) values.verbose = values.verbose.length;
+    return finishArgs(parsed.positionals, values, env);
+  } catch {
+    return undefined;
+  }
 }

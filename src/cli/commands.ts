@@ -1,5 +1,5 @@
 import type { CliEnv, CommandSpec, Outcome } from './kit.js';
-import { parseCommandLine } from './args.js';
+import { parseProgram } from './program.js';
 import { mcpCommands } from './commands/mcp.js';
 import { backupsCommands } from './commands/backups.js';
 import { UsageError } from '../errors.js';
@@ -24,17 +24,10 @@ export const COMMANDS: CommandSpec[] = [
   ...mcpCommands(invoke),
 ];
 
-export function findCommand(positionals: readonly string[]): { spec: CommandSpec; rest: string[] } | undefined {
-  const spec = COMMANDS.filter((c) => c.words.every((w, i) => positionals[i] === w)).sort(
-    (a, b) => b.words.length - a.words.length,
-  )[0];
-  return spec ? { spec, rest: positionals.slice(spec.words.length) } : undefined;
-}
-
 /** Runs one command in-process, as the CLI would (for the MCP server's tools); throws as the CLI's commands do. */
 export async function invoke(cli: CliEnv, argv: string[]): Promise<Outcome> {
-  const args = parseCommandLine(argv, cli.env);
-  const found = findCommand(args.command);
-  if (!found) throw new UsageError({ where: 'command line', message: `unknown command "${args.command.join(' ')}"` });
-  return found.spec.handler({ ...cli, args });
+  const parsed = parseProgram(argv, COMMANDS, cli.env);
+  if (parsed.kind === 'text')
+    throw new UsageError({ where: 'command line', message: `no command in "${argv.join(' ')}"` });
+  return parsed.spec.handler({ ...cli, args: parsed.args });
 }

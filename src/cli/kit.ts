@@ -1,9 +1,10 @@
 import type { MachineContext } from '../coordinator/machine.js';
-import type { Logger } from '../log.js';
+import type { DeferredLogFile, Logger } from '../log.js';
+import { localLogFile } from '../sharedState/localState.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { defaultExpandContext } from '../config/paths.js';
-import type { ParsedArgs } from './args.js';
+import type { CommandOptionName, ParsedArgs } from './args.js';
 
 export interface CliEnv {
   args: ParsedArgs;
@@ -11,6 +12,8 @@ export interface CliEnv {
   cwd: string;
   log: Logger;
   now: () => number;
+  /** The local JSON log, opened once the shared state is known. */
+  logFile?: DeferredLogFile;
 }
 
 /** What a command produced: the exit code, the one JSON document for --json, the lines for a person. */
@@ -24,19 +27,27 @@ export interface CommandSpec {
   words: string[];
   usage: string;
   summary: string;
-  /** How many operands may follow the command's words (`restore <id>`: 1). */
-  maxOperands?: number;
+  /** The operand after the words, as commander writes it (`<target>` required, `[file]` optional), and what it is. */
+  operand?: { name: string; description: string };
+  /** The command-scoped options it takes; any other is a usage error. */
+  options?: CommandOptionName[];
+  /** At least one command line a person would type, shown by `<command> --help`. */
+  examples: string[];
+  /** More for `<command> --help` (run: the tasks and groups). */
+  details?: () => string[];
   handler: (cli: CliEnv) => Promise<Outcome>;
 }
 
 export function identityOf(cli: CliEnv): Identity {
-  return resolveIdentity({
+  const identity = resolveIdentity({
     sharedStateFlag: cli.args.global.sharedState,
     machineFlag: cli.args.global.machine,
     configFlag: cli.args.global.config,
     env: cli.env,
     cwd: cli.cwd,
   });
+  if (!cli.args.global.dryRun) cli.logFile?.attach(localLogFile(identity.sharedState.value, cli.env));
+  return identity;
 }
 
 /** This machine's identity and config, and the context the coordinator acts with. */

@@ -3,38 +3,12 @@ import { packageVersion } from '../util/version.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError, failureOf } from '../errors.js';
-import type { Logger } from '../log.js';
-import { parseCommandLine } from './args.js';
-import type { CommandSpec, Outcome } from './kit.js';
+import type { DeferredLogFile, Logger } from '../log.js';
+import { quickParse } from './args.js';
+import type { Outcome } from './kit.js';
 import { mayBeQuiet, quietRun } from './quietRun.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
-
-export function helpText(COMMANDS: readonly CommandSpec[]): string {
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
-  return [
-    'roosync-maint — maintenance coordinator for RooSync fleets',
-    '',
-    'usage: roosync-maint <command> [options]',
-    '',
-    'commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
-    '',
-    'global options:',
-    '  --shared-state <dir>   env ROOSYNC_SHARED_PATH; else RooSync .env (ROOSYNC_ENV_FILE or ./.env); else a .shared-state',
-    '                         found from the current folder up, as git finds its repository',
-    '  --machine <id>         env ROOSYNC_MACHINE_ID; else the hostname, lowercased, [^a-z0-9-] → -',
-    '  --config <file>        env ROOSYNC_MAINT_CONFIG; else <shared-state>/.maintenance-config.json (missing = defaults)',
-    '  --json                 exactly one JSON document on stdout',
-    '  --dry-run              plan only: no file changed, no commit, no push',
-    '  --no-sync              no pull/push/election: local tasks only (fleet tasks only with --leader)',
-    '  --leader               with --no-sync: act as leader',
-    '  --log-level <lvl>      env ROOSYNC_MAINT_LOG_LEVEL; fatal|error|warn|info|debug|trace|silent (pino JSON on stderr)',
-    '',
-    'exit codes: 0 done, 1 a task failed (health: a check failed), 2 usage or config error (nothing done),',
-    '            3 busy (nothing done)',
-  ].join('\n');
-}
 
 /**
  * `ROOSYNC_MAINT_NOW` (ISO time or epoch ms) fixes this process's clock: for simulations and
@@ -84,47 +58,34 @@ export async function main(
   };
 
   let log: Logger | undefined;
+  let logFile: DeferredLogFile | undefined;
   try {
-    const args = parseCommandLine(argv, io.env);
     const now = io.now ?? clockFromEnv(io.env) ?? Date.now;
+    if (argv.includes('--version'))
+      return emit({ exitCode: EXIT.ok, doc: { version: packageVersion() }, lines: [packageVersion()] });
     // most scheduled ticks have nothing to do: answered before anything heavy is loaded
-    if (mayBeQuiet(args, io.env)) {
-      const quiet = await quietRun(args, io.env, io.cwd, now());
+    const quick = quickParse(argv, io.env);
+    if (quick && mayBeQuiet(quick, io.env)) {
+      const quiet = await quietRun(quick, io.env, io.cwd, now());
       if (quiet) return emit(quiet);
     }
-    const { createLogger, humanLogStream } = await import('../log.js');
-    // a person at a terminal reads human lines (warnings and errors); scripts and files get pino's JSON
-    human = !args.global.logLevelExplicit && (io.stderr as { isTTY?: boolean }).isTTY === true;
-    log = human ? createLogger('warn', humanLogStream(io.stderr)) : createLogger(args.global.logLevel);
-    if (args.version) return emit({ exitCode: EXIT.ok, doc: { version: packageVersion() }, lines: [packageVersion()] });
-    const { COMMANDS, findCommand } = await import('./commands.js');
-    const found = findCommand(args.command);
-    if (args.help || args.command.length === 0) {
-      const help = helpText(COMMANDS);
-      return emit({ exitCode: args.help ? EXIT.ok : EXIT.usage, doc: { help }, lines: [help] });
-    }
-    if (!found)
-      throw new UsageError({
-        where: 'command line',
-        message: `unknown command "${args.command.join(' ')}"`,
-        hint: 'see roosync-maint --help',
-      });
-    if (found.rest.length > (found.spec.maxOperands ?? 0))
-      throw new UsageError({
-        where: 'command line',
-        message: `unexpected argument "${found.rest.join(' ')}"`,
-        hint: `usage: roosync-maint ${found.spec.usage}`,
-      });
-    const outcome = await found.spec.handler({
-      args,
-      env: io.env,
-      cwd: io.cwd,
-      log,
-      now,
-    });
-    return emit(outcome);
+    const { COMMANDS } = await import('./commands.js');
+    const { parseProgram } = await import('./program.js');
+    const parsed = parseProgram(argv, COMMANDS, io.env);
+    if (parsed.kind === 'text') return emit({ exitCode: parsed.exitCode, doc: parsed.doc, lines: [parsed.text] });
+    const { args, spec } = parsed;
+    const { createCliLogger, DeferredLogFile } = await import('../log.js');
+    // a person reads human lines (warnings and errors by default); JSON on stderr only when asked for
+    human = args.global.logFormat === 'human';
+    logFile = new DeferredLogFile();
+    const { logLevel: level, logFormat: format } = args.global;
+    log = createCliLogger({ level, format, stderr: io.stderr, file: logFile });
+    return emit(await spec.handler({ args, env: io.env, cwd: io.cwd, log, now, logFile }));
   } catch (err) {
     return fail(err, log);
+  } finally {
+    log?.flush();
+    logFile?.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -7,6 +7,29 @@ import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseUntrusted, UNTRUSTED_LIMITS } from '../util/untrustedJson.js';
+
+/**
+ * The git dir of the clone holding a folder, found as git finds it (a `.git` folder, or a `.git` file's
+ * `gitdir:` line, from the folder up), without running git: for placing the local log before the clone is opened.
+ */
+export function findGitDir(folder: string): string | undefined {
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    const dotGit = path.join(dir, '.git');
+    try {
+      if (statSync(dotGit).isDirectory()) return dotGit;
+      const line = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+      if (line) return path.resolve(dir, line);
+    } catch {
+      // no .git here
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The JSON log of every run on this machine for this shared state (rotated at 1 MiB, three kept). */
+export function localLogFile(sharedState: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(localStateDir(sharedState, findGitDir(sharedState), env), 'roosync-maint.log');
+}
 
 /** Our own local files may grow larger than shared ones (histories), never deeper. */
 const LOCAL_LIMITS = { ...UNTRUSTED_LIMITS, maxBytes: 64 * 1024 * 1024 };

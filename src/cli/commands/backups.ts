@@ -98,14 +98,20 @@ export const backupsCommands: CommandSpec[] = [
     words: ['backups', 'list'],
     usage: 'backups list [file]',
     summary: "this machine's config snapshots (config-backup), newest first",
-    maxOperands: 1,
+    operand: { name: '[file]', description: 'only the snapshots of this config file' },
+    examples: ['roosync-maint backups list', 'roosync-maint backups list ~/.config/Code/User/settings.json'],
     handler: listCommand,
   },
   {
     words: ['backups', 'restore'],
     usage: 'backups restore <file> [--at <time>]',
     summary: 'put a config back from its newest snapshot (or the one at --at); the current file is kept aside',
-    maxOperands: 1,
+    operand: { name: '<file>', description: 'the config file to put back, as backups list names it' },
+    options: ['at'],
+    examples: [
+      'roosync-maint backups restore mcp_settings.json --dry-run',
+      'roosync-maint backups restore mcp_settings.json --at 2026-11-28T09:00Z',
+    ],
     handler: restoreCommand,
   },
 ];

@@ -89,18 +89,22 @@ export const configCommands: CommandSpec[] = [
     words: ['config', 'validate'],
     usage: 'config validate',
     summary: 'check the config; every problem names its JSON path',
+    examples: ['roosync-maint config validate', 'roosync-maint config validate --config ./draft.json'],
     handler: configValidate,
   },
   {
     words: ['config', 'show'],
     usage: 'config show',
     summary: 'print the effective config and where each setting came from',
+    examples: ['roosync-maint config show', 'roosync-maint config show --json'],
     handler: configShow,
   },
   {
     words: ['config', 'init'],
     usage: 'config init [--force]',
     summary: 'write a commented starter config',
+    options: ['force'],
+    examples: ['roosync-maint config init', 'roosync-maint config init --dry-run'],
     handler: configInit,
   },
 ];

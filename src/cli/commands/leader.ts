@@ -33,12 +33,15 @@ export const leaderCommands: CommandSpec[] = [
     words: ['leader', 'status'],
     usage: 'leader status',
     summary: 'show the lease and how this machine judges it',
+    examples: ['roosync-maint leader status', 'roosync-maint leader status --no-sync'],
     handler: leaderStatus,
   },
   {
     words: ['leader', 'release'],
     usage: 'leader release',
     summary: 'give up the lease (holder only)',
+    options: ['wait'],
+    examples: ['roosync-maint leader release', 'roosync-maint leader release --dry-run'],
     handler: leaderRelease,
   },
 ];

@@ -43,6 +43,7 @@ export function mcpCommands(invoke: (cli: CliEnv, argv: string[]) => Promise<Out
       words: ['mcp'],
       usage: 'mcp',
       summary: 'serve maintenance_status, _health, _leader, _plan and _run as MCP tools over stdio (for Roo)',
+      examples: ['roosync-maint mcp   (as the "command" of an MCP server entry in mcp_settings.json)'],
       handler: serve,
     },
   ];

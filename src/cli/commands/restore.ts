@@ -73,7 +73,9 @@ export const restoreCommands: CommandSpec[] = [
   {
     words: ['restore'],
     usage: 'restore <message-id | path>',
-    maxOperands: 1,
+    operand: { name: '<target>', description: 'a message id (msg-…) or a path relative to the shared state' },
+    options: ['wait'],
+    examples: ['roosync-maint restore msg-20261101T101500-ab12cd', 'roosync-maint restore .rollback/old-checkpoint'],
     summary: 'bring back what a task removed: a message from its purge bundle or git history, a path from git history',
     handler: restoreCommand,
   },

@@ -3,15 +3,33 @@ import { packageVersion } from '../../util/version.js';
 import { openClone } from '../../git/repo.js';
 import { runDaemon } from '../../coordinator/daemon.js';
 import { lockDaemon } from '../../coordinator/lock.js';
-import { createLogger } from '../../log.js';
 import { selectTasks } from '../../tasks/registry.js';
 import { tick } from '../../coordinator/tick.js';
+import { DEFAULT_INTERVALS, TASK_GROUPS, TASK_NAMES, TASK_SUMMARIES, TASKS } from '../../config/taskCatalogue.js';
 import { ttyProgress } from '../progress.js';
+import { noProgress } from '../../tasks/types.js';
 import { renderTask, renderTotals, roleOf } from '../render.js';
 
 import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** Running: one tick, the daemon, the demo. */
+
+/** `run --help`: every task with its scope and default interval, then the groups `--task` accepts. */
+function taskHelp(): string[] {
+  const width = Math.max(...TASK_NAMES.map((t) => t.length));
+  return [
+    'Tasks (fleet tasks run on the leader only; "every" is the default interval, schedule.tasks changes it):',
+    ...TASK_NAMES.map(
+      (t) =>
+        `  ${t.padEnd(width)}  ${TASKS[t].padEnd(5)}  every ${DEFAULT_INTERVALS[t].padEnd(3)}  ${TASK_SUMMARIES[t]}`,
+    ),
+    '',
+    'Groups:',
+    ...Object.entries(TASK_GROUPS).map(
+      ([g, names]) => `  ${g.padEnd(width)}  ${g === 'all' ? 'every task' : names.join(', ')}`,
+    ),
+  ];
+}
 
 async function runCommand(cli: CliEnv): Promise<Outcome> {
   const { global } = cli.args;
@@ -24,7 +42,7 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
     noSync: global.noSync,
     leaderFlag: global.leader,
     wait: cli.args.wait,
-    progress: ttyProgress(),
+    progress: global.quiet ? noProgress : ttyProgress(),
     version: packageVersion(),
     ...(cli.env.ROOSYNC_MAINT_FAULT && { fault: cli.env.ROOSYNC_MAINT_FAULT }),
   });
@@ -107,12 +125,8 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
 }
 
 async function demoCommand(cli: CliEnv): Promise<Outcome> {
-  // The demo's story is on stdout; per-task info logs would drown it unless asked for.
-  // on a terminal cli.log already prints warnings and errors as human lines; elsewhere info logs would drown it
-  const quietLogs = !cli.args.global.logLevelExplicit && !process.stderr.isTTY;
-  const log = quietLogs ? createLogger('warn') : cli.log;
   const { runDemo } = await import('../../demo/demo.js');
-  return runDemo({ keep: cli.args.keep, log, now: cli.now(), env: cli.env });
+  return runDemo({ keep: cli.args.keep, log: cli.log, now: cli.now(), env: cli.env });
 }
 
 export const runCommands: CommandSpec[] = [
@@ -120,6 +134,13 @@ export const runCommands: CommandSpec[] = [
     words: ['run'],
     usage: 'run [--task NAME]... [--wait]',
     summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)',
+    options: ['task', 'wait'],
+    examples: [
+      'roosync-maint run                      # the due tasks (what the schedule runs)',
+      'roosync-maint run --task cleanup --dry-run',
+      'roosync-maint run --task health --json',
+    ],
+    details: taskHelp,
     handler: runCommand,
   },
   {
@@ -127,12 +148,15 @@ export const runCommands: CommandSpec[] = [
     usage: 'daemon',
     summary:
       'long-running coordinator: ticks on its schedule, reloads the config, releases the lease on SIGINT/SIGTERM',
+    examples: ['roosync-maint daemon', 'roosync-maint daemon --no-sync'],
     handler: daemonCommand,
   },
   {
     words: ['demo'],
     usage: 'demo [--keep]',
-    summary: 'build a throw-away aged shared state in a temp dir and run the cleanup on it',
+    summary: 'build a throw-away fleet in a temp dir and run the whole story on it: election, cleanup, health, alerts',
+    options: ['keep'],
+    examples: ['roosync-maint demo', 'roosync-maint demo --keep'],
     handler: demoCommand,
   },
 ];

@@ -84,11 +84,18 @@ function checkLines(c: CheckResult): string[] {
 }
 
 export const statusCommands: CommandSpec[] = [
-  { words: ['status'], usage: 'status', summary: 'fleet view: leader, machines, KPIs', handler: statusCommand },
+  {
+    words: ['status'],
+    usage: 'status',
+    summary: 'fleet view: leader, machines, KPIs',
+    examples: ['roosync-maint status', 'roosync-maint status --json'],
+    handler: statusCommand,
+  },
   {
     words: ['health'],
     usage: 'health',
-    summary: 'run the health checks now and print them (MCP servers, git, tokens, disk)',
+    summary: 'run the health checks now and print them (MCP servers, git, tokens, disk); exit 1 when one fails',
+    examples: ['roosync-maint health', 'roosync-maint health --json'],
     handler: healthCommand,
   },
 ];
