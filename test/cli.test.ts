@@ -1,10 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildAgedTree, isoDashed, writeAged } from '../src/demo/agedTree.js';
-import { createLogger, humanLogStream } from '../src/log.js';
+import { LOG_FILE_MAX_BYTES, createLogger, humanLogStream, rotateLogFile } from '../src/log.js';
+import { localLogFile } from '../src/sharedState/localState.js';
+import { existsSync } from 'node:fs';
 import { main } from '../src/cli/main.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { TASK_GROUPS, TASK_NAMES } from '../src/config/taskCatalogue.js';
@@ -231,6 +233,31 @@ describe('the real binary', () => {
       'roosync-maint: warning: status file unreadable (file: maintenance/machines/x.json; token: [redacted])\n' +
         'roosync-maint: error: push failed\n',
     );
+  });
+
+  it('every run logs JSON to one rotated file in the local state folder; -q keeps stderr to errors, -v adds info', async () => {
+    const { tree, args } = await agedFleetDir();
+    const env = await isolatedEnv();
+    const file = localLogFile(tree.sharedState, env);
+    const verbose = await cli(['run', '--no-sync', '--leader', '--task', 'log-rotation', '-v', ...args]);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stderr).toMatch(/^roosync-maint: info: /m);
+    expect(verbose.stderr).not.toMatch(/^\{/m);
+    const records = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.some((r) => r.level === 30)).toBe(true);
+    const quiet = await cli(['run', '--no-sync', '--leader', '--task', 'log-rotation', '-q', ...args]);
+    expect(quiet.stderr).toBe('');
+    // logrotate's size + rotate 3: the full file becomes .1, .1 becomes .2, and so on; .3 is the last kept
+    await writeFile(file, 'x'.repeat(LOG_FILE_MAX_BYTES));
+    for (const n of [1, 2, 3]) await writeFile(`${file}.${n}`, `generation ${n}`);
+    expect(rotateLogFile(file)).toBe(true);
+    expect(await readFile(`${file}.2`, 'utf8')).toBe('generation 1');
+    expect(await readFile(`${file}.3`, 'utf8')).toBe('generation 2');
+    expect(existsSync(file)).toBe(false);
+    expect(rotateLogFile(`${file}.2`)).toBe(false); // small files stay
   });
 
   it('invariant 7 (logs): secrets are redacted', () => {

@@ -79,7 +79,8 @@ export async function cli(
 ): Promise<CliRun> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const withLevel = args.includes('--log-level') ? args : [...args, '--log-level', 'silent'];
+  const leveled = args.some((a) => ['--log-level', '-q', '-v', '-vv', '--quiet', '--verbose'].includes(a));
+  const withLevel = leveled ? args : [...args, '--log-level', 'silent'];
   const env = await isolatedEnv(opts.env);
   const code = await main(withLevel, { stdout, stderr, env, cwd: opts.cwd ?? env.HOME!, now: () => opts.now ?? NOW });
   return { code, stdout: stdout.text, stderr: stderr.text };
