@@ -21,6 +21,16 @@ export class UsageError extends Error {
   }
 }
 
+/** A step that could not be done (a scheduler refused, a tool is missing): exit 1, with what to do instead. */
+export class SetupError extends Error {
+  readonly problems: Problem[];
+  constructor(problem: Problem) {
+    super(formatProblem(problem));
+    this.name = 'SetupError';
+    this.problems = [problem];
+  }
+}
+
 /** Another run holds this machine's lock: exit 3, nothing was done. */
 export class BusyError extends Error {
   constructor(message: string) {
@@ -47,6 +57,7 @@ export interface Failure {
 export function failureOf(err: unknown): Failure {
   if (err instanceof UsageError)
     return { exit: 'usage', kind: 'usage or config error, nothing was done', problems: err.problems };
+  if (err instanceof SetupError) return { exit: 'failed', kind: 'failed', problems: err.problems };
   const problems = [{ where: 'roosync-maint', message: errorMessage(err) }];
   if (err instanceof BusyError) return { exit: 'busy', kind: 'busy, nothing was done', problems };
   return { exit: 'failed', kind: 'failed', problems };

@@ -17,6 +17,7 @@ describe('schedule print', () => {
     machineId: 'myia-ai-01',
     logFile: '/tmp/rm.log',
     noSync: false,
+    name: 'roosync-maint',
   };
   it('cron: one line with the environment, quoted; refuses intervals cron cannot express', () => {
     const offset = phaseOffsetMs('myia-ai-01', 15 * 60_000) / 1000;

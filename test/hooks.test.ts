@@ -54,6 +54,6 @@ describe('git hooks', () => {
     const fleet = await makeFleet(1);
     const r = await cli(['hooks', 'install', '--shared-state', fleet.local('myia-m1'), '--machine', 'myia-m1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('schedule print');
+    expect(r.stderr).toContain('schedule install');
   });
 });

@@ -5,8 +5,9 @@ import { LOG_LEVELS, type LogLevel } from '../util/logLevels.js';
 export const LOG_FORMATS = ['human', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-export const SCHEDULERS = ['cron', 'systemd', 'windows'] as const;
-export type SchedulerKind = (typeof SCHEDULERS)[number];
+import { SCHEDULERS, type SchedulerKind } from '../coordinator/schedulers.js';
+
+export type { SchedulerKind } from '../coordinator/schedulers.js';
 
 export interface GlobalOptions {
   sharedState?: string;

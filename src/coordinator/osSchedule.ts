@@ -3,10 +3,14 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 
-export type SchedulerKind = 'windows' | 'systemd' | 'cron';
+import type { SchedulerKind } from './schedulers.js';
+
+export type { SchedulerKind } from './schedulers.js';
 
 export interface ScheduleEntryInput {
   kind: SchedulerKind;
+  /** The entry's name: the systemd units' and the Windows task's, the cron block's marker. */
+  name: string;
   node: string;
   bin: string;
   sharedState: string;
@@ -21,6 +25,11 @@ export interface ScheduleEntryInput {
 /** The arguments of a scheduled run: a plain folder's runs never try to sync; logs at warn. */
 function runArgs(i: ScheduleEntryInput): string[] {
   return ['run', ...(i.noSync ? ['--no-sync'] : []), '--log-level', 'warn'];
+}
+
+/** One entry per shared state on a machine: `roosync-maint-` and a short hash of its path. */
+export function scheduleName(sharedState: string): string {
+  return `roosync-maint-${createHash('sha256').update(path.resolve(sharedState)).digest('hex').slice(0, 8)}`;
 }
 
 /**
@@ -47,7 +56,7 @@ const pad = (n: number) => String(n).padStart(2, '0');
 const q = shellQuote;
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function cronLine(i: ScheduleEntryInput): string {
+export function cronLine(i: ScheduleEntryInput): string {
   const m = i.tickMinutes;
   const { minute, second, totalSeconds } = phaseOf(i);
   const hour = Math.floor(totalSeconds / 3600);
@@ -91,9 +100,9 @@ function systemdTimer(i: ScheduleEntryInput): string[] {
   return [`# ${onPhase}`, `OnBootSec=${totalSeconds + 120}s`, `OnUnitActiveSec=${m}min`, 'AccuracySec=1s'];
 }
 
-function systemdUnits(i: ScheduleEntryInput): string {
-  return [
-    '# ~/.config/systemd/user/roosync-maint.service',
+/** The two user units, `<name>.service` and `<name>.timer`, each as its own file's text. */
+export function systemdUnits(i: ScheduleEntryInput): { service: string; timer: string } {
+  const service = [
     '[Unit]',
     'Description=roosync-maint tick (RooSync shared-state maintenance)',
     'After=network-online.target',
@@ -106,7 +115,8 @@ function systemdUnits(i: ScheduleEntryInput): string {
     `StandardError=append:${i.logFile}`,
     'TimeoutStartSec=30min',
     '',
-    '# ~/.config/systemd/user/roosync-maint.timer',
+  ].join('\n');
+  const timer = [
     '[Unit]',
     'Description=roosync-maint every tick interval',
     '',
@@ -116,10 +126,13 @@ function systemdUnits(i: ScheduleEntryInput): string {
     '',
     '[Install]',
     'WantedBy=timers.target',
+    '',
   ].join('\n');
+  return { service, timer };
 }
 
-function windowsTask(i: ScheduleEntryInput): string {
+/** The Task Scheduler XML (to be saved as UTF-16LE with a BOM, as its declaration says). */
+export function windowsTask(i: ScheduleEntryInput): string {
   const win = path.win32;
   const { totalSeconds } = phaseOf(i);
   const start = `2026-01-01T${pad(Math.floor(totalSeconds / 3600))}:${pad(Math.floor(totalSeconds / 60) % 60)}:${pad(totalSeconds % 60)}`;
@@ -127,8 +140,8 @@ function windowsTask(i: ScheduleEntryInput): string {
   return [
     // the declaration must come first: Task Scheduler rejects anything before it
     '<?xml version="1.0" encoding="UTF-16"?>',
-    `<!-- schtasks /Create /TN "roosync-maint" /XML roosync-maint.xml   (save this file as UTF-16; or, without XML:)`,
-    `     schtasks /Create /TN "roosync-maint" /SC MINUTE /MO ${i.tickMinutes} /TR "\\"${i.node}\\" ` +
+    `<!-- schtasks /Create /TN "${i.name}" /XML ${i.name}.xml   (save this file as UTF-16; or, without XML:)`,
+    `     schtasks /Create /TN "${i.name}" /SC MINUTE /MO ${i.tickMinutes} /TR "\\"${i.node}\\" ` +
       `\\"${i.bin}\\" ${runArgs(i).join(' ')} --shared-state \\"${i.sharedState}\\" --machine ${i.machineId}" -->`,
     '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">',
     '  <RegistrationInfo><Description>roosync-maint tick (RooSync shared-state maintenance)</Description></RegistrationInfo>',
@@ -153,12 +166,21 @@ function windowsTask(i: ScheduleEntryInput): string {
     '    </Exec>',
     '  </Actions>',
     '</Task>',
+    '',
   ].join('\n');
 }
 
 /** A ready scheduler entry that runs one tick with this machine's shared state and id. */
 export function scheduleEntry(i: ScheduleEntryInput): string {
   if (i.kind === 'cron') return cronLine(i);
-  if (i.kind === 'systemd') return systemdUnits(i);
+  if (i.kind === 'systemd') {
+    const { service, timer } = systemdUnits(i);
+    return [
+      `# ~/.config/systemd/user/${i.name}.service`,
+      service,
+      `# ~/.config/systemd/user/${i.name}.timer`,
+      timer,
+    ].join('\n');
+  }
   return windowsTask(i);
 }

@@ -1,40 +1,83 @@
 import { builtCliPath } from '../../util/version.js';
 import path from 'node:path';
-import { scheduleEntry } from '../../coordinator/osSchedule.js';
+import { scheduleEntry, scheduleName } from '../../coordinator/osSchedule.js';
+import {
+  installSchedule,
+  type ScheduleTarget,
+  scheduleState,
+  uninstallSchedule,
+} from '../../coordinator/scheduleInstall.js';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { SchedulerKind } from '../args.js';
 import { hookStates, installHooks, uninstallHooks } from '../../coordinator/hooks.js';
 import { openClone, requireClone } from '../../git/repo.js';
 import { localStateDir } from '../../sharedState/localState.js';
-import { UsageError } from '../../errors.js';
 
 import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** Setting a machine up: git hooks and the OS schedule entry. */
 
-async function schedulePrint(cli: CliEnv): Promise<Outcome> {
-  const kind = cli.args.for;
-  if (kind !== 'windows' && kind !== 'systemd' && kind !== 'cron')
-    throw new UsageError({
-      where: '--for',
-      message: kind ? `unknown scheduler "${kind}"` : 'missing',
-      hint: 'schedule print --for windows|systemd|cron',
-    });
+/** The scheduler this OS has: Task Scheduler on Windows, systemd where it runs, else cron. */
+function defaultScheduler(): SchedulerKind {
+  if (process.platform === 'win32') return 'windows';
+  return existsSync('/run/systemd/system') ? 'systemd' : 'cron';
+}
+
+/** This machine's entry: its shared state and id, --no-sync on a plain folder, logs in its local state folder. */
+async function scheduleTarget(cli: CliEnv): Promise<ScheduleTarget> {
+  const kind = cli.args.for ?? defaultScheduler();
   const { identity, config } = await load(cli);
-  const bin = builtCliPath();
   const shared = identity.sharedState.value;
   const repo = await openClone(shared, identity.machineId.value, config.config.git);
-  // this machine's own log, beside its other local state (never a temp folder that grows forever)
-  const logFile = path.join(localStateDir(shared, repo?.gitDir, cli.env), 'schedule.log');
-  const entry = scheduleEntry({
+  const stateDir = localStateDir(shared, repo?.gitDir, cli.env);
+  if (!cli.args.global.dryRun) mkdirSync(stateDir, { recursive: true });
+  const entry = {
     kind,
+    name: scheduleName(shared),
     node: process.execPath,
-    bin,
+    bin: builtCliPath(),
     sharedState: shared,
     machineId: identity.machineId.value,
     tickMinutes: config.config.schedule.tickMinutes,
-    logFile,
+    // this machine's own log, beside its other local state (never a temp folder that grows forever)
+    logFile: path.join(stateDir, 'schedule.log'),
     noSync: repo === undefined,
-  });
-  return { exitCode: 0, doc: { command: 'schedule print', for: kind, entry }, lines: [entry] };
+  };
+  return { entry, stateDir, env: cli.env, dryRun: cli.args.global.dryRun };
+}
+
+async function schedulePrint(cli: CliEnv): Promise<Outcome> {
+  const { entry } = await scheduleTarget(cli);
+  const text = scheduleEntry(entry);
+  return {
+    exitCode: 0,
+    doc: { command: 'schedule print', for: entry.kind, name: entry.name, entry: text },
+    lines: [text],
+  };
+}
+
+async function scheduleChange(cli: CliEnv, action: 'install' | 'uninstall'): Promise<Outcome> {
+  const target = await scheduleTarget(cli);
+  const r = action === 'install' ? await installSchedule(target) : await uninstallSchedule(target);
+  const { kind, name } = target.entry;
+  return {
+    exitCode: 0,
+    doc: { command: `schedule ${action}`, for: kind, name, dryRun: target.dryRun, ...r },
+    lines: [`${kind}: ${name}`, ...r.done.map((d) => (target.dryRun ? `would: ${d}` : d))],
+  };
+}
+
+async function scheduleStatus(cli: CliEnv): Promise<Outcome> {
+  const target = await scheduleTarget(cli);
+  const s = await scheduleState(target);
+  const { kind, name } = target.entry;
+  const state = !s.installed ? 'not installed' : s.current ? 'installed, up to date' : 'installed, out of date';
+  const fix = !s.installed || !s.current ? [`  fix: roosync-maint schedule install --for ${kind}`] : [];
+  return {
+    exitCode: 0,
+    doc: { command: 'schedule status', for: kind, name, ...s },
+    lines: [`${kind}: ${name} ${state} (${s.where})`, ...(s.detail ? [`  ${s.detail}`] : []), ...fix],
+  };
 }
 
 async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'status'): Promise<Outcome> {
@@ -44,7 +87,7 @@ async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'stat
     identity.machineId.value,
     config.config.git,
     'nowhere to install git hooks',
-    'use an OS schedule instead: roosync-maint schedule print --for …',
+    'use an OS schedule instead: roosync-maint schedule install',
   );
   if (action === 'status') {
     const states = await hookStates(repo);
@@ -103,8 +146,32 @@ export const setupCommands: CommandSpec[] = [
     handler: (cli) => hooksCommand(cli, 'status'),
   },
   {
+    words: ['schedule', 'install'],
+    usage: 'schedule install [--for cron|systemd|windows]',
+    summary: "install the OS schedule entry for this machine (idempotent; default: this OS's scheduler)",
+    options: ['for'],
+    examples: ['roosync-maint schedule install', 'roosync-maint schedule install --for cron --dry-run'],
+    handler: (cli) => scheduleChange(cli, 'install'),
+  },
+  {
+    words: ['schedule', 'uninstall'],
+    usage: 'schedule uninstall [--for …]',
+    summary: 'remove the OS schedule entry for this machine',
+    options: ['for'],
+    examples: ['roosync-maint schedule uninstall --for systemd'],
+    handler: (cli) => scheduleChange(cli, 'uninstall'),
+  },
+  {
+    words: ['schedule', 'status'],
+    usage: 'schedule status [--for …]',
+    summary: 'whether the OS schedule entry is installed and up to date',
+    options: ['for'],
+    examples: ['roosync-maint schedule status'],
+    handler: scheduleStatus,
+  },
+  {
     words: ['schedule', 'print'],
-    usage: 'schedule print --for windows|systemd|cron',
+    usage: 'schedule print [--for …]',
     summary: 'print the OS scheduler entry for this machine',
     options: ['for'],
     examples: ['roosync-maint schedule print --for systemd'],
