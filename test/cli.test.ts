@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -258,6 +258,32 @@ describe('the real binary', () => {
     expect(await readFile(`${file}.3`, 'utf8')).toBe('generation 2');
     expect(existsSync(file)).toBe(false);
     expect(rotateLogFile(`${file}.2`)).toBe(false); // small files stay
+  });
+
+  it('a read-only shared state: run stops with exit 2 in three lines, health fails its shared-state check', async () => {
+    const { base, tree, args } = await agedFleetDir();
+    const home = await tempDir('ro-home');
+    // root writes anywhere whatever the mode says: the runs are made as nobody, as an operator's would be
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    for (const d of [base, home]) await chmod(d, 0o777);
+    await chmod(tree.sharedState, 0o555);
+    const env = { PATH: process.env.PATH, HOME: home, XDG_STATE_HOME: path.join(home, 'state') };
+    const as = (a: string[]) => spawnSync(process.execPath, [BIN, ...a, ...args], { encoding: 'utf8', env, ...asUser });
+    const run = as(['run', '--no-sync', '--leader', '--task', 'log-rotation']);
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`${tree.sharedState}: the shared state is not writable (EACCES)`);
+    expect(run.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
+    const health = as(['health', '--no-sync']);
+    expect(health.status).toBe(1);
+    expect(health.stdout).toMatch(/^FAIL {2}shared-state +.* is not writable \(EACCES\)$/m);
+    expect(health.stdout).toContain('      fix: Give this user write access');
+    await chmod(tree.sharedState, 0o755);
+    const missing = spawnSync(process.execPath, [BIN, 'run', '--shared-state', path.join(base, 'nope')], {
+      encoding: 'utf8',
+      env,
+    });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
   });
 
   it('invariant 7 (logs): secrets are redacted', () => {

@@ -36,7 +36,14 @@ describe('health through the tick, on a real clone', () => {
           }),
         );
       serve('exits.mjs');
-      for (const t of [0, 15, 30]) expect((await tick(fleet, m, T0 + t * MIN, { tasks: ['health'] })).code).toBe(0);
+      // a health task whose checks fail is a failed task: the run exits 1 and says which check and why
+      for (const t of [0, 15, 30]) {
+        const r = await tick(fleet, m, T0 + t * MIN, { tasks: ['health'] });
+        expect(r.code).toBe(1);
+        const health = (r.doc as { tasks: { task: string; status: string; reason?: string }[] }).tasks[0];
+        expect(health).toMatchObject({ task: 'health', status: 'failed' });
+        expect(health?.reason).toMatch(/^1 check failing: MCP github is down \(exited-early\)/);
+      }
       serve('healthy.mjs');
       expect((await tick(fleet, m, T0 + 45 * MIN, { tasks: ['health'] })).code).toBe(0);
       const subjects = git(fleet.remote, 'ls-tree', '--name-only', 'main', 'messages/inbox/')

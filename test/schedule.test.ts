@@ -42,6 +42,18 @@ describe('the schedule of due tasks (pure)', () => {
     const planned = { ...emptyResult('backup-rotation', 'fleet', true) };
     expect(Object.keys(recordRuns({ tasks: {} }, [ran, skipped, planned], NOW).tasks)).toEqual(['log-rotation']);
   });
+
+  it('a health task failed by its checks ran to its end: due again on its interval, not every tick', () => {
+    const checks = { ...emptyResult('health', 'local', false), status: 'failed' as const, failingChecks: 2 };
+    const crashed = { ...emptyResult('disk-check', 'local', false), status: 'failed' as const, errors: ['EIO'] };
+    const state = recordRuns({ tasks: {} }, [checks, crashed], NOW);
+    expect(state.tasks).toEqual({ health: { lastRunAt: NOW, ok: true }, 'disk-check': { lastRunAt: NOW, ok: false } });
+    const due = dueTasks(['health', 'disk-check'], state, NOW + 15 * 60_000, config);
+    expect(due.map((d) => [d.task, d.due])).toEqual([
+      ['health', false],
+      ['disk-check', true],
+    ]);
+  });
 });
 
 describe('run without --task runs what is due', () => {

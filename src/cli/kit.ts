@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.js';
+import { probeWritable } from '../util/fs.js';
 import type { MachineContext } from '../coordinator/machine.js';
 import type { DeferredLogFile, Logger } from '../log.js';
 import { localLogFile } from '../sharedState/localState.js';
@@ -48,6 +50,17 @@ export function identityOf(cli: CliEnv): Identity {
   });
   if (!cli.args.global.dryRun) cli.logFile?.attach(localLogFile(identity.sharedState.value, cli.env));
   return identity;
+}
+
+/** A run that would write to a read-only shared state stops before it starts, in one line (exit 2). */
+export function requireWritable(sharedState: string): void {
+  const problem = probeWritable(sharedState);
+  if (problem)
+    throw new UsageError({
+      where: sharedState,
+      message: `the shared state is not writable (${problem.code})`,
+      hint: 'give this user write access (owner, permissions, a read-only mount, a full disk); --dry-run only reads',
+    });
 }
 
 /** This machine's identity and config, and the context the coordinator acts with. */

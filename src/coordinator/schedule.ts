@@ -39,11 +39,16 @@ export function dueTasks(
   });
 }
 
+/** A check task that failed only because its checks fail ran to its end: it is not retried every tick. */
+export function ranToEnd(r: TaskResult): boolean {
+  return r.status === 'failed' && (r.failingChecks ?? 0) > 0 && r.errors.length === 0;
+}
+
 /** Records what ran: a task skipped (not leader, not available) has not run. */
 export function recordRuns(state: ScheduleState, results: readonly TaskResult[], now: number): ScheduleState {
   const tasks = { ...state.tasks };
   for (const r of results)
-    if (r.status !== 'skipped' && !r.dryRun) tasks[r.task] = { lastRunAt: now, ok: r.status === 'ok' };
+    if (r.status !== 'skipped' && !r.dryRun) tasks[r.task] = { lastRunAt: now, ok: r.status === 'ok' || ranToEnd(r) };
   return { tasks };
 }
 

@@ -21,7 +21,7 @@ import { messageDirs } from '../roosync/layout.js';
 import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
 import { lockMachine } from './lock.js';
-import { dueTasks, recordRuns, scheduleStore } from './schedule.js';
+import { dueTasks, ranToEnd, recordRuns, scheduleStore } from './schedule.js';
 import { QUIET_FILE } from './quiet.js';
 import { recordQuietTick } from './quietRecord.js';
 import { unlinkIfPresent } from '../util/fs.js';
@@ -123,7 +123,8 @@ export async function tick(o: TickOptions): Promise<TickResult> {
     if (o.dryRun) return done;
     const ran = recordRuns(state, done.tasks, o.clock());
     schedule.save(ran);
-    const clean = !done.offline && !done.tasks.some((t) => t.status === 'failed') && !o.extraPaths?.length;
+    const broken = done.tasks.some((t) => t.status === 'failed' && !ranToEnd(t));
+    const clean = !done.offline && !broken && !o.extraPaths?.length;
     if (repo && decisions && clean)
       await recordQuietTick(repo, stateDir, { ...o, now: o.clock(), schedule: ran, leader: done.leader });
     return done;

@@ -1,4 +1,5 @@
 import { formatBytes, plural } from '../util/format.js';
+import { probeWritable } from '../util/fs.js';
 import { existsSync, lstatSync, readdirSync, statfsSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -6,6 +7,23 @@ import { MINUTE_MS, DAY_MS } from '../util/time.js';
 import { STASH_MARKER, type GitRepo } from '../git/repo.js';
 import type { CheckResult } from './types.js';
 import type { McpProbe } from './mcp.js';
+
+/** The shared state must take files (messages, status, archives): a read-only one fails every task that writes. */
+export function checkWritable(sharedState: string): CheckResult {
+  const problem = probeWritable(sharedState);
+  return {
+    check: 'shared-state',
+    subject: 'writable',
+    state: problem ? 'failing' : 'ok',
+    type: 'HEALTH',
+    severity: 'HIGH',
+    summary: problem ? `${sharedState} is not writable (${problem.code})` : `${sharedState} is writable`,
+    actions: problem
+      ? [`Give this user write access to ${sharedState} (owner, permissions, a read-only mount or a full disk)`]
+      : [],
+    data: problem ? { ...problem } : {},
+  };
+}
 
 /** Tokens by name and expiry only (never a value): < 7 days MEDIUM, < 1 day HIGH, expired HIGH and URGENT. */
 export function checkTokens(

@@ -15,7 +15,8 @@ export type CheckName =
   | 'deps-update'
   | 'deps-outdated'
   | 'config-drift'
-  | 'mcp-remediation';
+  | 'mcp-remediation'
+  | 'shared-state';
 
 /** One health finding about one subject (a server, a token, a volume, a machine). */
 export interface CheckResult {

@@ -47,6 +47,11 @@ export interface TaskResult {
   warnings: string[];
   /** Health findings of the health tasks, turned into alerts by the tick. */
   checks?: CheckResult[];
+  /**
+   * A check task whose checks fail is a failed task (exit 1), though it ran to the end: it is checked
+   * again on its interval, not every tick, and the alerts escalate meanwhile.
+   */
+  failingChecks?: number;
   /** Paths in the shared state (relative to it) that a local task wrote: committed with the tick. */
   sharedPaths?: string[];
   rules: RuleReport[];

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { checkDeps, checkDisk, checkGit, checkLiveness } from '../health/checks.js';
+import { checkDeps, checkDisk, checkGit, checkLiveness, checkWritable } from '../health/checks.js';
 import { remediateDownServers } from './mcpRemediation.js';
 import { tokenChecks } from '../health/tokens.js';
 import { checkMcpServer, type McpServerConfig, readMcpSettings } from '../health/mcp.js';
@@ -8,6 +8,7 @@ import type { CheckResult } from '../health/types.js';
 import { fleetStatus } from '../report/fleetStatus.js';
 import { readStatus } from '../report/status.js';
 import { errorMessage } from '../errors.js';
+import { plural } from '../util/format.js';
 import { checkpointCleanup, localBackupRotation, localLogPrune } from './cleanupTasks.js';
 import { defineTask } from './retentionTask.js';
 import type { TaskContext, TaskResult } from './types.js';
@@ -68,9 +69,22 @@ export async function mcpChecks(ctx: TaskContext): Promise<CheckResult[]> {
   return remediateDownServers(ctx, file, servers, probes, (s) => check(s, 1));
 }
 
+/** A check task with failing checks has failed (run exits 1), each check's summary its reason. */
+function failOnFailingChecks(result: TaskResult): void {
+  const failing = (result.checks ?? []).filter((c) => c.state === 'failing');
+  if (failing.length === 0 || result.dryRun) return;
+  result.status = 'failed';
+  result.failingChecks = failing.length;
+  result.reason = `${plural(failing.length, 'check')} failing: ${failing.map((c) => c.summary).join('; ')}`;
+}
+
 /** MCP servers, the clone, tokens: the daily health check. */
 export const healthTask = defineTask('health', async (ctx, result) => {
-  const checks = [...(await mcpChecks(ctx)), ...(await tokenChecks(ctx.config.config.health.tokens, ctx.env, ctx.now))];
+  const checks = [
+    checkWritable(ctx.sharedState),
+    ...(await mcpChecks(ctx)),
+    ...(await tokenChecks(ctx.config.config.health.tokens, ctx.env, ctx.now)),
+  ];
   if (ctx.git)
     checks.push(
       ...(await checkGit(
@@ -82,6 +96,7 @@ export const healthTask = defineTask('health', async (ctx, result) => {
       )),
     );
   record(result, checks);
+  failOnFailingChecks(result);
   // a server brought back is news for the digest ("rebuilt and restarted github-mcp: ok")
   result.warnings.push(...checks.filter((c) => c.data.remediation === 'fixed').map((c) => c.summary));
 });
@@ -95,6 +110,7 @@ export const diskCheckTask = defineTask('disk-check', async (ctx, result) => {
       result.rules.push(...(await task.run(ctx)).rules);
   }
   record(result, checks);
+  failOnFailingChecks(result);
 });
 
 export const depsAuditTask = defineTask('deps-audit', async (ctx, result) => {

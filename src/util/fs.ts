@@ -1,4 +1,5 @@
 import {
+  accessSync,
   closeSync,
   constants,
   existsSync,
@@ -183,5 +184,18 @@ export function readCapped(file: string, maxBytes: number): CappedRead {
     return { unreadable: `cannot be read (${errorCode(err) ?? String(err)})`, size: 0 };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Whether this user may make files in a folder: access(2), which also knows read-only mounts and ACLs, and
+ * touches nothing (a probe file would change the folder's mtime, and dry runs change nothing at all).
+ */
+export function probeWritable(dir: string): { code: string; message: string } | undefined {
+  try {
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return { code: errorCode(err) ?? 'EIO', message: err instanceof Error ? err.message : String(err) };
   }
 }

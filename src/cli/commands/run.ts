@@ -10,7 +10,7 @@ import { ttyProgress } from '../progress.js';
 import { noProgress } from '../../tasks/types.js';
 import { renderTask, renderTotals, roleOf } from '../render.js';
 
-import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { load, requireWritable, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** Running: one tick, the daemon, the demo. */
 
@@ -34,6 +34,7 @@ function taskHelp(): string[] {
 async function runCommand(cli: CliEnv): Promise<Outcome> {
   const { global } = cli.args;
   const { identity, config, machine } = await load(cli);
+  if (!global.dryRun) requireWritable(identity.sharedState.value);
   const names = cli.args.tasks.length > 0 ? selectTasks(cli.args.tasks) : undefined;
   const r = await tick({
     ...machine,
@@ -86,6 +87,7 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
 async function daemonCommand(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
   const shared = identity.sharedState.value;
+  requireWritable(shared);
   const repo = cli.args.global.noSync
     ? undefined
     : await openClone(shared, identity.machineId.value, config.config.git);
