@@ -8,6 +8,7 @@ import { leaderCommands } from './commands/leader.js';
 import { restoreCommands } from './commands/restore.js';
 import { runCommands } from './commands/run.js';
 import { setupCommands } from './commands/setup.js';
+import { doctorCommands } from './commands/doctor.js';
 import { statusCommands } from './commands/status.js';
 
 export type { CliEnv, CommandSpec, Outcome } from './kit.js';
@@ -17,6 +18,7 @@ export const COMMANDS: CommandSpec[] = [
   ...runCommands,
   ...statusCommands,
   ...leaderCommands,
+  ...doctorCommands,
   ...setupCommands,
   ...configCommands,
   ...restoreCommands,

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { SetupError } from '../errors.js';
 import { runCommand } from '../util/command.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { cronLine, type ScheduleEntryInput, systemdUnits, windowsTask } from './osSchedule.js';
+import { localStateDir } from '../sharedState/localState.js';
+import { cronLine, type ScheduleEntryInput, scheduleName, systemdUnits, windowsTask } from './osSchedule.js';
+import type { SchedulerKind } from './schedulers.js';
 
 /**
  * Installs, removes and inspects this machine's OS schedule entry, as resticprofile does: a marked block
@@ -35,6 +37,40 @@ export interface ScheduleState {
 }
 
 const TIMEOUT_MS = 30_000;
+
+/** The scheduler this OS has: Task Scheduler on Windows, systemd where it runs, else cron. */
+export function defaultScheduler(): SchedulerKind {
+  if (process.platform === 'win32') return 'windows';
+  return existsSync('/run/systemd/system') ? 'systemd' : 'cron';
+}
+
+/** This machine's entry: its shared state and id, --no-sync on a plain folder, logs in its local state folder. */
+export function scheduleTargetFor(o: {
+  kind?: SchedulerKind;
+  sharedState: string;
+  machineId: string;
+  tickMinutes: number;
+  gitDir: string | undefined;
+  bin: string;
+  env: NodeJS.ProcessEnv;
+  dryRun: boolean;
+}): ScheduleTarget {
+  const stateDir = localStateDir(o.sharedState, o.gitDir, o.env);
+  if (!o.dryRun) mkdirSync(stateDir, { recursive: true });
+  const entry: ScheduleEntryInput = {
+    kind: o.kind ?? defaultScheduler(),
+    name: scheduleName(o.sharedState),
+    node: process.execPath,
+    bin: o.bin,
+    sharedState: o.sharedState,
+    machineId: o.machineId,
+    tickMinutes: o.tickMinutes,
+    // this machine's own log, beside its other local state (never a temp folder that grows forever)
+    logFile: path.join(stateDir, 'schedule.log'),
+    noSync: o.gitDir === undefined,
+  };
+  return { entry, stateDir, env: o.env, dryRun: o.dryRun };
+}
 
 async function tool(t: ScheduleTarget, argv: string[]): Promise<{ ok: boolean; output: string }> {
   const r = await runCommand(argv, { cwd: t.stateDir, timeoutMs: TIMEOUT_MS, env: t.env });

@@ -1,49 +1,34 @@
 import { builtCliPath } from '../../util/version.js';
 import path from 'node:path';
-import { scheduleEntry, scheduleName } from '../../coordinator/osSchedule.js';
+import { scheduleEntry } from '../../coordinator/osSchedule.js';
 import {
   installSchedule,
   type ScheduleTarget,
   scheduleState,
+  scheduleTargetFor,
   uninstallSchedule,
 } from '../../coordinator/scheduleInstall.js';
-import { existsSync, mkdirSync } from 'node:fs';
-import type { SchedulerKind } from '../args.js';
 import { hookStates, installHooks, uninstallHooks } from '../../coordinator/hooks.js';
 import { openClone, requireClone } from '../../git/repo.js';
-import { localStateDir } from '../../sharedState/localState.js';
 
 import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** Setting a machine up: git hooks and the OS schedule entry. */
 
-/** The scheduler this OS has: Task Scheduler on Windows, systemd where it runs, else cron. */
-function defaultScheduler(): SchedulerKind {
-  if (process.platform === 'win32') return 'windows';
-  return existsSync('/run/systemd/system') ? 'systemd' : 'cron';
-}
-
-/** This machine's entry: its shared state and id, --no-sync on a plain folder, logs in its local state folder. */
 async function scheduleTarget(cli: CliEnv): Promise<ScheduleTarget> {
-  const kind = cli.args.for ?? defaultScheduler();
   const { identity, config } = await load(cli);
-  const shared = identity.sharedState.value;
-  const repo = await openClone(shared, identity.machineId.value, config.config.git);
-  const stateDir = localStateDir(shared, repo?.gitDir, cli.env);
-  if (!cli.args.global.dryRun) mkdirSync(stateDir, { recursive: true });
-  const entry = {
-    kind,
-    name: scheduleName(shared),
-    node: process.execPath,
-    bin: builtCliPath(),
-    sharedState: shared,
+  const sharedState = identity.sharedState.value;
+  const repo = await openClone(sharedState, identity.machineId.value, config.config.git);
+  return scheduleTargetFor({
+    ...(cli.args.for && { kind: cli.args.for }),
+    sharedState,
     machineId: identity.machineId.value,
     tickMinutes: config.config.schedule.tickMinutes,
-    // this machine's own log, beside its other local state (never a temp folder that grows forever)
-    logFile: path.join(stateDir, 'schedule.log'),
-    noSync: repo === undefined,
-  };
-  return { entry, stateDir, env: cli.env, dryRun: cli.args.global.dryRun };
+    gitDir: repo?.gitDir,
+    bin: builtCliPath(),
+    env: cli.env,
+    dryRun: cli.args.global.dryRun,
+  });
 }
 
 async function schedulePrint(cli: CliEnv): Promise<Outcome> {

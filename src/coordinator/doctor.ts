@@ -1,0 +1,218 @@
+import { existsSync } from 'node:fs';
+import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
+import { defaultExpandContext } from '../config/paths.js';
+import { errorMessage, UsageError } from '../errors.js';
+import { openClone, type GitRepo } from '../git/repo.js';
+import { readMcpSettings } from '../health/mcp.js';
+import { resolveIdentity, type Identity } from '../sharedState/identity.js';
+import { formatDuration } from '../util/format.js';
+import { probeWritable } from '../util/fs.js';
+import { hookStates } from './hooks.js';
+import { type ScheduleTarget, scheduleState, scheduleTargetFor } from './scheduleInstall.js';
+
+/**
+ * `doctor`: is this machine set up? One line per check, each failure with its fix. It reads and asks,
+ * never changes anything, and goes as far as it can: a missing config does not hide a missing remote.
+ */
+
+export interface DoctorCheck {
+  check: string;
+  state: 'ok' | 'warn' | 'fail' | 'skip';
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorInputs {
+  flags: { sharedState?: string; machine?: string; config?: string };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  now: number;
+  /** The CLI's own path, for the schedule entry it would install. */
+  bin: string;
+  /** Off with --no-sync: the remote is not asked. */
+  sync: boolean;
+}
+
+/** A clock this far behind the newest commit on the remote is skewed (commits carry their writer's time). */
+export const SKEW_TOLERANCE_MS = 2 * 60_000;
+
+const problemText = (err: unknown) =>
+  err instanceof UsageError ? err.problems.map((p) => `${p.where}: ${p.message}`).join('; ') : errorMessage(err);
+
+export async function runDoctor(i: DoctorInputs): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  let identity: Identity;
+  try {
+    identity = resolveIdentity({
+      sharedStateFlag: i.flags.sharedState,
+      machineFlag: i.flags.machine,
+      configFlag: i.flags.config,
+      env: i.env,
+      cwd: i.cwd,
+    });
+  } catch (err) {
+    const fix = 'run from inside the clone, or pass --shared-state <dir>, or set ROOSYNC_SHARED_PATH';
+    return [{ check: 'shared state', state: 'fail', detail: problemText(err), fix }];
+  }
+  const shared = identity.sharedState.value;
+  const machineId = identity.machineId.value;
+  checks.push({ check: 'shared state', state: 'ok', detail: `${shared} (${identity.sharedState.source})` });
+  checks.push({ check: 'machine id', state: 'ok', detail: `${machineId} (${identity.machineId.source})` });
+
+  const config = await configCheck(identity, i.env, checks);
+  const repo = await openClone(shared, machineId, config?.config.git ?? { timeoutSeconds: 60 });
+  checks.push(
+    repo
+      ? { check: 'git clone', state: 'ok', detail: `${repo.top} (git dir ${repo.gitDir})` }
+      : {
+          check: 'git clone',
+          state: 'warn',
+          detail: 'a plain folder: runs use --no-sync, no election, nothing shared',
+          fix: 'clone the fleet repository and point --shared-state at its .shared-state',
+        },
+  );
+  checks.push(await remoteCheck(repo, i, config));
+  checks.push(writableCheck(shared, repo));
+  checks.push(await automationCheck(repo, i, identity, config));
+  checks.push(mcpSettingsCheck(config));
+  checks.push(await clockCheck(repo, i));
+  return checks;
+}
+
+async function configCheck(identity: Identity, env: NodeJS.ProcessEnv, checks: DoctorCheck[]) {
+  const file = identity.configPath.value;
+  try {
+    const config = await loadResolvedConfig(file, identity.sharedState.value, defaultExpandContext(env));
+    const detail = existsSync(file) ? `${file} is valid` : `no ${file}: the defaults apply`;
+    checks.push({ check: 'config', state: 'ok', detail });
+    return config;
+  } catch (err) {
+    checks.push({ check: 'config', state: 'fail', detail: problemText(err), fix: 'roosync-maint config validate' });
+    return undefined;
+  }
+}
+
+async function remoteCheck(
+  repo: GitRepo | undefined,
+  i: DoctorInputs,
+  config: ResolvedConfig | undefined,
+): Promise<DoctorCheck> {
+  if (!repo) return { check: 'remote', state: 'skip', detail: 'not a git clone' };
+  if (!i.sync) return { check: 'remote', state: 'skip', detail: '--no-sync' };
+  const upstream = await repo.upstream();
+  try {
+    await repo.fetch();
+  } catch (err) {
+    const timeout = config?.config.git.timeoutSeconds ?? 60;
+    return {
+      check: 'remote',
+      state: 'fail',
+      detail: `git fetch failed: ${errorMessage(err).split('\n')[0]}`,
+      fix: `check the network and credentials: git -C ${repo.top} fetch (timeout ${timeout} s)`,
+    };
+  }
+  if (!upstream)
+    return {
+      check: 'remote',
+      state: 'warn',
+      detail: 'reachable, but this branch tracks no remote branch',
+      fix: `git -C ${repo.top} branch --set-upstream-to origin/<branch>`,
+    };
+  return { check: 'remote', state: 'ok', detail: `reachable; this branch tracks ${upstream}` };
+}
+
+function writableCheck(shared: string, repo: GitRepo | undefined): DoctorCheck {
+  for (const dir of [shared, ...(repo ? [repo.gitDir] : [])]) {
+    const problem = probeWritable(dir);
+    if (problem)
+      return {
+        check: 'writable',
+        state: 'fail',
+        detail: `${dir} is not writable (${problem.code})`,
+        fix: 'give this user write access (owner, permissions, a read-only mount)',
+      };
+  }
+  return { check: 'writable', state: 'ok', detail: repo ? 'the shared state and its git dir' : 'the shared state' };
+}
+
+/** Hooks or an OS schedule: without either nothing runs roosync-maint on this machine but a person. */
+async function automationCheck(
+  repo: GitRepo | undefined,
+  i: DoctorInputs,
+  identity: Identity,
+  config: ResolvedConfig | undefined,
+): Promise<DoctorCheck> {
+  const hooks = repo ? (await hookStates(repo)).filter((h) => h.state === 'ours').map((h) => h.hook) : [];
+  let schedule: string;
+  let target: ScheduleTarget | undefined;
+  try {
+    target = scheduleTargetFor({
+      sharedState: identity.sharedState.value,
+      machineId: identity.machineId.value,
+      tickMinutes: config?.config.schedule.tickMinutes ?? 15,
+      gitDir: repo?.gitDir,
+      bin: i.bin,
+      env: i.env,
+      dryRun: true,
+    });
+    const s = await scheduleState(target);
+    schedule = !s.installed ? 'not installed' : s.current ? 'installed' : 'installed but out of date';
+  } catch (err) {
+    schedule = `unknown (${problemText(err)})`;
+  }
+  const kind = target?.entry.kind ?? 'cron';
+  const detail = `${kind} schedule ${schedule}; hooks ${hooks.length ? hooks.join(', ') : 'not installed'}`;
+  if (schedule === 'installed' || hooks.length) return { check: 'automation', state: 'ok', detail };
+  return {
+    check: 'automation',
+    state: 'warn',
+    detail: `${detail}: only a person runs roosync-maint here`,
+    fix: schedule.startsWith('installed')
+      ? `roosync-maint schedule install --for ${kind}`
+      : 'roosync-maint schedule install',
+  };
+}
+
+function mcpSettingsCheck(config: ResolvedConfig | undefined): DoctorCheck {
+  const file = config?.mcpSettingsPath;
+  if (!config) return { check: 'MCP settings', state: 'skip', detail: 'the config did not load' };
+  if (!file || !existsSync(file))
+    return {
+      check: 'MCP settings',
+      state: 'warn',
+      detail: `no ${file ?? 'health.mcpSettingsPath'}: the MCP health check will skip`,
+      fix: "set health.mcpSettingsPath in the config to Roo's mcp_settings.json",
+    };
+  try {
+    const servers = readMcpSettings(file);
+    return { check: 'MCP settings', state: 'ok', detail: `${file}: ${servers.length} stdio servers to probe` };
+  } catch (err) {
+    return { check: 'MCP settings', state: 'fail', detail: errorMessage(err), fix: `fix the JSON of ${file}` };
+  }
+}
+
+/** The remote's newest commit was made on another machine's clock: one from our future means ours is behind. */
+export function judgeSkew(newestCommitMs: number | undefined, now: number): DoctorCheck {
+  if (newestCommitMs === undefined) return { check: 'clock', state: 'skip', detail: 'no commit on the remote yet' };
+  const ahead = newestCommitMs - now;
+  if (ahead > SKEW_TOLERANCE_MS)
+    return {
+      check: 'clock',
+      state: 'fail',
+      detail: `the remote's newest commit is ${formatDuration(ahead)} in this machine's future: this clock is behind`,
+      fix: 'turn on time sync (timedatectl set-ntp true; on Windows: w32tm /resync); leases and ages depend on it',
+    };
+  return {
+    check: 'clock',
+    state: 'ok',
+    detail: `no skew seen (the remote's newest commit is ${formatDuration(-ahead)} old)`,
+  };
+}
+
+async function clockCheck(repo: GitRepo | undefined, i: DoctorInputs): Promise<DoctorCheck> {
+  if (!repo) return { check: 'clock', state: 'skip', detail: 'not a git clone: no other machine to compare with' };
+  const upstream = await repo.upstream();
+  if (!upstream) return judgeSkew(undefined, i.now);
+  const seconds = Number((await repo.raw(['log', '-1', '--format=%ct', upstream]).catch(() => '')).trim());
+  return judgeSkew(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined, i.now);
+}
