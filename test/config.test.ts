@@ -1,7 +1,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText, resolveConfig, stripJsonComments } from '../src/config/load.js';
+import { parseConfigText, resolveConfig } from '../src/config/load.js';
 import { configSchema } from '../src/config/schema.js';
 import { STARTER_CONFIG } from '../src/config/starter.js';
 import { expandPath } from '../src/config/paths.js';
@@ -77,17 +77,23 @@ describe('config schema', () => {
     );
   });
 
-  it('reports invalid JSON with its line and column', () => {
-    expect(problemsOf(() => parseConfigText('{\n  "rollback": { "retentionDays": 7, }\n}', 'c.json'))[0]).toMatch(
-      /c\.json: not valid JSON at line 2, column \d+/,
+  it('reports invalid JSON with its exact line and column and what is missing', () => {
+    expect(problemsOf(() => parseConfigText('{\n  "rollback": { "retentionDays": 7 "x": 1 }\n}', 'c.json'))[0]).toBe(
+      "c.json: not valid JSON at line 2, column 36: expected ',', found '\"'",
+    );
+    expect(problemsOf(() => parseConfigText('{\n  "rollback": {\n', 'c.json'))[0]).toMatch(
+      /^c\.json: not valid JSON at line 3, column 1: expected '\}', found the end of the file/,
     );
   });
 
-  it('accepts comments and a BOM', () => {
-    expect(stripJsonComments('{"a": "// not a comment", /* c */ "b": 1} // end')).toBe(
-      '{"a": "// not a comment",         "b": 1}       ',
-    );
-    expect(parseConfigText('\uFEFF// hi\n{"backups": {"keepCount": 3}}', 'c').backups.keepCount).toBe(3);
+  it('reads JSONC as VS Code does: comments, trailing commas and a BOM', () => {
+    const text =
+      '\uFEFF// hi\n{\n  "backups": { "keepCount": 3, /* c */ },\n  "rollback": { "retentionDays": 9, },\n}\n';
+    const config = parseConfigText(text, 'c');
+    expect(config.backups.keepCount).toBe(3);
+    expect(config.rollback.retentionDays).toBe(9);
+    const inString = parseConfigText('{"health": {"mcpSettingsPath": "//server/share/mcp.json"}}', 'c');
+    expect(inString.health.mcpSettingsPath).toBe('//server/share/mcp.json'); // not a comment inside a string
   });
 });
 

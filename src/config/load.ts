@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { createScanner, type ParseError, parse, printParseErrorCode, SyntaxKind } from 'jsonc-parser';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { UsageError, errorCode, type Problem } from '../errors.js';
 import { configSchema, type MaintenanceConfig, type RuleConfig } from './schema.js';
-import { jsonTextProblem, printable } from '../util/untrustedJson.js';
+import { describeChar, lineAndColumn, printable } from '../util/untrustedJson.js';
 import { censorText } from '../util/censor.js';
 import { defaultExpandContext, expandPath, isTooBroad, type ExpandContext } from './paths.js';
 import { isInside } from '../util/paths.js';
@@ -41,49 +42,61 @@ function issueToProblems(file: string, issue: z.core.$ZodIssue): Problem[] {
   return [{ where: at(), message: `${message}${got}` }];
 }
 
-/** Comments (`//`, `/* *\/`) are allowed so `config init` can explain each key; they become spaces to keep positions. */
-export function stripJsonComments(text: string): string {
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') {
-        out += ' ';
-        i++;
-      }
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      const stop = end === -1 ? text.length : end + 2;
-      out += text.slice(i, stop).replace(/[^\n]/g, ' ');
-      i = stop;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
-}
-
 /** A config is written by hand: a little deeper than our own files is fine, 200,000 levels is not. */
 const CONFIG_LIMITS = { maxBytes: 1024 * 1024, maxDepth: 32 };
 
+/** jsonc-parser's error codes, said as a person would; what was found at the spot is added after. */
+const PARSE_ERRORS: Partial<Record<string, string>> = {
+  CommaExpected: "expected ','",
+  ColonExpected: "expected ':'",
+  PropertyNameExpected: 'expected a property name',
+  ValueExpected: 'expected a value',
+  CloseBraceExpected: "expected '}'",
+  CloseBracketExpected: "expected ']'",
+  EndOfFileExpected: 'expected the end of the document',
+  InvalidSymbol: 'expected a value',
+  InvalidCharacter: 'a control character inside a string',
+  UnexpectedEndOfString: 'a string is not closed',
+  UnexpectedEndOfComment: 'a comment is not closed',
+};
+
+/**
+ * The config as VS Code reads JSONC: comments and trailing commas allowed (jsonc-parser, the editor's own
+ * parser). Depth is measured first with its scanner, which does not recurse, so 200,000 brackets cannot
+ * overflow the stack; an error names its line and column.
+ */
+function parseJsonc(text: string, file: string): unknown {
+  const fail = (message: string) =>
+    new UsageError({ where: file, message, hint: 'fix the file or run `roosync-maint config validate` after editing' });
+  if (text.length > CONFIG_LIMITS.maxBytes) throw fail(`too large (${text.length} characters)`);
+  if (text.includes('\u0000')) throw fail('holds NUL bytes: it looks like UTF-16; save it as UTF-8');
+  const scanner = createScanner(text, false);
+  let depth = 0;
+  for (let t = scanner.scan(); t !== SyntaxKind.EOF; t = scanner.scan()) {
+    if (t === SyntaxKind.OpenBraceToken || t === SyntaxKind.OpenBracketToken) depth++;
+    else if (t === SyntaxKind.CloseBraceToken || t === SyntaxKind.CloseBracketToken) depth--;
+    if (depth > CONFIG_LIMITS.maxDepth)
+      throw fail(
+        `not valid JSON at ${lineAndColumn(text, scanner.getTokenOffset())}: nested deeper than ${CONFIG_LIMITS.maxDepth} levels`,
+      );
+  }
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, allowEmptyContent: true });
+  const first = errors[0];
+  if (first) {
+    const code = printParseErrorCode(first.error);
+    const said = PARSE_ERRORS[code] ?? code;
+    const found = code === 'InvalidCharacter' ? '' : `, found ${describeChar(text[first.offset])}`;
+    throw fail(`not valid JSON at ${lineAndColumn(text, first.offset)}: ${said}${found}`);
+  }
+  return value;
+}
+
 export function parseConfigText(text: string, file: string): MaintenanceConfig {
-  const body = stripJsonComments(text.replace(/^\uFEFF/, ''));
-  if (body.trim() === '') return configSchema.parse({});
-  const problem = jsonTextProblem(body, CONFIG_LIMITS);
-  if (problem)
-    throw new UsageError({
-      where: file,
-      message: problem,
-      hint: 'fix the file or run `roosync-maint config validate` after editing',
-    });
-  const parsed = configSchema.safeParse(JSON.parse(body), { reportInput: true });
+  const body = text.replace(/^\uFEFF/, '');
+  const value = parseJsonc(body, file);
+  if (value === undefined) return configSchema.parse({});
+  const parsed = configSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) throw new UsageError(parsed.error.issues.flatMap((i) => issueToProblems(file, i)));
   return parsed.data;
 }

@@ -32,7 +32,7 @@ export function lineAndColumn(text: string, offset: number): string {
 }
 
 /** A character as an error message may show it: printable ones quoted, others by code point. */
-function describeChar(c: string | undefined): string {
+export function describeChar(c: string | undefined): string {
   if (c === undefined) return 'the end of the file';
   const code = c.codePointAt(0)!;
   if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0) || code === 0xfffd) {
