@@ -32,9 +32,9 @@ describe('digests as RooSync messages', () => {
       const fromA = all.filter((d) => d.from === `${a}:maintenance`);
       expect(fromA).toHaveLength(2);
       expect(fromA[0]!.subject).toMatch(new RegExp(`^\\[DIGEST\\] ${a}: \\d+ cleaned, .+ freed`));
-      expect(fromA[0]!.body).toContain('### Fleet KPIs'); // a leads
+      expect(fromA[0]!.body).toContain('### KPI de la flotte'); // a leads
       expect(fromA[0]!.body).toContain('```json');
-      expect(all.find((d) => d.from === `${b}:maintenance`)!.body).not.toContain('Fleet KPIs');
+      expect(all.find((d) => d.from === `${b}:maintenance`)!.body).not.toContain('KPI de la flotte');
       // and the sent copies, as RooSync expects
       expect(git(fleet.remote, 'ls-tree', '--name-only', 'main', 'messages/sent/').trim().split('\n')).toHaveLength(4);
     },

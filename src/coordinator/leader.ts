@@ -8,7 +8,7 @@ import { readLeaseFile } from '../election/lease.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { fileObservationStore } from '../election/observations.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
-import { formatDate, formatDuration } from '../util/format.js';
+import { formatAgo, formatDate } from '../util/format.js';
 import { lockMachine } from './lock.js';
 import { syncWithFence } from './sync.js';
 
@@ -25,8 +25,8 @@ function openRepo(sharedState: string, machineId: string, config: ResolvedConfig
 /** How long ago by this machine's clock; a time in the future means the clocks disagree, and says so. */
 function sinceByThisClock(ms: number): string {
   return ms >= 0
-    ? `${formatDuration(ms)} ago by this machine's clock`
-    : `${formatDuration(-ms)} in the future by this machine's clock: one of the two clocks is off`;
+    ? `${formatAgo(ms)} by this machine's clock`
+    : `${formatAgo(ms)} by this machine's clock, in the future: one of the two clocks is off`;
 }
 
 /** The lease as this machine sees it after a fetch, and how it judges it (without recording a new observation). */

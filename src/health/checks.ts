@@ -1,4 +1,4 @@
-import { formatBytes, plural } from '../util/format.js';
+import { formatAgo, formatBytes, plural } from '../util/format.js';
 import { probeWritable } from '../util/fs.js';
 import { existsSync, lstatSync, readdirSync, statfsSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -251,7 +251,7 @@ export function checkLiveness(
     summary: m.silent
       ? `${m.machine} has sent no status for ${m.sinceMinutes} min (last ${m.lastTickAt}; it promised one at ` +
         `least every ${m.heartbeatMinutes ?? heartbeatMinutes} min)`
-      : `${m.machine} sent its status ${m.sinceMinutes} min ago`,
+      : `${m.machine} sent its status ${formatAgo(m.sinceMinutes * MINUTE_MS)}`,
     actions: [
       `Check that roosync-maint still runs on ${m.machine} (daemon, schedule or hooks)`,
       'Check the machine itself is up',

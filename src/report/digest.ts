@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { stateFile } from '../sharedState/localState.js';
 import type { TaskResult } from './taskResult.js';
 import type { FleetStatus } from './fleetStatus.js';
-import { formatBytes, formatDate } from '../util/format.js';
+import { formatBytes, formatDate, plural } from '../util/format.js';
 import { maintenanceSender, type Outgoing } from '../roosync/send.js';
 
 /** Per-task totals since the last digest, kept locally (never synced), bounded by the digest itself. */
@@ -37,7 +37,10 @@ export function accumulate(state: DigestState, results: readonly TaskResult[]): 
   const notes = { ...state.notes };
   for (const r of results) {
     if (r.status === 'skipped' || r.dryRun) continue;
-    if (r.warnings.length > 0) notes[r.task] = r.warnings;
+    // why, next to what: each failing check's summary, each error, a failed task's reason
+    const failure = r.status === 'failed' && !r.failingChecks && r.reason ? [`failed: ${r.reason}`] : [];
+    const said = [...r.warnings, ...r.errors, ...failure];
+    if (said.length > 0) notes[r.task] = said;
     else delete notes[r.task];
     const t = tasks[r.task] ?? { runs: 0, acted: 0, bytes: 0, failed: 0 };
     tasks[r.task] = {
@@ -71,25 +74,25 @@ export function digestMessage(o: {
   const bytes = rows.reduce((s, [, t]) => s + t.bytes, 0);
   const failed = rows.filter(([, t]) => t.failed > 0).map(([n]) => n);
   const lines = [
-    `## Maintenance digest - ${o.machineId.toUpperCase()}`,
+    `## Digest Maintenance - ${o.machineId.toUpperCase()}`,
     '',
-    `**Période:** ${formatDate(o.state.since)} → ${formatDate(o.now)} (${o.state.ticks} ticks)`,
-    `**Rôle:** ${o.leader.isLeader ? `leader (term ${o.leader.term})` : 'follower'}`,
+    `**Période:** ${formatDate(o.state.since)} → ${formatDate(o.now)} (${plural(o.state.ticks, 'passage')})`,
+    `**Rôle:** ${o.leader.isLeader ? `leader (mandat ${o.leader.term})` : 'follower'}`,
     '',
-    '| task | runs | acted | freed | failed |',
+    '| tâche | passages | traités | libéré | échecs |',
     '|---|---|---|---|---|',
     ...rows.map(([n, t]) => `| ${n} | ${t.runs} | ${t.acted} | ${formatBytes(t.bytes)} | ${t.failed || ''} |`),
   ];
-  if (rows.length === 0) lines.push('| (no task ran) | | | | |');
+  if (rows.length === 0) lines.push('| (aucune tâche) | | | | |');
   const notes = Object.entries(o.state.notes).flatMap(([task, list]) => list.map((n) => `- ${task}: ${n}`));
   if (notes.length > 0) lines.push('', '### À noter', '', ...notes);
   if (o.fleet) {
-    lines.push('', '### Fleet KPIs', '', '| KPI | value | target | |', '|---|---|---|---|');
+    lines.push('', '### KPI de la flotte', '', '| KPI | valeur | cible | |', '|---|---|---|---|');
     for (const k of o.fleet.kpis)
       lines.push(
-        `| ${k.name} | ${k.value ?? 'n/a'} | ${k.target} | ${k.ok === null ? k.note : k.ok ? 'ok' : '**MISSED**'} |`,
+        `| ${k.name} | ${k.value ?? 'n/a'} | ${k.target} | ${k.ok === null ? k.note : k.ok ? 'ok' : '**MANQUÉ**'} |`,
       );
-    if (o.fleet.silent.length) lines.push('', `**Silent machines:** ${o.fleet.silent.join(', ')}`);
+    if (o.fleet.silent.length) lines.push('', `**Machines silencieuses:** ${o.fleet.silent.join(', ')}`);
   }
   const data = {
     machine: o.machineId,

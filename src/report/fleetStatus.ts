@@ -1,4 +1,5 @@
 import { MINUTE_MS } from '../util/time.js';
+import { formatAgo, formatTime } from '../util/format.js';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceConfig } from '../config/schema.js';
@@ -143,20 +144,27 @@ function healthCell(m: FleetStatus['machines'][number], fleet: FleetStatus): str
   return failing.length ? `${failing.length} failing` : 'ok';
 }
 
+/** A renewal in the future is clock skew, said as such rather than as a negative age. */
+function renewedAgo(ageMinutes: number): string {
+  const ago = formatAgo(ageMinutes * MINUTE_MS);
+  return ageMinutes < 0 ? `${ago} by this machine's clock: one of the two clocks is off` : ago;
+}
+
 export function renderFleetStatus(s: FleetStatus): string[] {
   const lines: string[] = [];
   if (s.leader === null) lines.push('leader: none yet (no lease file)');
   else if ('unreadable' in s.leader) lines.push(`leader: lease file unreadable (${s.leader.unreadable})`);
   else
     lines.push(
-      `leader: ${s.leader.holder}, term ${s.leader.term}, renewed ${s.leader.ageMinutes} min ago${s.leader.released ? ' (released)' : ''}`,
+      `leader: ${s.leader.holder}, term ${s.leader.term}, renewed ${renewedAgo(s.leader.ageMinutes)}` +
+        `${s.leader.released ? ' (released)' : ''}`,
     );
-  lines.push('', 'machine              last status        last success       role      failed   health');
+  lines.push('', 'machine              last status        last success           role      failed   health');
   for (const m of s.machines) {
     const role = m.leader?.isLeader ? 'leader' : 'follower';
     lines.push(
-      `${m.machine.padEnd(20)} ${`${m.sinceMinutes} min ago`.padEnd(18)} ` +
-        `${(m.lastSuccessAt ? m.lastSuccessAt.slice(0, 16) : 'never').padEnd(18)} ${role.padEnd(9)} ` +
+      `${m.machine.padEnd(20)} ${formatAgo(m.sinceMinutes * MINUTE_MS).padEnd(18)} ` +
+        `${(m.lastSuccessAt ? formatTime(Date.parse(m.lastSuccessAt)) : 'never').padEnd(22)} ${role.padEnd(9)} ` +
         `${(m.failed.join(',') || '-').padEnd(8)} ${healthCell(m, s)}` +
         `${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`,
     );
