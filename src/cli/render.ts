@@ -20,13 +20,27 @@ function actionLine(a: ReportAction): string {
   return `    ${a.verdict.padEnd(6)} ${a.rel}${a.kind === 'dir' ? '/' : ''}  — ${a.reason} [${size}]`;
 }
 
+/** A check task: how many checks and how they stand, then each failing one with its fixes. */
+function renderChecks(r: TaskResult): string[] {
+  const checks = r.checks ?? [];
+  const count = (state: string) => checks.filter((c) => c.state === state).length;
+  const failing = checks.filter((c) => c.state === 'failing');
+  return [
+    `${r.task} (${r.scope}) ${failing.length ? 'failed' : r.status} — ${plural(checks.length, 'check')}: ` +
+      `${count('ok')} ok, ${count('failing')} failing, ${count('skipped')} skipped, ${(r.durationMs / 1000).toFixed(1)} s`,
+    ...failing.flatMap((c) => [`  FAIL ${c.check} ${c.summary}`, ...c.actions.map((a) => `       fix: ${a}`)]),
+    ...r.errors.map((e) => `  ERROR ${e}`),
+  ];
+}
+
 /** A task's result as the operator reads it: the policy sentence, then each decision with its reason. */
 export function renderTask(r: TaskResult): string[] {
   const verb = actionVerb(r);
   const head = `${r.task} (${r.scope}) ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
   if (r.status === 'skipped') return [head];
+  if (r.checks?.length && r.rules.length === 0) return renderChecks(r);
   const lines = [
-    `${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytes)}), kept ${r.counts.kept}, skipped ` +
+    `${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytesActed ?? r.bytes)}), kept ${r.counts.kept}, skipped ` +
       `${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`,
   ];
   for (const rule of r.rules) {
@@ -52,7 +66,7 @@ export function renderTask(r: TaskResult): string[] {
 
 export function renderTotals(results: readonly TaskResult[], dryRun: boolean): string {
   const acted = results.reduce((s, r) => s + r.counts.acted, 0);
-  const bytes = results.reduce((s, r) => s + r.bytes, 0);
+  const bytes = results.reduce((s, r) => s + (r.bytesActed ?? r.bytes), 0);
   const failed = results.filter((r) => r.status === 'failed').map((r) => r.task);
   return (
     `total: ${dryRun ? 'would act on' : 'acted on'} ${acted} (${formatBytes(bytes)}) across ` +

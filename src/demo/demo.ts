@@ -1,6 +1,7 @@
 import { MINUTE_MS } from '../util/time.js';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../log.js';
@@ -9,7 +10,9 @@ import { tick, type TickResult } from '../coordinator/tick.js';
 import { noProgress } from '../tasks/types.js';
 import { actionVerb } from '../report/taskResult.js';
 import { fleetStatus, renderFleetStatus } from '../report/fleetStatus.js';
-import { formatBytes } from '../util/format.js';
+import { formatBytes, plural } from '../util/format.js';
+import type { TaskName } from '../config/taskCatalogue.js';
+import { demoMcpSettings, expiringToken, listMaintenanceMessages, writeDemoServers } from './healthRound.js';
 import { builtCliPath, packageVersion } from '../util/version.js';
 import { buildAgedTree } from './agedTree.js';
 import { buildMessageStore } from './messages.js';
@@ -17,17 +20,28 @@ import { createFleet, git, type Fleet } from './fleet.js';
 
 const MACHINES = ['myia-ai-01', 'myia-po-2023', 'myia-po-2026'];
 
+type Token = ReturnType<typeof expiringToken>;
+
 function clockText(start: number, at: number): string {
   return `+${String(Math.round((at - start) / MINUTE_MS)).padStart(3)} min`;
+}
+
+/** The messages an archive moved, by name, with the reason for the first few. */
+function archivedNames(r: TickResult): string[] {
+  const moved = r.tasks
+    .filter((t) => t.task === 'messages-archive')
+    .flatMap((t) => t.rules.flatMap((rule) => rule.actions.filter((a) => a.verdict === 'archive')));
+  const shown = moved.slice(0, 3).map((a) => `        ${path.basename(a.rel, '.json')} — ${a.reason}`);
+  return moved.length > 3 ? [...shown, `        … and ${moved.length - 3} more (run --json lists them)`] : shown;
 }
 
 function taskSummary(r: TickResult): string[] {
   return r.tasks
     .filter((t) => t.status !== 'skipped' && t.counts.acted > 0)
-    .map(
-      (t) =>
-        `      ${t.task.padEnd(22)} ${actionVerb(t).padEnd(12)} ${String(t.counts.acted).padStart(3)}  (${formatBytes(t.bytes)})`,
-    );
+    .map((t) => {
+      const size = formatBytes(t.bytesActed ?? t.bytes);
+      return `      ${t.task.padEnd(22)} ${actionVerb(t).padEnd(12)} ${String(t.counts.acted).padStart(3)}  (${size})`;
+    });
 }
 
 /** What the demo tells: its exit code, a JSON document and the lines for a person (the CLI prints one). */
@@ -85,7 +99,7 @@ export async function runDemo(opts: {
       '',
     );
 
-    const run = async (m: string, at: number): Promise<TickResult> => {
+    const run = async (m: string, at: number, only?: { tasks: TaskName[]; tokens?: Token[] }): Promise<TickResult> => {
       // each machine resolves the fleet's $RM_LOCAL paths to its own local folder
       const env = { ...opts.env, RM_LOCAL: fleet.local(m) };
       const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), {
@@ -94,6 +108,7 @@ export async function runDemo(opts: {
         tmp: os.tmpdir(),
         globalStorage: path.join(fleet.local(m), 'globalStorage'),
       });
+      if (only?.tokens) config.config.health.tokens = only.tokens;
       return tick({
         sharedState: fleet.dir(m),
         machineId: m,
@@ -101,7 +116,7 @@ export async function runDemo(opts: {
         env,
         log: opts.log,
         clock: () => at,
-        tasks: undefined,
+        tasks: only?.tasks,
         dryRun: false,
         noSync: false,
         leaderFlag: false,
@@ -117,6 +132,7 @@ export async function runDemo(opts: {
       lines.push(
         `    ${m}: ${r.leader.isLeader ? `LEADER, term ${r.leader.term}` : 'follower'} — ${r.pushed ? 'pushed' : 'not pushed'}`,
         ...taskSummary(r),
+        ...archivedNames(r),
       );
     }
     const [first, ...others] = MACHINES as [string, ...string[]];
@@ -181,27 +197,43 @@ export async function runDemo(opts: {
     const role = back.leader.isLeader ? 'leader' : 'follower';
     lines.push('', `${clockText(T, backAt)}  ${first} comes back: ${role}${fenced.join('')}`);
 
+    // the health round: one machine's daily health task, three times 15 min apart (an MCP server is
+    // reported down after 3 failed rounds; a token about to expire at once)
+    const patient = MACHINES[2] as string;
+    const servers = writeDemoServers(path.join(base, 'mcp-servers'));
+    const settings = path.join(fleet.local(patient), 'globalStorage', 'rooveterinaryinc.roo-cline', 'settings');
+    writeFileSync(path.join(settings, 'mcp_settings.json'), demoMcpSettings(servers));
+    lines.push(
+      '',
+      `${clockText(T, backAt + 5 * MINUTE_MS)}  ${patient} runs its health task three times, 15 min apart: a healthy ` +
+        'roo-state-manager, a github MCP server that dies at start (real stdio processes), a token expiring in 3 days',
+    );
+    let lastAt = backAt;
+    for (let round = 1; round <= 3; round++) {
+      const at = backAt + (5 + 15 * (round - 1)) * MINUTE_MS;
+      lastAt = at;
+      const r = await run(patient, at, { tasks: ['health'], tokens: [expiringToken(at)] });
+      const health = r.tasks.find((t) => t.task === 'health');
+      lines.push(
+        `    round ${round}: health ${health?.status ?? 'not run'}${health?.reason ? ` — ${health.reason}` : ''}`,
+      );
+    }
+
     const viewer = failover?.m ?? first;
     git(fleet.dir(viewer), 'pull', '-q', '--rebase');
     const status = fleetStatus(
       fleet.dir(viewer),
       (await loadResolvedConfig(path.join(fleet.dir(viewer), '.maintenance-config.json'), fleet.dir(viewer))).config,
-      back.leader.isLeader ? T : (failover?.at ?? T) + 5 * MINUTE_MS,
+      lastAt,
     );
-    const sentDir = path.join(fleet.dir(viewer), 'messages', 'sent');
-    const digests = (
-      await Promise.all(
-        (
-          await readdir(sentDir)
-        ).map(async (n) => (JSON.parse(await readFile(path.join(sentDir, n), 'utf8')) as { from: string }).from),
-      )
-    ).filter((f) => f.endsWith(':maintenance')).length;
+    const listed = listMaintenanceMessages(fleet.dir(viewer));
     lines.push(
       '',
       `roosync-maint status (seen from ${viewer}):`,
       ...renderFleetStatus(status).map((l) => `  ${l}`),
       '',
-      `digests in the inbox, as RooSync messages: ${digests}`,
+      `what roosync-maint sent, in ${viewer}'s inbox as RooSync lists it (${plural(listed.length - 1, 'message')}):`,
+      ...listed,
     );
     lines.push(opts.keep ? `kept for inspection: ${base}` : 'removed the throw-away fleet (pass --keep to inspect it)');
     return {

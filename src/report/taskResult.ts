@@ -41,6 +41,8 @@ export interface TaskResult {
   counts: TaskCounts;
   /** Bytes freed, or in a dry run the bytes that would be freed. */
   bytes: number;
+  /** The size of what was acted on (or would be): removed, but also archived, quarantined, snapshotted. */
+  bytesActed?: number;
   durationMs: number;
   errors: string[];
   /** Conditions the operator should know about that are not failures. */

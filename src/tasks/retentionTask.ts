@@ -88,14 +88,19 @@ async function runSpec(ctx: TaskContext, spec: RuleSpec): Promise<RuleReport> {
 
 /** Sums the rule reports into the task's counts (scanned, acted, kept, skipped, bytes). */
 export function summarize(result: TaskResult): TaskResult {
+  result.bytesActed = 0;
   for (const r of result.rules) {
+    const failed = new Set(r.errors.map((e) => e.rel));
     for (const a of r.actions) {
       result.counts.scanned++;
       if (a.verdict === 'keep') result.counts.kept++;
       else if (a.verdict === 'skip') result.counts.skipped++;
-      else if (result.dryRun) {
-        result.counts.acted++;
-        result.bytes += a.bytes;
+      else {
+        if (!failed.has(a.rel)) result.bytesActed += a.bytes;
+        if (result.dryRun) {
+          result.counts.acted++;
+          result.bytes += a.bytes;
+        }
       }
     }
     for (const n of Object.values(r.untouched ?? {})) {

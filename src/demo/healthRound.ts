@@ -1,0 +1,74 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DAY_MS } from '../util/time.js';
+
+/**
+ * The demo's health round: two real stdio MCP servers (one healthy, built with the official SDK; one that
+ * dies at start as a server with a bad token does), and a token that expires in three days.
+ */
+
+/** Writes the two servers under `dir`; the healthy one imports the SDK this package ships with. */
+export function writeDemoServers(dir: string): { healthy: string; dead: string } {
+  mkdirSync(dir, { recursive: true });
+  const sdk = (p: string) => import.meta.resolve(`@modelcontextprotocol/sdk/${p}`);
+  const healthy = path.join(dir, 'roo-state-manager.mjs');
+  const dead = path.join(dir, 'github-mcp.mjs');
+  writeFileSync(
+    healthy,
+    [
+      `import { Server } from '${sdk('server/index.js')}';`,
+      `import { StdioServerTransport } from '${sdk('server/stdio.js')}';`,
+      `import { ListToolsRequestSchema } from '${sdk('types.js')}';`,
+      "const server = new Server({ name: 'roo-state-manager', version: '1.0.0' }, { capabilities: { tools: {} } });",
+      'server.setRequestHandler(ListToolsRequestSchema, async () => ({',
+      "  tools: [{ name: 'roosync_read_inbox', description: 'inbox', inputSchema: { type: 'object', properties: {} } }],",
+      '}));',
+      'await server.connect(new StdioServerTransport());',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    dead,
+    "process.stderr.write('github-mcp: Bad credentials (GITHUB_TOKEN rejected)\\n');\nprocess.exit(3);\n",
+  );
+  return { healthy, dead };
+}
+
+/** Roo's mcp_settings.json naming both servers, as Roo would start them. */
+export function demoMcpSettings(servers: { healthy: string; dead: string }): string {
+  const entry = (file: string) => ({ command: process.execPath, args: [file], disabled: false });
+  return JSON.stringify({ mcpServers: { 'roo-state-manager': entry(servers.healthy), github: entry(servers.dead) } });
+}
+
+/** A token that expires in three days: a MEDIUM alert at the first check. */
+export function expiringToken(now: number) {
+  return { name: 'github-pat', expiresAt: new Date(now + 3 * DAY_MS).toISOString().slice(0, 10), usedBy: 'github' };
+}
+
+interface Listed {
+  from: string;
+  to: string;
+  priority: string;
+  subject: string;
+  timestamp: string;
+}
+
+/** Our messages in a clone's inbox as RooSync lists them: recipient, priority, subject, oldest first. */
+export function listMaintenanceMessages(sharedState: string): string[] {
+  const inbox = path.join(sharedState, 'messages', 'inbox');
+  const ours = readdirSync(inbox)
+    .filter((n) => n.endsWith('.json'))
+    .flatMap((n) => {
+      try {
+        const m = JSON.parse(readFileSync(path.join(inbox, n), 'utf8')) as Listed;
+        return m.from?.endsWith(':maintenance') ? [m] : [];
+      } catch {
+        return [];
+      }
+    })
+    .sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+  return [
+    `  ${'to'.padEnd(6)} ${'priority'.padEnd(8)} subject`,
+    ...ours.map((m) => `  ${m.to.padEnd(6)} ${m.priority.padEnd(8)} ${m.subject}`),
+  ];
+}
