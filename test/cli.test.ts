@@ -286,6 +286,29 @@ describe('the real binary', () => {
     expect(missing.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
   });
 
+  it('colour only on a terminal, only the marks, and never with NO_COLOR', async () => {
+    const { tree, args } = await agedFleetDir();
+    const config = { ...tree.config, health: { tokens: [{ name: 'old-pat', expiresAt: '2020-01-01' }] } };
+    await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(config));
+    const env = await isolatedEnv();
+    const health = async (extra: NodeJS.ProcessEnv) => {
+      const out = Object.assign(new Capture(), { isTTY: true });
+      await main(['health', '--log-level', 'silent', ...args], {
+        stdout: out,
+        stderr: new Capture(),
+        env: { ...env, ...extra },
+        cwd: env.HOME!,
+      });
+      return out.text;
+    };
+    const painted = await health({});
+    expect(painted).toContain('\x1b[31mFAIL\x1b[0m  tokens');
+    expect(painted).toMatch(/^\x1b\[32mok\x1b\[0m /m);
+    expect(painted.replace(/^\x1b\[\d+m\w+\x1b\[0m/gm, '')).not.toContain('\x1b['); // nothing else painted
+    expect(await health({ NO_COLOR: '1' })).not.toContain('\x1b[');
+    expect((await cli(['health', ...args])).stdout).not.toContain('\x1b['); // not a terminal
+  });
+
   it('invariant 7 (logs): secrets are redacted', () => {
     let out = '';
     const sink = new Writable({

@@ -10,6 +10,23 @@ import { mayBeQuiet, quietRun } from './quietRun.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
 
+const PAINT: Record<string, string> = {
+  ok: '32',
+  FAIL: '31',
+  FAILED: '31',
+  ERROR: '31',
+  warn: '33',
+  WARNING: '33',
+  skip: '2',
+};
+
+/** Sparing colour: only the mark a line starts with (ok green, FAIL red, warn yellow, skip dim). */
+export function paintMarks(line: string): string {
+  return line.replace(/^(\s*)(ok|FAIL|FAILED|ERROR|warn|WARNING|skip)(?=\s|:)/, (_, space: string, mark: string) => {
+    return `${space}\x1b[${PAINT[mark]}m${mark}\x1b[0m`;
+  });
+}
+
 /**
  * `ROOSYNC_MAINT_NOW` (ISO time or epoch ms) fixes this process's clock: for simulations and
  * tests of the election (a machine whose clock is an hour fast, a lease that runs out).
@@ -39,10 +56,11 @@ export async function main(
   },
 ): Promise<number> {
   const wantsJson = argv.includes('--json');
+  // colour only for a person at a terminal who has not asked for none (https://no-color.org)
+  const colour = (io.stdout as { isTTY?: boolean }).isTTY === true && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
   const emit = (o: Outcome) => {
-    io.stdout.write(
-      wantsJson ? `${JSON.stringify(o.doc, null, 2)}\n` : o.lines.length ? `${o.lines.join('\n')}\n` : '',
-    );
+    const lines = colour ? o.lines.map(paintMarks) : o.lines;
+    io.stdout.write(wantsJson ? `${JSON.stringify(o.doc, null, 2)}\n` : lines.length ? `${lines.join('\n')}\n` : '');
     return o.exitCode;
   };
   let human = false;
