@@ -66,8 +66,12 @@ export async function main(
   let human = false;
   const fail = (err: unknown, log?: Logger) => {
     const { exit, kind, problems } = failureOf(err);
-    // on a terminal the error is printed once, below, never also as a log line
+    // a person sees the error once, below, never also as a log line; the log file still gets it
     if (!human) log?.error({ kind, problems }, 'stopped');
+    else
+      logFile?.write(
+        `${JSON.stringify({ level: 50, time: Date.now(), pid: process.pid, kind, problems, msg: 'stopped' })}\n`,
+      );
     if (wantsJson) return emit({ exitCode: EXIT[exit], doc: { ok: false, error: { kind, problems } }, lines: [] });
     io.stderr.write(
       `roosync-maint: ${kind}:\n${problems.map((p) => `  ${p.where}: ${p.message}${p.hint ? `\n    → ${p.hint}` : ''}`).join('\n')}\n`,

@@ -7,7 +7,6 @@ import { selectTasks } from '../../tasks/registry.js';
 import { tick } from '../../coordinator/tick.js';
 import { DEFAULT_INTERVALS, TASK_GROUPS, TASK_NAMES, TASK_SUMMARIES, TASKS } from '../../config/taskCatalogue.js';
 import { ttyProgress } from '../progress.js';
-import { noProgress } from '../../tasks/types.js';
 import { renderTask, renderTotals, roleOf } from '../render.js';
 
 import { load, requireWritable, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
@@ -43,7 +42,7 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
     noSync: global.noSync,
     leaderFlag: global.leader,
     wait: cli.args.wait,
-    progress: global.quiet ? noProgress : ttyProgress(),
+    progress: ttyProgress(global),
     version: packageVersion(),
     ...(cli.env.ROOSYNC_MAINT_FAULT && { fault: cli.env.ROOSYNC_MAINT_FAULT }),
   });

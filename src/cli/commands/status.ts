@@ -36,7 +36,7 @@ async function healthCommand(cli: CliEnv): Promise<Outcome> {
     now: cli.now(),
     dryRun: true,
     log: cli.log,
-    progress: ttyProgress(),
+    progress: ttyProgress(cli.args.global),
     version: packageVersion(),
     ...(repo && { git: { repo, ...(offline && { offline }) } }),
   };
