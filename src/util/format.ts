@@ -15,25 +15,28 @@ export function formatDate(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-const PLURALS = new Intl.PluralRules('en');
+// made on first use: ICU's data costs ~15 ms to load, and the quiet tick never formats a plural
+let plurals: Intl.PluralRules | undefined;
+let relative: Intl.RelativeTimeFormat | undefined;
 
 /** `1 day`, `2 days`, `0 ticks`: English plural rules (Intl.PluralRules), the plural form given when irregular. */
 export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${PLURALS.select(n) === 'one' ? word : many}`;
+  plurals ??= new Intl.PluralRules('en');
+  return `${n} ${plurals.select(n) === 'one' ? word : many}`;
 }
-
-const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
 /**
  * `5 minutes ago`, `in 2 hours`, `yesterday` (Intl.RelativeTimeFormat): `ms` is how long ago, negative
  * for the future; minutes under two hours, hours under two days, then days.
  */
 export function formatAgo(ms: number): string {
+  relative ??= new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+  const rel = relative;
   const minutes = Math.round(-ms / MINUTE_MS);
-  if (Math.abs(minutes) < 120) return RELATIVE.format(minutes, 'minute');
+  if (Math.abs(minutes) < 120) return rel.format(minutes, 'minute');
   const hours = Math.round(minutes / 60);
-  if (Math.abs(hours) < 48) return RELATIVE.format(hours, 'hour');
-  return RELATIVE.format(Math.round(hours / 24), 'day');
+  if (Math.abs(hours) < 48) return rel.format(hours, 'hour');
+  return rel.format(Math.round(hours / 24), 'day');
 }
 
 /** `2026-11-23 12:00 UTC`: a time for a person, with its zone (always UTC: a fleet spans zones). */
