@@ -248,8 +248,13 @@ describe('the real binary', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(records.some((r) => r.level === 30)).toBe(true);
+    // the schedule's stderr log, appended by a shell, is rotated by the next run that opens the run log
+    const scheduleLog = path.join(path.dirname(file), 'schedule.log');
+    await writeFile(scheduleLog, 'w'.repeat(LOG_FILE_MAX_BYTES));
     const quiet = await cli(['run', '--no-sync', '--leader', '--task', 'log-rotation', '-q', ...args]);
     expect(quiet.stderr).toBe('');
+    expect(existsSync(`${scheduleLog}.1`)).toBe(true);
+    expect(existsSync(scheduleLog)).toBe(false);
     // logrotate's size + rotate 3: the full file becomes .1, .1 becomes .2, and so on; .3 is the last kept
     await writeFile(file, 'x'.repeat(LOG_FILE_MAX_BYTES));
     for (const n of [1, 2, 3]) await writeFile(`${file}.${n}`, `generation ${n}`);

@@ -2,7 +2,8 @@ import { UsageError } from '../errors.js';
 import { probeWritable } from '../util/fs.js';
 import type { MachineContext } from '../coordinator/machine.js';
 import type { DeferredLogFile, Logger } from '../log.js';
-import { localLogFile } from '../sharedState/localState.js';
+import path from 'node:path';
+import { localLogFile, rotateStderrLogs } from '../sharedState/localState.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { defaultExpandContext } from '../config/paths.js';
@@ -48,7 +49,11 @@ export function identityOf(cli: CliEnv): Identity {
     env: cli.env,
     cwd: cli.cwd,
   });
-  if (!cli.args.global.dryRun) cli.logFile?.attach(localLogFile(identity.sharedState.value, cli.env));
+  if (!cli.args.global.dryRun && cli.logFile && !cli.logFile.file) {
+    const file = localLogFile(identity.sharedState.value, cli.env);
+    cli.logFile.attach(file);
+    rotateStderrLogs(path.dirname(file));
+  }
   return identity;
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SetupError } from '../errors.js';
 import { runCommand } from '../util/command.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { localStateDir } from '../sharedState/localState.js';
+import { LOCAL_LOGS, localStateDir } from '../sharedState/localState.js';
 import { cronLine, type ScheduleEntryInput, scheduleName, systemdUnits, windowsTask } from './osSchedule.js';
 import type { SchedulerKind } from './schedulers.js';
 
@@ -66,7 +66,7 @@ export function scheduleTargetFor(o: {
     machineId: o.machineId,
     tickMinutes: o.tickMinutes,
     // this machine's own log, beside its other local state (never a temp folder that grows forever)
-    logFile: path.join(stateDir, 'schedule.log'),
+    logFile: path.join(stateDir, LOCAL_LOGS.schedule),
     noSync: o.gitDir === undefined,
   };
   return { entry, stateDir, env: o.env, dryRun: o.dryRun };

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import { errorCode } from '../errors.js';
-import type { Logger } from '../log.js';
+import { rotateLogFile, type Logger } from '../log.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseUntrusted, UNTRUSTED_LIMITS } from '../util/untrustedJson.js';
 
@@ -28,7 +28,18 @@ export function findGitDir(folder: string): string | undefined {
 
 /** The JSON log of every run on this machine for this shared state (rotated at 1 MiB, three kept). */
 export function localLogFile(sharedState: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(localStateDir(sharedState, findGitDir(sharedState), env), 'roosync-maint.log');
+  return path.join(localStateDir(sharedState, findGitDir(sharedState), env), LOCAL_LOGS.runs);
+}
+
+/** The log files in the local state folder: every run's JSON, and the stderr of scheduled and hook runs. */
+export const LOCAL_LOGS = { runs: 'roosync-maint.log', schedule: 'schedule.log', hooks: 'hook.log' } as const;
+
+/**
+ * The schedule's and the hooks' stderr logs are appended by a shell, which cannot rotate them: each run that
+ * opens the run log rotates them too (a shell still writing the old one finishes in `.1`, the next starts anew).
+ */
+export function rotateStderrLogs(stateDir: string): void {
+  for (const name of [LOCAL_LOGS.schedule, LOCAL_LOGS.hooks]) rotateLogFile(path.join(stateDir, name));
 }
 
 /** Our own local files may grow larger than shared ones (histories), never deeper. */

@@ -1,3 +1,4 @@
+import { LOCAL_LOGS, localStateDir } from '../../sharedState/localState.js';
 import { builtCliPath } from '../../util/version.js';
 import path from 'node:path';
 import { scheduleEntry } from '../../coordinator/osSchedule.js';
@@ -96,7 +97,7 @@ async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'stat
             machineId: identity.machineId.value,
             node: process.execPath,
             bin: builtCliPath(),
-            logFile: path.join(repo.gitDir, 'roosync-maint', 'hook.log'),
+            logFile: path.join(localStateDir(identity.sharedState.value, repo.gitDir, cli.env), LOCAL_LOGS.hooks),
           },
           dryRun,
         )
