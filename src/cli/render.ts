@@ -1,5 +1,6 @@
 import { actionVerb, type ReportAction, type ReportVerdict, type TaskResult } from '../report/taskResult.js';
 import { formatBytes, plural } from '../util/format.js';
+import type { CheckResult } from '../health/types.js';
 
 /** This machine's role in a run's header: `leader (term 3)` or `follower`. */
 export function roleOf(leader: { isLeader: boolean; term: number | null }): string {
@@ -20,6 +21,15 @@ function actionLine(a: ReportAction): string {
   return `    ${a.verdict.padEnd(6)} ${a.rel}${a.kind === 'dir' ? '/' : ''}  — ${a.reason} [${size}]`;
 }
 
+/** One check for a person: its line, and under a failure its fixes and the tail of what the server said. */
+export function checkLines(c: CheckResult): string[] {
+  const mark = { ok: 'ok  ', failing: 'FAIL', skipped: 'skip' } as const;
+  const head = `${mark[c.state]}  ${c.check.padEnd(15)} ${c.summary}`;
+  if (c.state !== 'failing') return [head];
+  const tail = typeof c.data.stderrTail === 'string' && c.data.stderrTail ? c.data.stderrTail.split('\n') : [];
+  return [head, ...c.actions.map((a) => `      fix: ${a}`), ...tail.map((l) => `      stderr: ${l}`)];
+}
+
 /** A check task: how many checks and how they stand, then each failing one with its fixes. */
 function renderChecks(r: TaskResult): string[] {
   const checks = r.checks ?? [];
@@ -28,7 +38,7 @@ function renderChecks(r: TaskResult): string[] {
   return [
     `${r.task} (${r.scope}) ${failing.length ? 'failed' : r.status} — ${plural(checks.length, 'check')}: ` +
       `${count('ok')} ok, ${count('failing')} failing, ${count('skipped')} skipped, ${(r.durationMs / 1000).toFixed(1)} s`,
-    ...failing.flatMap((c) => [`  FAIL ${c.check} ${c.summary}`, ...c.actions.map((a) => `       fix: ${a}`)]),
+    ...failing.flatMap((c) => checkLines(c).map((l) => `  ${l}`)),
     ...r.errors.map((e) => `  ERROR ${e}`),
   ];
 }

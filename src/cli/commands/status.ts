@@ -7,7 +7,7 @@ import { diskCheckTask, healthTask } from '../../tasks/healthTasks.js';
 import { fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';
 import { ttyProgress } from '../progress.js';
 
-import type { CheckResult } from '../../health/types.js';
+import { checkLines } from '../render.js';
 import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** The fleet and this machine: status, health. */
@@ -72,15 +72,6 @@ async function healthCommand(cli: CliEnv): Promise<Outcome> {
         : 'all checks pass',
     ],
   };
-}
-
-/** One check for a person: its line, and under a failure its fixes and the tail of what the server said. */
-function checkLines(c: CheckResult): string[] {
-  const mark = { ok: 'ok  ', failing: 'FAIL', skipped: 'skip' } as const;
-  const head = `${mark[c.state]}  ${c.check.padEnd(15)} ${c.summary}`;
-  if (c.state !== 'failing') return [head];
-  const tail = typeof c.data.stderrTail === 'string' && c.data.stderrTail ? c.data.stderrTail.split('\n') : [];
-  return [head, ...c.actions.map((a) => `      fix: ${a}`), ...tail.map((l) => `      stderr: ${l}`)];
 }
 
 export const statusCommands: CommandSpec[] = [
