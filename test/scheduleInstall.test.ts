@@ -118,6 +118,16 @@ describe('schedule install / uninstall / status', () => {
     expect((await run('status')).stdout).toContain('not installed');
   });
 
+  it('no crontab on this machine: exit 1, said plainly, with another way', async () => {
+    const f = await fakeSchedulers();
+    const r = await cli(['schedule', 'status', '--for', 'cron', ...f.args], {
+      env: { PATH: path.join(f.base, 'none') },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('crontab -l: crontab is not installed');
+    expect(r.stderr).toContain('or use --for systemd');
+  });
+
   it('a scheduler that refuses is exit 1 with what to do instead', async () => {
     const f = await fakeSchedulers();
     await writeFile(path.join(f.base, 'bin', 'systemctl'), '#!/bin/sh\necho "Failed to connect to bus" >&2; exit 1\n');

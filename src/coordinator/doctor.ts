@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { defaultExpandContext } from '../config/paths.js';
-import { errorMessage, UsageError } from '../errors.js';
+import { errorMessage, SetupError, UsageError } from '../errors.js';
 import { openClone, type GitRepo } from '../git/repo.js';
 import { readMcpSettings } from '../health/mcp.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
@@ -158,7 +158,7 @@ async function automationCheck(
     const s = await scheduleState(target);
     schedule = !s.installed ? 'not installed' : s.current ? 'installed' : 'installed but out of date';
   } catch (err) {
-    schedule = `unknown (${problemText(err)})`;
+    schedule = `unknown: ${err instanceof SetupError ? err.problems[0]?.message : problemText(err)}`;
   }
   const kind = target?.entry.kind ?? 'cron';
   const detail = `${kind} schedule ${schedule}; hooks ${hooks.length ? hooks.join(', ') : 'not installed'}`;
@@ -167,9 +167,10 @@ async function automationCheck(
     check: 'automation',
     state: 'warn',
     detail: `${detail}: only a person runs roosync-maint here`,
-    fix: schedule.startsWith('installed')
-      ? `roosync-maint schedule install --for ${kind}`
-      : 'roosync-maint schedule install',
+    fix: schedule.startsWith('unknown')
+      ? `roosync-maint hooks install, or roosync-maint schedule install --for <another scheduler> (${kind}: ` +
+        `${schedule.slice('unknown: '.length)})`
+      : `roosync-maint schedule install${schedule.startsWith('installed') ? ` --for ${kind}` : ''}`,
   };
 }
 

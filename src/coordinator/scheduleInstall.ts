@@ -111,7 +111,7 @@ async function readCrontab(t: ScheduleTarget): Promise<string> {
   if (/no crontab/i.test(r.output)) return '';
   throw new SetupError({
     where: 'crontab -l',
-    message: r.output || 'could not read the crontab',
+    message: /ENOENT/.test(r.output) ? 'crontab is not installed' : r.output || 'could not read the crontab',
     hint: 'is cron installed (apt install cron)? or use --for systemd',
   });
 }
