@@ -15,18 +15,20 @@ import type { LogLevel } from './util/logLevels.js';
 const SECRET_KEYS = ['token', 'password', 'secret', 'authorization', 'apiKey', 'api_key', 'env'];
 const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
-/** pino JSON on stderr (fd 2), never stdout: stdout belongs to the user or to --json. */
-export function createLogger(level: LogLevel = 'info', destination: number | NodeJS.WritableStream = 2): Logger {
+/** Every logger's options: our name, the pid, and secrets censored. */
+function loggerOptions(level: LogLevel): pino.LoggerOptions {
+  return {
+    name: 'roosync-maint',
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+  };
+}
+
+/** pino JSON on stderr (fd 2) or another destination, never stdout: stdout belongs to the user or to --json. */
+export function createLogger(level: LogLevel = 'info', destination: number | pino.DestinationStream = 2): Logger {
   const stream = typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : destination;
-  return pino(
-    {
-      name: 'roosync-maint',
-      level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      base: { pid: process.pid },
-    },
-    stream,
-  );
+  return pino(loggerOptions(level), stream);
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
@@ -144,18 +146,8 @@ export function createCliLogger(o: {
   const fileLevel: pino.Level = o.level === 'trace' || o.level === 'debug' ? o.level : 'info';
   const streams: pino.StreamEntry[] = [{ level: fileLevel, stream: o.file }];
   if (o.level !== 'silent') streams.push({ level: o.level as pino.Level, stream: stderr });
-  return pino(
-    {
-      name: 'roosync-maint',
-      level: o.level === 'silent' ? fileLevel : minLevel(o.level, fileLevel),
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      base: { pid: process.pid },
-    },
-    pino.multistream(streams),
-  );
-}
-
-function minLevel(a: LogLevel, b: LogLevel): LogLevel {
-  const order = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-  return order.indexOf(a) <= order.indexOf(b) ? a : b;
+  // the logger lets through what its most talkative stream wants
+  const level =
+    o.level === 'silent' || pino.levels.values[o.level]! > pino.levels.values[fileLevel]! ? fileLevel : o.level;
+  return pino(loggerOptions(level), pino.multistream(streams));
 }

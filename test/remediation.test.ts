@@ -2,22 +2,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { attemptAllowed } from '../src/health/remediation.js';
+import { sdkServerSource } from '../src/demo/healthRound.js';
 import { cli, NOW, tempDir } from './helpers.js';
 
 const HOUR = 3_600_000;
-
-/** An SDK server's source, importing the SDK by absolute URL so that it runs from any folder. */
-function serverSource(): string {
-  const sdk = (p: string) => import.meta.resolve(`@modelcontextprotocol/sdk/${p}`);
-  return [
-    `import { Server } from '${sdk('server/index.js')}';`,
-    `import { StdioServerTransport } from '${sdk('server/stdio.js')}';`,
-    `import { ListToolsRequestSchema } from '${sdk('types.js')}';`,
-    "const server = new Server({ name: 'fixable', version: '1.0.0' }, { capabilities: { tools: {} } });",
-    "server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [{ name: 't', inputSchema: { type: 'object' } }] }));",
-    'await server.connect(new StdioServerTransport());',
-  ].join('\n');
-}
 
 describe('MCP remediation, bounded (real processes)', () => {
   it('counts attempts within the window only (pure)', () => {
@@ -33,7 +21,7 @@ describe('MCP remediation, bounded (real processes)', () => {
     const fixable = path.join(base, 'fixable');
     const hopeless = path.join(base, 'hopeless');
     for (const d of [shared, path.join(fixable, 'src'), hopeless]) mkdirSync(d, { recursive: true });
-    writeFileSync(path.join(fixable, 'src', 'index.mjs'), serverSource());
+    writeFileSync(path.join(fixable, 'src', 'index.mjs'), sdkServerSource('fixable', 't'));
     const settings = path.join(base, 'mcp_settings.json');
     writeFileSync(
       settings,

@@ -1,13 +1,12 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../util/logLevels.js';
-
-export const LOG_FORMATS = ['human', 'json'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
-
 import { SCHEDULERS, type SchedulerKind } from '../coordinator/schedulers.js';
 
 export type { SchedulerKind } from '../coordinator/schedulers.js';
+
+export const LOG_FORMATS = ['human', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface GlobalOptions {
   sharedState?: string;
@@ -19,8 +18,6 @@ export interface GlobalOptions {
   leader: boolean;
   /** What stderr shows: warn by default, error with -q, info with -v, debug with -vv, or --log-level. */
   logLevel: LogLevel;
-  /** Whether the level was asked for (flag, -q/-v or env). */
-  logLevelExplicit: boolean;
   /** stderr as human lines (the default) or pino JSON (`--log-format json`). */
   logFormat: LogFormat;
   quiet: boolean;
@@ -31,8 +28,6 @@ export interface ParsedArgs {
   command: string[];
   global: GlobalOptions;
   tasks: string[];
-  help: boolean;
-  version: boolean;
   keep: boolean;
   force: boolean;
   wait: boolean;
@@ -113,8 +108,10 @@ export function finishArgs(command: string[], v: RawOptions, env: NodeJS.Process
       : verbose === 1
         ? 'info'
         : undefined;
-  const asked = (v['log-level'] as string | undefined) ?? fromFlags ?? env.ROOSYNC_MAINT_LOG_LEVEL;
-  const logLevel = (asked ?? 'warn') as LogLevel;
+  const logLevel = ((v['log-level'] as string | undefined) ??
+    fromFlags ??
+    env.ROOSYNC_MAINT_LOG_LEVEL ??
+    'warn') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new UsageError({
       where: v['log-level'] ? '--log-level' : 'env ROOSYNC_MAINT_LOG_LEVEL',
@@ -141,13 +138,10 @@ export function finishArgs(command: string[], v: RawOptions, env: NodeJS.Process
       noSync,
       leader: v.leader === true,
       logLevel,
-      logLevelExplicit: asked !== undefined,
       logFormat: (str('log-format') ?? env.ROOSYNC_MAINT_LOG_FORMAT ?? 'human') === 'json' ? 'json' : 'human',
       quiet: v.quiet === true,
     },
     tasks: Array.isArray(v.task) ? v.task.map(String) : [],
-    help: v.help === true,
-    version: v.version === true,
     keep: v.keep === true,
     force: v.force === true,
     wait: v.wait === true,

@@ -67,11 +67,7 @@ export async function main(
   const fail = (err: unknown, log?: Logger) => {
     const { exit, kind, problems } = failureOf(err);
     // a person sees the error once, below, never also as a log line; the log file still gets it
-    if (!human) log?.error({ kind, problems }, 'stopped');
-    else
-      logFile?.write(
-        `${JSON.stringify({ level: 50, time: Date.now(), pid: process.pid, kind, problems, msg: 'stopped' })}\n`,
-      );
+    (human ? fileLog : log)?.error({ kind, problems }, 'stopped');
     if (wantsJson) return emit({ exitCode: EXIT[exit], doc: { ok: false, error: { kind, problems } }, lines: [] });
     io.stderr.write(
       `roosync-maint: ${kind}:\n${problems.map((p) => `  ${p.where}: ${p.message}${p.hint ? `\n    → ${p.hint}` : ''}`).join('\n')}\n`,
@@ -81,6 +77,7 @@ export async function main(
 
   let log: Logger | undefined;
   let logFile: DeferredLogFile | undefined;
+  let fileLog: Logger | undefined;
   try {
     const now = io.now ?? clockFromEnv(io.env) ?? Date.now;
     if (argv.includes('--version'))
@@ -96,12 +93,13 @@ export async function main(
     const parsed = parseProgram(argv, COMMANDS, io.env);
     if (parsed.kind === 'text') return emit({ exitCode: parsed.exitCode, doc: parsed.doc, lines: [parsed.text] });
     const { args, spec } = parsed;
-    const { createCliLogger, DeferredLogFile } = await import('../log.js');
+    const { createCliLogger, createLogger, DeferredLogFile } = await import('../log.js');
     // a person reads human lines (warnings and errors by default); JSON on stderr only when asked for
     human = args.global.logFormat === 'human';
     logFile = new DeferredLogFile();
     const { logLevel: level, logFormat: format } = args.global;
     log = createCliLogger({ level, format, stderr: io.stderr, file: logFile });
+    fileLog = createLogger('error', logFile);
     return emit(await spec.handler({ args, env: io.env, cwd: io.cwd, log, now, logFile }));
   } catch (err) {
     return fail(err, log);

@@ -121,7 +121,6 @@ export function parseProgram(argv: readonly string[], specs: readonly CommandSpe
     const t = out.join('').trimEnd();
     return { kind: 'text' as const, text: t, exitCode, doc: { help: t } };
   };
-  if (argv.length === 0) return { kind: 'text', text: helpText(specs), exitCode: 2, doc: { help: helpText(specs) } };
   try {
     program.parse([...argv], { from: 'user' });
   } catch (err) {
@@ -138,7 +137,7 @@ export function parseProgram(argv: readonly string[], specs: readonly CommandSpe
     });
   }
   const picked = chosen();
-  if (!picked) return text(2); // options without a command: the overview, as a usage error
+  if (!picked) return text(2); // no command, options only: commander showed the overview; a usage error
   return { kind: 'command', ...picked };
 }
 

@@ -9,7 +9,7 @@ import { roleOf } from './render.js';
 export function mayBeQuiet(args: ParsedArgs, env: NodeJS.ProcessEnv): boolean {
   const { global } = args;
   const plain = args.command.length === 1 && args.command[0] === 'run' && args.tasks.length === 0;
-  return plain && !args.help && !global.dryRun && !global.noSync && !env.ROOSYNC_MAINT_FAULT;
+  return plain && !global.dryRun && !global.noSync && !env.ROOSYNC_MAINT_FAULT;
 }
 
 /**

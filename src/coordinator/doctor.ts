@@ -8,7 +8,7 @@ import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { formatDuration } from '../util/format.js';
 import { probeWritable } from '../util/fs.js';
 import { hookStates } from './hooks.js';
-import { type ScheduleTarget, scheduleState, scheduleTargetFor } from './scheduleInstall.js';
+import { type ScheduleState, scheduleState, scheduleTargetFor } from './scheduleInstall.js';
 
 /**
  * `doctor`: is this machine set up? One line per check, each failure with its fix. It reads and asks,
@@ -143,34 +143,39 @@ async function automationCheck(
   config: ResolvedConfig | undefined,
 ): Promise<DoctorCheck> {
   const hooks = repo ? (await hookStates(repo)).filter((h) => h.state === 'ours').map((h) => h.hook) : [];
-  let schedule: string;
-  let target: ScheduleTarget | undefined;
+  const target = scheduleTargetFor({
+    sharedState: identity.sharedState.value,
+    machineId: identity.machineId.value,
+    tickMinutes: config?.config.schedule.tickMinutes ?? 15,
+    gitDir: repo?.gitDir,
+    bin: i.bin,
+    env: i.env,
+    dryRun: true,
+  });
+  const kind = target.entry.kind;
+  let state: ScheduleState | undefined;
+  let unusable: string | undefined; // why this machine's scheduler could not be asked
   try {
-    target = scheduleTargetFor({
-      sharedState: identity.sharedState.value,
-      machineId: identity.machineId.value,
-      tickMinutes: config?.config.schedule.tickMinutes ?? 15,
-      gitDir: repo?.gitDir,
-      bin: i.bin,
-      env: i.env,
-      dryRun: true,
-    });
-    const s = await scheduleState(target);
-    schedule = !s.installed ? 'not installed' : s.current ? 'installed' : 'installed but out of date';
+    state = await scheduleState(target);
   } catch (err) {
-    schedule = `unknown: ${err instanceof SetupError ? err.problems[0]?.message : problemText(err)}`;
+    unusable = err instanceof SetupError ? err.problems[0]?.message : problemText(err);
   }
-  const kind = target?.entry.kind ?? 'cron';
+  const schedule = state
+    ? !state.installed
+      ? 'not installed'
+      : state.current
+        ? 'installed'
+        : 'installed but out of date'
+    : `unknown: ${unusable}`;
   const detail = `${kind} schedule ${schedule}; hooks ${hooks.length ? hooks.join(', ') : 'not installed'}`;
-  if (schedule === 'installed' || hooks.length) return { check: 'automation', state: 'ok', detail };
+  if (state?.current || hooks.length) return { check: 'automation', state: 'ok', detail };
   return {
     check: 'automation',
     state: 'warn',
     detail: `${detail}: only a person runs roosync-maint here`,
-    fix: schedule.startsWith('unknown')
-      ? `roosync-maint hooks install, or roosync-maint schedule install --for <another scheduler> (${kind}: ` +
-        `${schedule.slice('unknown: '.length)})`
-      : `roosync-maint schedule install${schedule.startsWith('installed') ? ` --for ${kind}` : ''}`,
+    fix: state
+      ? `roosync-maint schedule install${state.installed ? ` --for ${kind}` : ''}`
+      : `roosync-maint hooks install, or roosync-maint schedule install --for <another scheduler> (${kind}: ${unusable})`,
   };
 }
 

@@ -73,7 +73,9 @@ export function scheduleTargetFor(o: {
 }
 
 async function tool(t: ScheduleTarget, argv: string[]): Promise<{ ok: boolean; output: string }> {
-  const r = await runCommand(argv, { cwd: t.stateDir, timeoutMs: TIMEOUT_MS, env: t.env });
+  // from the home folder: the local state folder may not exist yet (doctor and --dry-run make nothing), and a
+  // missing working folder fails the spawn exactly as a missing program does
+  const r = await runCommand(argv, { cwd: os.homedir(), timeoutMs: TIMEOUT_MS, env: t.env });
   return { ok: r.exitCode === 0, output: r.output.trim() };
 }
 
@@ -126,7 +128,7 @@ async function writeCrontab(t: ScheduleTarget, table: string): Promise<void> {
   }
 }
 
-async function cronInstall(t: ScheduleTarget, remove: boolean): Promise<ScheduleChange> {
+async function changeCron(t: ScheduleTarget, remove: boolean): Promise<ScheduleChange> {
   const table = await readCrontab(t);
   const next = remove ? withoutCronBlock(table, t.entry.name) : withCronBlock(table, t.entry);
   if (next === table)
@@ -162,7 +164,7 @@ function unitFiles(t: ScheduleTarget): { file: string; text: string }[] {
 
 const readIfPresent = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
 
-async function systemdInstall(t: ScheduleTarget, remove: boolean): Promise<ScheduleChange> {
+async function changeSystemd(t: ScheduleTarget, remove: boolean): Promise<ScheduleChange> {
   const timer = `${t.entry.name}.timer`;
   const files = unitFiles(t);
   const done: string[] = [];
@@ -216,7 +218,7 @@ export function utf16le(text: string): Buffer {
 
 const xmlFile = (t: ScheduleTarget) => path.join(t.stateDir, `${t.entry.name}.xml`);
 
-async function windowsInstall(t: ScheduleTarget, remove: boolean): Promise<ScheduleChange> {
+async function changeWindows(t: ScheduleTarget, remove: boolean): Promise<ScheduleChange> {
   const file = xmlFile(t);
   if (remove) {
     const registered = (await tool(t, ['schtasks', '/Query', '/TN', t.entry.name])).ok;
@@ -248,17 +250,27 @@ async function windowsState(t: ScheduleTarget): Promise<ScheduleState> {
   return { installed: query.ok, current: query.ok && current, where: 'Task Scheduler', detail: file };
 }
 
+/** Each scheduler's two operations: change the entry (install, or remove), and read it. */
+const SCHEDULER_OPS: Record<
+  SchedulerKind,
+  {
+    change: (t: ScheduleTarget, remove: boolean) => Promise<ScheduleChange>;
+    state: (t: ScheduleTarget) => Promise<ScheduleState>;
+  }
+> = {
+  cron: { change: changeCron, state: cronState },
+  systemd: { change: changeSystemd, state: systemdState },
+  windows: { change: changeWindows, state: windowsState },
+};
+
 export function installSchedule(t: ScheduleTarget): Promise<ScheduleChange> {
-  const k = t.entry.kind;
-  return k === 'cron' ? cronInstall(t, false) : k === 'systemd' ? systemdInstall(t, false) : windowsInstall(t, false);
+  return SCHEDULER_OPS[t.entry.kind].change(t, false);
 }
 
 export function uninstallSchedule(t: ScheduleTarget): Promise<ScheduleChange> {
-  const k = t.entry.kind;
-  return k === 'cron' ? cronInstall(t, true) : k === 'systemd' ? systemdInstall(t, true) : windowsInstall(t, true);
+  return SCHEDULER_OPS[t.entry.kind].change(t, true);
 }
 
 export function scheduleState(t: ScheduleTarget): Promise<ScheduleState> {
-  const k = t.entry.kind;
-  return k === 'cron' ? cronState(t) : k === 'systemd' ? systemdState(t) : windowsState(t);
+  return SCHEDULER_OPS[t.entry.kind].state(t);
 }

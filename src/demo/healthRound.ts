@@ -7,26 +7,31 @@ import { DAY_MS } from '../util/time.js';
  * dies at start as a server with a bad token does), and a token that expires in three days.
  */
 
-/** Writes the two servers under `dir`; the healthy one imports the SDK this package ships with. */
+/**
+ * A stdio MCP server with one tool, on the official SDK this package ships with, imported by absolute URL so the
+ * script runs from any folder.
+ */
+export function sdkServerSource(name: string, tool: string): string {
+  const sdk = (p: string) => import.meta.resolve(`@modelcontextprotocol/sdk/${p}`);
+  return [
+    `import { Server } from '${sdk('server/index.js')}';`,
+    `import { StdioServerTransport } from '${sdk('server/stdio.js')}';`,
+    `import { ListToolsRequestSchema } from '${sdk('types.js')}';`,
+    `const server = new Server({ name: '${name}', version: '1.0.0' }, { capabilities: { tools: {} } });`,
+    'server.setRequestHandler(ListToolsRequestSchema, async () => ({',
+    `  tools: [{ name: '${tool}', description: '${tool}', inputSchema: { type: 'object', properties: {} } }],`,
+    '}));',
+    'await server.connect(new StdioServerTransport());',
+    '',
+  ].join('\n');
+}
+
+/** Writes the two servers under `dir`: a healthy one, and one that dies at start. */
 export function writeDemoServers(dir: string): { healthy: string; dead: string } {
   mkdirSync(dir, { recursive: true });
-  const sdk = (p: string) => import.meta.resolve(`@modelcontextprotocol/sdk/${p}`);
   const healthy = path.join(dir, 'roo-state-manager.mjs');
   const dead = path.join(dir, 'github-mcp.mjs');
-  writeFileSync(
-    healthy,
-    [
-      `import { Server } from '${sdk('server/index.js')}';`,
-      `import { StdioServerTransport } from '${sdk('server/stdio.js')}';`,
-      `import { ListToolsRequestSchema } from '${sdk('types.js')}';`,
-      "const server = new Server({ name: 'roo-state-manager', version: '1.0.0' }, { capabilities: { tools: {} } });",
-      'server.setRequestHandler(ListToolsRequestSchema, async () => ({',
-      "  tools: [{ name: 'roosync_read_inbox', description: 'inbox', inputSchema: { type: 'object', properties: {} } }],",
-      '}));',
-      'await server.connect(new StdioServerTransport());',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(healthy, sdkServerSource('roo-state-manager', 'roosync_read_inbox'));
   writeFileSync(
     dead,
     "process.stderr.write('github-mcp: Bad credentials (GITHUB_TOKEN rejected)\\n');\nprocess.exit(3);\n",

@@ -134,8 +134,8 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
  * have sent a newer status since (the record is only as fresh as its writer's last status).
  */
 function currentFailing(m: FleetStatus['machines'][number], fleet: FleetStatus): string[] {
-  const live = new Set(fleet.machines.filter((x) => !x.silent).map((x) => x.machine));
-  return (m.health?.failing ?? []).filter((f) => ![...live].some((x) => f.startsWith(`${x} has sent no status`)));
+  const live = fleet.machines.filter((x) => !x.silent).map((x) => x.machine);
+  return (m.health?.failing ?? []).filter((f) => !live.some((x) => f.startsWith(`${x} has sent no status`)));
 }
 
 function healthCell(m: FleetStatus['machines'][number], fleet: FleetStatus): string {

@@ -31,12 +31,11 @@ export function plural(n: number, word: string, many = `${word}s`): string {
  */
 export function formatAgo(ms: number): string {
   relative ??= new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
-  const rel = relative;
   const minutes = Math.round(-ms / MINUTE_MS);
-  if (Math.abs(minutes) < 120) return rel.format(minutes, 'minute');
+  if (Math.abs(minutes) < 120) return relative.format(minutes, 'minute');
   const hours = Math.round(minutes / 60);
-  if (Math.abs(hours) < 48) return rel.format(hours, 'hour');
-  return rel.format(Math.round(hours / 24), 'day');
+  if (Math.abs(hours) < 48) return relative.format(hours, 'hour');
+  return relative.format(Math.round(hours / 24), 'day');
 }
 
 /** `2026-11-23 12:00 UTC`: a time for a person, with its zone (always UTC: a fleet spans zones). */

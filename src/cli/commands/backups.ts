@@ -1,7 +1,7 @@
 import { applyRestore, findFamily, listFamilies, planRestore, type Family } from '../../configBackup/store.js';
 import { UsageError } from '../../errors.js';
 import { configBackupDir } from '../../tasks/configBackupTask.js';
-import { formatBytes, formatDate } from '../../util/format.js';
+import { formatBytes, formatDate, plural } from '../../util/format.js';
 import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** This machine's config snapshots (the whole copies `config-backup` keeps), and putting one back. */
@@ -27,7 +27,7 @@ async function listCommand(cli: CliEnv): Promise<Outcome> {
   const operand = cli.args.command[2];
   const shown = operand ? [familyNamed(all, operand, cli.cwd)] : all;
   const lines = shown.flatMap((f) => [
-    `${f.file}  (${f.snapshots.length} snapshot${f.snapshots.length === 1 ? '' : 's'}, in ${f.dir})`,
+    `${f.file}  (${plural(f.snapshots.length, 'snapshot')}, in ${f.dir})`,
     ...f.snapshots.map((s) => `  ${formatDate(s.takenAt)}  ${s.hash}  ${formatBytes(s.bytes)}`),
   ]);
   return {
