@@ -118,6 +118,15 @@ describe('schedule install / uninstall / status', () => {
     expect((await run('status')).stdout).toContain('not installed');
   });
 
+  it('asks the scheduler before this machine has a local state folder (doctor, --dry-run make none)', async () => {
+    const f = await fakeSchedulers();
+    const fresh = { ...f.env, XDG_STATE_HOME: path.join(f.base, 'never-made') };
+    const r = await cli(['schedule', 'status', '--for', 'cron', '--dry-run', ...f.args], { env: fresh });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('not installed');
+    expect(existsSync(path.join(f.base, 'never-made'))).toBe(false);
+  });
+
   it('no crontab on this machine: exit 1, said plainly, with another way', async () => {
     const f = await fakeSchedulers();
     const r = await cli(['schedule', 'status', '--for', 'cron', ...f.args], {
