@@ -105,11 +105,29 @@ describe('alerts, driven by an injected clock', () => {
       { sharedState: shared, machineId: 'myia-ai-01', config, now: lastDay, stateDir, log: silentLogger },
       asTask(checkTokens(tokens, lastDay)),
     );
-    expect(inbox(shared).map((m) => m.subject)[1]).toMatch(
-      /^\[ALERT\]\[HIGH\] .* expires within a day .*\(reminder\)$/,
-    );
+    expect(inbox(shared).map((m) => m.subject)[1]).toMatch(/^\[ALERT\]\[HIGH\] .* expires today .*\(reminder\)$/);
     const expired = checkTokens(tokens, NOW + 4 * 86_400_000)[0]!;
     expect(expired).toMatchObject({ state: 'failing', severity: 'HIGH', priority: 'URGENT' });
+  });
+
+  it('token expiry is counted in whole calendar days, whatever the hour (02:00 and 14:00 UTC alike)', () => {
+    const day = Date.UTC(2026, 11, 3);
+    for (const hour of [0, 2, 10, 14, 23.99]) {
+      const now = day + hour * 3_600_000;
+      const [dateOnly, stamped] = checkTokens(
+        [
+          { name: 'pat', expiresAt: '2026-12-06' },
+          { name: 'pat', expiresAt: '2026-12-06T01:00:00Z' },
+        ],
+        now,
+      );
+      expect(dateOnly!.summary, `at ${hour} h`).toBe('pat expires in 3 days (2026-12-06)');
+      expect(stamped!.summary, `at ${hour} h`).toBe('pat expires in 3 days (2026-12-06T01:00:00Z)');
+    }
+    expect(checkTokens([{ name: 'pat', expiresAt: '2026-12-03' }], day + 23 * 3_600_000)[0]!.summary).toBe(
+      'pat expires today (2026-12-03)',
+    );
+    expect(checkTokens([{ name: 'pat', expiresAt: '2026-12-02' }], day)[0]!.priority).toBe('URGENT');
   });
 
   it('remote unreachable mutes "git out of sync" on the same machine', () => {

@@ -30,19 +30,22 @@ export interface TickRun {
   stderr: string;
 }
 
+export interface TickOptions {
+  tasks?: string[];
+  env?: NodeJS.ProcessEnv;
+  args?: string[];
+  /** Another folder than the machine's clone (a plain folder). */
+  sharedState?: string;
+}
+
 /** Starts one tick of the real CLI as a separate process, on the machine's clock `now`. */
-export function startTick(
-  fleet: Fleet,
-  machine: string,
-  now: number,
-  opts: { tasks?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {},
-) {
+export function startTick(fleet: Fleet, machine: string, now: number, opts: TickOptions = {}) {
   const args = [
     BIN,
     'run',
     '--json',
     '--shared-state',
-    fleet.dir(machine),
+    opts.sharedState ?? fleet.dir(machine),
     '--machine',
     machine,
     '--log-level',
@@ -79,12 +82,7 @@ export function startTick(
 }
 
 /** One tick of the real CLI as a separate process, on the machine's clock `now`. */
-export function tick(
-  fleet: Fleet,
-  machine: string,
-  now: number,
-  opts: { tasks?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {},
-): Promise<TickRun> {
+export function tick(fleet: Fleet, machine: string, now: number, opts: TickOptions = {}): Promise<TickRun> {
   return startTick(fleet, machine, now, opts).done;
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { readBundle } from '../src/roosync/purgeBundle.js';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -202,7 +202,7 @@ describe('messages-purge', () => {
     expect(purged.sort()).toEqual(store.expect.purge.map((id) => `archive/${id}.json`).sort());
     const kept = r.rules.flatMap((x) => x.actions).filter((a) => a.reason.startsWith('nobody read it'));
     expect(kept.length).toBeGreaterThan(0);
-    expect(r.rules[1]!.policy).toContain('messages/purged/2026-11.jsonl.gz');
+    expect(r.rules[1]!.policy).toMatch(/messages\/purged\/2026-11-23T12-00-00-000Z-myia-ai-01-[0-9a-z]+\.jsonl\.gz/);
   });
 
   it('purges what nobody read only past an explicit messages.purgeUnreadAfterDays', async () => {
@@ -250,7 +250,9 @@ describe('messages-purge', () => {
     for (const id of store.expect.purge) texts.set(id, await readFile(path.join(dirs.archive, `${id}.json`), 'utf8'));
     const sentText = await readFile(path.join(dirs.sent, `${sentOld.id}.json`), 'utf8');
     await run('messages-purge');
-    expect(await readdir(path.join(shared, 'messages', 'purged'))).toEqual(['2026-11.jsonl.gz']);
+    const bundles = await readdir(path.join(shared, 'messages', 'purged'));
+    expect(bundles).toHaveLength(1);
+    expect(bundles[0]).toMatch(/^2026-11-23T12-00-00-000Z-myia-ai-01-[0-9a-z]+\.jsonl\.gz$/);
     for (const [id, text] of texts) {
       const r = await cli(['restore', id, ...args()]);
       expect(r.code, r.stderr).toBe(0);
@@ -260,10 +262,12 @@ describe('messages-purge', () => {
     expect((await cli(['restore', sentOld.id, ...args()])).code).toBe(0);
     expect(await readFile(path.join(dirs.sent, `${sentOld.id}.json`), 'utf8')).toBe(sentText);
     expect((await cli(['restore', sentOld.id, ...args()])).stdout).toContain('already there');
-    // purging again adds nothing twice: the bundle is deduplicated
+    // purging again: the first bundle is never rewritten, the second holds what this run removed
+    const first = await readFile(path.join(shared, 'messages', 'purged', bundles[0]!));
     await run('messages-purge');
-    const bundle = readBundle(path.join(shared, 'messages', 'purged', '2026-11.jsonl.gz'));
+    const bundle = readBundle(path.join(shared, 'messages', 'purged', bundles[0]!));
     expect('entries' in bundle && bundle.entries.length).toBe(texts.size + 1);
+    expect(await readFile(path.join(shared, 'messages', 'purged', bundles[0]!))).toEqual(first);
     expect((await cli(['restore', 'msg-20200101T000000-nope00', ...args()])).code).toBe(2);
   });
 
@@ -272,13 +276,29 @@ describe('messages-purge', () => {
     await mkdir(purgedDir, { recursive: true });
     await writeFile(path.join(purgedDir, '2026-11.jsonl.gz'), 'not gzip at all');
     await run('messages-purge');
-    expect((await readdir(purgedDir)).sort()).toEqual(['2026-11.2.jsonl.gz', '2026-11.jsonl.gz']);
+    expect(await readdir(purgedDir)).toHaveLength(2);
     expect(await readFile(path.join(purgedDir, '2026-11.jsonl.gz'), 'utf8')).toBe('not gzip at all');
     expect((await cli(['restore', store.expect.purge[0]!, ...args()])).code).toBe(0);
     const missing = await cli(['restore', 'msg-20200101T000000-nope00', ...args()]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('messages/purged/2026-11.jsonl.gz');
     expect(missing.stderr).toContain('msg-20200101T000000-nope00');
+  });
+});
+
+describe('temp files (issue 24): only ours, only once old', () => {
+  it('removes our marked temp left by a killed run; never another program’s, nor a write in flight', async () => {
+    const inbox = messageDirs(shared).inbox;
+    const name = (n: string) => path.join(inbox, n);
+    const ours = 'msg-20261101T000000-aaaaaa.json.1a2-0.roosync-maint.tmp';
+    const oursInFlight = 'msg-20261101T000000-bbbbbb.json.1a3-0.roosync-maint.tmp';
+    const foreign = ['msg-20261101T000000-cccccc.json.tmp', '.syncthing.msg-20261101T000000-dddddd.json.tmp'];
+    for (const n of [ours, oursInFlight, ...foreign]) await writeFile(name(n), '{"half":');
+    const hourAgo = NOW / 1000 - 3600;
+    for (const n of [ours, ...foreign]) await utimes(name(n), hourAgo, hourAgo);
+    await run('messages-archive');
+    expect(await exists(name(ours))).toBe(false);
+    for (const n of [oursInFlight, ...foreign]) expect(await exists(name(n)), n).toBe(true);
   });
 });
 
@@ -309,9 +329,21 @@ describe('inbox-hygiene', () => {
     await run('inbox-hygiene');
     const name = store.malformed.find((n) => n.endsWith('null00.json'))!;
     await writeFile(path.join(shared, 'messages', 'inbox', name), 'null');
+    await utimes(path.join(shared, 'messages', 'inbox', name), NOW / 1000 - 3600, NOW / 1000 - 3600);
     await run('inbox-hygiene');
     const q = await readdir(path.join(shared, 'messages', 'quarantine'));
     expect(q).toContain(`${name}.2`);
+  });
+
+  it('a broken file written in the last minute is left (RooSync may be writing it); one rewritten after the plan stays', async () => {
+    const inbox = path.join(shared, 'messages', 'inbox');
+    const young = 'msg-20261101T000000-young0.json';
+    await writeFile(path.join(inbox, young), '{"id": "msg-20261101T000000-young0", "bo');
+    const r = await run('inbox-hygiene');
+    const action = r.rules[0]!.actions.find((a) => a.rel === `inbox/${young}`);
+    expect(action).toMatchObject({ verdict: 'skip' });
+    expect(action!.reason).toContain('written less than a minute ago');
+    expect(await exists(path.join(inbox, young))).toBe(true);
   });
 
   it('a link is moved without being read, a folder or a huge file is reported and left', async () => {

@@ -4,7 +4,9 @@ import { sleep } from '../util/backoff.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
 import { KEPT_BRANCHES, STASH_MARKER, type GitRepo } from '../git/repo.js';
 import { GitFailure } from '../git/classify.js';
-import { reconcileOnto, type ReconcileContext } from './reconcile.js';
+import { messageIdOf, prefixOf, replayCommit, type ReconcileContext } from './reconcile.js';
+import { applyToWorkTree, isWholeMessage } from './worktree.js';
+import { readWithSignature } from '../util/fs.js';
 
 /** Set while commits are replayed by hand, so that a run killed half-way can start again from it. */
 const REPLAY_REF = 'refs/roosync-maint/replaying';
@@ -14,59 +16,85 @@ const UNFINISHED_GRACE_MS = 10 * MINUTE_MS;
 const stamp = (now: number) => new Date(now).toISOString().replace(/[:.]/g, '-');
 
 /**
- * Fetch, fence, replay — the one way this clone catches up with the remote, without ever leaving
- * it stuck or writing conflict markers:
- * 1. heal what a crash or a person left: an unfinished rebase or merge (aborted once old), a replay
- *    cut short, a detached HEAD (back on its branch; commits that were only there kept on a branch);
- * 2. every uncommitted change (RooSync's edits, a killed run's leftovers) goes into a stash — git
- *    keeps it even if this process dies;
- * 3. fetch; the fence drops our unpushed fleet commits of a term the remote no longer gives us;
- *    the rest is rebased, or, when that conflicts, replayed commit by commit, conflicts resolved at
- *    the message level; someone else's commit that still cannot be merged is kept on a branch
- *    `roosync-maint/kept/<time>` (never only in the reflog);
- * 4. the stash is put back on top, message by message (reconcile.ts), then dropped.
- * Returns notes for the run (none when nothing unusual happened), and whether our fleet work was fenced.
+ * Fetch, fence, replay — the one way this clone catches up with the remote, without ever leaving it
+ * stuck, writing conflict markers, or writing over what RooSync is writing in the work tree:
+ * 1. heal what a crash or a person left: an unfinished rebase or merge (aborted once old), a replay of
+ *    an older version cut short, a detached HEAD (back on its branch; its own commits kept on a branch);
+ * 2. this machine's message edits (RooSync's) become a commit: `git add` and `git commit` read the work
+ *    tree and never write it; a message still being written in place is left for the next tick;
+ * 3. fetch; the fence drops our unpushed fleet commits of a term the remote no longer gives us; the rest
+ *    are replayed onto the upstream in a private index (reconcile.ts: conflicts settled at the message
+ *    level; someone else's commit that cannot be merged whole is kept on `roosync-maint/kept/<time>`);
+ * 4. the branch moves, and the work tree follows file by file, only where a file still holds what git
+ *    last gave it (worktree.ts); a file RooSync changed meanwhile is merged or left for the next tick.
+ * Nothing here stashes, cleans, resets --hard or checks out over the live work tree.
  */
 export interface SyncReport {
   notes: string[];
   fenced: boolean;
-  /** The work tree had changes (stashed around the sync and put back): RooSync's edits may be among them. */
+  /** The work tree had or has changes of this machine's (committed, merged or left): worth a look by the tick. */
   dirty: boolean;
   /** Local commits still to push after the catch-up (1 when there is no upstream yet). */
   unpushed: number;
 }
 
+/** What the tick may commit of a message file: a whole JSON object, or a file left as it is for a minute. */
+export function commitReady(repo: GitRepo): (p: string, content: Buffer) => boolean {
+  const prefix = prefixOf(repo);
+  return (p, content) => {
+    if (messageIdOf(prefix, p) === undefined || isWholeMessage(content)) return true;
+    const mtime = readWithSignature(path.join(repo.top, p))?.mtimeMs ?? 0;
+    return Date.now() - mtime >= HALF_WRITTEN_MS; // the file system's clock: a broken file left that long is not being written
+  };
+}
+
+/** A message file that is not whole JSON and younger than this may be half-written by RooSync. */
+const HALF_WRITTEN_MS = MINUTE_MS;
+
 export async function syncWithFence(repo: GitRepo, now = Date.now()): Promise<SyncReport> {
   const ctx: ReconcileContext = {
     repo,
-    sharedState: repo.top,
     machineId: repo.machineId,
     now,
     keptDir: path.join(repo.gitDir, 'roosync-maint', 'kept'),
   };
-  const notes = await healClone(repo);
-  let fenced = false;
-  let unpushed = 1;
-  const stashed = (await repo.stash(STASH_MARKER)) !== undefined;
-  try {
-    notes.push(...(await returnToBranch(repo, now)));
-    await repo.fetch();
-    const upstream = await repo.upstream();
-    if (upstream) {
-      const caught = await catchUp(ctx, upstream);
-      notes.push(...caught.notes);
-      fenced = caught.fenced;
-      unpushed = caught.unpushed;
-    }
-  } finally {
-    notes.push(...(await reapplyStashes(ctx)));
+  const notes = await healClone(ctx);
+  notes.push(...(await returnToBranch(ctx)));
+  const local = await commitLocalMessageEdits(repo);
+  if (local) notes.push("committed RooSync's message changes made on this machine");
+  notes.push(...(await reapplyLegacyStashes(ctx)));
+  await repo.fetch();
+  const upstream = await repo.upstream();
+  if (!upstream) return { notes, fenced: false, dirty: local, unpushed: 1 };
+  const caught = await catchUp(ctx, upstream);
+  notes.push(...caught.notes);
+  let left = 0;
+  if (caught.head) {
+    const moved = await moveTo(ctx, 'HEAD', caught.head);
+    notes.push(...moved.notes);
+    left = moved.left.length;
   }
-  // anything unusual (a replay, a message kept aside) may have left files for the tick to commit
-  return { notes, fenced, dirty: stashed || notes.length > 0, unpushed };
+  return { notes, fenced: caught.fenced, dirty: local || left > 0 || notes.length > 0, unpushed: caught.unpushed };
 }
 
-/** Someone's unfinished rebase or merge (aborted once it is old), and a replay of ours cut short. */
-async function healClone(repo: GitRepo): Promise<string[]> {
+/** This machine's uncommitted message changes as one commit; false when there were none. */
+async function commitLocalMessageEdits(repo: GitRepo): Promise<boolean> {
+  if ((await repo.uncommitted(['messages'])).size === 0) return false;
+  const message = `maintenance: ${repo.machineId} commits RooSync's message changes made on this machine`;
+  return repo.commitPaths([repo.inRepo('messages')], message, commitReady(repo));
+}
+
+/** HEAD, the branch and the index move to `to`; the work tree follows where nobody changed it (worktree.ts). */
+async function moveTo(ctx: ReconcileContext, from: string, to: string) {
+  const fromSha = (await ctx.repo.raw(['rev-parse', from])).trim();
+  const outcome = fromSha === to ? { notes: [], left: [] } : await applyToWorkTree(ctx, fromSha, to);
+  await ctx.repo.resetIndexTo(to);
+  return outcome;
+}
+
+/** Someone's unfinished rebase or merge (aborted once it is old), and a replay of an older version cut short. */
+async function healClone(ctx: ReconcileContext): Promise<string[]> {
+  const { repo } = ctx;
   const notes: string[] = [];
   const op = repo.unfinishedOperation();
   if (op) {
@@ -85,7 +113,7 @@ async function healClone(repo: GitRepo): Promise<string[]> {
     notes.push(`aborted ${op.what} left unfinished for ${minutes} min (its commits are kept)`);
   }
   if (repo.hasRef(REPLAY_REF)) {
-    await repo.raw(['reset', '-q', '--hard', REPLAY_REF]);
+    await moveTo(ctx, 'HEAD', (await repo.raw(['rev-parse', REPLAY_REF])).trim());
     await repo.raw(['update-ref', '-d', REPLAY_REF]);
     notes.push('a replay of local commits was cut short: started again from where it was');
   }
@@ -93,7 +121,8 @@ async function healClone(repo: GitRepo): Promise<string[]> {
 }
 
 /** A detached HEAD goes back on its branch; commits only it had are kept on a branch first. */
-async function returnToBranch(repo: GitRepo, now: number): Promise<string[]> {
+async function returnToBranch(ctx: ReconcileContext): Promise<string[]> {
+  const { repo, now } = ctx;
   if (await repo.onBranch()) return [];
   const branches = (await repo.raw(['for-each-ref', '--format=%(refname:short)', 'refs/heads/']))
     .split('\n')
@@ -114,27 +143,29 @@ async function returnToBranch(repo: GitRepo, now: number): Promise<string[]> {
     await repo.raw(['branch', kept, head]);
     notes.push(`the detached HEAD had commits not on ${branch}: kept on branch ${kept}`);
   }
-  await repo.raw(['checkout', '-q', branch]);
-  notes.push(`the clone was on a detached HEAD: back on ${branch}`);
+  const tip = (await repo.raw(['rev-parse', `refs/heads/${branch}`])).trim();
+  await repo.raw(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+  // HEAD now names the branch; the index and work tree still hold the detached commit: move them over
+  const moved = head === tip ? { notes: [] } : await applyToWorkTree(ctx, head, tip);
+  await repo.resetIndexTo(tip);
+  notes.push(...moved.notes, `the clone was on a detached HEAD: back on ${branch}`);
   return notes;
 }
 
 /**
- * Brings the branch onto the upstream. The fence: an unpushed commit of ours that touches the lease
- * is fleet work made under our term; if the remote's lease is no longer ours for that term, another
- * machine took over, and that work must never land: it is dropped. This check does not depend on the
- * lease texts conflicting.
+ * Where the branch must go to catch up with the upstream (undefined: nowhere). The fence: an unpushed
+ * commit of ours that touches the lease is fleet work made under our term; if the remote's lease is no
+ * longer ours for that term, another machine took over, and that work must never land: it is dropped.
+ * This check does not depend on the lease texts conflicting.
  */
 async function catchUp(
   ctx: ReconcileContext,
   upstream: string,
-): Promise<{ notes: string[]; fenced: boolean; unpushed: number }> {
+): Promise<{ notes: string[]; fenced: boolean; unpushed: number; head?: string }> {
   const { repo } = ctx;
   const { behind, ahead } = await repo.divergence(upstream);
-  if (ahead === 0) {
-    if (behind > 0) await repo.raw(['merge', '-q', '--ff-only', upstream]);
-    return { notes: [], fenced: false, unpushed: 0 };
-  }
+  const upstreamSha = (await repo.raw(['rev-parse', upstream])).trim();
+  if (ahead === 0) return { notes: [], fenced: false, unpushed: 0, ...(behind > 0 && { head: upstreamSha }) };
   const commits = await repo.unpushedCommits(upstream, LEASE_FILE);
   const notes: string[] = [];
   let keep = commits;
@@ -158,25 +189,11 @@ async function catchUp(
     }
   }
   const fenced = keep.length < commits.length;
-  if (!fenced && (await repo.rebaseOntoUpstream(upstream)).ok) return { notes, fenced, unpushed: ahead };
-  notes.push(...(await replayByHand(ctx, upstream, keep)));
-  return { notes, fenced, unpushed: keep.length };
-}
-
-/** Replays commits one by one on the upstream; a conflict is resolved at the message level (reconcile.ts). */
-async function replayByHand(
-  ctx: ReconcileContext,
-  upstream: string,
-  commits: { sha: string; ours: boolean; subject: string }[],
-): Promise<string[]> {
-  const { repo } = ctx;
-  const notes: string[] = [];
-  await repo.raw(['update-ref', REPLAY_REF, 'HEAD']);
-  await repo.raw(['reset', '-q', '--hard', upstream]);
-  for (const c of commits) {
-    if (await repo.cherryPick(c.sha)) continue;
-    const r = await reconcileOnto(ctx, await repo.changedIn(c.sha), { base: `${c.sha}^`, local: [c.sha] });
-    await repo.commitAs(r.touched, c.sha);
+  if (!fenced && behind === 0) return { notes, fenced, unpushed: ahead };
+  let tip = upstreamSha;
+  for (const c of keep) {
+    const r = await replayCommit(ctx, c.sha, tip);
+    tip = r.head;
     notes.push(...r.notes);
     if (!c.ours && r.notes.length > 0) {
       const kept = `${KEPT_BRANCHES}${stamp(ctx.now)}-${c.sha.slice(0, 8)}`;
@@ -184,17 +201,26 @@ async function replayByHand(
       notes.push(`another program's commit "${c.subject}" could not be merged whole: it is kept on branch ${kept}`);
     }
   }
-  await repo.raw(['update-ref', '-d', REPLAY_REF]);
-  return notes;
+  return { notes, fenced, unpushed: keep.length, head: tip };
 }
 
-/** Puts every stash a sync made (a killed run's included, oldest first) back on top, then drops it. */
-async function reapplyStashes(ctx: ReconcileContext): Promise<string[]> {
+/**
+ * Stashes an older version of this program made around a sync and a killed run left behind: each is laid
+ * back onto the work tree where it still holds what the stash started from (worktree.ts), then dropped.
+ */
+async function reapplyLegacyStashes(ctx: ReconcileContext): Promise<string[]> {
+  const { repo } = ctx;
   const notes: string[] = [];
-  for (const sha of await ctx.repo.stashes(STASH_MARKER)) {
-    const r = await reconcileOnto(ctx, await ctx.repo.stashPaths(sha), { base: `${sha}^1`, local: [sha, `${sha}^3`] });
-    notes.push(...r.notes);
-    await ctx.repo.dropStash(sha);
+  const rev = async (ref: string) => (await repo.raw(['rev-parse', ref])).trim();
+  for (const sha of await repo.stashes(STASH_MARKER)) {
+    notes.push(...(await applyToWorkTree(ctx, await rev(`${sha}^1`), sha)).notes);
+    // a stash's third parent holds its untracked files, on an empty tree
+    if (await repo.exists(`${sha}^3`)) {
+      const empty = (await repo.plumb(['mktree'])).toString('utf8').trim();
+      notes.push(...(await applyToWorkTree(ctx, empty, await rev(`${sha}^3^{tree}`))).notes);
+    }
+    await repo.dropStash(sha);
+    notes.push('re-applied a stash of local edits left by an older version of roosync-maint');
   }
   return notes;
 }
@@ -213,8 +239,6 @@ export interface PushPolicy {
   budgetMs: number;
   /** An optional cap on attempts within the budget. */
   maxAttempts?: number | undefined;
-  /** Whether our unpushed commits touch the lease: only then does a retry need the fence. */
-  touchesLease?: () => boolean;
   /** Called after each resync (which may have fenced our fleet work): may recommit. */
   afterResync?: (sync: SyncReport) => Promise<void>;
   clock?: () => number;
@@ -256,17 +280,12 @@ export async function pushUntilLanded(repo: GitRepo, policy: PushPolicy): Promis
     }
     retries++;
     await sleep(random() * RETRY_JITTER_MS);
-    const sync = await resyncAfterLostRace(repo, policy.touchesLease?.() ?? true);
+    const sync = await resyncAfterLostRace(repo);
     await policy.afterResync?.(sync);
   }
 }
 
-/** Fetch and rebase; the full sync (stash, fence, replay) when the lease is involved or the rebase fails. */
-async function resyncAfterLostRace(repo: GitRepo, touchesLease: boolean): Promise<SyncReport> {
-  const upstream = touchesLease ? undefined : await repo.upstream();
-  if (upstream) {
-    await repo.fetch();
-    if ((await repo.rebaseOntoUpstream(upstream)).ok) return { notes: [], fenced: false, dirty: false, unpushed: 1 };
-  }
+/** A lost race: the full sync again (fetch, fence, replay in a private index), then the push is retried. */
+async function resyncAfterLostRace(repo: GitRepo): Promise<SyncReport> {
   return syncWithFence(repo);
 }

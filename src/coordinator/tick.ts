@@ -26,7 +26,7 @@ import { QUIET_FILE } from './quiet.js';
 import { recordQuietTick } from './quietRecord.js';
 import { unlinkIfPresent } from '../util/fs.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
-import { pushPolicy, pushUntilLanded, syncWithFence } from './sync.js';
+import { commitReady, pushPolicy, pushUntilLanded, syncWithFence } from './sync.js';
 import { MINUTE_MS } from '../util/time.js';
 import { runTasks } from './runTasks.js';
 
@@ -328,7 +328,7 @@ async function runSynced(
   let messagesCommitted = false;
   if ((first?.dirty ?? true) && (await repo.uncommitted(['messages'])).size > 0) {
     const message = `maintenance: ${o.machineId} commits RooSync's message changes made on this machine`;
-    messagesCommitted = await repo.commitPaths([repo.inRepo('messages')], message);
+    messagesCommitted = await repo.commitPaths([repo.inRepo('messages')], message, commitReady(repo));
     if (messagesCommitted) result.notes.push("committed RooSync's message changes made on this machine");
   }
 
@@ -394,7 +394,8 @@ async function runSynced(
     }
     const term = result.leader.term ? ` term ${result.leader.term}` : '';
     const role = leaseInCommit ? ` (leader${term})` : '';
-    return repo.commitPaths(paths, `maintenance: ${o.machineId}${role} tick ${new Date(o.clock()).toISOString()}`);
+    const subject = `maintenance: ${o.machineId}${role} tick ${new Date(o.clock()).toISOString()}`;
+    return repo.commitPaths(paths, subject, commitReady(repo));
   };
   result.committed = await commitTick(isLeader);
 
@@ -408,8 +409,6 @@ async function runSynced(
   if (!result.committed && !messagesCommitted && !earlierUnpushed) return result;
   const pushed = await pushUntilLanded(repo, {
     ...pushPolicy(o.config.config.git),
-    // commits of an earlier tick may carry fleet work: only the fence may let them through
-    touchesLease: () => leaseInCommit || earlierUnpushed,
     afterResync: async (sync) => {
       result.notes.push(...sync.notes);
       if (!sync.fenced) return;

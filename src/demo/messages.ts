@@ -278,8 +278,11 @@ export async function buildMessageStore(sharedState: string, now: number): Promi
   store.attachments.interruptedOld.push(await attachment('55555555-5555-4555-8555-555555555555', 3, undefined));
   store.attachments.interruptedNew.push(await attachment('66666666-6666-4666-8666-666666666666', 0.1, undefined));
   // the read-path table: what RooSync breaks on or skips leaves the inbox, what it lists stays
+  // written a day ago: inbox-hygiene leaves a file alone while RooSync may still be writing it (its first minute)
+  const dayAgo = (Math.min(now, Date.now()) - 86_400_000) / 1000;
   for (const c of inboxCases(now)) {
     await writeFile(path.join(dirs.inbox, c.name), c.content);
+    await utimes(path.join(dirs.inbox, c.name), dayAgo, dayAgo);
     (c.expect.kind === 'listed' ? store.oddButListed : store.malformed).push(c.name);
   }
   return store;

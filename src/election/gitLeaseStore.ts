@@ -33,7 +33,7 @@ export class GitLeaseStore implements LeaseStore {
       return 'landed';
     } catch (err) {
       if (!(err instanceof GitFailure)) throw err;
-      if (before) await this.repo.dropLocalCommits(before);
+      if (before) await this.repo.dropLocalCommits(before, [this.repo.inRepo(LEASE_FILE)]);
       if (err.kind === 'lost-race') {
         await this.resync();
         return 'lost';

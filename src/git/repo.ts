@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { unlessMissing } from '../util/fs.js';
+import { unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { UsageError, errorMessage } from '../errors.js';
 import { GitFailure, classifyGitFailure } from './classify.js';
 import { gitEnvironment } from './environment.js';
 
-/** Marks the stash entries a sync makes around itself; any left by a killed run are re-applied by the next. */
+/** Marked the stash entries older versions made around a sync; any a killed run left are re-applied once. */
 export const STASH_MARKER = 'roosync-maint: local edits kept around a sync';
 /** Branches where a sync keeps commits it could not merge whole (never only in the reflog). */
 export const KEPT_BRANCHES = 'roosync-maint/kept/';
@@ -34,6 +34,8 @@ export class GitRepo {
     readonly sharedPrefix: string,
     /** The machine this clone belongs to (commit identity, names of what a sync keeps aside). */
     readonly machineId: string,
+    /** The hard limit for one plumbing call (the same as simple-git's block timeout). */
+    private readonly timeoutMs = 120_000,
   ) {}
 
   static async open(sharedState: string, options: GitOptions): Promise<GitRepo | undefined> {
@@ -56,7 +58,7 @@ export class GitRepo {
     }
     // git names paths from the real top folder: a shared state reached through a link is resolved first
     const rel = path.relative(realpathSync(top), realpathSync(sharedState)).split(path.sep).join('/');
-    return new GitRepo(git.cwd(top), top, gitDir, rel === '' ? '.' : rel, options.machineId);
+    return new GitRepo(git.cwd(top), top, gitDir, rel === '' ? '.' : rel, options.machineId, options.timeoutMs);
   }
 
   /** A path of the shared state as git names it from the top of the work tree. */
@@ -107,33 +109,17 @@ export class GitRepo {
   }
 
   /**
-   * Replays local commits on the upstream (the work tree is clean: the sync stashed it). On any
-   * failure the rebase is aborted and the conflicting paths are returned: the caller replays by hand.
+   * Stages exactly these paths (additions, changes, deletions) and commits them if anything changed.
+   * `accept` may refuse a staged file (one still being written in place): it stays for the next tick.
    */
-  async rebaseOntoUpstream(upstream: string): Promise<{ ok: true } | { ok: false; conflicts: string[] }> {
-    try {
-      await this.git.rebase([upstream]);
-      return { ok: true };
-    } catch (err) {
-      const conflicts = (await this.git.diff(['--name-only', '--diff-filter=U']).catch(() => ''))
-        .split('\n')
-        .filter(Boolean);
-      await this.git.rebase(['--abort']).catch(() => undefined);
-      return {
-        ok: false,
-        conflicts: conflicts.length > 0 ? conflicts : [errorMessage(err).split('\n')[0] ?? 'rebase failed'],
-      };
-    }
-  }
-
-  /** Stages exactly these paths (additions, changes, deletions) and commits them if anything changed. */
-  async commitPaths(paths: readonly string[], message: string): Promise<boolean> {
+  async commitPaths(
+    paths: readonly string[],
+    message: string,
+    accept: (pathFromTop: string, content: Buffer) => boolean = () => true,
+  ): Promise<boolean> {
     if (paths.length === 0) return false;
-    await this.run('add', () => this.git.raw(['add', '-A', '--', ...paths]));
-    const staged = (await this.git.raw(['diff', '--cached', '--name-only'])).trim();
-    if (staged === '') return false;
-    await this.run('commit', () => this.git.raw(['commit', '--no-verify', '-m', message]));
-    return true;
+    await this.stageChecked(paths, accept);
+    return this.commitIndex(message);
   }
 
   async push(): Promise<void> {
@@ -152,27 +138,149 @@ export class GitRepo {
   }
 
   /**
-   * Drops local commits back to `ref` while keeping what RooSync wrote meanwhile: uncommitted
-   * changes are stashed around the reset (a pop that conflicts leaves the stash for the operator).
+   * Drops local commits back to `ref` without touching the work tree (RooSync may be writing in it):
+   * HEAD and the index move, and only `ownFiles` (paths from the top that this program alone writes,
+   * such as the lease) are put back on disk as `ref` has them.
    */
-  async dropLocalCommits(ref: string): Promise<{ stashKept: boolean }> {
-    const dirty = (await this.git.raw(['status', '--porcelain'])).trim() !== '';
-    if (dirty)
-      await this.git.raw([
-        'stash',
-        'push',
-        '--include-untracked',
-        '-m',
-        'roosync-maint: around a dropped fleet commit',
-      ]);
-    await this.git.raw(['reset', '--hard', ref]);
-    if (!dirty) return { stashKept: false };
-    try {
-      await this.git.raw(['stash', 'pop']);
-      return { stashKept: false };
-    } catch {
-      return { stashKept: true };
+  async dropLocalCommits(ref: string, ownFiles: readonly string[]): Promise<void> {
+    await this.resetIndexTo(ref);
+    const blobs = await this.readBlobs(ownFiles.map((f) => `${ref}:${f}`));
+    for (const f of ownFiles) {
+      const blob = blobs.get(`${ref}:${f}`);
+      const file = path.join(this.top, f);
+      if (blob) writeFileAtomic(file, blob.content);
+      else unlinkIfPresent(file);
     }
+  }
+
+  /** Moves HEAD (and its branch) and the index to `ref`; the work tree is never read over or written. */
+  async resetIndexTo(ref: string): Promise<void> {
+    await this.plumb(['reset', '-q', '--mixed', ref, '--']);
+  }
+
+  /**
+   * Stages exactly these paths from the work tree, then takes back out of the index every message
+   * file whose staged bytes `accept` refuses (a file RooSync is still writing in place): those stay
+   * uncommitted for the next tick. Only the index changes; the work tree is read, never written.
+   */
+  async stageChecked(paths: readonly string[], accept: (pathFromTop: string, content: Buffer) => boolean) {
+    if (paths.length === 0) return [];
+    await this.run('add', () => this.git.raw(['add', '-A', '--', ...paths]));
+    const staged = (await this.plumb(['diff', '--cached', '--name-only', '-z', '--diff-filter=AM', '--', ...paths]))
+      .toString('utf8')
+      .split('\0')
+      .filter(Boolean);
+    const blobs = await this.readBlobs(staged.map((p) => `:${p}`));
+    const refused = staged.filter((p) => {
+      const b = blobs.get(`:${p}`);
+      return b !== undefined && !accept(p, b.content);
+    });
+    if (refused.length > 0) await this.plumb(['reset', '-q', '--', ...refused]);
+    return refused;
+  }
+
+  /** Commits what the index holds, if it differs from HEAD; false when there was nothing to commit. */
+  async commitIndex(message: string): Promise<boolean> {
+    const staged = (await this.git.raw(['diff', '--cached', '--name-only'])).trim();
+    if (staged === '') return false;
+    await this.run('commit', () => this.git.raw(['commit', '--no-verify', '-m', message]));
+    return true;
+  }
+
+  /** Every file of a commit's tree: path from the top → mode and blob. */
+  async treeEntries(ref: string): Promise<Map<string, TreeEntry>> {
+    const out = new Map<string, TreeEntry>();
+    const raw = (await this.plumb(['ls-tree', '-r', '-z', '--full-tree', ref])).toString('utf8');
+    for (const line of raw.split('\0')) {
+      const tab = line.indexOf('\t');
+      if (tab < 0) continue;
+      const [mode = '', type = '', sha = ''] = line.slice(0, tab).split(' ');
+      if (type === 'blob') out.set(line.slice(tab + 1), { mode, sha });
+    }
+    return out;
+  }
+
+  /** What changed between two commits, path by path (no rename detection). */
+  async treeDiff(from: string, to: string): Promise<TreeChange[]> {
+    const raw = (await this.plumb(['diff-tree', '-r', '-z', '--no-renames', from, to])).toString('utf8').split('\0');
+    const out: TreeChange[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const head = raw[i]!;
+      if (!head.startsWith(':')) break;
+      const [oldMode = '', newMode = '', oldSha = '', newSha = ''] = head.slice(1).split(' ');
+      out.push({
+        path: raw[i + 1]!,
+        from: /^0+$/.test(oldMode) ? undefined : { mode: oldMode, sha: oldSha },
+        to: /^0+$/.test(newMode) ? undefined : { mode: newMode, sha: newSha },
+      });
+    }
+    return out;
+  }
+
+  /** Writes these contents as blobs into the object store; their ids, in order. */
+  async hashBlobs(contents: readonly Buffer[]): Promise<string[]> {
+    if (contents.length === 0) return [];
+    const dir = path.join(this.gitDir, 'roosync-maint', `blobs-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      const files = contents.map((c, i) => {
+        const f = path.join(dir, String(i));
+        writeFileSync(f, c);
+        return f;
+      });
+      const out = await this.plumb(['hash-object', '-w', '--no-filters', '--stdin-paths'], {
+        input: `${files.join('\n')}\n`,
+      });
+      return out.toString('utf8').trim().split('\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * A new commit on `parent` whose tree is `parent`'s with these entries changed (a missing `to`
+   * removes the path), built in a private index: HEAD, the real index and the work tree are untouched.
+   */
+  async commitOnto(parent: string, changes: readonly TreeChange[], meta: CommitMeta): Promise<string> {
+    const index = path.join(this.gitDir, 'roosync-maint', `replay-${process.pid}.index`);
+    mkdirSync(path.dirname(index), { recursive: true });
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      await this.plumb(['read-tree', parent], { env });
+      const zero = '0'.repeat(40);
+      const lines = changes.map((c) =>
+        c.to ? `${c.to.mode} ${c.to.sha}\t${c.path}` : `0 ${zero.slice(0, (c.from?.sha ?? zero).length)}\t${c.path}`,
+      );
+      if (lines.length > 0) await this.plumb(['update-index', '-z', '--index-info'], { env, input: lines.join('\0') });
+      const tree = (await this.plumb(['write-tree'], { env })).toString('utf8').trim();
+      const who = {
+        GIT_AUTHOR_NAME: meta.authorName,
+        GIT_AUTHOR_EMAIL: meta.authorEmail,
+        GIT_AUTHOR_DATE: meta.authorDate,
+        GIT_COMMITTER_NAME: `${this.machineId} (roosync-maint)`,
+        GIT_COMMITTER_EMAIL: `${this.machineId}@roosync-maint.invalid`,
+      };
+      const sha = await this.plumb(['commit-tree', tree, '-p', parent, '-F', '-'], { env: who, input: meta.message });
+      return sha.toString('utf8').trim();
+    } finally {
+      unlinkIfPresent(index);
+    }
+  }
+
+  /** Who made a commit, when, and its whole message (to replay it as it was). */
+  async commitMeta(sha: string): Promise<CommitMeta> {
+    const out = (await this.plumb(['log', '-1', '--format=%an%x00%ae%x00%aI%x00%B', sha])).toString('utf8');
+    const [authorName = '', authorEmail = '', authorDate = '', message = ''] = out.split('\0');
+    return { authorName, authorEmail, authorDate, message };
+  }
+
+  /**
+   * One git process, outside simple-git: for plumbing that needs stdin, its own environment (a
+   * private index) or bytes. Bounded by the clone's timeout (the child is killed); any non-zero exit
+   * is a GitFailure with git's own words.
+   */
+  plumb(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Buffer> {
+    return runGit(this.top, args, { ...opts, timeoutMs: this.timeoutMs });
   }
 
   /**
@@ -246,13 +354,6 @@ export class GitRepo {
     return (
       (await this.run('status', () => this.git.raw(['status', '--porcelain', '--untracked-files=all']))).trim() !== ''
     );
-  }
-
-  /** Stashes every change, untracked files included, under `message`; the stash commit, or undefined when clean. */
-  async stash(message: string): Promise<string | undefined> {
-    if (!(await this.dirty())) return undefined;
-    await this.run('stash', () => this.git.raw(['stash', 'push', '--include-untracked', '-m', message]));
-    return (await this.git.revparse(['stash@{0}'])).trim();
   }
 
   /** Stash entries whose message starts with `marker`, oldest first. */
@@ -330,28 +431,8 @@ export class GitRepo {
       .filter(Boolean);
   }
 
-  /** Replays one commit as it is; false (and nothing changed) when it does not apply cleanly. */
-  async cherryPick(sha: string): Promise<boolean> {
-    try {
-      await this.git.raw(['cherry-pick', '--allow-empty', '--keep-redundant-commits', sha]);
-      return true;
-    } catch {
-      await this.git.raw(['cherry-pick', '--abort']).catch(() => undefined);
-      return false;
-    }
-  }
-
-  /** Commits these paths with another commit's message and author (a commit replayed by hand). */
-  async commitAs(paths: readonly string[], sha: string): Promise<boolean> {
-    if (paths.length > 0) await this.run('add', () => this.git.raw(['add', '-A', '--', ...paths]));
-    const staged = (await this.git.raw(['diff', '--cached', '--name-only'])).trim();
-    if (staged === '') return false;
-    await this.run('commit', () => this.git.raw(['commit', '--no-verify', '-C', sha]));
-    return true;
-  }
-
-  /** Reads many blobs (`<ref>:<path>`) through one `git cat-file --batch`; missing ones are absent from the map. */
-  readBlobs(specs: readonly string[]): Promise<Map<string, Buffer>> {
+  /** Reads many blobs (`<ref>:<path>`, or a blob id) through one `git cat-file --batch`; missing ones are absent. */
+  readBlobs(specs: readonly string[]): Promise<Map<string, Blob>> {
     return readBlobsBatch(this.top, specs);
   }
 
@@ -415,37 +496,81 @@ function statMtime(p: string): number {
   }
 }
 
-/** `git cat-file --batch` over stdin: one process for thousands of files (a killed archive run leaves that many). */
-function readBlobsBatch(cwd: string, specs: readonly string[]): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  if (specs.length === 0) return Promise.resolve(out);
+/** A blob as read from the object store: its id and bytes. */
+export interface Blob {
+  sha: string;
+  content: Buffer;
+}
+
+export interface TreeEntry {
+  mode: string;
+  sha: string;
+}
+
+/** One path's change between two trees; `from`/`to` absent where the path does not exist. */
+export interface TreeChange {
+  path: string;
+  from?: TreeEntry | undefined;
+  to?: TreeEntry | undefined;
+}
+
+export interface CommitMeta {
+  authorName: string;
+  authorEmail: string;
+  authorDate: string;
+  message: string;
+}
+
+/** Runs git once with bytes in and out, killed at the deadline; a non-zero exit rejects with git's stderr. */
+function runGit(
+  cwd: string,
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; timeoutMs: number },
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', ['cat-file', '--batch'], {
+    const child = spawn('git', args, {
       cwd,
-      env: gitEnvironment(process.env),
+      env: { ...gitEnvironment(process.env), ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
     });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new GitFailure('other', 'cat-file', `exit ${code}`));
-      const buf = Buffer.concat(chunks);
-      let at = 0;
-      for (const spec of specs) {
-        const nl = buf.indexOf(10, at);
-        const header = buf.subarray(at, nl).toString('utf8');
-        at = nl + 1;
-        const m = / blob (\d+)$/.exec(header);
-        if (!m) continue; // "<spec> missing", or not a blob
-        const size = Number(m[1]);
-        out.set(spec, Buffer.from(buf.subarray(at, at + size)));
-        at += size + 1;
-      }
-      resolve(out);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new GitFailure('other', args[0] ?? 'git', errorMessage(e)));
     });
-    child.stdin.end(`${specs.join('\n')}\n`);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve(Buffer.concat(out));
+      const words = Buffer.concat(err).toString('utf8').trim() || (signal ? `killed (${signal})` : `exit ${code}`);
+      reject(new GitFailure(classifyGitFailure(words), `git ${args[0]}`, words));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
   });
+}
+
+/** `git cat-file --batch` over stdin: one process for thousands of files (a killed archive run leaves that many). */
+async function readBlobsBatch(cwd: string, specs: readonly string[]): Promise<Map<string, Blob>> {
+  const out = new Map<string, Blob>();
+  if (specs.length === 0) return out;
+  const buf = await runGit(cwd, ['cat-file', '--batch'], { input: `${specs.join('\n')}\n`, timeoutMs: 600_000 });
+  let at = 0;
+  for (const spec of specs) {
+    const nl = buf.indexOf(10, at);
+    const header = buf.subarray(at, nl).toString('utf8');
+    at = nl + 1;
+    const m = /^([0-9a-f]+) blob (\d+)$/.exec(header);
+    if (!m) continue; // "<spec> missing", or not a blob
+    const size = Number(m[2]);
+    out.set(spec, { sha: m[1]!, content: Buffer.from(buf.subarray(at, at + size)) });
+    at += size + 1;
+  }
+  return out;
 }
 
 function readIfPresent(file: string): string | undefined {

@@ -25,25 +25,26 @@ export function checkWritable(sharedState: string): CheckResult {
   };
 }
 
-/** Tokens by name and expiry only (never a value): < 7 days MEDIUM, < 1 day HIGH, expired HIGH and URGENT. */
+/** Tokens by name and expiry only (never a value): in calendar days, < 7 MEDIUM, today HIGH, expired HIGH and URGENT. */
 export function checkTokens(
   tokens: readonly { name: string; expiresAt: string; usedBy?: string }[],
   now: number,
 ): CheckResult[] {
   return tokens.map((t) => {
-    const expires = Date.parse(t.expiresAt.length === 10 ? `${t.expiresAt}T23:59:59Z` : t.expiresAt);
-    const daysLeft = (expires - now) / DAY_MS;
+    const expires = Date.parse(t.expiresAt.length === 10 ? `${t.expiresAt}T23:59:59.999Z` : t.expiresAt);
+    // whole calendar days (UTC) from today to the expiry date, whatever the hour of either
+    const daysLeft = Math.floor(expires / DAY_MS) - Math.floor(now / DAY_MS);
     const base = {
       check: 'tokens' as const,
       subject: t.name,
       type: 'SECURITY' as const,
-      data: { token: t.name, expiresAt: t.expiresAt, usedBy: t.usedBy ?? null, daysLeft: Math.round(daysLeft) },
+      data: { token: t.name, expiresAt: t.expiresAt, usedBy: t.usedBy ?? null, daysLeft },
       actions: [
         `Create a new ${t.name}${t.usedBy ? ` (used by ${t.usedBy})` : ''} and update it where it is used`,
         'Update its expiresAt in .maintenance-config.json',
       ],
     };
-    if (daysLeft < 0)
+    if (expires <= now)
       return {
         ...base,
         state: 'failing',
@@ -56,14 +57,14 @@ export function checkTokens(
         ...base,
         state: 'failing',
         severity: 'HIGH',
-        summary: `${t.name} expires within a day (${t.expiresAt})`,
+        summary: `${t.name} expires today (${t.expiresAt})`,
       };
     if (daysLeft < 7)
       return {
         ...base,
         state: 'failing',
         severity: 'MEDIUM',
-        summary: `${t.name} expires in ${plural(Math.round(daysLeft), 'day')} (${t.expiresAt})`,
+        summary: `${t.name} expires in ${plural(daysLeft, 'day')} (${t.expiresAt})`,
       };
     return { ...base, state: 'ok', severity: 'LOW', summary: `${t.name} valid until ${t.expiresAt}` };
   });

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
-import { readCapped, unlessMissing } from '../util/fs.js';
+import { isOurTemp, readCapped, unlessMissing } from '../util/fs.js';
 import { parseMessage, type Parsed } from './message.js';
 
 /** Larger than any message RooSync writes by far; a bigger file is reported, never read. */
@@ -15,7 +15,7 @@ function kindOf(d: Dirent): EntryKind {
   return d.isDirectory() ? 'dir' : 'other';
 }
 
-/** One listing of a message folder: the `*.json` names RooSync lists (with their kind), and our leftover temp files. */
+/** One listing of a message folder: the `*.json` names RooSync lists (with their kind), and temp files with our mark. */
 export interface FolderListing {
   names: string[];
   kinds: Map<string, EntryKind>;
@@ -28,7 +28,7 @@ export function listFolder(dir: string): FolderListing {
   const temps: string[] = [];
   for (const d of all) {
     if (d.name.endsWith('.json')) kinds.set(d.name, kindOf(d));
-    else if (d.name.endsWith('.json.tmp') && d.isFile()) temps.push(d.name);
+    else if (isOurTemp(d.name) && d.isFile()) temps.push(d.name);
   }
   return { names: [...kinds.keys()], kinds, temps };
 }

@@ -1,14 +1,17 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { errorMessage } from '../errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 
 /**
- * Where a plain-folder purge keeps what it removed: `messages/purged/<YYYY-MM>.jsonl.gz`, one JSON
- * line per removed file with its exact text. RooSync never reads this folder. In a git clone the
- * history holds removed files instead, so no bundle is written there.
+ * Where a plain-folder purge keeps what it removed: one bundle per purge run,
+ * `messages/purged/<time>-<machine>-<unique>.jsonl.gz`, one JSON line per removed file with its exact
+ * text. A bundle is written once and never rewritten, so two machines purging at once (a split lease on a
+ * synced folder) never replace each other's, and a full disk can only fail the new bundle, never damage
+ * an older one. RooSync never reads this folder. In a git clone the history holds removed files instead,
+ * so no bundle is written there. Bundles of older versions (`<YYYY-MM>.jsonl.gz`) are read the same way.
  */
 export const PURGED_REL = 'messages/purged';
 
@@ -59,7 +62,7 @@ export function readBundle(file: string): BundleRead {
 
 const keyOf = (e: PurgedEntry) => `${e.folder}/${e.id}/${createHash('sha256').update(e.text).digest('hex')}`;
 
-/** The bundle files, newest month first (`2026-11.jsonl.gz`, then `2026-11.2.jsonl.gz` …). */
+/** The bundle files, newest first by name (readers pick the newest copy by `purgedAt`, not by file). */
 export function bundleFiles(sharedState: string): string[] {
   const dir = path.join(sharedState, PURGED_REL);
   let names: string[];
@@ -72,25 +75,37 @@ export function bundleFiles(sharedState: string): string[] {
 }
 
 /**
- * Adds entries to this month's bundle (deduplicated) and returns its path relative to the shared
- * state. Written to a temp name, then renamed: a killed run leaves the old bundle whole. A bundle
- * that cannot be read is never overwritten: the entries go to the next free name instead.
+ * Writes this run's entries as a new bundle and reads it back: every entry must be there with its exact
+ * text before the caller may remove a single file. Throws (nothing to remove) when the bundle could not be
+ * written whole or does not read back; returns its path relative to the shared state.
  */
-export function addToBundle(sharedState: string, now: number, entries: readonly PurgedEntry[]): string {
+export function writeBundle(
+  sharedState: string,
+  now: number,
+  machineId: string,
+  entries: readonly PurgedEntry[],
+): string {
   const dir = path.join(sharedState, PURGED_REL);
   mkdirSync(dir, { recursive: true });
-  const month = new Date(now).toISOString().slice(0, 7);
-  for (let n = 1; ; n++) {
-    const name = n === 1 ? `${month}.jsonl.gz` : `${month}.${n}.jsonl.gz`;
-    const file = path.join(dir, name);
-    const existing: BundleRead = existsSync(file) ? readBundle(file) : { entries: [] };
-    if ('corrupt' in existing) continue;
-    const merged = new Map(existing.entries.map((e) => [keyOf(e), e]));
-    for (const e of entries) if (!merged.has(keyOf(e))) merged.set(keyOf(e), e);
-    const body = [...merged.values()].map((e) => JSON.stringify(e)).join('\n');
-    writeFileAtomic(file, gzipSync(`${body}\n`, { level: 9 }));
-    return `${PURGED_REL}/${name}`;
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  const unique = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
+  const name = `${stamp}-${machineId.replace(/[^a-z0-9-]/gi, '-')}-${unique}.jsonl.gz`;
+  const file = path.join(dir, name);
+  const body = entries.map((e) => JSON.stringify(e)).join('\n');
+  writeFileAtomic(file, gzipSync(`${body}\n`, { level: 9 }));
+  const back = readBundle(file);
+  const missing = 'corrupt' in back ? entries.length : countMissing(entries, back.entries);
+  if ('corrupt' in back || missing > 0) {
+    unlinkIfPresent(file);
+    const why = 'corrupt' in back ? back.corrupt : `${missing} entries missing`;
+    throw new Error(`${PURGED_REL}/${name} did not read back whole (${why}): nothing was removed`);
   }
+  return `${PURGED_REL}/${name}`;
+}
+
+function countMissing(wanted: readonly PurgedEntry[], got: readonly PurgedEntry[]): number {
+  const have = new Set(got.map(keyOf));
+  return wanted.filter((e) => !have.has(keyOf(e))).length;
 }
 
 export interface PurgedLookup {

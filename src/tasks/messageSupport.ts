@@ -2,7 +2,8 @@ import path from 'node:path';
 import { DAY_MS } from '../util/time.js';
 import { errorMessage } from '../errors.js';
 import type { FolderListing } from '../roosync/folder.js';
-import { unlinkIfPresent } from '../util/fs.js';
+import { lstatSync } from 'node:fs';
+import { TEMP_MARK, unlessMissing, unlinkIfPresent } from '../util/fs.js';
 import { formatDate } from '../util/format.js';
 import { createYielder } from '../util/yielder.js';
 import { defineTask } from './retentionTask.js';
@@ -45,7 +46,14 @@ export function countUntouched(report: RuleReport, reason: string, n = 1): void 
   report.untouched![reason] = (report.untouched![reason] ?? 0) + n;
 }
 
-/** Temp files a killed run left in the message folders: ours (RooSync writes none), removed first. */
+/** A temp file of ours younger than this may be another process's write in flight (a second leader's). */
+export const LEFTOVER_TEMP_MS = 10 * 60_000;
+
+/**
+ * Temp files a killed run left in the message folders: only those carrying our mark (`*.roosync-maint.tmp`;
+ * another program's `*.json.tmp`, Syncthing's `.syncthing.*.tmp` are never touched), and only once they are
+ * ten minutes old by the file system's clock, so another process's write in flight is never removed.
+ */
 export function leftoverTempsReport(
   task: TaskName,
   messagesDir: string,
@@ -53,12 +61,19 @@ export function leftoverTempsReport(
 ): RuleReport {
   const report = newReport(
     `${task}/leftover-temps`,
-    'in messages/: *.json.tmp left by an interrupted write of ours are removed',
+    `in messages/: temp files of ours (*${TEMP_MARK}) left by an interrupted write, once 10 minutes old, are removed`,
     messagesDir,
   );
+  const realNow = Date.now();
   for (const [folder, listing] of Object.entries(listings)) {
-    for (const name of listing.temps)
-      report.actions.push(messageAction(`${folder}/${name}`, 'remove', 'temp file left by an interrupted write'));
+    for (const name of listing.temps) {
+      const rel = `${folder}/${name}`;
+      const mtime = unlessMissing(() => lstatSync(path.join(messagesDir, rel)).mtimeMs, undefined);
+      if (mtime === undefined) continue;
+      if (realNow - mtime >= LEFTOVER_TEMP_MS)
+        report.actions.push(messageAction(rel, 'remove', 'temp file of ours left by an interrupted write'));
+      else countUntouched(report, 'temp file of ours younger than 10 minutes: maybe a write in flight');
+    }
   }
   return report;
 }

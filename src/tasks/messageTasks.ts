@@ -7,7 +7,7 @@ import { messageDirs, type MessageDirs } from '../roosync/layout.js';
 import { assertRealFolders, listFolder, listMessageNames, readMessage, type FolderListing } from '../roosync/folder.js';
 import { dateFromId, hasDatedId, idPrefixAt, isPendingAutoDestruct, type RooSyncMessage } from '../roosync/message.js';
 import { ODDITY_TEXT, type Oddity } from '../roosync/readPaths.js';
-import { addToBundle, type PurgedEntry } from '../roosync/purgeBundle.js';
+import { writeBundle, type PurgedEntry } from '../roosync/purgeBundle.js';
 import {
   type ArchivedCopies,
   fileSignature,
@@ -246,7 +246,7 @@ async function removeInboxCopies(
 function purgeHome(gitMode: boolean): string {
   return gitMode
     ? 'removed files stay in git history: `roosync-maint restore <id>`'
-    : 'removed files are kept in messages/purged/<month>.jsonl.gz: `roosync-maint restore <id>`';
+    : 'removed files are kept in a bundle in messages/purged/ read back before anything is removed: `roosync-maint restore <id>`';
 }
 
 export const messagesPurge = messageTask('messages-purge', async (ctx, result) => {
@@ -300,7 +300,7 @@ export const messagesPurge = messageTask('messages-purge', async (ctx, result) =
   ];
   if (!ctx.dryRun && !gitMode) {
     const bundled = bundleRemovals(ctx, reports, opened);
-    if (bundled) for (const r of reports) r.policy = r.policy.replace('messages/purged/<month>.jsonl.gz', bundled);
+    if (bundled) for (const r of reports) r.policy = r.policy.replace('a bundle in messages/purged/', bundled);
   }
   for (const report of reports) {
     steps.push({
@@ -329,8 +329,9 @@ function capRemovals(report: RuleReport, left: number): void {
 }
 
 /**
- * Plain-folder mode: every file about to be removed goes into this month's purge bundle first (its
- * exact text, read again now), so `restore` can bring it back. Returns the bundle's path.
+ * Plain-folder mode: every file about to be removed goes into this run's purge bundle first (its exact
+ * text, read again now), read back whole, so `restore` can bring it back; a bundle that cannot be written
+ * throws, and nothing is removed. Returns the bundle's path.
  */
 function bundleRemovals(
   ctx: TaskContext,
@@ -358,18 +359,28 @@ function bundleRemovals(
       text,
     });
   }
-  return entries.length > 0 ? addToBundle(ctx.sharedState, ctx.now, entries) : undefined;
+  return entries.length > 0 ? writeBundle(ctx.sharedState, ctx.now, ctx.machineId, entries) : undefined;
 }
 
-/** Moves one inbox entry to quarantine/ with a sidecar saying why. The sidecar goes first: a killed run leaves at worst an orphan note. */
-function quarantineFile(dirs: MessageDirs, name: string, reason: string, ctx: TaskContext): boolean {
+/**
+ * Moves one inbox entry to quarantine/ with a note of why, if it still is what the plan judged (same size
+ * and mtime, still not a message RooSync lists): a file RooSync rewrote meanwhile stays. The note goes
+ * first: a killed run leaves at worst an orphan note. False when it was left or already gone.
+ */
+function quarantineFile(dirs: MessageDirs, a: ReportAction, signature: string | undefined, ctx: TaskContext): boolean {
+  const name = a.rel.slice('inbox/'.length);
+  if (signature !== undefined) {
+    if (fileSignature(path.join(dirs.inbox, name)) !== signature) return false;
+    const again = readMessage(dirs.inbox, name, 'file', ctx.now);
+    if (!again || !('parsed' in again) || again.parsed.ok || again.signature !== signature) return false;
+  }
   mkdirSync(dirs.quarantine, { recursive: true });
   let target = name;
   for (let n = 2; existsSync(path.join(dirs.quarantine, target)); n++) target = `${name}.${n}`;
   const note = path.join(dirs.quarantine, `${target}.why.json`);
   const why = {
     file: `messages/inbox/${name}`,
-    reason,
+    reason: a.reason,
     quarantinedAt: new Date(ctx.now).toISOString(),
     by: maintenanceSender(ctx.machineId),
     restore: 'move it back to messages/inbox/ once fixed',
@@ -385,6 +396,9 @@ function quarantineFile(dirs: MessageDirs, name: string, reason: string, ctx: Ta
   }
 }
 
+/** A file RooSync wrote this recently may be half-written (it writes in place): judged by a later run. */
+export const HYGIENE_SETTLE_MS = 60_000;
+
 /** What inbox-hygiene does with one inbox entry: RooSync's judgement decides, never our taste. */
 function hygieneAction(
   dirs: MessageDirs,
@@ -392,22 +406,40 @@ function hygieneAction(
   name: string,
   ctx: TaskContext,
   odd: Map<Oddity, number>,
-): ReportAction | undefined {
+): { action: ReportAction; signature?: string } | undefined {
   const rel = `inbox/${name}`;
   const kind = listing.kinds.get(name);
   if (kind === 'symlink')
-    return messageAction(rel, 'quarantine', 'a symbolic link: never read or followed by us (RooSync would follow it)');
+    return {
+      action: messageAction(
+        rel,
+        'quarantine',
+        'a symbolic link: never read or followed by us (RooSync would follow it)',
+      ),
+    };
   const read = readMessage(dirs.inbox, name, kind, ctx.now);
   if (!read) return undefined;
   if ('unreadable' in read)
-    return messageAction(rel, 'skip', `${read.unreadable}: reported, left in place`, 0, read.bytes);
+    return { action: messageAction(rel, 'skip', `${read.unreadable}: reported, left in place`, 0, read.bytes) };
   if (read.parsed.ok) {
     for (const o of read.parsed.oddities) odd.set(o, (odd.get(o) ?? 0) + 1);
     return undefined;
   }
+  // a file's age on disk is measured by the file system's clock, whatever clock the run was given
+  const mtimeMs = Number(read.signature.split(':')[1]);
+  if (Date.now() - mtimeMs < HYGIENE_SETTLE_MS)
+    return {
+      action: messageAction(
+        rel,
+        'skip',
+        `${read.parsed.reason}, but written less than a minute ago: RooSync may still be writing it (judged again next run)`,
+        0,
+        read.bytes,
+      ),
+    };
   const { reason, breaks } = read.parsed;
   const why = breaks.length > 0 ? `${reason} (breaks RooSync's ${breaks.join(', ')})` : reason;
-  return messageAction(rel, 'quarantine', why, 0, read.bytes);
+  return { action: messageAction(rel, 'quarantine', why, 0, read.bytes), signature: read.signature };
 }
 
 export const inboxHygiene = messageTask('inbox-hygiene', async (ctx, result) => {
@@ -415,21 +447,26 @@ export const inboxHygiene = messageTask('inbox-hygiene', async (ctx, result) => 
   const policy =
     'in messages/inbox/: files that break one of RooSync’s read paths (listing, counts, stats, auto-archive, ' +
     'auto-destruct), or that RooSync skips (empty, BOM, not JSON, name ≠ <id>.json, symbolic links), move ' +
-    'to messages/quarantine/ with a note of why; every file RooSync lists stays; nothing is deleted';
+    'to messages/quarantine/ with a note of why, once they have not changed for a minute (RooSync writes in place) ' +
+    'and only if they still are what was judged; every file RooSync lists stays; nothing is deleted';
   const report = newReport('inbox-hygiene', policy, dirs.inbox);
   const listing = listFolder(dirs.inbox);
   const odd = new Map<Oddity, number>();
+  const signatures = new Map<string, string | undefined>();
   for (const name of listing.names) {
-    const action = hygieneAction(dirs, listing, name, ctx, odd);
-    if (action) report.actions.push(action);
-    else countUntouched(report, 'listed by RooSync');
+    const judged = hygieneAction(dirs, listing, name, ctx, odd);
+    if (!judged) {
+      countUntouched(report, 'listed by RooSync');
+      continue;
+    }
+    report.actions.push(judged.action);
+    signatures.set(judged.action.rel, judged.signature);
   }
   for (const [o, n] of odd) {
     const stays = n === 1 ? 'RooSync shows it, so it stays' : 'RooSync shows them, so they stay';
     result.warnings.push(`${plural(n, 'message')} with ${ODDITY_TEXT[o]}; ${stays}`);
   }
-  const reasons = new Map(report.actions.map((a) => [a.rel, a.reason]));
-  const act = (a: ReportAction) => quarantineFile(dirs, a.rel.slice('inbox/'.length), reasons.get(a.rel)!, ctx);
+  const act = (a: ReportAction) => quarantineFile(dirs, a, signatures.get(a.rel), ctx);
   await planAndApply(result, ctx, [{ report, act }]);
 });
 

@@ -5,6 +5,8 @@ import {
   existsSync,
   fstatSync,
   fsyncSync,
+  lstatSync,
+  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -18,13 +20,45 @@ import { errorCode } from '../errors.js';
 import { formatBytes } from './format.js';
 
 /**
- * The one way this program writes a file that someone reads: `<file>.tmp` (not matched by RooSync's
- * `*.json`), written and fsynced, renamed over `<file>`, then the folder fsynced — so a reader never sees
- * a half-written file, and after a power cut the new name holds the whole new content or the old one.
+ * The one way this program writes a file that someone reads: a temp file beside it (its name carries our
+ * marker, the process and a counter, and does not end in `.json`, so RooSync never lists it and no other
+ * process or program ever shares it), written whole and fsynced, its size checked, renamed over `<file>`,
+ * then the folder fsynced — so a reader never sees a half-written file, a full disk fails the write instead
+ * of replacing a good file with a short one, and after a power cut the name holds the new content or the old.
  */
 
+/** What every temp file of ours ends with: only files carrying it are ever cleaned up as ours. */
+export const TEMP_MARK = '.roosync-maint.tmp';
+let tempCounter = 0;
+
 export function tempNameFor(file: string): string {
-  return `${file}.tmp`;
+  return `${file}.${process.pid.toString(36)}-${(tempCounter++).toString(36)}${TEMP_MARK}`;
+}
+
+/** Whether a folder entry is a temp file of ours (of any process, this one or a killed one). */
+export function isOurTemp(name: string): boolean {
+  return name.endsWith(TEMP_MARK);
+}
+
+/** A write that stopped short: the disk is full, or a quota or a file size limit was reached. */
+export class ShortWriteError extends Error {
+  readonly code = 'ENOSPC';
+  constructor(file: string, wrote: number, wanted: number) {
+    super(`${file}: only ${wrote} of ${wanted} bytes could be written (disk full?): the old file was kept`);
+    this.name = 'ShortWriteError';
+  }
+}
+
+/** Writes every byte through `fd` (write(2) may write fewer than asked), then checks the file's size. */
+function writeWhole(fd: number, file: string, bytes: Buffer): void {
+  let at = 0;
+  while (at < bytes.length) {
+    const n = writeSync(fd, bytes, at, bytes.length - at);
+    if (n <= 0) throw new ShortWriteError(file, at, bytes.length);
+    at += n;
+  }
+  const size = fstatSync(fd).size;
+  if (size !== bytes.length) throw new ShortWriteError(file, size, bytes.length);
 }
 
 /** Flushes a folder's entries (a rename) to disk; not possible on Windows, where rename is already journaled. */
@@ -40,29 +74,102 @@ function fsyncDir(dir: string): void {
 
 export function writeFileAtomic(file: string, content: string | Buffer, mode?: number): void {
   const tmp = tempNameFor(file);
-  const fd = openSync(tmp, 'w', mode);
   try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', mode);
+    try {
+      writeWhole(fd, file, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    unlinkIfPresent(tmp);
+    throw err;
   }
-  renameSync(tmp, file);
   fsyncDir(path.dirname(file));
 }
 
 /** The same, without blocking the event loop (many files in flight at once: their fsyncs share journal commits). */
 export async function writeFileAtomicAsync(file: string, content: string, durable = true): Promise<void> {
   const tmp = tempNameFor(file);
-  const handle = await open(tmp, 'w');
+  const bytes = Buffer.from(content, 'utf8');
   try {
-    await handle.writeFile(content, 'utf8');
-    if (durable) await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(bytes);
+      const { size } = await handle.stat();
+      if (size !== bytes.length) throw new ShortWriteError(file, size, bytes.length);
+      if (durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    unlinkIfPresent(tmp);
+    throw err;
   }
-  await rename(tmp, file);
   if (durable) await fsyncDirShared(path.dirname(file));
+}
+
+/** A file's bytes with the size and mtime they were read with (one descriptor, never through a link). */
+export interface SignedRead {
+  content: Buffer;
+  size: number;
+  mtimeMs: number;
+}
+
+export function readWithSignature(file: string): SignedRead | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    return { content: readFileSync(fd), size: st.size, mtimeMs: st.mtimeMs };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const sameSignature = (st: { size: number; mtimeMs: number } | undefined, read: SignedRead | undefined) =>
+  st === undefined ? read === undefined : read !== undefined && st.size === read.size && st.mtimeMs === read.mtimeMs;
+
+/**
+ * Replaces `file` with `content` (undefined: removes it) only if it still has the size and mtime it was
+ * read with (`read`; undefined: it must still be missing). The check runs right before the rename, after
+ * the new content is written whole. False, and nothing changed, when the file moved on meanwhile.
+ */
+export function replaceIfUnchanged(file: string, read: SignedRead | undefined, content: Buffer | undefined): boolean {
+  const current = () => unlessMissing(() => lstatSync(file), undefined);
+  if (content === undefined) {
+    if (!sameSignature(current(), read)) return false;
+    unlinkIfPresent(file);
+    return true;
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = tempNameFor(file);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeWhole(fd, file, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (!sameSignature(current(), read)) {
+      unlinkIfPresent(tmp);
+      return false;
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    unlinkIfPresent(tmp);
+    throw err;
+  }
+  return true;
 }
 
 /**
@@ -74,7 +181,8 @@ export async function flushToDisk(files: readonly string[]): Promise<void> {
   const todo = files.filter((f) => existsSync(f));
   const worker = async () => {
     for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
-      const handle = await open(f, 'r');
+      // FlushFileBuffers needs write access on Windows; 'r+' opens for writing without changing anything
+      const handle = await open(f, 'r+');
       try {
         await handle.sync();
       } finally {
