@@ -177,6 +177,19 @@ describe('config-backup and backups list/restore (real files, the CLI in-process
     expect(noParent.stderr).toContain('does not exist');
   });
 
+  it('snapshots taken within one second (or one millisecond) sort by when they were taken, never by hash', async () => {
+    const t = await setUp();
+    const versions = Array.from({ length: 6 }, (_, i) => mcpSettings({ timeout: 10 + i }));
+    for (const v of versions) {
+      writeFileSync(t.settings, v);
+      expect((await t.run(NOW)).code).toBe(0); // the same clock every time: one second, one millisecond
+    }
+    writeFileSync(t.settings, 'broken by hand');
+    const r = await cli(['backups', 'restore', t.settings, ...t.args], { now: NOW + 1000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(t.settings, 'utf8')).toBe(versions.at(-1));
+  });
+
   it('in a clone: the redacted copies are committed with the tick; an unchanged file makes no commit', async () => {
     const fleet = await createFleet(await tempDir('cfgb-fleet'), 1);
     const m = fleet.machines[0]!;

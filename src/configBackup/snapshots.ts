@@ -8,7 +8,7 @@ import path from 'node:path';
  * shared one (the hash is always of the whole file).
  */
 
-export const SNAPSHOT_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{16})(\.[A-Za-z0-9_.-]+)?$/;
+export const SNAPSHOT_NAME = /^(\d{8}T\d{6})(\d{3})?Z-([0-9a-f]{16})(\.[A-Za-z0-9_.-]+)?$/;
 
 export interface Snapshot {
   name: string;
@@ -26,11 +26,8 @@ export function familyOf(file: string): string {
   return `${base}-${createHash('sha256').update(path.resolve(file)).digest('hex').slice(0, 8)}`;
 }
 
-const compact = (ms: number) =>
-  new Date(ms)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+/** `20261203T094500123Z`: to the millisecond (names of older versions stop at the second). */
+const compact = (ms: number) => new Date(ms).toISOString().replace(/[-:.]/g, '');
 
 export function snapshotName(file: string, takenAt: number, hash: string): string {
   const ext = path.extname(file);
@@ -41,8 +38,17 @@ export function parseSnapshot(name: string): Snapshot | undefined {
   const m = SNAPSHOT_NAME.exec(name);
   if (!m) return undefined;
   const t = m[1]!;
-  const iso = `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`;
-  return { name, takenAt: Date.parse(iso), hash: m[2]! };
+  const iso = `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}`;
+  return { name, takenAt: Date.parse(`${iso}.${m[2] ?? '000'}Z`), hash: m[3]! };
+}
+
+/**
+ * When a new snapshot is taken: now, or just after the newest one when that is not older (two runs in one
+ * millisecond, or a clock set back): snapshots sort by the time they were taken, never by their hash.
+ */
+export function nextSnapshotTime(existing: readonly Snapshot[], now: number): number {
+  const newest = existing.reduce((t, s) => Math.max(t, s.takenAt), Number.NEGATIVE_INFINITY);
+  return Math.max(now, newest + 1);
 }
 
 /** Snapshots newest first (names that are not snapshots are not ours: ignored). */

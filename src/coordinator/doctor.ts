@@ -6,6 +6,9 @@ import { openClone, type GitRepo } from '../git/repo.js';
 import { readMcpSettings } from '../health/mcp.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { formatDuration } from '../util/format.js';
+import { MINUTE_MS } from '../util/time.js';
+import { silentAfterMinutes } from '../report/fleetStatus.js';
+import { ageClockMargin, clockEvidence, fleetAgeClock } from '../report/fleetClock.js';
 import { probeWritable } from '../util/fs.js';
 import { hookStates } from './hooks.js';
 import { type ScheduleState, scheduleState, scheduleTargetFor } from './scheduleInstall.js';
@@ -75,8 +78,33 @@ export async function runDoctor(i: DoctorInputs): Promise<DoctorCheck[]> {
   checks.push(writableCheck(shared, repo));
   checks.push(await automationCheck(repo, i, identity, config));
   checks.push(mcpSettingsCheck(config));
-  checks.push(await clockCheck(repo, i));
+  const heartbeatMinutes = config?.config.schedule.heartbeatMinutes ?? 240;
+  const tickMinutes = config?.config.schedule.tickMinutes ?? 15;
+  checks.push(await clockCheck(repo, i, silentAfterMinutes(heartbeatMinutes, tickMinutes) * MINUTE_MS));
+  checks.push(fleetClockCheck(shared, machineId, i.now, heartbeatMinutes));
   return checks;
+}
+
+/** This clock against what other machines wrote in the shared state (status files, lease, messages). */
+export function fleetClockCheck(sharedState: string, machineId: string, now: number, heartbeatMinutes: number) {
+  const evidence = clockEvidence(sharedState, machineId);
+  if (evidence.length === 0)
+    return { check: 'fleet clock', state: 'skip' as const, detail: 'no other machine has written here yet' };
+  const judged = fleetAgeClock(now, evidence, ageClockMargin(heartbeatMinutes));
+  if (judged.capped)
+    return {
+      check: 'fleet clock',
+      state: 'fail' as const,
+      detail: judged.capped,
+      fix: 'turn on time sync (timedatectl set-ntp true; on Windows: w32tm /resync); until then fleet tasks delete less',
+    };
+  const newest = Math.max(...evidence.map((e) => e.ms));
+  const lead = now - newest;
+  const detail =
+    lead >= 0
+      ? `within the fleet's: its newest evidence is ${formatDuration(lead)} old`
+      : `the fleet's newest evidence is ${formatDuration(-lead)} in this machine's future`;
+  return { check: 'fleet clock', state: 'ok' as const, detail };
 }
 
 async function configCheck(identity: Identity, env: NodeJS.ProcessEnv, checks: DoctorCheck[]) {
@@ -197,10 +225,27 @@ function mcpSettingsCheck(config: ResolvedConfig | undefined): DoctorCheck {
   }
 }
 
-/** The remote's newest commit was made on another machine's clock: one from our future means ours is behind. */
-export function judgeSkew(newestCommitMs: number | undefined, now: number): DoctorCheck {
-  if (newestCommitMs === undefined) return { check: 'clock', state: 'skip', detail: 'no commit on the remote yet' };
+/**
+ * The remote's newest commit was made on another machine's clock: one from our future means ours is behind;
+ * one older than the fleet's heartbeats allow means the fleet stopped, or this clock is ahead.
+ */
+export function judgeSkew(
+  newestCommitMs: number | undefined,
+  now: number,
+  quietMaxMs = Number.POSITIVE_INFINITY,
+): DoctorCheck {
+  if (newestCommitMs === undefined)
+    return { check: 'clock', state: 'skip', detail: 'the remote has no commit on this branch yet' };
   const ahead = newestCommitMs - now;
+  if (-ahead > quietMaxMs)
+    return {
+      check: 'clock',
+      state: 'warn',
+      detail:
+        `the remote's newest commit is ${formatDuration(-ahead)} old, older than the fleet's heartbeats allow ` +
+        `(${formatDuration(quietMaxMs)}): either no machine has ticked since, or this clock is ahead`,
+      fix: 'check this clock (timedatectl; on Windows: w32tm /query /status) and roosync-maint status',
+    };
   if (ahead > SKEW_TOLERANCE_MS)
     return {
       check: 'clock',
@@ -215,10 +260,11 @@ export function judgeSkew(newestCommitMs: number | undefined, now: number): Doct
   };
 }
 
-async function clockCheck(repo: GitRepo | undefined, i: DoctorInputs): Promise<DoctorCheck> {
+async function clockCheck(repo: GitRepo | undefined, i: DoctorInputs, quietMaxMs: number): Promise<DoctorCheck> {
   if (!repo) return { check: 'clock', state: 'skip', detail: 'not a git clone: no other machine to compare with' };
   const upstream = await repo.upstream();
-  if (!upstream) return judgeSkew(undefined, i.now);
+  if (!upstream)
+    return { check: 'clock', state: 'skip', detail: 'this branch tracks no remote branch: no commit to compare with' };
   const seconds = Number((await repo.raw(['log', '-1', '--format=%ct', upstream]).catch(() => '')).trim());
-  return judgeSkew(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined, i.now);
+  return judgeSkew(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined, i.now, quietMaxMs);
 }

@@ -2,6 +2,7 @@ import { errorMessage } from '../errors.js';
 import { availableTask } from '../tasks/registry.js';
 import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 import { emptyResult, type TaskContext, type TaskResult } from '../tasks/types.js';
+import { ageClockMargin, clockEvidence, fleetAgeClock, type AgeClock } from '../report/fleetClock.js';
 
 export interface RunTasksOptions {
   isLeader: boolean;
@@ -20,6 +21,16 @@ export async function runTasks(
 ): Promise<TaskResult[]> {
   const ctx: TaskContext = { ...runCtx, archivedThisRun: runCtx.archivedThisRun ?? new Set() };
   const results: TaskResult[] = [];
+  let ageClock: AgeClock | undefined;
+  // fleet tasks judge ages by the fleet's clock: a clock far ahead must not make young files old
+  const fleetCtx = (): { ctx: TaskContext; capped?: string } => {
+    ageClock ??= fleetAgeClock(
+      ctx.now,
+      clockEvidence(ctx.sharedState, ctx.machineId),
+      ageClockMargin(ctx.config.config.schedule.heartbeatMinutes),
+    );
+    return { ctx: { ...ctx, now: ageClock.now }, ...(ageClock.capped && { capped: ageClock.capped }) };
+  };
   for (const name of names) {
     const scope = TASKS[name];
     const task = availableTask(name);
@@ -31,7 +42,9 @@ export async function runTasks(
     const started = Date.now();
     try {
       ctx.log.info({ task: name, dryRun: ctx.dryRun }, 'task start');
-      const result = await task.run(ctx);
+      const fleet = scope === 'fleet' ? fleetCtx() : undefined;
+      const result = await task.run(fleet?.ctx ?? ctx);
+      if (fleet?.capped) result.warnings.unshift(fleet.capped);
       ctx.log.info(
         {
           task: name,

@@ -37,7 +37,7 @@ export interface MalformedFile {
 }
 
 /** Every machine's status file; damaged ones are listed by name, never a reason to stop. */
-function readMachines(sharedState: string): { machines: MachineStatus[]; malformed: MalformedFile[] } {
+export function readMachines(sharedState: string): { machines: MachineStatus[]; malformed: MalformedFile[] } {
   const dir = path.join(sharedState, 'maintenance', 'machines');
   let names: string[];
   try {

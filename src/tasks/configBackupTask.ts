@@ -5,6 +5,7 @@ import {
   contentHash,
   familyOf,
   planSnapshots,
+  nextSnapshotTime,
   snapshotName,
   snapshotsOf,
   type Snapshot,
@@ -79,7 +80,8 @@ function backUpFile(ctx: TaskContext, file: string, dirs: { local: string; share
     { dir: path.join(dirs.local, family), content: bytes, mode: 0o600 },
     { dir: path.join(dirs.shared, family), content: redactConfig(bytes.toString('utf8')).text },
   ];
-  const name = snapshotName(file, ctx.now, hash);
+  const taken = copies.flatMap((c) => snapshotsOf(listDirIfPresent(c.dir)));
+  const name = snapshotName(file, nextSnapshotTime(taken, ctx.now), hash);
   for (const copy of copies) {
     const existing = snapshotsOf(listDirIfPresent(copy.dir));
     const plan = planSnapshots(existing, hash, keepCount);
