@@ -61,6 +61,8 @@ export interface TickResult {
   pushed: boolean;
   pushRetries: number;
   notes: string[];
+  /** What this tick could not write (a full disk, a broken file): the run failed, though its tasks may not have. */
+  unwritten?: string[];
 }
 
 /** The top folders of the shared state that fleet tasks changed (or, at the top level, the exact files). */
@@ -179,7 +181,10 @@ async function runLocalOnly(o: Resolved<TickOptions>, stateDir: string, result: 
   if (!o.dryRun) {
     alertsOf(o, stateDir, result);
     sendDigestIfDue(o, stateDir, result);
-    writeStatus(o.sharedState, statusOf(o, result));
+    reportStep(result, o.log, 'status file', () => {
+      writeStatus(o.sharedState, statusOf(o, result));
+      return [];
+    });
   }
   return result;
 }
@@ -228,7 +233,8 @@ function reportStep(result: TickResult, log: Logger, what: string, step: () => s
     return step();
   } catch (err) {
     log.error({ step: what, err: errorMessage(err) }, 'report step failed');
-    result.notes.push(`${what} not sent this tick: ${errorMessage(err)}`);
+    result.notes.push(`${what} not written this tick: ${errorMessage(err)}`);
+    (result.unwritten ??= []).push(`${what}: ${errorMessage(err)}`);
     return [];
   }
 }
@@ -385,8 +391,13 @@ async function runSynced(
     const heartbeatMs = o.config.config.schedule.heartbeatMinutes * MINUTE_MS;
     // a commit made anyway carries a fresh status for free
     if (paths.length > 0 || leaseInCommit || statusWorthCommitting(previous, status, o.clock(), heartbeatMs)) {
-      writeStatus(o.sharedState, status);
-      paths.push(repo.inRepo(statusFileRel(o.machineId)));
+      const file = statusFileRel(o.machineId);
+      paths.push(
+        ...reportStep(result, o.log, 'status file', () => {
+          writeStatus(o.sharedState, status);
+          return [repo.inRepo(file)];
+        }),
+      );
     }
     if (leaseInCommit && record) {
       writeLeaseFile(o.sharedState, renewed(record, o.clock(), leaseSeconds));

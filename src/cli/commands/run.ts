@@ -46,7 +46,7 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
     version: packageVersion(),
     ...(cli.env.ROOSYNC_MAINT_FAULT && { fault: cli.env.ROOSYNC_MAINT_FAULT }),
   });
-  const failed = r.tasks.some((t) => t.status === 'failed');
+  const failed = r.tasks.some((t) => t.status === 'failed') || (r.unwritten?.length ?? 0) > 0;
   const head =
     `roosync-maint run on ${identity.machineId.value}${global.dryRun ? ' (dry run)' : ''} — shared ` +
     `state ${identity.sharedState.value}`;
