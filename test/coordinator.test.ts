@@ -7,7 +7,7 @@ import { buildMessageStore } from '../src/demo/messages.js';
 import { MaintenanceService } from '../src/index.js';
 import { nextOnPhase, phaseOffsetMs, scheduleEntry } from '../src/coordinator/osSchedule.js';
 import { UsageError } from '../src/errors.js';
-import { NOW, cli, isolatedEnv, tempDir } from './helpers.js';
+import { NOW, cli, fleetAliveAt, isolatedEnv, tempDir } from './helpers.js';
 
 describe('schedule print', () => {
   const input = {
@@ -100,6 +100,7 @@ describe('the library API (MaintenanceService)', () => {
       now: NOW,
     });
     await buildMessageStore(tree.sharedState, NOW);
+    fleetAliveAt(tree.sharedState, NOW);
     writeFileSync(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
     const env = await isolatedEnv();
     const dry = new MaintenanceService({
@@ -127,7 +128,11 @@ describe('the library API (MaintenanceService)', () => {
     const report = await svc.runScheduledMaintenance();
     expect(report.results.length).toBeGreaterThan(0);
     expect(report.leader.reason).toContain('--no-sync'); // not a git clone: acts on the plain folder
-    expect(readdirSync(path.join(tree.sharedState, 'maintenance', 'machines'))).toEqual(['myia-ai-01.json']);
+    // its own status file beside the other machine's
+    expect(readdirSync(path.join(tree.sharedState, 'maintenance', 'machines')).sort()).toEqual([
+      'myia-ai-01.json',
+      'myia-po-2023.json',
+    ]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeMessage } from '../src/demo/messages.js';
 import path from 'node:path';
 import { tempDir } from './helpers.js';
 import { createFleet, git, type Fleet } from '../src/demo/fleet.js';
@@ -129,4 +130,15 @@ export function markRead(dir: string, id: string, reader: string, at: number): v
   const readBy = [...new Set([...((m.read_by as string[]) ?? []), reader])];
   const acked = { ...(m.acknowledged_at as object), [reader]: new Date(at).toISOString() };
   writeFileSync(file, JSON.stringify({ ...m, read_by: readBy, acknowledged_at: acked }, null, 2));
+}
+
+/**
+ * A fresh message from a machine outside the test, dated `at`: the fleet's clock. Fleet tasks judge ages by
+ * the newest evidence from other machines (src/report/fleetClock.ts); a lone leader on old messages alone
+ * would rightly suspect its own clock.
+ */
+export function writeFleetClock(dir: string, at: number): void {
+  const m = makeMessage(at, 0, { from: 'myia-po-2026:roo-extensions', to: 'myia-po-2026', status: 'read' });
+  mkdirSync(path.join(dir, 'messages', 'inbox'), { recursive: true });
+  writeFileSync(path.join(dir, 'messages', 'inbox', `${m.id}.json`), JSON.stringify(m, null, 2));
 }

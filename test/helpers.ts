@@ -1,3 +1,4 @@
+import { writeStatus } from '../src/report/status.js';
 import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -98,4 +99,22 @@ export async function until(check: () => boolean, ms = scaled(20_000)): Promise<
 /** A timeout for a slow or loaded machine: ROOSYNC_TEST_TIMEOUT_SCALE multiplies it (no assertion changes). */
 export function scaled(ms: number): number {
   return ms * Math.max(1, Number(process.env.ROOSYNC_TEST_TIMEOUT_SCALE ?? 1) || 1);
+}
+
+/**
+ * Another machine's status file, written at `at`: the fleet is alive and its clock says `at`. Fleet tasks
+ * judge ages by the fleet's clock (src/report/fleetClock.ts); a shared state with no evidence newer than a
+ * day would make them wait.
+ */
+export function fleetAliveAt(sharedState: string, at: number, machine = 'myia-po-2023'): void {
+  writeStatus(sharedState, {
+    machine,
+    version: '0.1.0',
+    lastTickAt: new Date(at).toISOString(),
+    lastSuccessAt: new Date(at).toISOString(),
+    offline: false,
+    leader: { isLeader: false, term: null, reason: 'follower' },
+    tasks: [],
+    failed: [],
+  });
 }

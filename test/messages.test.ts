@@ -11,7 +11,7 @@ import type { TaskName } from '../src/config/taskCatalogue.js';
 import { dateFromId, newMessageId, parseMessage, serializeMessage } from '../src/roosync/message.js';
 import { archiveMessage, fileSignature } from '../src/roosync/archive.js';
 import { messageDirs } from '../src/roosync/layout.js';
-import { DAY, NOW, cli, exists, snapshotTree, tempDir } from './helpers.js';
+import { DAY, NOW, cli, exists, fleetAliveAt, snapshotTree, tempDir } from './helpers.js';
 
 describe('the RooSync message model', () => {
   it('generates RooSync ids and dates them without opening the file', () => {
@@ -39,9 +39,13 @@ let store: MessageStore;
 beforeEach(async () => {
   shared = path.join(await tempDir('msgs'), 'shared');
   store = await buildMessageStore(shared, NOW);
+  fleetAliveAt(shared, NOW);
 });
 
-async function run(task: TaskName, opts: { dryRun?: boolean; env?: NodeJS.ProcessEnv } = {}) {
+async function run(
+  task: TaskName,
+  opts: { dryRun?: boolean; env?: NodeJS.ProcessEnv; stateDir?: string; now?: number } = {},
+) {
   const config = await loadResolvedConfig(path.join(shared, 'none.json'), shared);
   const [r] = await runTasks(
     [task],
@@ -50,7 +54,8 @@ async function run(task: TaskName, opts: { dryRun?: boolean; env?: NodeJS.Proces
       env: opts.env ?? {},
       machineId: 'myia-ai-01',
       config,
-      now: NOW,
+      now: opts.now ?? NOW,
+      ...(opts.stateDir && { stateDir: opts.stateDir }),
       dryRun: opts.dryRun ?? false,
       log: silentLogger,
       progress: noProgress,
@@ -346,6 +351,30 @@ describe('inbox-hygiene', () => {
     expect(await exists(path.join(inbox, young))).toBe(true);
   });
 
+  it('a Google Drive conflict copy `<id> (1).json`: its newer acknowledgement reaches the original, then it is quarantined', async () => {
+    const inbox = messageDirs(shared).inbox;
+    const m = makeMessage(NOW, 2, { status: 'read', read_by: ['myia-ai-01'], acknowledged_at: { 'myia-ai-01': 'x' } });
+    const copy = {
+      ...m,
+      read_by: ['myia-ai-01', 'myia-po-2026'],
+      acknowledged_at: { 'myia-ai-01': 'x', 'myia-po-2026': 'y' },
+    };
+    await writeFile(path.join(inbox, `${m.id}.json`), JSON.stringify(m, null, 2));
+    await writeFile(path.join(inbox, `${m.id} (1).json`), JSON.stringify(copy, null, 2));
+    const hourAgo = NOW / 1000 - 3600;
+    await utimes(path.join(inbox, `${m.id} (1).json`), hourAgo, hourAgo);
+    const r = await run('inbox-hygiene');
+    const action = r.rules[0]!.actions.find((a) => a.rel === `inbox/${m.id} (1).json`)!;
+    expect(action.reason).toContain(`a Google Drive conflict copy of ${m.id}`);
+    const merged = JSON.parse(await readFile(path.join(inbox, `${m.id}.json`), 'utf8'));
+    expect(merged.read_by.sort()).toEqual(['myia-ai-01', 'myia-po-2026']);
+    expect(merged.acknowledged_at).toEqual({ 'myia-ai-01': 'x', 'myia-po-2026': 'y' });
+    expect(await exists(path.join(inbox, `${m.id} (1).json`))).toBe(false);
+    expect(await exists(path.join(shared, 'messages', 'quarantine', `${m.id} (1).json`))).toBe(true);
+    const note = await quarantined(`${m.id} (1).json`);
+    expect(note.reason).toContain('merged into the original');
+  });
+
   it('a link is moved without being read, a folder or a huge file is reported and left', async () => {
     const inbox = path.join(shared, 'messages', 'inbox');
     const outside = path.join(path.dirname(shared), 'secret.json');
@@ -398,6 +427,23 @@ describe('attachments-cleanup', () => {
     const left = await readdir(path.join(shared, 'attachments'));
     const a = store.attachments;
     expect(left.sort()).toEqual([...a.live, ...a.orphanNew, ...a.interruptedNew].sort());
+  });
+
+  it('with local state: an orphan is dated by when this machine first saw it, not by its sender’s mtime', async () => {
+    const stateDir = await tempDir('seen');
+    const a = store.attachments;
+    // first look: every folder is new here, so none is old enough, whatever its mtime says
+    const first = await run('attachments-cleanup', { stateDir });
+    expect(first.counts.acted).toBe(0);
+    const left = (await readdir(path.join(shared, 'attachments'))).sort();
+    expect(left).toEqual([...a.live, ...a.orphanOld, ...a.orphanNew, ...a.interruptedOld, ...a.interruptedNew].sort());
+    // a month on (by this machine's clock and the fleet's), the same orphans and interrupted uploads are old
+    fleetAliveAt(shared, NOW + 30 * DAY);
+    await run('attachments-cleanup', { stateDir, now: NOW + 30 * DAY });
+    const after = await readdir(path.join(shared, 'attachments'));
+    for (const gone of [...a.orphanOld, ...a.orphanNew, ...a.interruptedOld, ...a.interruptedNew])
+      expect(after).not.toContain(gone);
+    for (const kept of a.live) expect(after).toContain(kept);
   });
 });
 

@@ -5,8 +5,9 @@ import { LEASE_FILE, parseLease } from '../election/lease.js';
 import { KEPT_BRANCHES, STASH_MARKER, type GitRepo } from '../git/repo.js';
 import { GitFailure } from '../git/classify.js';
 import { messageIdOf, prefixOf, replayCommit, type ReconcileContext } from './reconcile.js';
-import { applyToWorkTree, isWholeMessage } from './worktree.js';
-import { readWithSignature } from '../util/fs.js';
+import { applyToWorkTree, isWholeMessage, settlePending } from './worktree.js';
+import { readWithSignature, unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 /** Set while commits are replayed by hand, so that a run killed half-way can start again from it. */
 const REPLAY_REF = 'refs/roosync-maint/replaying';
@@ -60,6 +61,10 @@ export async function syncWithFence(repo: GitRepo, now = Date.now()): Promise<Sy
   };
   const notes = await healClone(ctx);
   notes.push(...(await returnToBranch(ctx)));
+  const pendingFile = path.join(repo.gitDir, 'roosync-maint', PENDING_FILE);
+  const settled = await settlePending(ctx, readPending(pendingFile));
+  notes.push(...settled.notes);
+  writePending(pendingFile, settled.pending);
   const local = await commitLocalMessageEdits(repo);
   if (local) notes.push("committed RooSync's message changes made on this machine");
   notes.push(...(await reapplyLegacyStashes(ctx)));
@@ -70,7 +75,9 @@ export async function syncWithFence(repo: GitRepo, now = Date.now()): Promise<Sy
   notes.push(...caught.notes);
   let left = 0;
   if (caught.head) {
-    const moved = await moveTo(ctx, 'HEAD', caught.head);
+    const moved = await moveTo(ctx, 'HEAD', caught.head, (base) =>
+      writePending(pendingFile, { ...settled.pending, ...base }),
+    );
     notes.push(...moved.notes);
     left = moved.left.length;
   }
@@ -84,12 +91,44 @@ async function commitLocalMessageEdits(repo: GitRepo): Promise<boolean> {
   return repo.commitPaths([repo.inRepo('messages')], message, commitReady(repo));
 }
 
-/** HEAD, the branch and the index move to `to`; the work tree follows where nobody changed it (worktree.ts). */
-async function moveTo(ctx: ReconcileContext, from: string, to: string) {
+/**
+ * HEAD, the branch and the index move to `to`; the work tree follows where nobody changed it (worktree.ts).
+ * What was left while RooSync wrote it is recorded (`keepPending`) before the branch moves.
+ */
+async function moveTo(
+  ctx: ReconcileContext,
+  from: string,
+  to: string,
+  keepPending: (base: Record<string, string>) => void = () => undefined,
+) {
   const fromSha = (await ctx.repo.raw(['rev-parse', from])).trim();
-  const outcome = fromSha === to ? { notes: [], left: [] } : await applyToWorkTree(ctx, fromSha, to);
+  const outcome = fromSha === to ? { notes: [], left: [], pendingBase: {} } : await applyToWorkTree(ctx, fromSha, to);
+  if (Object.keys(outcome.pendingBase).length > 0) keepPending(outcome.pendingBase);
   await ctx.repo.resetIndexTo(to);
   return outcome;
+}
+
+/** Local state: message copies a sync left while RooSync wrote them, with the version each was derived from. */
+const PENDING_FILE = 'pending-merge.json';
+
+function readPending(file: string): Record<string, string> {
+  const text = unlessMissing(() => readFileSync(file, 'utf8'), undefined);
+  if (text === undefined) return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, string>) : {};
+  } catch {
+    return {}; // a torn file: those copies are committed as they are
+  }
+}
+
+function writePending(file: string, pending: Record<string, string>): void {
+  if (Object.keys(pending).length === 0) {
+    unlinkIfPresent(file);
+    return;
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, JSON.stringify(pending, null, 2));
 }
 
 /** Someone's unfinished rebase or merge (aborted once it is old), and a replay of an older version cut short. */

@@ -174,7 +174,7 @@ async function runLocalOnly(o: Resolved<TickOptions>, stateDir: string, result: 
   result.leader = o.leaderFlag
     ? { isLeader: true, term: null, reason: '--no-sync --leader' }
     : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
-  result.tasks = await runTasks(o.tasks, taskContext(o), {
+  result.tasks = await runTasks(o.tasks, taskContext(o, stateDir), {
     isLeader: o.leaderFlag,
     notLeaderReason: 'fleet task: with --no-sync, pass --leader to act as leader',
   });
@@ -189,9 +189,10 @@ async function runLocalOnly(o: Resolved<TickOptions>, stateDir: string, result: 
   return result;
 }
 
-function taskContext(o: TickOptions, git?: { repo: GitRepo; offline?: string }) {
+function taskContext(o: TickOptions, stateDir: string, git?: { repo: GitRepo; offline?: string }) {
   return {
     sharedState: o.sharedState,
+    stateDir,
     env: o.env,
     machineId: o.machineId,
     config: o.config,
@@ -305,7 +306,7 @@ async function runSynced(
       term: judgement.term ?? null,
       reason: `dry run: ${judgement.reason}${wouldLead ? ' (would lead)' : ''}`,
     };
-    result.tasks = await runTasks(o.tasks, taskContext(o), {
+    result.tasks = await runTasks(o.tasks, taskContext(o, stateDir), {
       isLeader: wouldLead,
       notLeaderReason: `fleet task: ${judgement.reason}`,
     });
@@ -365,7 +366,7 @@ async function runSynced(
   const isLeader = result.leader.isLeader && !result.offline;
   result.tasks = await runTasks(
     o.tasks,
-    taskContext(o, { repo, ...(result.offlineReason && { offline: result.offlineReason }) }),
+    taskContext(o, stateDir, { repo, ...(result.offlineReason && { offline: result.offlineReason }) }),
     {
       isLeader,
       notLeaderReason: result.offline

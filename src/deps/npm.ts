@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCommand, tailOf, type CommandSpec, type CommandRun } from '../util/command.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { groupAlive, killGroup, runCommand, tailOf, type CommandSpec, type CommandRun } from '../util/command.js';
+import { unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 
 /**
  * npm as the `update` group needs it: what is outdated (`npm outdated --json`), and an update that
@@ -67,10 +68,11 @@ export function updatable(entries: readonly Outdated[], level: UpdateLevel): Out
 
 export interface UpdateResult {
   updated: boolean;
+  /** What npm actually installed, read back from the lock (never what `npm outdated` wanted). */
   changed: { package: string; from: string; to: string }[];
   /** Set when the update was undone: which step failed, with the tail of its output. */
   failure?: { step: string; tail: string[] };
-  /** Set when nothing was tried, with why. */
+  /** Set when nothing was tried or nothing moved, with why. */
   skipped?: string;
 }
 
@@ -81,18 +83,122 @@ export interface UpdateOptions {
   testCommand?: CommandSpec | undefined;
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
+  /** The intent file (local state): written before anything is touched, removed once kept or undone. */
+  intent: string;
 }
 
 const LOCKED = ['package.json', 'package-lock.json'];
 
 /**
+ * What an update in flight needs to be undone after a kill: the two files as they were, and where it got
+ * to. It is written before npm touches anything and removed only once the update is kept or undone
+ * whole; a run that finds one finishes the rollback first (`finishInterrupted`).
+ */
+interface Intent {
+  dir: string;
+  startedAt: string;
+  phase: 'updating' | 'rolling-back';
+  saved: { name: string; base64: string }[];
+  /** The process group of the step running now (npm, the build, the tests): a kill of ours leaves it running. */
+  running?: number;
+}
+
+/** Where the intent for a checkout lives: this machine's local state, one file per checkout. */
+export function intentFileFor(stateDir: string | undefined, dir: string): string {
+  const key = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 16);
+  return stateDir ? path.join(stateDir, 'deps-update', `${key}.json`) : path.join(dir, '.roosync-maint-update.json');
+}
+
+function writeIntent(file: string, intent: Intent): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, JSON.stringify(intent, null, 2));
+}
+
+function readIntent(file: string): Intent | undefined {
+  const text = unlessMissing(() => readFileSync(file, 'utf8'), undefined);
+  if (text === undefined) return undefined;
+  try {
+    const v = JSON.parse(text) as Intent;
+    return Array.isArray(v.saved) ? v : undefined;
+  } catch {
+    return undefined; // a torn intent: its write never finished, so npm never started
+  }
+}
+
+/** Puts the saved files back byte for byte, then `npm ci` reinstalls exactly what they name; the intent goes once that passed. */
+async function rollBack(o: UpdateOptions, intent: Intent): Promise<CommandRun> {
+  await stopLeftover(intent);
+  const rolling: Intent = { ...intent, phase: 'rolling-back' };
+  delete rolling.running;
+  writeIntent(o.intent, rolling);
+  for (const s of intent.saved) writeFileAtomic(path.join(o.dir, s.name), Buffer.from(s.base64, 'base64'));
+  const reinstall = await runCommand([NPM, 'ci', '--no-audit', '--no-fund'], {
+    cwd: o.dir,
+    timeoutMs: o.timeoutMs,
+    ...(o.env && { env: o.env }),
+    onStart: (pid) => writeIntent(o.intent, { ...rolling, running: pid }),
+  });
+  if (reinstall.exitCode === 0 && !reinstall.timedOut) unlinkIfPresent(o.intent);
+  return reinstall;
+}
+
+/** A step a killed run left running (npm still writing node_modules) is stopped before anything is put back. */
+async function stopLeftover(intent: Intent): Promise<void> {
+  if (intent.running === undefined || !groupAlive(intent.running)) return;
+  killGroup(intent.running);
+  for (let i = 0; i < 200 && groupAlive(intent.running); i++) await new Promise((r) => setTimeout(r, 25));
+}
+
+/**
+ * An update a killed run left half-done is undone first: the saved package.json and lock put back, `npm
+ * ci`. Undefined when there was none; else what was found and whether the rollback finished (a failed
+ * one keeps the intent, and the next run tries again).
+ */
+export async function finishInterrupted(
+  o: Omit<UpdateOptions, 'level'>,
+  dryRun: boolean,
+): Promise<{ phase: string; startedAt: string; done: boolean; tail: string[] } | undefined> {
+  const intent = readIntent(o.intent);
+  if (!intent) {
+    unlinkIfPresent(o.intent);
+    return undefined;
+  }
+  if (dryRun) return { phase: intent.phase, startedAt: intent.startedAt, done: false, tail: [] };
+  const run = await rollBack({ ...o, level: 'patch' }, intent);
+  const done = run.exitCode === 0 && !run.timedOut;
+  return { phase: intent.phase, startedAt: intent.startedAt, done, tail: done ? [] : tailOf(run.output, 10) };
+}
+
+/** The version the lock names for a package (`undefined`: not in it). */
+function lockedVersion(lock: Buffer | string | undefined, pkg: string): string | undefined {
+  if (lock === undefined) return undefined;
+  try {
+    const l = JSON.parse(lock.toString()) as {
+      packages?: Record<string, { version?: string }>;
+      dependencies?: Record<string, { version?: string }>;
+    };
+    return l.packages?.[`node_modules/${pkg}`]?.version ?? l.dependencies?.[pkg]?.version;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * `npm update` of the packages within `level`, then the build and the tests; on any failure the two
- * files are put back as they were and `npm ci` reinstalls exactly what they name.
+ * files are put back as they were and `npm ci` reinstalls exactly what they name. An intent file makes
+ * this whole across a kill too. The result says what the lock moved, read back after npm.
  */
 export async function safeUpdate(o: UpdateOptions, candidates: readonly Outdated[]): Promise<UpdateResult> {
   const moves = updatable(candidates, o.level);
   if (moves.length === 0) return { updated: false, changed: [], skipped: `nothing to update within ${o.level}` };
-  const saved = LOCKED.map((f) => ({ file: path.join(o.dir, f), text: readFileSync(path.join(o.dir, f)) }));
+  const saved = LOCKED.map((name) => ({ name, bytes: readFileSync(path.join(o.dir, name)) }));
+  const intent: Intent = {
+    dir: o.dir,
+    startedAt: new Date().toISOString(),
+    phase: 'updating',
+    saved: saved.map((s) => ({ name: s.name, base64: s.bytes.toString('base64') })),
+  };
+  writeIntent(o.intent, intent);
   const steps: [string, CommandSpec | undefined][] = [
     ['npm update', [NPM, 'update', ...moves.map((m) => m.package)]],
     ['build', o.buildCommand],
@@ -100,13 +206,30 @@ export async function safeUpdate(o: UpdateOptions, candidates: readonly Outdated
   ];
   for (const [step, command] of steps) {
     if (!command) continue;
-    const run = await runCommand(command, { cwd: o.dir, timeoutMs: o.timeoutMs, ...(o.env && { env: o.env }) });
+    const run = await runCommand(command, {
+      cwd: o.dir,
+      timeoutMs: o.timeoutMs,
+      ...(o.env && { env: o.env }),
+      onStart: (pid) => writeIntent(o.intent, { ...intent, running: pid }),
+    });
     if (run.exitCode === 0 && !run.timedOut) continue;
-    for (const s of saved) writeFileAtomic(s.file, s.text);
-    const reinstall = await npm(['ci', '--no-audit', '--no-fund'], o.dir, o.timeoutMs, o.env);
+    const reinstall = await rollBack(o, intent);
     const tail = tailOf(run.output, 20);
     if (reinstall.exitCode !== 0) tail.push('', 'and the reinstall (npm ci) failed:', ...tailOf(reinstall.output, 10));
     return { updated: false, changed: [], failure: { step: run.timedOut ? `${step} (timed out)` : step, tail } };
   }
-  return { updated: true, changed: moves.map((m) => ({ package: m.package, from: m.current, to: m.wanted })) };
+  unlinkIfPresent(o.intent);
+  const before = saved.find((s) => s.name === 'package-lock.json')?.bytes;
+  const after = unlessMissing(() => readFileSync(path.join(o.dir, 'package-lock.json')), undefined);
+  const changed = moves.flatMap((m) => {
+    const [from, to] = [lockedVersion(before, m.package) ?? m.current, lockedVersion(after, m.package)];
+    return to && to !== from ? [{ package: m.package, from, to }] : [];
+  });
+  if (changed.length === 0)
+    return {
+      updated: false,
+      changed: [],
+      skipped: `npm changed nothing (${moves.map((m) => m.package).join(', ')} stayed as the lock had them)`,
+    };
+  return { updated: true, changed };
 }

@@ -1,4 +1,4 @@
-import { outdated, safeUpdate, type Outdated } from '../deps/npm.js';
+import { finishInterrupted, intentFileFor, outdated, safeUpdate, type Outdated } from '../deps/npm.js';
 import type { CheckResult } from '../health/types.js';
 import { runCommand } from '../util/command.js';
 import { record } from './healthTasks.js';
@@ -57,7 +57,15 @@ async function updateDir(ctx: TaskContext, dir: string, entries: Outdated[], tim
   });
   if (dirty) return [check('skipped', `no update in ${dir}: ${dirty}`)];
   const r = await safeUpdate(
-    { dir, level, buildCommand: deps.buildCommand, testCommand: deps.testCommand, timeoutMs, env: ctx.env },
+    {
+      dir,
+      level,
+      buildCommand: deps.buildCommand,
+      testCommand: deps.testCommand,
+      timeoutMs,
+      env: ctx.env,
+      intent: intentFileFor(ctx.stateDir, dir),
+    },
     entries,
   );
   if (r.skipped) return [check('ok', `no update in ${dir}: ${r.skipped}`)];
@@ -71,6 +79,29 @@ async function updateDir(ctx: TaskContext, dir: string, entries: Outdated[], tim
   return [check('ok', `updated in ${dir} (${level}; build and tests passed): ${moved}`, { changed: r.changed })];
 }
 
+/** An update a killed run left half-done, undone before anything else (see deps/npm.ts finishInterrupted). */
+async function interruptedCheck(ctx: TaskContext, dir: string, timeoutMs: number): Promise<CheckResult | undefined> {
+  const intent = intentFileFor(ctx.stateDir, dir);
+  const found = await finishInterrupted({ dir, timeoutMs, env: ctx.env, intent }, ctx.dryRun);
+  if (!found) return undefined;
+  const what = `an update of ${dir} was interrupted (${found.phase}, started ${found.startedAt})`;
+  const summary = ctx.dryRun
+    ? `${what}: the next run puts package.json and the lock back and reinstalls them`
+    : found.done
+      ? `${what}: package.json and the lock were put back and npm ci reinstalled them`
+      : `${what}: the rollback's npm ci failed; the next run tries again`;
+  return {
+    check: 'deps-update',
+    subject: dir,
+    state: found.done || ctx.dryRun ? 'ok' : 'failing',
+    type: 'BUILD',
+    severity: 'MEDIUM',
+    summary,
+    actions: found.done ? [] : [`Run npm ci in ${dir} by hand and see why it fails`],
+    data: { interrupted: found.phase, ...(found.tail.length > 0 && { tail: found.tail }) },
+  };
+}
+
 /**
  * `deps-update` (local, in the `update` group with deps-audit): what is outdated in each `health.depsDirs`
  * entry (package, current, wanted, latest); with `deps.update` set, an update within that range that is
@@ -80,6 +111,13 @@ export const depsUpdateTask = defineTask('deps-update', async (ctx, result) => {
   const timeoutMs = ctx.config.config.deps.timeoutMinutes * 60_000;
   for (const dir of ctx.config.depsDirs) {
     ctx.progress.update(`deps: ${dir}`);
+    const interrupted = await interruptedCheck(ctx, dir, timeoutMs);
+    if (interrupted) {
+      // this run only finishes the rollback: the next one looks at what is outdated again
+      record(result, [interrupted]);
+      result.warnings.push(interrupted.summary);
+      continue;
+    }
     const found = await outdated(dir, timeoutMs, ctx.env);
     const checks = [outdatedCheck(dir, found)];
     if (found.ok && !ctx.dryRun) checks.push(...(await updateDir(ctx, dir, found.entries, timeoutMs)));

@@ -5,7 +5,15 @@ import { mkdirSync, readFileSync, renameSync, existsSync, unlinkSync } from 'nod
 import path from 'node:path';
 import { messageDirs, type MessageDirs } from '../roosync/layout.js';
 import { assertRealFolders, listFolder, listMessageNames, readMessage, type FolderListing } from '../roosync/folder.js';
-import { dateFromId, hasDatedId, idPrefixAt, isPendingAutoDestruct, type RooSyncMessage } from '../roosync/message.js';
+import {
+  dateFromId,
+  hasDatedId,
+  idPrefixAt,
+  isPendingAutoDestruct,
+  serializeMessage,
+  type RooSyncMessage,
+} from '../roosync/message.js';
+import { mergeMessageObjects } from '../roosync/merge.js';
 import { ODDITY_TEXT, type Oddity } from '../roosync/readPaths.js';
 import { writeBundle, type PurgedEntry } from '../roosync/purgeBundle.js';
 import {
@@ -14,10 +22,11 @@ import {
   removeArchivedInboxCopy,
   writeArchivedCopies,
 } from '../roosync/archive.js';
-import { flushToDisk } from '../util/fs.js';
+import { flushToDisk, readWithSignature, replaceIfUnchanged } from '../util/fs.js';
 import { plural } from '../util/format.js';
 import { unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 import type { Entry } from '../retention/plan.js';
+import { stateFile } from '../sharedState/localState.js';
 import { retentionTask, sharedRule } from './retentionTask.js';
 import {
   countUntouched,
@@ -459,6 +468,11 @@ export const inboxHygiene = messageTask('inbox-hygiene', async (ctx, result) => 
       countUntouched(report, 'listed by RooSync');
       continue;
     }
+    const copyOf = driveCopyOf(dirs, name);
+    if (copyOf && judged.action.verdict === 'quarantine')
+      judged.action.reason =
+        `a Google Drive conflict copy of ${copyOf}: what it adds (readers, acknowledgements, status) ` +
+        'is merged into the original, then it moves here';
     report.actions.push(judged.action);
     signatures.set(judged.action.rel, judged.signature);
   }
@@ -466,9 +480,47 @@ export const inboxHygiene = messageTask('inbox-hygiene', async (ctx, result) => 
     const stays = n === 1 ? 'RooSync shows it, so it stays' : 'RooSync shows them, so they stay';
     result.warnings.push(`${plural(n, 'message')} with ${ODDITY_TEXT[o]}; ${stays}`);
   }
-  const act = (a: ReportAction) => quarantineFile(dirs, a, signatures.get(a.rel), ctx);
+  const act = (a: ReportAction) => {
+    const name = a.rel.slice('inbox/'.length);
+    const copyOf = driveCopyOf(dirs, name);
+    if (copyOf && !mergeDriveCopy(dirs, name, copyOf)) return false; // the original changed meanwhile: next run
+    return quarantineFile(dirs, a, signatures.get(a.rel), ctx);
+  };
   await planAndApply(result, ctx, [{ report, act }]);
 });
+
+/** Google Drive names a conflicting upload `<name> (1).json`: the id of the original it copies, when that is in inbox/. */
+const DRIVE_COPY = /^(.+) \((\d+)\)\.json$/;
+
+function driveCopyOf(dirs: MessageDirs, name: string): string | undefined {
+  const id = DRIVE_COPY.exec(name)?.[1];
+  return id && existsSync(path.join(dirs.inbox, `${id}.json`)) ? id : undefined;
+}
+
+/**
+ * A Drive conflict copy often carries a newer acknowledgement: merged into the original as RooSync means a
+ * message (readers and acknowledgements a union, status only forward; other fields keep the original's),
+ * written only if the original still holds what was read. False when it changed meanwhile.
+ */
+function mergeDriveCopy(dirs: MessageDirs, copyName: string, id: string): boolean {
+  const originalFile = path.join(dirs.inbox, `${id}.json`);
+  const original = readWithSignature(originalFile);
+  const copy = readWithSignature(path.join(dirs.inbox, copyName));
+  const asObject = (b: Buffer | undefined) => {
+    try {
+      const v: unknown = b && JSON.parse(b.toString('utf8'));
+      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const [o, c] = [asObject(original?.content), asObject(copy?.content)];
+  if (!o || !c) return true; // nothing to merge: the copy is only moved aside
+  const merged = mergeMessageObjects(undefined, c, o).value;
+  const text = serializeMessage(merged as RooSyncMessage);
+  if (text === original!.content.toString('utf8')) return true;
+  return replaceIfUnchanged(originalFile, original, Buffer.from(text, 'utf8'));
+}
 
 /** Ids that still exist in inbox/, sent/ or archive/: an attachment of theirs is never an orphan. */
 function liveMessageIds(dirs: MessageDirs): Set<string> {
@@ -510,6 +562,10 @@ function attachmentProtection(ctx: TaskContext, rule: 'orphans' | 'interrupted')
     const protectedRels = new Map<string, string>();
     const live = liveMessageIds(dirs);
     const unknownOwner: string[] = [];
+    // an attachment folder arrives with its sender's mtime (a sync keeps it): its age is counted from when
+    // this machine first saw it, so one that synced before its message is not an orphan at once
+    const grace = rule === 'orphans' ? ctx.config.config.messages.attachmentsGraceDays : 1;
+    for (const [rel, why] of firstSeenProtection(ctx, realRoot, entries, grace)) protectedRels.set(rel, why);
     for (const e of entries) {
       const meta = readMetadata(path.join(realRoot, e.rel));
       if (rule === 'interrupted') {
@@ -529,6 +585,34 @@ function attachmentProtection(ctx: TaskContext, rule: 'orphans' | 'interrupted')
         protectedRels.set(uuid, 'referenced by a message that still exists');
     return protectedRels;
   };
+}
+
+const seenSchema = z.record(z.string(), z.number());
+
+/** Attachment folders first seen here less than `graceDays` ago (by this machine's record in its local state). */
+function firstSeenProtection(
+  ctx: TaskContext,
+  root: string,
+  entries: readonly Entry[],
+  graceDays: number,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!ctx.stateDir) return out; // the library API without local state: the folder's mtime alone
+  const file = path.join(ctx.stateDir, 'attachments-seen.json');
+  const store = stateFile<Record<string, number>, Record<string, number>>(file, seenSchema, ctx.log, () => ({}));
+  const seen = store.load();
+  // folders gone from the shared state are forgotten
+  const next: Record<string, number> = Object.fromEntries(
+    Object.entries(seen).filter(([rel]) => existsSync(path.join(root, rel))),
+  );
+  for (const e of entries) {
+    const first = seen[e.rel] ?? ctx.now;
+    next[e.rel] = first;
+    if (first > cutoffOf(ctx.now, graceDays))
+      out.set(e.rel, `first seen on this machine ${day(first)}: younger than ${graceDays} days by that`);
+  }
+  if (!ctx.dryRun) store.save(next);
+  return out;
 }
 
 export const attachmentsCleanup = retentionTask('attachments-cleanup', (ctx) => {

@@ -24,6 +24,8 @@ export interface TaskContext {
   /** The clone, when the run syncs (the git health check reads it), and why the remote could not be reached. */
   git?: { repo: GitRepo; offline?: string };
   version?: string;
+  /** This machine's local state folder (never synced): where a task keeps what it must remember. */
+  stateDir?: string;
   /** Ids messages-archive moved in this run: messages-purge never removes them in the same run. */
   archivedThisRun?: Set<string>;
 }

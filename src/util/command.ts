@@ -21,7 +21,13 @@ export function describeCommand(command: CommandSpec): string {
 /** Runs a command with a deadline; past it the whole process group is killed. Never throws. */
 export function runCommand(
   command: CommandSpec,
-  o: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+  o: {
+    cwd: string;
+    timeoutMs: number;
+    env?: NodeJS.ProcessEnv;
+    /** Told the child's pid (its process group's id, off Windows) once it started: to find it again after a kill. */
+    onStart?: (pid: number) => void;
+  },
 ): Promise<CommandRun> {
   const started = Date.now();
   const [cmd, args, shell] =
@@ -39,14 +45,10 @@ export function runCommand(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let timedOut = false;
+    if (child.pid) o.onStart?.(child.pid);
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        if (child.pid && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
-        else child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
+      if (child.pid) killGroup(child.pid);
     }, o.timeoutMs);
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
@@ -61,6 +63,26 @@ export function runCommand(
     child.on('error', (err) => finish(null, `\n${err.message}`));
     child.on('close', (code) => finish(code));
   });
+}
+
+/** Kills a process started by runCommand with everything it started (its process group, off Windows). */
+export function killGroup(pid: number): void {
+  try {
+    if (process.platform !== 'win32') process.kill(-pid, 'SIGKILL');
+    else process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Whether a process group started by runCommand still has a live member (off Windows: the process itself). */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(process.platform !== 'win32' ? -pid : pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The last lines of a command's output. */

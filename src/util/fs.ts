@@ -9,6 +9,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -125,7 +126,10 @@ export function readWithSignature(file: string): SignedRead | undefined {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   } catch (err) {
     if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') return undefined;
-    throw err;
+    if (errorCode(err) !== 'ELOOP') throw err;
+    // a symbolic link: what git holds for it, its target, never what it points to
+    const st = lstatSync(file);
+    return { content: Buffer.from(readlinkSync(file)), size: st.size, mtimeMs: st.mtimeMs };
   }
   try {
     const st = fstatSync(fd);

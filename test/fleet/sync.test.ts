@@ -16,6 +16,7 @@ import {
   startTick,
   tick,
   type Fleet,
+  writeFleetClock,
 } from '../fleet.js';
 import { tempDir } from '../helpers.js';
 
@@ -129,9 +130,40 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     for (const x of fleet.machines) expect(conflictMarkers(fleet.dir(x))).toEqual([]);
   });
 
+  it('a message RooSync is still writing when the remote’s edit of it arrives: left, then merged, both edits kept', async () => {
+    const m = makeMessage(T0, 2, { to: 'all', status: 'unread' });
+    const fleet = await makeFleet(2, (seed) => write(seed, m));
+    const [a, b] = fleet.machines as [string, string];
+    git(fleet.dir(a), 'pull', '-q');
+    git(fleet.dir(b), 'pull', '-q');
+    // b reads it; b's tick commits and pushes that
+    markRead(fleet.dir(b), m.id, b, T0);
+    expect((await tick(fleet, b, T0 + MIN, { tasks: ['log-rotation'] })).code).toBe(0);
+    // on a, RooSync is half-way through writing its own mark-as-read (in place) when a ticks
+    const file = path.join(fleet.dir(a), 'messages', 'inbox', `${m.id}.json`);
+    const whole = JSON.stringify({ ...m, status: 'read', read_by: [a], acknowledged_at: { [a]: 'x' } }, null, 2);
+    writeFileSync(file, whole.slice(0, 40));
+    const first = await tick(fleet, a, T0 + 2 * MIN, { tasks: ['log-rotation'] });
+    expect(first.code, first.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(whole.slice(0, 40)); // never overwritten while being written
+    // RooSync finishes its write (derived from the version without b's mark); a moment later a ticks again
+    writeFileSync(file, whole);
+    const past = (T0 - 10_000) / 1000;
+    utimesSync(file, past, past);
+    const second = await tick(fleet, a, T0 + 3 * MIN, { tasks: ['log-rotation'] });
+    expect(second.code, second.stderr).toBe(0);
+    const merged = JSON.parse(remoteFile(fleet, `messages/inbox/${m.id}.json`)!) as RooSyncMessage;
+    expect([...(merged.read_by as string[])].sort()).toEqual([a, b].sort());
+    expect(Object.keys(merged.acknowledged_at as object).sort()).toEqual([a, b].sort());
+    expect(convergedWithRemote(fleet, a)).toEqual({ same: true, dirty: '' });
+  });
+
   it('another program’s unpushed commit that conflicts is merged at the message level, and kept on a branch when it cannot be', async () => {
     const m = makeMessage(T0, 40, { to: 'myia-m2', status: 'read', subject: 'original' });
-    const fleet = await makeFleet(2, (seed) => write(seed, m));
+    const fleet = await makeFleet(2, (seed) => {
+      write(seed, m);
+      writeFleetClock(seed, T0);
+    });
     const [a, b] = fleet.machines as [string, string];
     expect((await tick(fleet, a, T0, { tasks: ARCHIVE })).doc!.leader.isLeader).toBe(true); // archives m
     // on the remote, someone retitles the archived copy

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, symlinkSync, writeFileSync, rmSync } from 'node
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../../src/demo/messages.js';
-import { git, makeFleet, remoteFile, tick } from '../fleet.js';
+import { git, makeFleet, remoteFile, tick, writeFleetClock } from '../fleet.js';
 import { cli, snapshotTree, tempDir } from '../helpers.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -35,6 +35,7 @@ describe('files from other machines are untrusted input (a fleet on a real remot
     writeFileSync(path.join(machinesDir, 'myia-zz-03.json'), `${'['.repeat(DEEP)}${']'.repeat(DEEP)}`);
     const due = [1, 2, 3].map((i) => makeMessage(T0, 40 + i, { to: m1, status: 'read' }));
     for (const m of due) writeFileSync(path.join(bad, 'messages', 'inbox', `${m.id}.json`), JSON.stringify(m, null, 2));
+    writeFleetClock(bad, T0);
     commitAndPush(bad, 'damaged status files and due messages');
 
     const first = await tick(fleet, m1, T0, { tasks });
