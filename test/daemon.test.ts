@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, git, makeFleet, remoteFile } from './fleet.js';
@@ -71,6 +71,49 @@ describe('daemon', () => {
       expect(await exited).toBe(0);
       expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: true });
       expect(logs).toContain('"msg":"lease on shutdown"');
+    },
+    scaled(60_000),
+  );
+
+  it(
+    'lives through full ticks and its lock refreshes (the run lock is another key), then exits 0 on SIGTERM',
+    async () => {
+      const fleet = await makeFleet(1);
+      const [m] = fleet.machines as [string];
+      const child = spawn(
+        process.execPath,
+        [BIN, 'daemon', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'info', '--log-format', 'json'],
+        {
+          env: {
+            PATH: process.env.PATH,
+            HOME: fleet.base,
+            RM_LOCAL: fleet.local(m),
+            ROOSYNC_MAINT_DAEMON_INTERVAL_MS: '300',
+            ROOSYNC_MAINT_LOCK_STALE_MS: '5000', // the daemon lock is refreshed every ~1.7 s
+          },
+        },
+      );
+      let logs = '';
+      child.stderr.on('data', (d) => (logs += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', r));
+      const fullTicks = () => logs.split('"msg":"tick done"').length - 1;
+      const daemonLock = path.join(fleet.dir(m), '.git', 'roosync-maint', 'daemon.lock');
+      expect(await until(() => fullTicks() >= 1)).toBe(true);
+      const firstMtime = statSync(daemonLock).mtimeMs;
+      // each new inbox message makes the next tick a full one (the work tree changed)
+      for (let n = 2; n <= 4; n++) {
+        const msg = path.join(fleet.dir(m), 'messages', 'inbox', `msg-20261123T12000${n}-daemon.json`);
+        writeFileSync(msg, JSON.stringify({ id: `msg-20261123T12000${n}-daemon`, body: 'x' }));
+        expect(await until(() => fullTicks() >= n || child.exitCode !== null)).toBe(true);
+        expect(child.exitCode, logs.slice(-2000)).toBe(null);
+      }
+      // the daemon's own lock was refreshed after the run lock came and went, and the daemon is alive
+      expect(await until(() => statSync(daemonLock).mtimeMs !== firstMtime || child.exitCode !== null)).toBe(true);
+      expect(child.exitCode, logs.slice(-2000)).toBe(null);
+      expect(logs).not.toContain('TypeError');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: true });
     },
     scaled(60_000),
   );

@@ -3,7 +3,8 @@ import { probeWritable } from '../util/fs.js';
 import type { MachineContext } from '../coordinator/machine.js';
 import type { DeferredLogFile, Logger } from '../log.js';
 import path from 'node:path';
-import { localLogFile, rotateStderrLogs } from '../sharedState/localState.js';
+import { findGitDir, localLogFile, localStateDir, rotateStderrLogs } from '../sharedState/localState.js';
+import { loadGuarded } from '../coordinator/configGuard.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { defaultExpandContext } from '../config/paths.js';
@@ -66,6 +67,28 @@ export function requireWritable(sharedState: string): void {
       message: `the shared state is not writable (${problem.code})`,
       hint: 'give this user write access (owner, permissions, a read-only mount, a full disk); --dry-run only reads',
     });
+}
+
+/**
+ * The same for a run or the daemon: a broken fleet config does not stop the machine (it would never sync
+ * the fix): the last valid one, or the defaults with no task, and what is wrong (coordinator/configGuard.ts).
+ */
+export async function loadForRun(cli: CliEnv) {
+  const identity = identityOf(cli);
+  const sharedState = identity.sharedState.value;
+  const stateDir = localStateDir(sharedState, findGitDir(sharedState), cli.env);
+  const file = identity.configPath.value;
+  const ctx = defaultExpandContext(cli.env);
+  const guarded = await loadGuarded(file, sharedState, stateDir, ctx);
+  const machineId = identity.machineId.value;
+  const config = guarded.config;
+  return {
+    identity,
+    config,
+    invalid: guarded.invalid,
+    reload: () => loadGuarded(file, sharedState, stateDir, ctx),
+    machine: { sharedState, machineId, config, env: cli.env, log: cli.log, clock: cli.now } as MachineContext,
+  };
 }
 
 /** This machine's identity and config, and the context the coordinator acts with. */

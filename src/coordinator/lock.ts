@@ -56,6 +56,17 @@ function removeIfOwnerDead(lockfilePath: string, ownerFile: string): boolean {
   }
 }
 
+/** Who holds a lock, as its owner file says: `, held by pid 1234 since …`. */
+function holderText(ownerFile: string): string {
+  try {
+    const o = JSON.parse(readFileSync(ownerFile, 'utf8')) as { pid?: unknown; since?: unknown; command?: unknown };
+    const cmd = typeof o.command === 'string' ? ` (${o.command})` : '';
+    return `, held by pid ${String(o.pid)}${cmd} since ${String(o.since)}`;
+  } catch {
+    return '';
+  }
+}
+
 /** Serialises runs on one machine (hook, daemon, by hand) with proper-lockfile, outside the synced tree. */
 export async function acquireRunLock(stateDir: string, options: LockOptions): Promise<RunLock> {
   mkdirSync(stateDir, { recursive: true });
@@ -64,8 +75,10 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
   const lockfilePath = path.join(stateDir, `${name}.lock`);
   const ownerFile = `${lockfilePath}.owner`;
   let release: () => Promise<void>;
+  // proper-lockfile keys its table of held locks by this first argument (not by lockfilePath): each lock
+  // needs its own, or releasing the run lock drops the daemon lock's entry and its refresh timer throws
   const take = (wait: boolean) =>
-    lockfile.lock(stateDir, {
+    lockfile.lock(path.join(stateDir, name), {
       lockfilePath,
       realpath: false,
       stale: options.staleMs,
@@ -96,7 +109,7 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
         name === 'daemon'
           ? 'another roosync-maint daemon runs for this shared state'
           : "another roosync-maint run holds this machine's lock";
-      throw new BusyError(`${who} (${lockfilePath}); nothing was done`);
+      throw new BusyError(`${who} (${lockfilePath}${holderText(ownerFile)}); nothing was done`);
     }
     throw err;
   }
@@ -107,6 +120,7 @@ export async function acquireRunLock(stateDir: string, options: LockOptions): Pr
       host: os.hostname(),
       ino: statSync(lockfilePath).ino,
       since: new Date().toISOString(),
+      command: process.argv.slice(2, 4).join(' '),
     }),
   );
   return {

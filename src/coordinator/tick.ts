@@ -1,5 +1,5 @@
 import type { MachineContext } from './machine.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -24,7 +24,9 @@ import { lockMachine } from './lock.js';
 import { dueTasks, ranToEnd, recordRuns, scheduleStore } from './schedule.js';
 import { QUIET_FILE } from './quiet.js';
 import { recordQuietTick } from './quietRecord.js';
-import { unlinkIfPresent } from '../util/fs.js';
+import { unlessMissing, unlinkIfPresent } from '../util/fs.js';
+import { checkConfig } from '../health/checks.js';
+import { invalidConfigNote, type GuardedConfig } from './configGuard.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
 import { commitReady, pushPolicy, pushUntilLanded, syncWithFence } from './sync.js';
 import { MINUTE_MS } from '../util/time.js';
@@ -44,6 +46,10 @@ export interface TickOptions extends MachineContext {
   version: string;
   /** Files this machine wrote outside the tick (an alert the daemon sent) to commit with it. */
   extraPaths?: string[];
+  /** The config file is invalid: what is wrong, and what this run uses instead (configGuard.ts). */
+  configInvalid?: GuardedConfig['invalid'];
+  /** Loads the config again, guarded: after the sync, when the pull changed it, the new one applies at once. */
+  reloadConfig?: () => Promise<GuardedConfig>;
   /** Test hook: SIGKILL this process right before the final push (`kill-before-push`). */
   fault?: string;
 }
@@ -63,6 +69,8 @@ export interface TickResult {
   notes: string[];
   /** What this tick could not write (a full disk, a broken file): the run failed, though its tasks may not have. */
   unwritten?: string[];
+  /** The config file is invalid (the run went on with its last valid config, or the defaults and no task). */
+  configInvalid?: string;
 }
 
 /** The top folders of the shared state that fleet tasks changed (or, at the top level, the exact files). */
@@ -170,7 +178,13 @@ function sendDigest(o: Resolved<TickOptions>, stateDir: string, result: TickResu
   return [`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`];
 }
 
-async function runLocalOnly(o: Resolved<TickOptions>, stateDir: string, result: TickResult): Promise<TickResult> {
+async function runLocalOnly(given: Resolved<TickOptions>, stateDir: string, result: TickResult): Promise<TickResult> {
+  let o = given;
+  if (o.configInvalid) {
+    result.configInvalid = invalidConfigNote(o.config.file, o.configInvalid);
+    result.notes.push(result.configInvalid);
+    if (o.configInvalid.using === 'defaults') o = { ...o, tasks: [] };
+  }
   result.leader = o.leaderFlag
     ? { isLeader: true, term: null, reason: '--no-sync --leader' }
     : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
@@ -205,6 +219,19 @@ function taskContext(o: TickOptions, stateDir: string, git?: { repo: GitRepo; of
   };
 }
 
+/** The config file's text now (undefined: no file). */
+function configText(file: string): string | undefined {
+  return unlessMissing(() => readFileSync(file, 'utf8'), undefined);
+}
+
+/** Who last changed the config file, in git: `by <author> in <commit>`. */
+async function configOrigin(repo: GitRepo, file: string): Promise<string | undefined> {
+  const rel = path.relative(repo.top, file).split(path.sep).join('/');
+  const out = (await repo.raw(['log', '-1', '--format=%h%x00%an', '--', rel]).catch(() => '')).trim();
+  const [sha, author] = out.split('\0');
+  return sha && author ? `by ${author} in ${sha}` : undefined;
+}
+
 /** Health findings → alert messages and incidents (not in a dry run); the files go into the tick's commit. */
 function alertsOf(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
   if (o.dryRun) return [];
@@ -218,7 +245,11 @@ function alertsOf(o: Resolved<TickOptions>, stateDir: string, result: TickResult
         stateDir,
         log: o.log,
       },
-      result.tasks.flatMap((t) => t.checks ?? []),
+      [
+        ...result.tasks.flatMap((t) => t.checks ?? []),
+        // a guarded run says whether the config loaded: one alert while it is broken, [RESOLVED] once fixed
+        ...(o.reloadConfig ? [checkConfig(o.config.file, o.configInvalid?.problems, result.configInvalid)] : []),
+      ],
     );
     result.notes.push(...delivered.notes);
     return delivered.paths;
@@ -268,30 +299,34 @@ function statusOf(o: TickOptions, r: TickResult, previous = readStatus(o.sharedS
       ...(t.reason && { reason: t.reason }),
     })),
     failed,
-    health: r.tasks.some((t) => t.checks)
-      ? {
-          failing: r.tasks
-            .flatMap((t) => t.checks ?? [])
-            .filter((c) => c.state === 'failing')
-            .map((c) => c.summary),
-        }
-      : (previous?.health ?? null),
+    health: r.configInvalid
+      ? { failing: [r.configInvalid] }
+      : r.tasks.some((t) => t.checks)
+        ? {
+            failing: r.tasks
+              .flatMap((t) => t.checks ?? [])
+              .filter((c) => c.state === 'failing')
+              .map((c) => c.summary),
+          }
+        : (previous?.health ?? null),
   };
 }
 
 async function runSynced(
-  o: Resolved<TickOptions>,
+  given: Resolved<TickOptions>,
   repo: GitRepo,
   stateDir: string,
   result: TickResult,
   compromised: () => Error | undefined,
 ): Promise<TickResult> {
-  const leaseSeconds = o.config.config.election.leaseSeconds;
+  let o = given;
+  const configBefore = configText(o.config.file);
   const observations = fileObservationStore(stateDir, o.log);
   const lockNote = recoverStaleIndexLock(repo.gitDir, repo.top, Date.now());
   if (lockNote === 'removed') result.notes.push('removed a stale .git/index.lock left by a crashed git');
 
   if (o.dryRun) {
+    const leaseSeconds = o.config.config.election.leaseSeconds;
     // Plan only: no fetch, no lease write, no commit; judge the lease as this clone has it.
     const { judgement } = judgeLease(
       readLeaseFile(o.sharedState),
@@ -331,6 +366,22 @@ async function runSynced(
     if (!(err instanceof GitFailure) || err.kind === 'other' || err.kind === 'conflict') throw err;
     goOffline(err);
   }
+  // a config the pull brought applies at once (guarded: a broken one keeps the last valid)
+  if (o.reloadConfig && configText(o.config.file) !== configBefore) {
+    const fresh = await o.reloadConfig();
+    const { configInvalid: _, ...rest } = o;
+    o = { ...rest, config: fresh.config, ...(fresh.invalid && { configInvalid: fresh.invalid }) };
+    result.notes.push(
+      fresh.invalid ? 'the pull brought a config that is invalid' : 'the pull brought a new config: applied',
+    );
+  }
+  if (o.configInvalid) {
+    const origin = await configOrigin(repo, o.config.file);
+    result.configInvalid = invalidConfigNote(o.config.file, o.configInvalid, origin);
+    result.notes.push(result.configInvalid);
+    if (o.configInvalid.using === 'defaults') o = { ...o, tasks: [] };
+  }
+  const leaseSeconds = o.config.config.election.leaseSeconds;
   // RooSync's own edits on this machine (merged with the remote's by the sync) are committed by this machine
   let messagesCommitted = false;
   if ((first?.dirty ?? true) && (await repo.uncommitted(['messages'])).size > 0) {

@@ -330,7 +330,7 @@ export function checkDeps(dir: string, timeoutMs = 120_000): CheckResult {
 }
 
 /** The config this machine was asked to load: refused (with each problem) or accepted. */
-export function checkConfig(file: string, problems: readonly string[] | undefined): CheckResult {
+export function checkConfig(file: string, problems: readonly string[] | undefined, detail?: string): CheckResult {
   const name = path.basename(file);
   return {
     check: 'config',
@@ -340,6 +340,6 @@ export function checkConfig(file: string, problems: readonly string[] | undefine
     severity: 'MEDIUM',
     summary: problems ? 'maintenance config is invalid' : `${name} is valid again`,
     actions: ['Fix the config (each problem names its JSON path)', 'Check it with `roosync-maint config validate`'],
-    data: { file, keptRunningConfig: true, problems: problems ?? [] },
+    data: { file, keptRunningConfig: true, problems: problems ?? [], ...(detail && { detail }) },
   };
 }

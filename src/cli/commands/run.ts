@@ -9,7 +9,7 @@ import { DEFAULT_INTERVALS, TASK_GROUPS, TASK_NAMES, TASK_SUMMARIES, TASKS } fro
 import { ttyProgress } from '../progress.js';
 import { renderTask, renderTotals, roleOf } from '../render.js';
 
-import { load, requireWritable, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { loadForRun, requireWritable, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** Running: one tick, the daemon, the demo. */
 
@@ -32,11 +32,15 @@ function taskHelp(): string[] {
 
 async function runCommand(cli: CliEnv): Promise<Outcome> {
   const { global } = cli.args;
-  const { identity, config, machine } = await load(cli);
+  const { identity, config, machine, invalid, reload } = await loadForRun(cli);
+  // never had a valid config and no sync could bring one: nothing to gain by running (exit 2, nothing done)
+  if (invalid?.using === 'defaults' && global.noSync) throw invalid.error;
   if (!global.dryRun) requireWritable(identity.sharedState.value);
   const names = cli.args.tasks.length > 0 ? selectTasks(cli.args.tasks) : undefined;
   const r = await tick({
     ...machine,
+    ...(invalid && { configInvalid: invalid }),
+    reloadConfig: reload,
     tasks: names,
     dryRun: global.dryRun,
     noSync: global.noSync,
@@ -46,7 +50,8 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
     version: packageVersion(),
     ...(cli.env.ROOSYNC_MAINT_FAULT && { fault: cli.env.ROOSYNC_MAINT_FAULT }),
   });
-  const failed = r.tasks.some((t) => t.status === 'failed') || (r.unwritten?.length ?? 0) > 0;
+  const failed =
+    r.tasks.some((t) => t.status === 'failed') || (r.unwritten?.length ?? 0) > 0 || r.configInvalid !== undefined;
   const head =
     `roosync-maint run on ${identity.machineId.value}${global.dryRun ? ' (dry run)' : ''} — shared ` +
     `state ${identity.sharedState.value}`;
@@ -84,7 +89,8 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
 }
 
 async function daemonCommand(cli: CliEnv): Promise<Outcome> {
-  const { identity, config } = await load(cli);
+  const { identity, config, invalid } = await loadForRun(cli);
+  if (invalid) cli.log.error({ problems: invalid.problems, using: invalid.using }, 'the config is invalid');
   const shared = identity.sharedState.value;
   requireWritable(shared);
   const repo = cli.args.global.noSync

@@ -8,17 +8,29 @@ import { fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';
 import { ttyProgress } from '../progress.js';
 
 import { checkLines } from '../render.js';
-import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { load, loadForRun, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { invalidConfigNote } from '../../coordinator/configGuard.js';
 
 /** The fleet and this machine: status, health. */
 
 async function statusCommand(cli: CliEnv): Promise<Outcome> {
-  const { identity, config } = await load(cli);
+  const { identity, config, invalid } = await loadForRun(cli);
   const s = fleetStatus(identity.sharedState.value, config.config, cli.now());
+  // a broken fleet config never hides the fleet: the view uses the last valid one and says so first
+  const warning = invalid ? invalidConfigNote(config.file, invalid) : undefined;
   return {
     exitCode: 0,
-    doc: { command: 'status', sharedState: identity.sharedState.value, ...s },
-    lines: [`fleet status from ${identity.sharedState.value} (as of this clone's last sync)`, ...renderFleetStatus(s)],
+    doc: {
+      command: 'status',
+      sharedState: identity.sharedState.value,
+      ...(warning && { configInvalid: warning }),
+      ...s,
+    },
+    lines: [
+      ...(warning ? [`config: ${warning}`] : []),
+      `fleet status from ${identity.sharedState.value} (as of this clone's last sync)`,
+      ...renderFleetStatus(s),
+    ],
   };
 }
 
