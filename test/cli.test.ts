@@ -186,6 +186,12 @@ describe('command line contract', () => {
     expect((await cli(['config', 'validate', ...args])).stdout).toContain(': valid');
     expect((await cli(['config', 'init', ...args])).code).toBe(2);
     expect((await cli(['config', 'init', '--force', ...args])).code).toBe(0);
+    // in a clone, it says how the fleet gets the file: no tick commits a config for you
+    const clone = await tempDir('init-clone');
+    spawnSync('git', ['init', '-q', clone]);
+    const inClone = await cli(['config', 'init', '--shared-state', clone, '--machine', 'myia-ai-01']);
+    expect(inClone.stdout).toContain('committed and pushed');
+    expect(inClone.stdout).toContain("add '.maintenance-config.json'");
   });
 });
 

@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
 import { writeFileAtomic } from '../../util/fs.js';
+import path from 'node:path';
+import { shellQuote } from '../../util/shell.js';
+import { findGitDir } from '../../sharedState/localState.js';
 import { UsageError } from '../../errors.js';
 import { STARTER_CONFIG } from '../../config/starter.js';
 
@@ -77,10 +80,19 @@ async function configInit(cli: CliEnv): Promise<Outcome> {
       hint: 'pass --force to replace it, or edit it and run config validate',
     });
   writeFileAtomic(file, STARTER_CONFIG);
+  // the fleet config reaches the other machines only through the shared state: in a clone, by a commit
+  const top = findGitDir(identity.sharedState.value) ? path.dirname(file) : undefined;
+  const git = (args: string) => `git -C ${shellQuote(top ?? '.')} ${args}`;
+  const share = top
+    ? [
+        'the other machines get it once it is committed and pushed (no tick commits a config for you):',
+        `  ${git(`add ${shellQuote(path.basename(file))}`)} && ${git('commit -m "maintenance config"')} && ${git('push')}`,
+      ]
+    : ['the other machines see it as soon as the shared folder syncs'];
   return {
     exitCode: 0,
-    doc: { command: 'config init', file, written: true },
-    lines: [`wrote ${file} — edit it, then run: roosync-maint config validate`],
+    doc: { command: 'config init', file, written: true, shareBy: top ? 'commit and push' : 'folder sync' },
+    lines: [`wrote ${file} — edit it, then run: roosync-maint config validate`, ...share],
   };
 }
 
