@@ -84,12 +84,39 @@ describe('judging the lease (pure, injected clock)', () => {
     expect(judgeLease(ok(record()), 'myia-f', fast + 30 * MIN, LEASE, seen.observation).judgement.state).toBe('held');
   });
 
-  it('a clock an hour slow cannot steal: the writer’s expiry is still ahead of it', () => {
+  it('a clock an hour slow cannot steal: it waits a full lease of its own watching, like any machine', () => {
     const slow = NOW - 60 * MIN;
     const seen = judgeLease(ok(record()), 'myia-s', slow, LEASE, undefined);
+    const before = judgeLease(ok(record()), 'myia-s', slow + 59 * MIN, LEASE, seen.observation).judgement;
+    expect(before.state).toBe('held');
+    // a live holder would have renewed twice by now: unchanged for a full lease means it is gone
     const after = judgeLease(ok(record()), 'myia-s', slow + 61 * MIN, LEASE, seen.observation).judgement;
-    expect(after.state).toBe('held');
-    expect(after.reason).toContain("not yet expired by its writer's clock");
+    expect(after.state).toBe('free');
+  });
+
+  it('a leader that died with its clock a day ahead is replaced within a lease and a tick, not a day', () => {
+    const ahead = record({ renewedAt: new Date(NOW + 24 * 60 * MIN).toISOString() });
+    let obs = judgeLease(ok(ahead), 'myia-b', NOW, LEASE, undefined, 30 * MIN).observation;
+    let state = 'held';
+    let at = NOW;
+    while (state === 'held' && at < NOW + 2 * LEASE) {
+      at += 15 * MIN; // scheduled ticks
+      const j = judgeLease(ok(ahead), 'myia-b', at, LEASE, obs, 30 * MIN);
+      obs = j.observation;
+      state = j.judgement.state;
+    }
+    expect(state).toBe('free');
+    expect(at - NOW).toBeLessThanOrEqual(LEASE + 15 * MIN);
+  });
+
+  it('a forward jump of this machine’s own clock cannot make a live lease look abandoned', () => {
+    const seen = judgeLease(ok(record()), 'myia-b', NOW, LEASE, undefined, 30 * MIN);
+    const jumped = judgeLease(ok(record()), 'myia-b', NOW + 24 * 60 * MIN, LEASE, seen.observation, 30 * MIN);
+    expect(jumped.judgement.state).toBe('held');
+    expect(jumped.judgement.observedForMs).toBe(30 * MIN);
+    // and a clock set back adds nothing
+    const back = judgeLease(ok(record()), 'myia-b', NOW - 60 * MIN, LEASE, jumped.observation, 30 * MIN);
+    expect(back.judgement.observedForMs).toBe(30 * MIN);
   });
 
   it('a corrupt lease is held until seen unchanged for a full lease, then taken with the next term known', () => {

@@ -17,6 +17,12 @@
  * A lease of its own is not rewritten every tick: the holder renews it once no more than half is
  * left, in its next commit. Failover therefore still takes at most one lease plus one tick.
  *
+ * Under skew: a renewal dated in the observer's future counts as made when the observer first saw it,
+ * so a leader that died with its clock a day ahead is replaced one lease (plus a tick) after its last
+ * renewal was seen, not a day later. "Unchanged for a full lease" is summed look by look, each look
+ * adding at most two tick intervals, so the observer's own clock jumping forward cannot make a live
+ * lease look abandoned; a machine back after a long sleep watches a full lease again before it takes over.
+ *
  * The elector never sees git: it talks to a LeaseStore (read; write and say whether it landed)
  * and keeps its observations in a local ObservationStore. The clock is injected.
  */
@@ -40,6 +46,13 @@ export interface Observation {
   since: number;
   /** The highest term this machine ever saw: a corrupt lease is replaced by the next one. */
   maxTerm: number;
+  /** When this machine last looked, by its own clock. */
+  lastSeen?: number;
+  /**
+   * How long it has seen the record unchanged, summed look by look, each look adding at most `maxStepMs`: a
+   * clock that jumps forward (or a machine back from sleep) cannot make a live lease look abandoned at once.
+   */
+  observedMs?: number;
 }
 
 export interface ObservationStore {
@@ -76,13 +89,20 @@ export function judgeLease(
   now: number,
   leaseMs: number,
   previous: Observation | undefined,
+  maxStepMs = Number.POSITIVE_INFINITY,
 ): { judgement: Judgement; observation: Observation } {
   const key = keyOf(read);
   const seenTerm = read.kind === 'ok' ? read.record.term : 0;
   const maxTerm = Math.max(previous?.maxTerm ?? 0, seenTerm);
-  const observation: Observation =
-    previous && previous.key === key ? { ...previous, maxTerm } : { key, since: now, maxTerm };
-  const observedForMs = Math.max(0, now - observation.since);
+  let observation: Observation;
+  if (previous && previous.key === key) {
+    const last = previous.lastSeen ?? previous.since;
+    // a clock set back adds nothing; one that jumps forward adds at most one step
+    const step = Math.min(Math.max(0, now - last), maxStepMs);
+    const before = previous.observedMs ?? Math.max(0, last - previous.since);
+    observation = { ...previous, maxTerm, lastSeen: Math.max(now, last), observedMs: before + step };
+  } else observation = { key, since: now, maxTerm, lastSeen: now, observedMs: 0 };
+  const observedForMs = observation.observedMs ?? 0;
   const base = { observedForMs, nextTerm: maxTerm + 1 };
   if (read.kind === 'missing')
     return { judgement: { ...base, state: 'free', reason: 'no lease file yet' }, observation };
@@ -101,7 +121,11 @@ export function judgeLease(
       judgement: { ...base, ...who, state: 'free', reason: `released by ${record.holder} (term ${record.term})` },
       observation,
     };
-  const writerExpiresAt = Date.parse(record.renewedAt) + record.leaseSeconds * 1000;
+  // a renewal dated in this machine's future counts as made when this machine first saw it: a dead leader
+  // whose clock ran ahead cannot hold the lease past one lease of this machine's watching
+  const renewedAt = Date.parse(record.renewedAt);
+  const writerExpiresAt =
+    (record.holder === me ? renewedAt : Math.min(renewedAt, observation.since)) + record.leaseSeconds * 1000;
   if (record.holder === me)
     return {
       judgement: {
@@ -207,6 +231,8 @@ export class Elector {
       this.o.clock(),
       this.leaseMs,
       this.o.observations.load(),
+      // a look adds at most two tick intervals: scheduled ticks come every interval, a clock jump adds no more
+      2 * this.o.tickSeconds * 1000,
     );
     this.o.observations.save(observation);
     return { read, judgement };

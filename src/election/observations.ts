@@ -4,7 +4,13 @@ import type { Logger } from '../log.js';
 import { stateFile } from '../sharedState/localState.js';
 import type { Observation, ObservationStore } from './elector.js';
 
-const observationSchema = z.object({ key: z.string(), since: z.number(), maxTerm: z.number() });
+const observationSchema = z.object({
+  key: z.string(),
+  since: z.number(),
+  maxTerm: z.number(),
+  lastSeen: z.number().optional(),
+  observedMs: z.number().optional(),
+});
 
 /** What this machine saw of the lease, in its local state folder (a corrupt file is moved aside and rebuilt). */
 export function fileObservationStore(stateDir: string, log: Logger, readOnly = false): ObservationStore {

@@ -85,6 +85,33 @@ describe('a simulated fleet on a real git remote (each machine a real CLI proces
     expect(new Set(leaseHistory(fleet).map((v) => v.holder))).toEqual(new Set([a]));
   });
 
+  it('3b. a leader that dies after renewing with its clock a day ahead is replaced within lease + tick; a follower whose clock jumps a day does not take a live lease', async () => {
+    const fleet = await makeFleet(3);
+    const [ahead, b, c] = fleet.machines as [string, string, string];
+    const DAY = 24 * 60 * MIN;
+    // the leader's clock runs a day ahead: its lease says renewed a day in everyone else's future
+    expect((await tick(fleet, ahead, T0 + DAY)).doc!.leader.isLeader).toBe(true);
+    // it dies; b, with a right clock, ticks every 15 minutes (the fleet's lease is 60 minutes)
+    let at = T0;
+    let led = false;
+    while (!led && at <= T0 + 3 * 60 * MIN) {
+      const r = await tick(fleet, b, at);
+      expect(r.code, r.stderr).toBe(0);
+      led = r.doc!.leader.isLeader;
+      if (!led) at += 15 * MIN;
+    }
+    expect(led).toBe(true);
+    expect(at - T0).toBeLessThanOrEqual(60 * MIN + 15 * MIN); // one lease and one tick after b first saw it
+    // b now leads and renews; c watches, then its clock jumps a day forward: it must not take b's live lease
+    expect((await tick(fleet, c, at + 1 * MIN)).doc!.leader.isLeader).toBe(false);
+    expect((await tick(fleet, b, at + 15 * MIN)).doc!.leader.isLeader).toBe(true);
+    const jumped = await tick(fleet, c, at + 16 * MIN + DAY);
+    expect(jumped.code, jumped.stderr).toBe(0);
+    expect(jumped.doc!.leader.isLeader).toBe(false);
+    expect(jumped.doc!.leader.reason).toContain('seen unchanged');
+    expect(leaseHistory(fleet).map((v) => v.holder)).not.toContain(c);
+  });
+
   it('4. a machine whose remote is unreachable runs its local tasks, skips fleet tasks, and catches up later', async () => {
     const fleet = await makeFleet(2);
     const [a, c] = fleet.machines as [string, string];
@@ -122,7 +149,10 @@ describe('a simulated fleet on a real git remote (each machine a real CLI proces
       const first = await tick(fleet, a, T0);
       expect(first.code, first.stderr).toBe(0);
       expect(first.doc!.leader).toMatchObject({ isLeader: false, reason: expect.stringContaining('unreadable lease') });
-      const later = await tick(fleet, a, T0 + 61 * MIN);
+      // watched on its schedule (a look adds at most two ticks), it is taken after a full lease
+      let later = first;
+      for (let at = T0 + 15 * MIN; at <= T0 + 75 * MIN && !later.doc!.leader.isLeader; at += 15 * MIN)
+        later = await tick(fleet, a, at);
       expect(later.doc!.leader).toMatchObject({ isLeader: true, term: 1 });
     }
     const released = await makeFleet(1, (seed) => {
