@@ -53,6 +53,11 @@ export function classifyGitFailure(message: string): GitFailureKind {
   return 'other';
 }
 
+const INDEX_LOCK = /index\.lock'?:? File exists/i;
+const INDEX_LOCK_HINT =
+  ' — .git/index.lock was left by a git process that was killed (or one still runs in this clone): roosync-maint ' +
+  'removes it once it is 10 minutes old and no git process works here; remove it yourself if you are sure none does';
+
 /** A failed git call, classified, with git's own words kept for the operator (first lines only). */
 export class GitFailure extends Error {
   constructor(
@@ -65,7 +70,7 @@ export class GitFailure extends Error {
         .split('\n')
         .filter((l) => l.trim() && !l.startsWith('hint:'))
         .slice(0, 4)
-        .join(' | ')}`,
+        .join(' | ')}${INDEX_LOCK.test(detail) ? INDEX_LOCK_HINT : ''}`,
     );
     this.name = 'GitFailure';
   }

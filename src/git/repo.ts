@@ -447,17 +447,19 @@ const TRACE_LINE = /^\d\d:\d\d:\d\d\.\d+ +\S+:\d+ +trace: .*$\n?/gm;
  * simple-git waits 50 ms after every git process that printed nothing (its completion plugin, with
  * no option to turn that off); 4–6 such calls a tick. `GIT_TRACE=1` makes git print one trace line
  * on stderr, so no call is silent; this error handler takes those lines out again, so a failure
- * reads (and is classified) exactly as git wrote it, and a non-zero exit with no other stderr stays
- * a success, as simple-git's own handler has it.
+ * reads (and is classified) exactly as git wrote it. Any non-zero exit is a failure, also one that
+ * printed nothing else (simple-git's own handler would call that a success).
  */
 function withoutTraceLines(
   error: Buffer | Error | undefined,
   result: { stdOut: Buffer[]; stdErr: Buffer[]; exitCode: number },
 ): Buffer | Error | undefined {
   if (error && !Buffer.isBuffer(error) && !(error.message ?? '').match(TRACE_LINE)) return error;
+  if (result.exitCode === 0) return undefined;
+  // every failure is a failure, with git's words; one that said nothing says its exit code
   const stderr = Buffer.concat(result.stdErr).toString('utf8').replace(TRACE_LINE, '');
-  if (result.exitCode === 0 || stderr === '') return undefined;
-  return Buffer.from(`${Buffer.concat(result.stdOut).toString('utf8')}${stderr}`);
+  const words = stderr.trim() === '' ? `exited with code ${result.exitCode} and printed nothing` : stderr;
+  return Buffer.from(`${Buffer.concat(result.stdOut).toString('utf8')}${words}`);
 }
 
 /** What opening a clone needs from the config: the git timeout. */
