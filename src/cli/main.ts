@@ -125,4 +125,9 @@ if (isEntryPoint()) {
     cwd: process.cwd(),
   });
   process.exitCode = code;
+  // a one-shot command ends when it is done: a child something left behind (a hung transport) must not
+  // keep this process alive and make a scheduler skip the next tick; the long-running ones return only at their end
+  const drained = (s: NodeJS.WriteStream) => new Promise<void>((r) => (s.write('') ? r() : s.once('drain', r)));
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
 }

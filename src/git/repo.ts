@@ -5,6 +5,7 @@ import { unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { UsageError, errorMessage } from '../errors.js';
 import { GitFailure, classifyGitFailure } from './classify.js';
+import { killGroup } from '../util/command.js';
 import { gitEnvironment } from './environment.js';
 
 /** Marked the stash entries older versions made around a sync; any a killed run left are re-applied once. */
@@ -75,8 +76,9 @@ export class GitRepo {
     }
   }
 
+  /** Fetch and push reach the network: their transport (ssh, a helper) is killed with git at the deadline. */
   async fetch(): Promise<void> {
-    await this.run('fetch', () => this.git.fetch(['--prune']));
+    await this.plumb(['fetch', '--prune', '--quiet']);
   }
 
   /** The branch's upstream, asked once per run (only a first push with -u sets it). */
@@ -124,7 +126,7 @@ export class GitRepo {
 
   async push(): Promise<void> {
     const upstream = await this.upstream();
-    await this.run('push', () => (upstream ? this.git.push() : this.git.push(['-u', 'origin', 'HEAD'])));
+    await this.plumb(upstream ? ['push'] : ['push', '-u', 'origin', 'HEAD']);
     if (!upstream) this.upstreamName = undefined;
   }
 
@@ -530,15 +532,25 @@ function runGit(
   opts: { input?: string; env?: Record<string, string>; timeoutMs: number },
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // its own process group: at the deadline git goes with every transport child it started (ssh, a remote
+    // helper), which would otherwise keep our pipes, and this process, alive
     const child = spawn('git', args, {
       cwd,
       env: { ...gitEnvironment(process.env), ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
+      detached: process.platform !== 'win32',
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid) killGroup(child.pid);
+      // the pipes may still be held by a grandchild that escaped the group: stop waiting for them
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }, opts.timeoutMs);
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e) => {
@@ -548,7 +560,10 @@ function runGit(
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) return resolve(Buffer.concat(out));
-      const words = Buffer.concat(err).toString('utf8').trim() || (signal ? `killed (${signal})` : `exit ${code}`);
+      const said = Buffer.concat(err).toString('utf8').trim();
+      const words = timedOut
+        ? `timed out after ${Math.round(opts.timeoutMs / 1000)} s (git and its transport were killed)${said ? `: ${said}` : ''}`
+        : said || (signal ? `killed (${signal})` : `exit ${code}`);
       reject(new GitFailure(classifyGitFailure(words), `git ${args[0]}`, words));
     });
     child.stdin.on('error', () => undefined);

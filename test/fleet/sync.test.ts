@@ -207,6 +207,41 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     expect(conflictMarkers(dir)).toEqual([]);
   });
 
+  it('a push that hangs: the tick ends at its deadline, says why, and leaves no process behind', async () => {
+    const fleet = await makeFleet(1);
+    const [a] = fleet.machines as [string];
+    const dir = fleet.dir(a);
+    // the remote's receive-pack never answers (a dead ssh link looks the same): a transport child that sleeps
+    const hang = path.join(fleet.base, `hang-receive-pack-${process.pid}`);
+    writeFileSync(hang, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+    git(dir, 'config', 'remote.origin.receivepack', hang);
+    const config = JSON.parse(readFileSync(path.join(dir, '.maintenance-config.json'), 'utf8'));
+    writeFileSync(
+      path.join(dir, '.maintenance-config.json'),
+      JSON.stringify({ ...config, git: { timeoutSeconds: 5, pushBudgetSeconds: 10 } }, null, 2),
+    );
+    const r = await tick(fleet, a, T0, { tasks: ['local-log-prune'] });
+    expect(r.doc, r.stderr).toBeDefined();
+    expect(r.doc!.pushed).toBe(false);
+    expect(r.doc!.offline).toBe(true);
+    expect((r.doc as unknown as { offlineReason: string }).offlineReason).toContain('unreachable');
+    // nothing of that push outlives the tick
+    const leftovers = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return (
+            readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('sleep') &&
+            readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('600') &&
+            readFileSync(`/proc/${p}/environ`, 'utf8').includes(fleet.base)
+          );
+        } catch {
+          return false;
+        }
+      });
+    expect(leftovers).toEqual([]);
+  });
+
   it('odd clone states: a detached HEAD, a path through a symlink, a rebase someone left', async () => {
     const fleet = await makeFleet(2);
     const [a, b] = fleet.machines as [string, string];
