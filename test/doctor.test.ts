@@ -56,6 +56,40 @@ describe('doctor', () => {
     expect(git(fleet.dir(m), 'status', '--porcelain')).toContain('.maintenance-config.json'); // doctor changed nothing else
   });
 
+  it('a clone stuck mid-rebase: named, with the right commands, not a missing upstream', async () => {
+    const fleet = await makeFleet(2);
+    const [a, b] = fleet.machines as [string, string];
+    for (const [m, text] of [
+      [b, 'from b'],
+      [a, 'from a'],
+    ] as const) {
+      git(fleet.dir(m), 'config', 'user.name', m);
+      git(fleet.dir(m), 'config', 'user.email', `${m}@example.invalid`);
+      writeFileSync(path.join(fleet.dir(m), 'notes.txt'), text);
+      git(fleet.dir(m), 'add', 'notes.txt');
+      git(fleet.dir(m), 'commit', '-qm', text);
+    }
+    git(fleet.dir(b), 'push', '-q');
+    git(fleet.dir(a), 'fetch', '-q');
+    try {
+      git(fleet.dir(a), 'rebase', 'origin/main');
+    } catch {
+      // the conflict stops the rebase half-way: what a person may leave behind
+    }
+    const r = await cli(['doctor', '--json', '--shared-state', fleet.dir(a), '--machine', a], {
+      env: { RM_LOCAL: fleet.local(a) },
+      now: NOW,
+    });
+    const doc = JSON.parse(r.stdout) as Doc;
+    const stuck = doc.checks.find((c) => c.check === 'clone state')!;
+    expect(stuck).toMatchObject({ state: 'fail' });
+    expect(stuck.detail).toContain('a rebase is in progress');
+    expect(stuck.fix).toContain('rebase --continue');
+    expect(stuck.fix).toContain('rebase --abort');
+    expect(JSON.stringify(doc)).not.toContain('--set-upstream-to');
+    expect(r.code).toBe(1);
+  });
+
   it('no shared state: one failing line and its fix, exit 1', async () => {
     const dir = await tempDir('doc');
     const r = await cli(['doctor', '--shared-state', path.join(dir, 'missing')]);

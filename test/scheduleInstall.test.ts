@@ -21,7 +21,8 @@ async function fakeSchedulers() {
   const scripts: Record<string, string> = {
     crontab: `if [ "$1" = "-l" ]; then [ -f '${table}' ] && exec cat '${table}'; echo "no crontab for op" >&2; exit 1; fi
 cp "$1" '${table}'`,
-    systemctl: `echo "systemctl $*" >> '${calls}'; [ "$2" = "is-enabled" ] && echo enabled; exit 0`,
+    // the timer's state is what the test wrote in timer-state (enabled unless told otherwise)
+    systemctl: `echo "systemctl $*" >> '${calls}'; [ "$2" = "is-enabled" ] && { cat '${base}/timer-state' 2>/dev/null || echo enabled; }; exit 0`,
     schtasks: `echo "schtasks $*" >> '${calls}'
 case "$1" in
   /Create) mkdir -p '${tasks}'; touch '${tasks}/'"$3" ;;
@@ -93,6 +94,13 @@ describe('schedule install / uninstall / status', () => {
     expect(timer).not.toContain('[Service]');
     expect(await f.calls()).toContain(`systemctl --user enable --now ${name}.timer`);
     expect((await run('status')).stdout).toContain('installed, up to date');
+    // someone disables the timer: status fails and says how to switch it back on
+    await writeFile(path.join(f.base, 'timer-state'), 'disabled\n');
+    const off = await run('status');
+    expect(off.code).toBe(1);
+    expect(off.stdout).toContain('installed, but the timer is disabled: it never fires');
+    expect(off.stdout).toContain(`fix: systemctl --user enable --now ${name}.timer`);
+    await writeFile(path.join(f.base, 'timer-state'), 'enabled\n');
     await run('uninstall');
     expect(existsSync(path.join(dir, `${name}.service`))).toBe(false);
     expect(await f.calls()).toContain(`systemctl --user disable --now ${name}.timer`);

@@ -74,7 +74,19 @@ export async function runDoctor(i: DoctorInputs): Promise<DoctorCheck[]> {
           fix: 'clone the fleet repository and point --shared-state at its .shared-state',
         },
   );
-  checks.push(await remoteCheck(repo, i, config));
+  const stuck = repo?.unfinishedOperation();
+  if (repo && stuck) {
+    const verb = stuck.what === 'a merge' ? 'merge' : stuck.what === 'a cherry-pick' ? 'cherry-pick' : 'rebase';
+    const since = new Date(stuck.since).toISOString();
+    const git = (what: string) => `git -C ${repo.top} ${verb} --${what}`;
+    checks.push({
+      check: 'clone state',
+      state: 'fail',
+      detail: `${stuck.what} is in progress in this clone (since ${since}): no sync until it ends`,
+      fix: `finish it (${git('continue')}) or abort it (${git('abort')}); a tick aborts one left for 10 minutes`,
+    });
+  }
+  checks.push(await remoteCheck(repo, i, config, stuck !== undefined));
   checks.push(writableCheck(shared, repo));
   checks.push(await automationCheck(repo, i, identity, config));
   checks.push(mcpSettingsCheck(config));
@@ -124,6 +136,7 @@ async function remoteCheck(
   repo: GitRepo | undefined,
   i: DoctorInputs,
   config: ResolvedConfig | undefined,
+  midOperation = false,
 ): Promise<DoctorCheck> {
   if (!repo) return { check: 'remote', state: 'skip', detail: 'not a git clone' };
   if (!i.sync) return { check: 'remote', state: 'skip', detail: '--no-sync' };
@@ -139,6 +152,13 @@ async function remoteCheck(
       fix: `check the network and credentials: git -C ${repo.top} fetch (timeout ${timeout} s)`,
     };
   }
+  // mid-rebase HEAD is detached: no upstream to name, and --set-upstream-to would be the wrong advice
+  if (!upstream && midOperation)
+    return {
+      check: 'remote',
+      state: 'ok',
+      detail: 'reachable (the branch is checked again once the clone is back on it)',
+    };
   if (!upstream)
     return {
       check: 'remote',
@@ -191,12 +211,15 @@ async function automationCheck(
   const schedule = state
     ? !state.installed
       ? 'not installed'
-      : state.current
-        ? 'installed'
-        : 'installed but out of date'
+      : state.disabled
+        ? `installed, but ${state.disabled.why}`
+        : state.current
+          ? 'installed'
+          : 'installed but out of date'
     : `unknown: ${unusable}`;
   const detail = `${kind} schedule ${schedule}; hooks ${hooks.length ? hooks.join(', ') : 'not installed'}`;
-  if (state?.current || hooks.length) return { check: 'automation', state: 'ok', detail };
+  if (state?.disabled && !hooks.length) return { check: 'automation', state: 'fail', detail, fix: state.disabled.fix };
+  if ((state?.current && !state.disabled) || hooks.length) return { check: 'automation', state: 'ok', detail };
   return {
     check: 'automation',
     state: 'warn',

@@ -34,6 +34,8 @@ export interface ScheduleState {
   current: boolean;
   where: string;
   detail: string;
+  /** Installed but switched off (a disabled systemd timer): why it never fires, and the command that fixes it. */
+  disabled?: { why: string; fix: string };
 }
 
 const TIMEOUT_MS = 30_000;
@@ -201,11 +203,18 @@ async function systemdState(t: ScheduleTarget): Promise<ScheduleState> {
   const enabled = installed
     ? (await tool(t, ['systemctl', '--user', 'is-enabled', `${t.entry.name}.timer`])).output
     : '';
+  const timer = `${t.entry.name}.timer`;
+  const state = enabled.trim();
   return {
     installed,
     current: installed && files.every((f, i) => present[i] === f.text),
     where: unitDir(t.env),
-    detail: installed ? `timer ${enabled || 'state unknown'}` : '',
+    detail: installed ? `timer ${state || 'state unknown'}` : '',
+    // `is-enabled` says enabled (or enabled-runtime, static, …); disabled or masked never fire
+    ...(installed &&
+      /^(disabled|masked)/.test(state) && {
+        disabled: { why: `the timer is ${state}: it never fires`, fix: `systemctl --user enable --now ${timer}` },
+      }),
   };
 }
 

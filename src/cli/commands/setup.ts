@@ -57,10 +57,20 @@ async function scheduleStatus(cli: CliEnv): Promise<Outcome> {
   const target = await scheduleTarget(cli);
   const s = await scheduleState(target);
   const { kind, name } = target.entry;
-  const state = !s.installed ? 'not installed' : s.current ? 'installed, up to date' : 'installed, out of date';
-  const fix = !s.installed || !s.current ? [`  fix: roosync-maint schedule install --for ${kind}`] : [];
+  const state = !s.installed
+    ? 'not installed'
+    : s.disabled
+      ? `installed, but ${s.disabled.why}`
+      : s.current
+        ? 'installed, up to date'
+        : 'installed, out of date';
+  const fix = s.disabled
+    ? [`  fix: ${s.disabled.fix}`]
+    : !s.installed || !s.current
+      ? [`  fix: roosync-maint schedule install --for ${kind}`]
+      : [];
   return {
-    exitCode: 0,
+    exitCode: s.disabled ? 1 : 0,
     doc: { command: 'schedule status', for: kind, name, ...s },
     lines: [`${kind}: ${name} ${state} (${s.where})`, ...(s.detail ? [`  ${s.detail}`] : []), ...fix],
   };
