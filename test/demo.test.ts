@@ -5,11 +5,12 @@ import { BIN } from './fleet.js';
 import { isolatedEnv, scaled, tempDir } from './helpers.js';
 
 describe('npm run demo', () => {
-  it(
-    'tells the whole story: leader, archived messages, failover, fencing, a health round, the alerts as RooSync lists them',
-    async () => {
+  // the demo's clock is injected: the same story at 02:00 and at 14:00 UTC (day counts never depend on the hour)
+  it.each([Date.UTC(2026, 10, 23, 2), Date.UTC(2026, 10, 23, 14)])(
+    'tells the whole story: leader, archived messages, failover, fencing, a health round, the alerts as RooSync lists them (clock %i)',
+    async (now) => {
       const tmp = await tempDir('demo-tmp');
-      const env = await isolatedEnv({ TMPDIR: tmp });
+      const env = await isolatedEnv({ TMPDIR: tmp, ROOSYNC_MAINT_NOW: String(now) });
       const r = spawnSync(process.execPath, [BIN, 'demo'], { encoding: 'utf8', env });
       expect(r.status, r.stderr).toBe(0);
       const out = r.stdout;
