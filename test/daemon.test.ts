@@ -117,4 +117,29 @@ describe('daemon', () => {
     },
     scaled(60_000),
   );
+
+  it('a fault that escapes every tick ends the daemon: logged, exit 1, and shown by status and doctor', async () => {
+    const fleet = await makeFleet(1);
+    const [m] = fleet.machines as [string];
+    const env = {
+      PATH: process.env.PATH,
+      HOME: fleet.base,
+      RM_LOCAL: fleet.local(m),
+      ROOSYNC_MAINT_DAEMON_INTERVAL_MS: '300',
+      ROOSYNC_MAINT_FAULT: 'daemon-uncaught',
+    };
+    const args = ['--shared-state', fleet.dir(m), '--machine', m];
+    const r = spawnSync(process.execPath, [BIN, 'daemon', ...args, '--log-format', 'json'], {
+      env,
+      encoding: 'utf8',
+      timeout: scaled(60_000),
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('the daemon died');
+    const { ROOSYNC_MAINT_FAULT: _, ...calm } = env;
+    const status = spawnSync(process.execPath, [BIN, 'status', ...args], { env: calm, encoding: 'utf8' });
+    expect(status.stdout).toContain('this machine: the daemon died at');
+    const doctor = spawnSync(process.execPath, [BIN, 'doctor', '--no-sync', ...args], { env: calm, encoding: 'utf8' });
+    expect(doctor.stdout).toMatch(/FAIL +daemon +the daemon died at .*injected fault/);
+  });
 });

@@ -42,6 +42,9 @@ export interface DaemonOptions {
  * stop, the tick in flight finishes (tasks are bounded), the lease is released if this machine
  * holds it, and the daemon returns.
  */
+/** In the local state folder: how the last daemon died (a fault that escaped every tick), until one starts again. */
+export const DAEMON_DEATH_FILE = 'daemon-died.json';
+
 export async function runDaemon(
   o: DaemonOptions,
 ): Promise<{ ticks: number; released: boolean; reloads: number; rejectedConfigs: number }> {
@@ -171,6 +174,11 @@ export async function runDaemon(
       inFlight = running.catch(() => undefined);
       const r = await running;
       stats.ticks++;
+      // test hook: a fault that escapes every guard, as a bug in a library would throw it
+      if (o.env.ROOSYNC_MAINT_FAULT === 'daemon-uncaught')
+        setImmediate(() => {
+          throw new Error('injected fault (ROOSYNC_MAINT_FAULT=daemon-uncaught)');
+        });
       o.log.info(
         {
           leader: r.leader.isLeader,

@@ -1,4 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { localStateDir } from '../sharedState/localState.js';
+import { DAEMON_DEATH_FILE } from './daemon.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { defaultExpandContext } from '../config/paths.js';
 import { errorMessage, SetupError, UsageError } from '../errors.js';
@@ -9,7 +12,7 @@ import { formatDuration } from '../util/format.js';
 import { MINUTE_MS } from '../util/time.js';
 import { silentAfterMinutes } from '../report/fleetStatus.js';
 import { ageClockMargin, clockEvidence, fleetAgeClock } from '../report/fleetClock.js';
-import { probeWritable } from '../util/fs.js';
+import { probeWritable, unlessMissing } from '../util/fs.js';
 import { hookStates } from './hooks.js';
 import { type ScheduleState, scheduleState, scheduleTargetFor } from './scheduleInstall.js';
 
@@ -94,7 +97,27 @@ export async function runDoctor(i: DoctorInputs): Promise<DoctorCheck[]> {
   const tickMinutes = config?.config.schedule.tickMinutes ?? 15;
   checks.push(await clockCheck(repo, i, silentAfterMinutes(heartbeatMinutes, tickMinutes) * MINUTE_MS));
   checks.push(fleetClockCheck(shared, machineId, i.now, heartbeatMinutes));
+  const death = daemonDeath(localStateDir(shared, repo?.gitDir, i.env));
+  if (death)
+    checks.push({
+      check: 'daemon',
+      state: 'fail',
+      detail: death,
+      fix: 'start it again (roosync-maint daemon, or its service); roosync-maint.log in the local state folder has the rest',
+    });
   return checks;
+}
+
+/** How the last daemon on this machine died, if one did and none has started since: one line. */
+export function daemonDeath(stateDir: string): string | undefined {
+  const text = unlessMissing(() => readFileSync(path.join(stateDir, DAEMON_DEATH_FILE), 'utf8'), undefined);
+  if (text === undefined) return undefined;
+  try {
+    const d = JSON.parse(text) as { at?: string; error?: string };
+    return `the daemon died at ${d.at}: ${String(d.error ?? '').split('\n')[0]}`;
+  } catch {
+    return 'the daemon died (its note is unreadable)';
+  }
 }
 
 /** This clock against what other machines wrote in the shared state (status files, lease, messages). */

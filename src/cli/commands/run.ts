@@ -1,4 +1,7 @@
 import { localStateDir } from '../../sharedState/localState.js';
+import path from 'node:path';
+import { unlinkIfPresent, writeFileAtomic } from '../../util/fs.js';
+import { DAEMON_DEATH_FILE } from '../../coordinator/daemon.js';
 import { packageVersion } from '../../util/version.js';
 import { openClone } from '../../git/repo.js';
 import { runDaemon } from '../../coordinator/daemon.js';
@@ -97,6 +100,20 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
     ? undefined
     : await openClone(shared, identity.machineId.value, config.config.git);
   const only = await lockDaemon(shared, repo?.gitDir, cli.env);
+  const deathFile = path.join(localStateDir(shared, repo?.gitDir, cli.env), DAEMON_DEATH_FILE);
+  unlinkIfPresent(deathFile);
+  // a fault that escapes every tick's guard ends the daemon: said in the log and kept for status and doctor
+  const died = (err: unknown) => {
+    const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    cli.log.fatal({ err: error }, 'the daemon died');
+    try {
+      writeFileAtomic(deathFile, JSON.stringify({ at: new Date().toISOString(), pid: process.pid, error }, null, 2));
+    } finally {
+      process.exit(1);
+    }
+  };
+  process.on('uncaughtException', died);
+  process.on('unhandledRejection', died);
   const stopSignal = new Promise<string>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
   });

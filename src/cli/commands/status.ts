@@ -1,7 +1,8 @@
 import { packageVersion } from '../../util/version.js';
 import path from 'node:path';
 import { openClone } from '../../git/repo.js';
-import { localStateDir, readState, writeState } from '../../sharedState/localState.js';
+import { findGitDir, localStateDir, readState, writeState } from '../../sharedState/localState.js';
+import { daemonDeath } from '../../coordinator/doctor.js';
 import { z } from 'zod';
 import { diskCheckTask, healthTask } from '../../tasks/healthTasks.js';
 import { fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';
@@ -18,16 +19,20 @@ async function statusCommand(cli: CliEnv): Promise<Outcome> {
   const s = fleetStatus(identity.sharedState.value, config.config, cli.now());
   // a broken fleet config never hides the fleet: the view uses the last valid one and says so first
   const warning = invalid ? invalidConfigNote(config.file, invalid) : undefined;
+  const sharedState = identity.sharedState.value;
+  const died = daemonDeath(localStateDir(sharedState, findGitDir(sharedState), cli.env));
   return {
     exitCode: 0,
     doc: {
       command: 'status',
       sharedState: identity.sharedState.value,
       ...(warning && { configInvalid: warning }),
+      ...(died && { daemonDied: died }),
       ...s,
     },
     lines: [
       ...(warning ? [`config: ${warning}`] : []),
+      ...(died ? [`this machine: ${died}`] : []),
       `fleet status from ${identity.sharedState.value} (as of this clone's last sync)`,
       ...renderFleetStatus(s),
     ],
