@@ -5,27 +5,40 @@ import { describe, expect, it } from 'vitest';
 import { BIN, git, makeFleet, remoteFile } from './fleet.js';
 import { until, scaled } from './helpers.js';
 
+/** A one-machine fleet and its daemon, ticking every 300 ms, logging pino JSON on stderr. */
+async function startDaemon(extraEnv: NodeJS.ProcessEnv = {}) {
+  const fleet = await makeFleet(1);
+  const [m] = fleet.machines as [string];
+  const args = [
+    BIN,
+    'daemon',
+    '--shared-state',
+    fleet.dir(m),
+    '--machine',
+    m,
+    '--log-level',
+    'info',
+    '--log-format',
+    'json',
+  ];
+  const env = {
+    PATH: process.env.PATH,
+    HOME: fleet.base,
+    RM_LOCAL: fleet.local(m),
+    ROOSYNC_MAINT_DAEMON_INTERVAL_MS: '300',
+  };
+  const child = spawn(process.execPath, args, { env: { ...env, ...extraEnv } });
+  let logs = '';
+  child.stderr.on('data', (d) => (logs += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  return { fleet, m, child, exited, logs: () => logs };
+}
+
 describe('daemon', () => {
   it(
     'ticks, reloads a valid config, keeps the old one on an invalid edit, and on SIGTERM releases the lease and exits 0',
     async () => {
-      const fleet = await makeFleet(1);
-      const [m] = fleet.machines as [string];
-      const child = spawn(
-        process.execPath,
-        [BIN, 'daemon', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'info', '--log-format', 'json'],
-        {
-          env: {
-            PATH: process.env.PATH,
-            HOME: fleet.base,
-            RM_LOCAL: fleet.local(m),
-            ROOSYNC_MAINT_DAEMON_INTERVAL_MS: '300',
-          },
-        },
-      );
-      let logs = '';
-      child.stderr.on('data', (d) => (logs += d));
-      const exited = new Promise<number | null>((r) => child.on('exit', r));
+      const { fleet, m, child, exited, logs } = await startDaemon();
       expect(await until(() => remoteFile(fleet, `maintenance/machines/${m}.json`) !== undefined)).toBe(true);
       expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: false });
       // a second daemon for the same shared state exits 3 at once
@@ -39,16 +52,16 @@ describe('daemon', () => {
       expect(second.stderr).toContain('another roosync-maint daemon runs');
       // SIGHUP reloads the config (after the tick in flight) and the daemon goes on
       child.kill('SIGHUP');
-      expect(await until(() => logs.includes('"why":"SIGHUP"'))).toBe(true);
+      expect(await until(() => logs().includes('"why":"SIGHUP"'))).toBe(true);
       expect(child.exitCode).toBe(null);
 
       const configFile = path.join(fleet.dir(m), '.maintenance-config.json');
       const config = JSON.parse(readFileSync(configFile, 'utf8'));
       writeFileSync(configFile, JSON.stringify({ ...config, logs: { retentionDays: 3 } }));
-      expect(await until(() => logs.includes('"msg":"config reloaded"'))).toBe(true);
+      expect(await until(() => logs().includes('"msg":"config reloaded"'))).toBe(true);
       writeFileSync(configFile, '{"logs": {"retentionDays": -1}}');
-      expect(await until(() => logs.includes('the new config is invalid: keeping the running one'))).toBe(true);
-      expect(logs).toContain('logs.retentionDays: expected a number');
+      expect(await until(() => logs().includes('the new config is invalid: keeping the running one'))).toBe(true);
+      expect(logs()).toContain('logs.retentionDays: expected a number');
       // and an alert in the inbox, in the plan's template, committed by the next tick
       const alert = () =>
         git(fleet.remote, 'ls-tree', '--name-only', 'main', 'messages/inbox/')
@@ -70,7 +83,7 @@ describe('daemon', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: true });
-      expect(logs).toContain('"msg":"lease on shutdown"');
+      expect(logs()).toContain('"msg":"lease on shutdown"');
     },
     scaled(60_000),
   );
@@ -78,25 +91,9 @@ describe('daemon', () => {
   it(
     'lives through full ticks and its lock refreshes (the run lock is another key), then exits 0 on SIGTERM',
     async () => {
-      const fleet = await makeFleet(1);
-      const [m] = fleet.machines as [string];
-      const child = spawn(
-        process.execPath,
-        [BIN, 'daemon', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'info', '--log-format', 'json'],
-        {
-          env: {
-            PATH: process.env.PATH,
-            HOME: fleet.base,
-            RM_LOCAL: fleet.local(m),
-            ROOSYNC_MAINT_DAEMON_INTERVAL_MS: '300',
-            ROOSYNC_MAINT_LOCK_STALE_MS: '5000', // the daemon lock is refreshed every ~1.7 s
-          },
-        },
-      );
-      let logs = '';
-      child.stderr.on('data', (d) => (logs += d));
-      const exited = new Promise<number | null>((r) => child.on('exit', r));
-      const fullTicks = () => logs.split('"msg":"tick done"').length - 1;
+      // the daemon lock is refreshed every ~1.7 s
+      const { fleet, m, child, exited, logs } = await startDaemon({ ROOSYNC_MAINT_LOCK_STALE_MS: '5000' });
+      const fullTicks = () => logs().split('"msg":"tick done"').length - 1;
       const daemonLock = path.join(fleet.dir(m), '.git', 'roosync-maint', 'daemon.lock');
       expect(await until(() => fullTicks() >= 1)).toBe(true);
       const firstMtime = statSync(daemonLock).mtimeMs;
@@ -105,12 +102,12 @@ describe('daemon', () => {
         const msg = path.join(fleet.dir(m), 'messages', 'inbox', `msg-20261123T12000${n}-daemon.json`);
         writeFileSync(msg, JSON.stringify({ id: `msg-20261123T12000${n}-daemon`, body: 'x' }));
         expect(await until(() => fullTicks() >= n || child.exitCode !== null)).toBe(true);
-        expect(child.exitCode, logs.slice(-2000)).toBe(null);
+        expect(child.exitCode, logs().slice(-2000)).toBe(null);
       }
       // the daemon's own lock was refreshed after the run lock came and went, and the daemon is alive
       expect(await until(() => statSync(daemonLock).mtimeMs !== firstMtime || child.exitCode !== null)).toBe(true);
-      expect(child.exitCode, logs.slice(-2000)).toBe(null);
-      expect(logs).not.toContain('TypeError');
+      expect(child.exitCode, logs().slice(-2000)).toBe(null);
+      expect(logs()).not.toContain('TypeError');
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: true });

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stepOf, updatable } from '../src/deps/npm.js';
-import { startRegistry, type Registry } from './fixtures/registry.js';
-import { cli, NOW, scaled, tempDir } from './helpers.js';
+import { useRegistry } from './fixtures/registry.js';
+import { cli, NOW, scaled } from './helpers.js';
 
 interface Check {
   check: string;
@@ -30,36 +29,12 @@ describe('update steps (pure)', () => {
 });
 
 describe('outdated packages and a safe update, against a real local registry (verdaccio)', () => {
-  let registry: Registry | undefined;
-  let skip = '';
-  let base: string;
-  beforeAll(async () => {
-    base = await tempDir('registry');
-    const r = await startRegistry(path.join(base, 'verdaccio'));
-    if ('skip' in r) skip = r.skip;
-    else registry = r;
-  }, scaled(60_000));
-  afterAll(async () => {
-    await registry?.stop();
-  });
-
-  const npm = (cwd: string, ...args: string[]) =>
-    execFileSync('npm', args, { cwd, env: registry!.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const git = (cwd: string, ...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', ...args], { cwd, encoding: 'utf8' });
-
-  /** Publishes rmaint-dep at `version`; its function returns `answer` (the project's test wants "ok"). */
-  function publish(version: string, answer: string) {
-    const dir = path.join(base, `pkg-${version}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'rmaint-dep', version, main: 'index.js' }));
-    writeFileSync(path.join(dir, 'index.js'), `module.exports = () => ${JSON.stringify(answer)};\n`);
-    npm(dir, 'publish');
-  }
+  const { state, npm, git, publish } = useRegistry('registry');
 
   it(
     'reports package, current, wanted, latest; keeps an update whose tests pass; undoes one whose tests fail',
     async (ctx) => {
+      const { registry, skip, base } = state;
       if (!registry) return ctx.skip(`no local registry: ${skip}`);
       publish('1.0.0', 'ok');
       const project = path.join(base, 'project');

@@ -266,7 +266,7 @@ function reportStep(result: TickResult, log: Logger, what: string, step: () => s
   } catch (err) {
     log.error({ step: what, err: errorMessage(err) }, 'report step failed');
     result.notes.push(`${what} not written this tick: ${errorMessage(err)}`);
-    (result.unwritten ??= []).push(`${what}: ${errorMessage(err)}`);
+    result.unwritten = [...(result.unwritten ?? []), `${what}: ${errorMessage(err)}`];
     return [];
   }
 }

@@ -144,7 +144,7 @@ export async function applyToWorkTree(ctx: ReconcileContext, from: string, to: s
           : replaceIfUnchanged(file, before, content);
       if (!done) left.push(p);
       else if (content === undefined) emptied.add(path.dirname(p));
-    } catch (err) {
+    } catch {
       left.push(p); // a folder where a file goes (or the reverse) that is not empty yet: the next tick
     }
   };

@@ -1,10 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type Registry } from '../fixtures/registry.js';
+import { describe, expect, it } from 'vitest';
+import { useRegistry } from '../fixtures/registry.js';
 import { BIN } from '../fleet.js';
-import { NOW, scaled, tempDir, until } from '../helpers.js';
+import { NOW, scaled, until } from '../helpers.js';
 
 /**
  * Issue 24: deps-update is all-or-nothing across a kill too. The whole process tree of a run (the CLI and
@@ -13,35 +13,12 @@ import { NOW, scaled, tempDir, until } from '../helpers.js';
  * and node_modules agree, and the version kept is one whose tests passed.
  */
 describe('deps-update killed at any point, then run again (real npm against a local verdaccio)', () => {
-  let registry: Registry | undefined;
-  let skip = '';
-  let base: string;
-  beforeAll(async () => {
-    base = await tempDir('deps-kill');
-    const r = await startRegistry(path.join(base, 'verdaccio'));
-    if ('skip' in r) skip = r.skip;
-    else registry = r;
-  }, scaled(60_000));
-  afterAll(async () => {
-    await registry?.stop();
-  });
-
-  const npm = (cwd: string, ...args: string[]) =>
-    execFileSync('npm', args, { cwd, env: registry!.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const git = (cwd: string, ...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', ...args], { cwd, encoding: 'utf8' });
-
-  function publish(version: string, answer: string) {
-    const dir = path.join(base, `pkg-${version}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'rmaint-dep', version, main: 'index.js' }));
-    writeFileSync(path.join(dir, 'index.js'), `module.exports = () => ${JSON.stringify(answer)};\n`);
-    npm(dir, 'publish');
-  }
+  const { state, npm, git, publish } = useRegistry('deps-kill');
 
   it(
     'each kill is followed by a run that leaves package.json, the lock and node_modules agreeing on a tested version',
     async (ctx) => {
+      const { registry, skip, base } = state;
       if (!registry) return ctx.skip(`no local registry: ${skip}`);
       publish('1.0.0', 'ok');
       const project = path.join(base, 'project');
@@ -65,8 +42,8 @@ describe('deps-update killed at any point, then run again (real npm against a lo
         path.join(shared, '.maintenance-config.json'),
         JSON.stringify({ health: { depsDirs: [project] }, deps: { update: 'patch', testCommand: ['npm', 'test'] } }),
       );
-      const state = path.join(base, 'state');
-      const env = { ...registry.env, XDG_STATE_HOME: state, ROOSYNC_MAINT_NOW: String(NOW) };
+      const stateHome = path.join(base, 'state');
+      const env = { ...registry.env, XDG_STATE_HOME: stateHome, ROOSYNC_MAINT_NOW: String(NOW) };
       const args = [BIN, 'run', '--no-sync', '--json', '--task', 'deps-update', '--shared-state', shared];
       const intents = () => {
         const found: string[] = [];
@@ -76,7 +53,7 @@ describe('deps-update killed at any point, then run again (real npm against a lo
             else if (path.basename(d) === 'deps-update') found.push(path.join(d, e.name));
           }
         };
-        walk(state);
+        walk(stateHome);
         return found;
       };
       const lockText = () => readFileSync(path.join(project, 'package-lock.json'), 'utf8');
