@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gitEnvironment } from '../git/environment.js';
 
@@ -88,6 +88,25 @@ function git(cwd: string, args: string[], timeoutMs: number): Promise<GitRun> {
   });
 }
 
+/**
+ * A quiet tick is a look at the lease too (nothing moved on the remote, so the lease is as last seen): it adds
+ * to how long this machine has watched it unchanged, as the elector would (at most one step a look).
+ */
+function countLook(stateDir: string, now: number): void {
+  const file = path.join(stateDir, 'lease-observation.json');
+  try {
+    const o = JSON.parse(readFileSync(file, 'utf8')) as { lastSeen?: number; observedMs?: number; stepMs?: number };
+    if (typeof o.lastSeen !== 'number' || typeof o.observedMs !== 'number') return;
+    const step = Math.min(Math.max(0, now - o.lastSeen), o.stepMs ?? Number.POSITIVE_INFINITY);
+    const next = { ...o, observedMs: o.observedMs + step, lastSeen: Math.max(now, o.lastSeen) };
+    const tmp = `${file}.${process.pid}.roosync-maint.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
+    renameSync(tmp, file);
+  } catch {
+    // no observation yet (or a damaged one): the next full tick judges afresh
+  }
+}
+
 export interface QuietInputs {
   sharedState: string;
   machineId: string;
@@ -122,6 +141,7 @@ export async function checkQuiet(i: QuietInputs): Promise<QuietOutcome> {
     // without -q, fetch says something exactly when it updated (or pruned) a ref
     const fetch = await git(i.sharedState, ['fetch', '--prune'], timeout);
     if (fetch.code !== 0 || fetch.stderr.trim() !== '' || fetch.stdout.trim() !== '') return no('the remote moved');
+    countLook(stateDir, i.now);
     return { quiet: true, record: r };
   } catch (err) {
     return no(`quiet check failed: ${String(err)}`);

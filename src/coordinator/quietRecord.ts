@@ -117,7 +117,8 @@ function leaseDeadline(i: QuietInputs): Deadline {
   const { judgement, observation } = judgeLease(i.lease, i.machineId, i.now, leaseMs, i.observation);
   if (judgement.state === 'mine') return { at: judgement.writerExpiresAt! - leaseMs / 2, why: 'lease renewal due' };
   if (judgement.state === 'free') return { at: i.now, why: 'the lease is free' };
-  const seenFull = observation.since + leaseMs;
+  // looks go on at every tick (quiet ones too): a whole lease of them from now, less what was watched already
+  const seenFull = i.now + Math.max(0, leaseMs - judgement.observedForMs);
   return { at: Math.max(seenFull, judgement.writerExpiresAt ?? seenFull), why: 'the lease may be taken over' };
 }
 

@@ -53,6 +53,8 @@ export interface Observation {
    * clock that jumps forward (or a machine back from sleep) cannot make a live lease look abandoned at once.
    */
   observedMs?: number;
+  /** The most one look adds (two tick intervals), kept so a quiet tick, which is a look too, can add its own. */
+  stepMs?: number;
 }
 
 export interface ObservationStore {
@@ -102,6 +104,7 @@ export function judgeLease(
     const before = previous.observedMs ?? Math.max(0, last - previous.since);
     observation = { ...previous, maxTerm, lastSeen: Math.max(now, last), observedMs: before + step };
   } else observation = { key, since: now, maxTerm, lastSeen: now, observedMs: 0 };
+  if (Number.isFinite(maxStepMs)) observation.stepMs = maxStepMs;
   const observedForMs = observation.observedMs ?? 0;
   const base = { observedForMs, nextTerm: maxTerm + 1 };
   if (read.kind === 'missing')

@@ -10,6 +10,7 @@ const observationSchema = z.object({
   maxTerm: z.number(),
   lastSeen: z.number().optional(),
   observedMs: z.number().optional(),
+  stepMs: z.number().optional(),
 });
 
 /** What this machine saw of the lease, in its local state folder (a corrupt file is moved aside and rebuilt). */
