@@ -1,5 +1,6 @@
 import { mkdir, readFile, readdir, rename, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { readBundle } from '../src/roosync/purgeBundle.js';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { buildMessageStore, makeMessage, writeMessage, type MessageStore } from '../src/demo/messages.js';
@@ -288,6 +289,36 @@ describe('messages-purge', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('messages/purged/2026-11.jsonl.gz');
     expect(missing.stderr).toContain('msg-20200101T000000-nope00');
+  });
+});
+
+describe('removing an inbox copy while RooSync writes in place (issue 24)', () => {
+  it('a write that lands in the removed file after the last check is put back in the inbox, not lost', async () => {
+    const { RemovalTrash, fileSignature } = await import('../src/roosync/archive.js');
+    const inbox = messageDirs(shared).inbox;
+    const m = makeMessage(NOW, 40, { status: 'read' });
+    const file = path.join(inbox, `${m.id}.json`);
+    await writeFile(file, JSON.stringify(m, null, 2));
+    const signature = fileSignature(file);
+    // RooSync opened the file (truncating it) just after our last check, and writes once we have unlinked it
+    const fd = openSync(file, 'r+');
+    const trash = new RemovalTrash(path.join(shared, 'messages', '.roosync-maint-trash'), inbox);
+    expect(trash.keep(file, m.id, signature)).toBe(true);
+    expect(await exists(file)).toBe(false);
+    const edited = JSON.stringify({ ...m, read_by: ['myia-po-2026'] }, null, 2);
+    ftruncateSync(fd, 0);
+    writeSync(fd, edited, 0);
+    closeSync(fd);
+    expect(trash.settle()).toEqual([m.id]);
+    expect(await readFile(file, 'utf8')).toBe(edited); // back, with the edit
+    // one nobody wrote into is simply gone
+    const n = makeMessage(NOW, 40, { status: 'read' });
+    const other = path.join(inbox, `${n.id}.json`);
+    await writeFile(other, JSON.stringify(n, null, 2));
+    expect(trash.keep(other, n.id, fileSignature(other))).toBe(true);
+    expect(trash.settle()).toEqual([]);
+    expect(await exists(other)).toBe(false);
+    expect(await readdir(path.join(shared, 'messages', '.roosync-maint-trash'))).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
-import { lstatSync, type Stats } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { flushToDisk, unlessMissing, unlessMissingAsync, writeFileAtomicAsync } from '../util/fs.js';
+import { flushToDisk, listDirIfPresent, unlessMissing, unlessMissingAsync, writeFileAtomicAsync } from '../util/fs.js';
 import { readMessage, signatureOf } from './folder.js';
 import { serializeMessage, type RooSyncMessage } from './message.js';
 import type { MessageDirs } from './layout.js';
@@ -58,11 +58,84 @@ export async function writeArchivedCopies(
  * Step 3: the inbox copy goes — the commit point, once the archived copy is on disk — unless it changed
  * since it was archived (then the next run archives the newer version). False when it was left.
  */
-export async function removeArchivedInboxCopy(dirs: MessageDirs, id: string, inboxSignature: string): Promise<boolean> {
+export async function removeArchivedInboxCopy(
+  dirs: MessageDirs,
+  id: string,
+  inboxSignature: string,
+  trash?: RemovalTrash,
+): Promise<boolean> {
   const inboxFile = path.join(dirs.inbox, `${id}.json`);
   if (fileSignature(inboxFile) !== inboxSignature) return false;
+  if (trash?.keep(inboxFile, id, inboxSignature)) return true;
   await unlessMissingAsync(unlink(inboxFile), undefined);
   return true;
+}
+
+/**
+ * RooSync writes in place: opening a file truncates it, then it writes. One that opens an inbox copy in the
+ * instant between our last check and the unlink would write into a file no name reaches any more, and its
+ * edit would be lost. So a removal first hard-links the copy into a private folder, then unlinks it, and
+ * `settle()` looks at each kept inode once the batch is done: one whose size or mtime moved (RooSync wrote
+ * into it) goes back to the inbox — the next archive takes it with that edit — and the rest are deleted.
+ * Where a hard link cannot be made (another file system), the removal is a plain unlink, as before.
+ */
+export class RemovalTrash {
+  private readonly kept: { file: string; id: string; signature: string }[] = [];
+  private counter = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly inbox: string,
+  ) {}
+
+  keep(inboxFile: string, id: string, signature: string): boolean {
+    const file = path.join(this.dir, `${id}.json.${process.pid.toString(36)}-${(this.counter++).toString(36)}`);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      linkSync(inboxFile, file);
+    } catch {
+      return false;
+    }
+    unlessMissing(() => unlinkSync(inboxFile), undefined);
+    this.kept.push({ file, id, signature });
+    return true;
+  }
+
+  /** Deletes what nobody wrote into since; puts back what RooSync wrote into meanwhile. The ids put back. */
+  settle(): string[] {
+    const back: string[] = [];
+    for (const k of this.kept.splice(0)) {
+      if (fileSignature(k.file) === k.signature) {
+        unlessMissing(() => unlinkSync(k.file), undefined);
+        continue;
+      }
+      back.push(k.id);
+      putBack(k.file, path.join(this.inbox, `${k.id}.json`));
+    }
+    return back;
+  }
+
+  /** Files a killed run left here: each goes back to the inbox if its message is not there (nothing is lost). */
+  recover(): string[] {
+    const back: string[] = [];
+    for (const name of listDirIfPresent(this.dir)) {
+      const id = name.replace(/\.json\.[0-9a-z]+-[0-9a-z]+$/, '');
+      if (id === name) continue;
+      back.push(id);
+      putBack(path.join(this.dir, name), path.join(this.inbox, `${id}.json`));
+    }
+    return back;
+  }
+}
+
+/** A kept inode goes back under the inbox name, unless RooSync made a new file there meanwhile (that one is newer). */
+function putBack(kept: string, inboxFile: string): void {
+  try {
+    linkSync(kept, inboxFile); // fails if a file is there: the newer one stays
+  } catch {
+    // RooSync wrote the message anew: its copy stays and is archived by the next run
+  }
+  unlessMissing(() => unlinkSync(kept), undefined);
 }
 
 /** All the steps for one message alone; a batch writes all copies, flushes once, then removes. */

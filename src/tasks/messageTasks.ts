@@ -19,6 +19,7 @@ import { writeBundle, type PurgedEntry } from '../roosync/purgeBundle.js';
 import {
   type ArchivedCopies,
   fileSignature,
+  RemovalTrash,
   removeArchivedInboxCopy,
   writeArchivedCopies,
 } from '../roosync/archive.js';
@@ -185,6 +186,16 @@ function realMessageDirs(ctx: TaskContext, ...folders: (keyof MessageDirs)[]): M
 
 export const messagesArchive = messageTask('messages-archive', async (ctx, result) => {
   const dirs = realMessageDirs(ctx, 'inbox', 'archive', 'sent');
+  // copies a killed run was removing go back first, so this run's listing sees (and archives) them
+  const trash = removalTrash(ctx, dirs);
+  if (!ctx.dryRun) {
+    const back = trash.recover();
+    if (back.length > 0)
+      result.warnings.push(
+        `${plural(back.length, 'inbox copy', 'inbox copies')} a killed run was removing went back to the inbox`,
+      );
+  }
+
   const { archiveAfterDays: readDays, archiveUnreadAfterDays: unreadDays } = ctx.config.config.messages;
   const policy = { readDays, unreadDays };
   const horizon = Math.min(readDays, unreadDays);
@@ -227,8 +238,22 @@ export const messagesArchive = messageTask('messages-archive', async (ctx, resul
   if (copies.size === 0) return;
   ctx.progress.update(`messages-archive: flushing ${copies.size} archived copies to disk`);
   await flushToDisk([...copies.values()].flatMap((c) => c.written));
-  await removeInboxCopies(ctx, dirs, copies, report);
+  await removeInboxCopies(ctx, dirs, copies, report, trash);
+  // RooSync wrote into a copy as it was removed: it is back in the inbox, with that edit, for the next run
+  for (const id of trash.settle()) {
+    report.acted--;
+    ctx.archivedThisRun?.delete(id);
+    countUntouched(report, 'RooSync wrote into it as it was removed: back in the inbox, archived again next run');
+  }
 });
+
+/** Where removed inbox copies wait until the batch is done (see RemovalTrash): never a folder RooSync lists. */
+function removalTrash(ctx: TaskContext, dirs: MessageDirs): RemovalTrash {
+  const dir = ctx.git
+    ? path.join(ctx.git.repo.gitDir, 'roosync-maint', 'trash')
+    : path.join(dirs.messages, '.roosync-maint-trash');
+  return new RemovalTrash(dir, dirs.inbox);
+}
 
 /** Phase 3 of the archive: each inbox copy goes, unless it changed since it was archived (the next run takes it). */
 async function removeInboxCopies(
@@ -236,11 +261,12 @@ async function removeInboxCopies(
   dirs: MessageDirs,
   copies: Map<string, ArchivedCopies>,
   report: RuleReport,
+  trash: RemovalTrash,
 ) {
   const names = [...copies.keys()];
   const worker = async () => {
     for (let name = names.pop(); name !== undefined; name = names.pop()) {
-      if (await removeArchivedInboxCopy(dirs, idOf(name), copies.get(name)!.inboxSignature!)) {
+      if (await removeArchivedInboxCopy(dirs, idOf(name), copies.get(name)!.inboxSignature!, trash)) {
         ctx.archivedThisRun?.add(idOf(name));
         continue;
       }
