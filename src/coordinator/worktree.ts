@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, rmdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
+import type { TreeChange } from '../git/repo.js';
 import { readWithSignature, replaceIfUnchanged, unlessMissing, type SignedRead } from '../util/fs.js';
 import {
   asideFiles,
@@ -39,6 +40,18 @@ export function blobId(content: Buffer, like: string): string {
   h.update(`blob ${content.length}\0`);
   h.update(content);
   return h.digest('hex');
+}
+
+/**
+ * The blob id the bytes on disk stand for: as they are, or — where git checks files out with CRLF line ends
+ * (core.autocrlf, Git for Windows' default) — with CRLF turned back into LF, if that is one of the two versions.
+ */
+function diskBlobId(content: Buffer, c: TreeChange): string {
+  const like = (c.to ?? c.from)!.sha;
+  const raw = blobId(content, like);
+  if (raw === c.from?.sha || raw === c.to?.sha || !content.includes('\r\n')) return raw;
+  const lf = blobId(Buffer.from(content.toString('latin1').replace(/\r\n/g, '\n'), 'latin1'), like);
+  return lf === c.from?.sha || lf === c.to?.sha ? lf : raw;
 }
 
 export function isWholeMessage(content: Buffer): boolean {
@@ -115,7 +128,7 @@ export async function applyToWorkTree(ctx: ReconcileContext, from: string, to: s
   for (const c of changes) {
     const now = read(c.path);
     // a folder where git has a file counts as no file: git holds no folders
-    const sha = now && now.size !== -1 ? blobId(now.content, (c.to ?? c.from)!.sha) : undefined;
+    const sha = now && now.size !== -1 ? diskBlobId(now.content, c) : undefined;
     if (sha === c.to?.sha) continue;
     if (sha === c.from?.sha) {
       plain.push(c.path);

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../../src/demo/messages.js';
@@ -205,6 +205,27 @@ describe('sync that never wedges (real remote, real clones, real processes)', ()
     expect(git(dir, 'log', '-1', '--format=%s', kept)).toContain('an edit by another program');
     expect(convergedWithRemote(fleet, b)).toEqual({ same: true, dirty: '' });
     expect(conflictMarkers(dir)).toEqual([]);
+  });
+
+  it('a clone checked out with CRLF line ends (core.autocrlf, Git for Windows’ default) still follows the remote', async () => {
+    const fleet = await makeFleet(2, (seed) => writeFileSync(path.join(seed, 'notes.txt'), 'one\ntwo\n'));
+    const [a, b] = fleet.machines as [string, string];
+    const dir = fleet.dir(a);
+    git(dir, 'config', 'core.autocrlf', 'true');
+    rmSync(path.join(dir, 'notes.txt'));
+    git(dir, 'checkout', '--', 'notes.txt');
+    expect(readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('one\r\ntwo\r\n');
+    // someone changes the file on the remote
+    git(fleet.dir(b), 'config', 'user.name', 'someone');
+    git(fleet.dir(b), 'config', 'user.email', 'someone@example.invalid');
+    writeFileSync(path.join(fleet.dir(b), 'notes.txt'), 'one\ntwo\nthree\n');
+    git(fleet.dir(b), 'commit', '-qam', 'a third line');
+    git(fleet.dir(b), 'push', '-q');
+    const r = await tick(fleet, a, T0, { tasks: ['local-log-prune'] });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.doc!.notes.join(' ')).not.toContain('were left as they are');
+    expect(readFileSync(path.join(dir, 'notes.txt'), 'utf8').replace(/\r\n/g, '\n')).toBe('one\ntwo\nthree\n');
+    expect(git(dir, 'status', '--porcelain').trim()).toBe('');
   });
 
   it('a push that hangs: the tick ends at its deadline, says why, and leaves no process behind', async () => {
