@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAgedTree } from '../src/demo/agedTree.js';
 import { buildMessageStore } from '../src/demo/messages.js';
 import { MaintenanceService } from '../src/index.js';
-import { nextOnPhase, phaseOffsetMs, scheduleEntry } from '../src/coordinator/osSchedule.js';
+import { nextOnPhase, phaseOffsetMs, scheduleEntry, windowsCommandLine } from '../src/coordinator/osSchedule.js';
 import { UsageError } from '../src/errors.js';
 import { NOW, cli, fleetAliveAt, isolatedEnv, tempDir } from './helpers.js';
 
@@ -40,7 +40,11 @@ describe('schedule print', () => {
     const task = scheduleEntry({ ...input, kind: 'windows', tickMinutes: 15 });
     expect(task).toContain('<Interval>PT15M</Interval>');
     expect(task).toContain('<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>');
-    expect(task).toContain('schtasks /Create /TN "roosync-maint" /SC MINUTE /MO 15');
+    expect(windowsCommandLine({ ...input, kind: 'windows', tickMinutes: 15 })).toContain(
+      'schtasks /Create /TN "roosync-maint" /SC MINUTE /MO 15',
+    );
+    // XML 1.0 §2.5: a comment never holds "--" (Task Scheduler and xmllint refuse such a file)
+    for (const c of task.matchAll(/<!--([\s\S]*?)-->/g)) expect(c[1]).not.toContain('--');
     expect(task).toContain("it's/.shared-state");
     expect(task.startsWith('<?xml version="1.0" encoding="UTF-16"?>')).toBe(true); // nothing may come before it
   });

@@ -131,6 +131,14 @@ export function systemdUnits(i: ScheduleEntryInput): { service: string; timer: s
   return { service, timer };
 }
 
+/** The same task without XML: one `schtasks` line (its options contain "--", so never inside the XML's comment). */
+export function windowsCommandLine(i: ScheduleEntryInput): string {
+  return (
+    `schtasks /Create /TN "${i.name}" /SC MINUTE /MO ${i.tickMinutes} /TR "\\"${i.node}\\" ` +
+    `\\"${i.bin}\\" ${runArgs(i).join(' ')} --shared-state \\"${i.sharedState}\\" --machine ${i.machineId}"`
+  );
+}
+
 /** The Task Scheduler XML (to be saved as UTF-16LE with a BOM, as its declaration says). */
 export function windowsTask(i: ScheduleEntryInput): string {
   const win = path.win32;
@@ -140,9 +148,9 @@ export function windowsTask(i: ScheduleEntryInput): string {
   return [
     // the declaration must come first: Task Scheduler rejects anything before it
     '<?xml version="1.0" encoding="UTF-16"?>',
-    `<!-- schtasks /Create /TN "${i.name}" /XML ${i.name}.xml   (save this file as UTF-16; or, without XML:)`,
-    `     schtasks /Create /TN "${i.name}" /SC MINUTE /MO ${i.tickMinutes} /TR "\\"${i.node}\\" ` +
-      `\\"${i.bin}\\" ${runArgs(i).join(' ')} --shared-state \\"${i.sharedState}\\" --machine ${i.machineId}" -->`,
+    // a comment may not hold "--" (XML 1.0 §2.5): Task Scheduler and xmllint refuse the file; the line without XML
+    // is printed beside it by `schedule print` (windowsCommandLine)
+    `<!-- register it: schtasks /Create /TN "${i.name}" /XML ${i.name}.xml (this file saved as UTF-16) -->`,
     '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">',
     '  <RegistrationInfo><Description>roosync-maint tick (RooSync shared-state maintenance)</Description></RegistrationInfo>',
     '  <Triggers>',

@@ -1,7 +1,7 @@
 import { LOCAL_LOGS, localStateDir } from '../../sharedState/localState.js';
 import { builtCliPath } from '../../util/version.js';
 import path from 'node:path';
-import { scheduleEntry } from '../../coordinator/osSchedule.js';
+import { scheduleEntry, windowsCommandLine } from '../../coordinator/osSchedule.js';
 import {
   installSchedule,
   type ScheduleTarget,
@@ -35,10 +35,18 @@ async function scheduleTarget(cli: CliEnv): Promise<ScheduleTarget> {
 async function schedulePrint(cli: CliEnv): Promise<Outcome> {
   const { entry } = await scheduleTarget(cli);
   const text = scheduleEntry(entry);
+  // Windows: the XML is a file to save; the same task without XML is one command line, printed after it
+  const commandLine = entry.kind === 'windows' ? windowsCommandLine(entry) : undefined;
   return {
     exitCode: 0,
-    doc: { command: 'schedule print', for: entry.kind, name: entry.name, entry: text },
-    lines: [text],
+    doc: {
+      command: 'schedule print',
+      for: entry.kind,
+      name: entry.name,
+      entry: text,
+      ...(commandLine && { commandLine }),
+    },
+    lines: [text, ...(commandLine ? ['', 'or, without the XML file:', `  ${commandLine}`] : [])],
   };
 }
 
