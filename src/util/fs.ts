@@ -83,7 +83,7 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode?: n
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, file);
+    retryWhileHeld(() => renameSync(tmp, file));
   } catch (err) {
     unlinkIfPresent(tmp);
     throw err;
@@ -105,12 +105,45 @@ export async function writeFileAtomicAsync(file: string, content: string, durabl
     } finally {
       await handle.close();
     }
-    await rename(tmp, file);
+    await retryWhileHeldAsync(() => rename(tmp, file));
   } catch (err) {
     unlinkIfPresent(tmp);
     throw err;
   }
   if (durable) await fsyncDirShared(path.dirname(file));
+}
+
+/**
+ * On Windows a file another program holds open for a moment (Google Drive, Defender, the search indexer) makes a
+ * rename fail with EPERM, EACCES or EBUSY; graceful-fs and VS Code retry for that reason. So do we, briefly:
+ * attempts after 10, 20, 40 … ms, about 1.3 s in all, then the error stands. Elsewhere those codes mean what they
+ * say (permissions), and the first error stands.
+ */
+const HELD = new Set(['EPERM', 'EACCES', 'EBUSY']);
+const HELD_DELAYS_MS = [10, 20, 40, 80, 160, 320, 640];
+
+export function retryWhileHeld<T>(fn: () => T, windows = process.platform === 'win32'): T {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      const delay = HELD_DELAYS_MS[attempt];
+      if (!windows || delay === undefined || !HELD.has(errorCode(err) ?? '')) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay); // a sync pause: this is a sync write
+    }
+  }
+}
+
+export async function retryWhileHeldAsync<T>(fn: () => Promise<T>, windows = process.platform === 'win32'): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const delay = HELD_DELAYS_MS[attempt];
+      if (!windows || delay === undefined || !HELD.has(errorCode(err) ?? '')) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 /** A file's bytes with the size and mtime they were read with (one descriptor, never through a link). */
@@ -168,7 +201,7 @@ export function replaceIfUnchanged(file: string, read: SignedRead | undefined, c
       unlinkIfPresent(tmp);
       return false;
     }
-    renameSync(tmp, file);
+    retryWhileHeld(() => renameSync(tmp, file));
   } catch (err) {
     unlinkIfPresent(tmp);
     throw err;
