@@ -40,3 +40,19 @@ describe('renames retried while another program holds the file (Windows)', () =>
     expect(other.calls()).toBe(1);
   });
 });
+
+describe('paths compared as the file system compares them (Windows, macOS ignore case)', () => {
+  it('ENV is env, Z:\\ is z:\\, and c:\\USERS\\me is the home folder there; not on Linux', async () => {
+    const { isForbiddenSharedDir } = await import('../src/config/load.js');
+    const { isTooBroad } = await import('../src/config/paths.js');
+    const { pathKey } = await import('../src/util/paths.js');
+    expect(isForbiddenSharedDir('ENV', 'win32')).toBe(true);
+    expect(isForbiddenSharedDir('.GIT', 'darwin')).toBe(true);
+    expect(isForbiddenSharedDir('ENV', 'linux')).toBe(false);
+    expect(isForbiddenSharedDir('env', 'linux')).toBe(true);
+    expect(pathKey('Z:\\RooSync\\.shared-state', 'win32')).toBe(pathKey('z:\\roosync\\.SHARED-STATE', 'win32'));
+    expect(pathKey('/srv/Shared', 'linux')).not.toBe(pathKey('/srv/shared', 'linux'));
+    expect(isTooBroad('/home/ME', '/home/me', 'win32')).toBe(true);
+    expect(isTooBroad('/home/ME', '/home/me', 'linux')).toBe(false);
+  });
+});

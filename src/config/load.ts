@@ -8,7 +8,7 @@ import { configSchema, type MaintenanceConfig, type RuleConfig } from './schema.
 import { describeChar, lineAndColumn, printable } from '../util/untrustedJson.js';
 import { censorText } from '../util/censor.js';
 import { defaultExpandContext, expandPath, isTooBroad, type ExpandContext } from './paths.js';
-import { isInside } from '../util/paths.js';
+import { isInside, pathKey } from '../util/paths.js';
 
 /** `rules[0].root`, `rollback.retentionDays` — the JSON path the operator looks for. */
 export function jsonPath(segments: readonly PropertyKey[]): string {
@@ -142,6 +142,11 @@ export interface ResolvedConfig {
 /** Folders inside the shared state that no rule may ever act in. */
 export const FORBIDDEN_SHARED_DIRS = ['env', '.git'];
 
+/** Whether a top folder of the shared state is one maintenance never touches (`ENV` is `env` where case is ignored). */
+export function isForbiddenSharedDir(name: string, platform: NodeJS.Platform = process.platform): boolean {
+  return FORBIDDEN_SHARED_DIRS.some((d) => pathKey(d, platform) === pathKey(name, platform));
+}
+
 function realOrSelf(p: string): string {
   try {
     return realpathSync(p);
@@ -206,7 +211,7 @@ export function resolveConfig(
       });
       return [];
     }
-    if (FORBIDDEN_SHARED_DIRS.includes(first)) {
+    if (isForbiddenSharedDir(first)) {
       problems.push({
         where: where(['rules', i, 'root']),
         message: `refused: ${first}/ is never touched by maintenance`,

@@ -1,3 +1,4 @@
+import { pathKey } from '../util/paths.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -63,7 +64,9 @@ export function expandPath(raw: string, ctx: ExpandContext): Expanded {
 }
 
 /** Folders too broad to ever be a cleanup root: a filesystem root or a home folder itself. */
-export function isTooBroad(p: string, home: string): boolean {
+export function isTooBroad(p: string, home: string, platform: NodeJS.Platform = process.platform): boolean {
   const resolved = path.resolve(p);
-  return resolved === path.parse(resolved).root || resolved === path.resolve(home);
+  // `c:\USERS\me` is the home folder `C:\Users\me` where the file system ignores case
+  const key = (q: string) => pathKey(q.replace(/[\\/]+$/, '') || q, platform);
+  return resolved === path.parse(resolved).root || key(resolved) === key(path.resolve(home));
 }

@@ -1,4 +1,5 @@
 import { shellQuote } from '../util/shell.js';
+import { pathKey } from '../util/paths.js';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -29,7 +30,10 @@ function runArgs(i: ScheduleEntryInput): string[] {
 
 /** One entry per shared state on a machine: `roosync-maint-` and a short hash of its path. */
 export function scheduleName(sharedState: string): string {
-  return `roosync-maint-${createHash('sha256').update(path.resolve(sharedState)).digest('hex').slice(0, 8)}`;
+  return `roosync-maint-${createHash('sha256')
+    .update(pathKey(path.resolve(sharedState)))
+    .digest('hex')
+    .slice(0, 8)}`;
 }
 
 /**

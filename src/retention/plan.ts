@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { pathKey } from '../util/paths.js';
 import { MINUTE_MS, DAY_MS } from '../util/time.js';
 import { formatBytes, formatDate } from '../util/format.js';
 import { dateFromName, familyOf } from './dates.js';
@@ -94,7 +95,8 @@ function safetyReason(
 ): string | undefined {
   const { entry } = d;
   if (entry.interrupted) return undefined;
-  const forbidden = rule.forbidden?.find((f) => entry.rel === f || entry.rel.startsWith(`${f}/`));
+  const rel = pathKey(entry.rel);
+  const forbidden = rule.forbidden?.find((f) => rel === pathKey(f) || rel.startsWith(`${pathKey(f)}/`));
   if (forbidden) return `protected: ${forbidden}/ is never touched`;
   if (entry.kind === 'symlink') return 'symbolic link: never followed, never removed';
   if (entry.kind === 'other') return 'not a regular file or folder';

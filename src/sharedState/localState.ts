@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { pathKey } from '../util/paths.js';
 import { mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,7 +62,10 @@ export function localStateDir(
   return path.join(
     base,
     'roosync-maint',
-    createHash('sha1').update(path.resolve(sharedState)).digest('hex').slice(0, 12),
+    createHash('sha1')
+      .update(pathKey(path.resolve(sharedState)))
+      .digest('hex')
+      .slice(0, 12),
   );
 }
 
