@@ -136,7 +136,7 @@ export async function replayCommit(
   ctx: ReconcileContext,
   sha: string,
   tip: string,
-): Promise<{ head: string; notes: string[]; conflicted: boolean }> {
+): Promise<{ head: string; notes: string[] }> {
   const { repo } = ctx;
   const prefix = prefixOf(repo);
   const own = await repo.treeDiff(`${sha}^`, sha);
@@ -171,7 +171,7 @@ export async function replayCommit(
     for (const [p, b] of writes) if (!b && tipTree.has(p)) changes.push({ path: p, from: tipTree.get(p) });
     notes.push(...asideNote(s.asides.length), ...keepLocalAside(ctx, s.keptLocal));
   }
-  if (changes.length === 0) return { head: tip, notes, conflicted: hard.length > 0 };
+  if (changes.length === 0) return { head: tip, notes };
   const head = await repo.commitOnto(tip, changes, await repo.commitMeta(sha));
-  return { head, notes, conflicted: hard.length > 0 };
+  return { head, notes };
 }

@@ -6,8 +6,8 @@ import { KEPT_BRANCHES, STASH_MARKER, type GitRepo } from '../git/repo.js';
 import { GitFailure } from '../git/classify.js';
 import { messageIdOf, prefixOf, replayCommit, type ReconcileContext } from './reconcile.js';
 import { applyToWorkTree, isWholeMessage, settlePending } from './worktree.js';
-import { readWithSignature, unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 
 /** Set while commits are replayed by hand, so that a run killed half-way can start again from it. */
 const REPLAY_REF = 'refs/roosync-maint/replaying';
@@ -44,7 +44,7 @@ export function commitReady(repo: GitRepo): (p: string, content: Buffer) => bool
   const prefix = prefixOf(repo);
   return (p, content) => {
     if (messageIdOf(prefix, p) === undefined || isWholeMessage(content)) return true;
-    const mtime = readWithSignature(path.join(repo.top, p))?.mtimeMs ?? 0;
+    const mtime = unlessMissing(() => lstatSync(path.join(repo.top, p)).mtimeMs, 0);
     return Date.now() - mtime >= HALF_WRITTEN_MS; // the file system's clock: a broken file left that long is not being written
   };
 }
@@ -319,12 +319,8 @@ export async function pushUntilLanded(repo: GitRepo, policy: PushPolicy): Promis
     }
     retries++;
     await sleep(random() * RETRY_JITTER_MS);
-    const sync = await resyncAfterLostRace(repo);
+    // a lost race: the full sync again (fetch, fence, replay in a private index), then the push is retried
+    const sync = await syncWithFence(repo);
     await policy.afterResync?.(sync);
   }
-}
-
-/** A lost race: the full sync again (fetch, fence, replay in a private index), then the push is retried. */
-async function resyncAfterLostRace(repo: GitRepo): Promise<SyncReport> {
-  return syncWithFence(repo);
 }

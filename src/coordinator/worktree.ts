@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, rmdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
+import { parseObject } from '../roosync/merge.js';
 import type { TreeChange } from '../git/repo.js';
 import { readWithSignature, replaceIfUnchanged, unlessMissing, type SignedRead } from '../util/fs.js';
 import {
@@ -55,12 +56,7 @@ function diskBlobId(content: Buffer, c: TreeChange): string {
 }
 
 export function isWholeMessage(content: Buffer): boolean {
-  try {
-    const v: unknown = JSON.parse(content.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
-  }
+  return parseObject(content.toString('utf8')) !== undefined;
 }
 
 /** Whether this bytes-on-disk version may be merged now: a whole JSON object not written in the last moments. */

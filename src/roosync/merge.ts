@@ -96,7 +96,8 @@ export interface Reconciled {
   aside?: { text: string; reason: string };
 }
 
-function parseObject(text: string | undefined): Obj | undefined {
+/** A message file's text as a JSON object (RooSync's size and depth limits), or undefined when it is not one. */
+export function parseObject(text: string | undefined): Obj | undefined {
   if (text === undefined) return undefined;
   const r = parseUntrusted(text, z.record(z.string(), z.unknown()), MESSAGE_LIMITS);
   return r.ok ? r.value : undefined;

@@ -13,7 +13,7 @@ import {
   serializeMessage,
   type RooSyncMessage,
 } from '../roosync/message.js';
-import { mergeMessageObjects } from '../roosync/merge.js';
+import { mergeMessageObjects, parseObject } from '../roosync/merge.js';
 import { ODDITY_TEXT, type Oddity } from '../roosync/readPaths.js';
 import { writeBundle, type PurgedEntry } from '../roosync/purgeBundle.js';
 import {
@@ -532,15 +532,7 @@ function mergeDriveCopy(dirs: MessageDirs, copyName: string, id: string): boolea
   const originalFile = path.join(dirs.inbox, `${id}.json`);
   const original = readWithSignature(originalFile);
   const copy = readWithSignature(path.join(dirs.inbox, copyName));
-  const asObject = (b: Buffer | undefined) => {
-    try {
-      const v: unknown = b && JSON.parse(b.toString('utf8'));
-      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const [o, c] = [asObject(original?.content), asObject(copy?.content)];
+  const [o, c] = [parseObject(original?.content.toString('utf8')), parseObject(copy?.content.toString('utf8'))];
   if (!o || !c) return true; // nothing to merge: the copy is only moved aside
   const merged = mergeMessageObjects(undefined, c, o).value;
   const text = serializeMessage(merged as RooSyncMessage);

@@ -74,6 +74,15 @@ function fsyncDir(dir: string): void {
 }
 
 export function writeFileAtomic(file: string, content: string | Buffer, mode?: number): void {
+  renameOver(file, content, mode, () => true);
+  fsyncDir(path.dirname(file));
+}
+
+/**
+ * Writes `content` whole to a temp file beside `file`, fsynced, then renames it over `file` if `stillOk()` says
+ * so right before the rename. The temp file never stays behind. False (nothing changed) when `stillOk` refused.
+ */
+function renameOver(file: string, content: string | Buffer, mode: number | undefined, stillOk: () => boolean): boolean {
   const tmp = tempNameFor(file);
   try {
     const fd = openSync(tmp, 'w', mode);
@@ -83,12 +92,16 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode?: n
     } finally {
       closeSync(fd);
     }
+    if (!stillOk()) {
+      unlinkIfPresent(tmp);
+      return false;
+    }
     retryWhileHeld(() => renameSync(tmp, file));
+    return true;
   } catch (err) {
     unlinkIfPresent(tmp);
     throw err;
   }
-  fsyncDir(path.dirname(file));
 }
 
 /** The same, without blocking the event loop (many files in flight at once: their fsyncs share journal commits). */
@@ -188,25 +201,7 @@ export function replaceIfUnchanged(file: string, read: SignedRead | undefined, c
     return true;
   }
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = tempNameFor(file);
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeWhole(fd, file, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (!sameSignature(current(), read)) {
-      unlinkIfPresent(tmp);
-      return false;
-    }
-    retryWhileHeld(() => renameSync(tmp, file));
-  } catch (err) {
-    unlinkIfPresent(tmp);
-    throw err;
-  }
-  return true;
+  return renameOver(file, content, undefined, () => sameSignature(current(), read));
 }
 
 /**
