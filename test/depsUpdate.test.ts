@@ -29,7 +29,7 @@ describe('update steps (pure)', () => {
 });
 
 describe('outdated packages and a safe update, against a real local registry (verdaccio)', () => {
-  const { state, npm, git, publish } = useRegistry('registry');
+  const { state, npm, git, publish, project: makeProject } = useRegistry('registry');
 
   it(
     'reports package, current, wanted, latest; keeps an update whose tests pass; undoes one whose tests fail',
@@ -37,22 +37,7 @@ describe('outdated packages and a safe update, against a real local registry (ve
       const { registry, skip, base } = state;
       if (!registry) return ctx.skip(`no local registry: ${skip}`);
       publish('1.0.0', 'ok');
-      const project = path.join(base, 'project');
-      mkdirSync(project);
-      writeFileSync(
-        path.join(project, 'package.json'),
-        JSON.stringify({
-          name: 'project',
-          version: '1.0.0',
-          private: true,
-          scripts: { test: `node -e "process.exit(require('rmaint-dep')() === 'ok' ? 0 : 1)"` },
-        }),
-      );
-      npm(project, 'install', 'rmaint-dep@^1.0.0');
-      git(project, 'init', '-q');
-      writeFileSync(path.join(project, '.gitignore'), 'node_modules\n');
-      git(project, 'add', '-A');
-      git(project, 'commit', '-qm', 'project');
+      const project = makeProject("process.exit(require('rmaint-dep')() === 'ok' ? 0 : 1)");
       publish('1.0.1', 'ok');
 
       const shared = path.join(base, 'shared');

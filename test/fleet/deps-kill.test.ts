@@ -13,7 +13,7 @@ import { NOW, scaled, until } from '../helpers.js';
  * and node_modules agree, and the version kept is one whose tests passed.
  */
 describe('deps-update killed at any point, then run again (real npm against a local verdaccio)', () => {
-  const { state, npm, git, publish } = useRegistry('deps-kill');
+  const { state, npm, git, publish, project: makeProject } = useRegistry('deps-kill');
 
   it(
     'each kill is followed by a run that leaves package.json, the lock and node_modules agreeing on a tested version',
@@ -21,21 +21,12 @@ describe('deps-update killed at any point, then run again (real npm against a lo
       const { registry, skip, base } = state;
       if (!registry) return ctx.skip(`no local registry: ${skip}`);
       publish('1.0.0', 'ok');
-      const project = path.join(base, 'project');
-      mkdirSync(project);
       // the test announces itself, then takes a moment: a kill can land while it runs
-      const test =
+      const project = makeProject(
         "require('fs').writeFileSync('testing', ''); " +
-        "setTimeout(() => process.exit(require('rmaint-dep')() === 'ok' ? 0 : 1), 1500)";
-      writeFileSync(
-        path.join(project, 'package.json'),
-        JSON.stringify({ name: 'project', version: '1.0.0', private: true, scripts: { test: `node -e "${test}"` } }),
+          "setTimeout(() => process.exit(require('rmaint-dep')() === 'ok' ? 0 : 1), 1500)",
+        ['testing'],
       );
-      npm(project, 'install', 'rmaint-dep@^1.0.0');
-      git(project, 'init', '-q');
-      writeFileSync(path.join(project, '.gitignore'), 'node_modules\ntesting\n');
-      git(project, 'add', '-A');
-      git(project, 'commit', '-qm', 'project');
       const shared = path.join(base, 'shared');
       mkdirSync(shared, { recursive: true });
       writeFileSync(
