@@ -1,8 +1,9 @@
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { loadResolvedConfig, type ResolvedConfig } from './config/load.js';
-import { DEFAULT_CONFIG_NAME } from './sharedState/identity.js';
-import { machineIdFromHostname } from './sharedState/identity.js';
+import { DEFAULT_CONFIG_NAME, machineConfigPath, machineIdFromHostname } from './sharedState/identity.js';
+import { configLayersFor } from './sharedState/localState.js';
+import { defaultExpandContext } from './config/paths.js';
 import { runTasks } from './coordinator/runTasks.js';
 import { tick, type TickResult } from './coordinator/tick.js';
 import { noProgress, type TaskResult } from './tasks/types.js';
@@ -19,6 +20,11 @@ export interface MaintenanceServiceOptions {
   machineId?: string;
   /** Defaults to `<sharedState>/.maintenance-config.json` (missing = defaults). */
   configPath?: string;
+  /**
+   * This machine's own config (commands, local paths, hosts: config/layers.ts). Without it the fleet config's
+   * powerful settings apply only as approved on this machine (`roosync-maint config trust`).
+   */
+  machineConfigPath?: string;
   dryRun?: boolean;
   log?: Logger;
   clock?: () => number;
@@ -89,9 +95,13 @@ export class MaintenanceService {
   }
 
   private async config(override?: (c: MaintenanceConfig) => MaintenanceConfig): Promise<ResolvedConfig> {
+    const env = this.o.env ?? process.env;
+    const machineFile = this.o.machineConfigPath ?? machineConfigPath(undefined, env).value;
     const resolved = await loadResolvedConfig(
       this.o.configPath ?? path.join(this.o.sharedState, DEFAULT_CONFIG_NAME),
       this.o.sharedState,
+      defaultExpandContext(env),
+      configLayersFor(this.o.sharedState, machineFile, env),
     );
     return override ? { ...resolved, config: override(resolved.config) } : resolved;
   }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { redactConfig, secretMarker } from '../src/configBackup/redact.js';
 import { familyOf, planSnapshots, snapshotsOf } from '../src/configBackup/snapshots.js';
 import { createFleet, git } from '../src/demo/fleet.js';
-import { cli, DAY, isolatedEnv, NOW, tempDir } from './helpers.js';
+import { cli, DAY, isolatedEnv, machineConfig, NOW, tempDir } from './helpers.js';
 
 const TOKEN = 'ghp_R3alL00kingT0kenValue1234567890abcd';
 const PASSWORD = 'correct horse battery staple';
@@ -87,11 +87,9 @@ describe('config-backup and backups list/restore (real files, the CLI in-process
     writeFileSync(dotenv, `GITHUB_TOKEN=${TOKEN}\n`);
     writeFileSync(huge, Buffer.alloc(11 * 1024 * 1024, 32));
     const files = [settings, dotenv, path.join(local, 'missing.json'), huge];
-    writeFileSync(
-      path.join(shared, '.maintenance-config.json'),
-      JSON.stringify({ configBackup: { files, keepCount: 2 } }),
-    );
-    const args = ['--shared-state', shared, '--machine', 'myia-m1'];
+    // which local files are backed up is this machine's own config
+    const own = machineConfig(base, { configBackup: { files, keepCount: 2 } }).ROOSYNC_MAINT_MACHINE_CONFIG;
+    const args = ['--shared-state', shared, '--machine', 'myia-m1', '--machine-config', own];
     const run = (now: number) =>
       cli(['run', '--no-sync', '--json', '--task', 'config-backup', ...args], { now }).then((r) => ({
         code: r.code,
@@ -167,7 +165,7 @@ describe('config-backup and backups list/restore (real files, the CLI in-process
     expect((await cli(['backups', 'restore', '/nowhere/x.json', ...t.args])).code).toBe(2);
     expect((await cli(['backups', 'restore', t.settings, '--at', 'yesterday-ish', ...t.args])).code).toBe(2);
     const gone = path.join(t.base, 'gone', 'mcp_settings.json');
-    writeFileSync(path.join(t.shared, '.maintenance-config.json'), JSON.stringify({ configBackup: { files: [gone] } }));
+    machineConfig(t.base, { configBackup: { files: [gone] } });
     mkdirSync(path.dirname(gone));
     writeFileSync(gone, '{}');
     await t.run(NOW + 4 * DAY);
@@ -199,7 +197,7 @@ describe('config-backup and backups list/restore (real files, the CLI in-process
     const tick = (now: number) =>
       cli(['run', '--json', '--task', 'config-backup', '--shared-state', fleet.dir(m), '--machine', m], {
         now,
-        env: { RM_LOCAL: fleet.local(m) },
+        env: fleet.localEnv(m),
       });
     const commits = () => Number(git(fleet.remote, 'rev-list', '--count', 'main').trim());
     expect((await tick(NOW)).code).toBe(0);

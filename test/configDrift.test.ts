@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareViews, flatten, ignored } from '../src/configBackup/drift.js';
-import { cli, DAY, NOW, tempDir } from './helpers.js';
+import { cli, DAY, machineConfig, NOW, tempDir } from './helpers.js';
 
 describe('drift (pure)', () => {
   it('flattens to key paths, honours ignore patterns, and names who holds what', () => {
@@ -51,9 +51,10 @@ describe('config-drift on the leader (real snapshots from config-backup, the CLI
       return file;
     };
     const backUp = async (m: string, file: string, now: number) => {
-      writeFileSync(path.join(shared, '.maintenance-config.json'), JSON.stringify({ configBackup: { files: [file] } }));
+      const own = machineConfig(path.join(shared, '..', `${m}-local`), { configBackup: { files: [file] } });
       const r = await cli(['run', '--no-sync', '--task', 'config-backup', '--shared-state', shared, '--machine', m], {
         now,
+        env: own,
       });
       expect(r.code).toBe(0);
     };

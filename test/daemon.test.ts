@@ -24,7 +24,7 @@ async function startDaemon(extraEnv: NodeJS.ProcessEnv = {}) {
   const env = {
     PATH: process.env.PATH,
     HOME: fleet.base,
-    RM_LOCAL: fleet.local(m),
+    ...fleet.localEnv(m),
     ROOSYNC_MAINT_DAEMON_INTERVAL_MS: '300',
   };
   const child = spawn(process.execPath, args, { env: { ...env, ...extraEnv } });
@@ -42,7 +42,7 @@ describe('daemon', () => {
       expect(await until(() => remoteFile(fleet, `maintenance/machines/${m}.json`) !== undefined)).toBe(true);
       expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: false });
       // a second daemon for the same shared state exits 3 at once
-      const env = { PATH: process.env.PATH, HOME: fleet.base, RM_LOCAL: fleet.local(m) };
+      const env = { PATH: process.env.PATH, HOME: fleet.base, ...fleet.localEnv(m) };
       const second = spawnSync(process.execPath, [BIN, 'daemon', '--shared-state', fleet.dir(m), '--machine', m], {
         env,
         encoding: 'utf8',
@@ -121,7 +121,7 @@ describe('daemon', () => {
     const env = {
       PATH: process.env.PATH,
       HOME: fleet.base,
-      RM_LOCAL: fleet.local(m),
+      ...fleet.localEnv(m),
       ROOSYNC_MAINT_DAEMON_INTERVAL_MS: '300',
       ROOSYNC_MAINT_FAULT: 'daemon-uncaught',
     };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stepOf, updatable } from '../src/deps/npm.js';
 import { useRegistry } from './fixtures/registry.js';
-import { cli, NOW, scaled } from './helpers.js';
+import { cli, machineConfig, NOW, scaled } from './helpers.js';
 
 interface Check {
   check: string;
@@ -42,17 +42,15 @@ describe('outdated packages and a safe update, against a real local registry (ve
 
       const shared = path.join(base, 'shared');
       mkdirSync(shared, { recursive: true });
-      writeFileSync(
-        path.join(shared, '.maintenance-config.json'),
-        JSON.stringify({
-          health: { depsDirs: [project] },
-          deps: { update: 'patch', testCommand: ['npm', 'test'] },
-        }),
-      );
+      // the folders and the test command are this machine's own config
+      const own = machineConfig(base, {
+        health: { depsDirs: [project] },
+        deps: { update: 'patch', testCommand: ['npm', 'test'] },
+      });
       const run = async () => {
         const r = await cli(
           ['run', '--no-sync', '--json', '--task', 'deps-update', '--shared-state', shared, '--machine', 'myia-m1'],
-          { now: NOW, env: registry!.env },
+          { now: NOW, env: { ...registry!.env, ...own } },
         );
         return { code: r.code, doc: JSON.parse(r.stdout) };
       };

@@ -16,7 +16,7 @@ describe('doctor', () => {
     const fleet = await makeFleet(1);
     const [m] = fleet.machines as [string];
     const args = ['--shared-state', fleet.dir(m), '--machine', m];
-    const env = { RM_LOCAL: fleet.local(m) };
+    const env = fleet.localEnv(m);
     const first = await cli(['doctor', '--json', ...args], { env, now: Date.now() });
     expect(first.code, first.stderr).toBe(0);
     const doc = JSON.parse(first.stdout) as Doc;
@@ -43,7 +43,7 @@ describe('doctor', () => {
     writeFileSync(path.join(fleet.dir(m), '.maintenance-config.json'), '{ "rollback": { "retentionDays": -1 } }');
     renameSync(fleet.remote, `${fleet.remote}.away`);
     // the remote's commits were made today; a clock at NOW (a week earlier) is behind them
-    const r = await cli(['doctor', ...args], { env: { RM_LOCAL: fleet.local(m) }, now: NOW });
+    const r = await cli(['doctor', ...args], { env: fleet.localEnv(m), now: NOW });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^FAIL {2}config +.*rollback\.retentionDays/m);
     expect(r.stdout).toMatch(/^FAIL {2}remote +git fetch failed: /m);
@@ -77,7 +77,7 @@ describe('doctor', () => {
       // the conflict stops the rebase half-way: what a person may leave behind
     }
     const r = await cli(['doctor', '--json', '--shared-state', fleet.dir(a), '--machine', a], {
-      env: { RM_LOCAL: fleet.local(a) },
+      env: fleet.localEnv(a),
       now: NOW,
     });
     const doc = JSON.parse(r.stdout) as Doc;

@@ -58,7 +58,7 @@ export function startTick(fleet: Fleet, machine: string, now: number, opts: Tick
     env: {
       PATH: process.env.PATH,
       HOME: fleet.base,
-      RM_LOCAL: fleet.local(machine),
+      ...fleet.localEnv(machine),
       ROOSYNC_MAINT_NOW: String(now),
       ROOSYNC_MAINT_LOCK_STALE_MS: '5000',
       ...opts.env,

@@ -1,6 +1,7 @@
 import { writeStatus } from '../src/report/status.js';
 import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -117,4 +118,15 @@ export function fleetAliveAt(sharedState: string, at: number, machine = 'myia-po
     tasks: [],
     failed: [],
   });
+}
+
+/**
+ * This machine's own config (config/layers.ts), written into `dir` as `machine.jsonc`: where a test puts the
+ * commands, local paths and hosts the machine itself approves. Returns the env that points a run at it.
+ */
+export function machineConfig(dir: string, config: unknown): { ROOSYNC_MAINT_MACHINE_CONFIG: string } {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'machine.jsonc');
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return { ROOSYNC_MAINT_MACHINE_CONFIG: file };
 }

@@ -21,7 +21,7 @@ describe('roosync-maint mcp: the SDK client over stdio, on a real temp fleet', (
   let client: Client;
   let transport: StdioClientTransport;
   const identity = () => ['--shared-state', fleet.dir(MACHINE), '--machine', MACHINE];
-  const env = () => ({ RM_LOCAL: fleet.local(MACHINE), ROOSYNC_MAINT_NOW: String(NOW) });
+  const env = () => ({ ...fleet.localEnv(MACHINE), ROOSYNC_MAINT_NOW: String(NOW) });
   const call = async (name: string, args: Record<string, unknown> = {}) =>
     (await client.callTool({ name, arguments: args })) as ToolResult;
   const text = (r: ToolResult) => r.content.map((c) => c.text ?? '').join('\n');
@@ -93,9 +93,15 @@ describe('roosync-maint mcp: the SDK client over stdio, on a real temp fleet', (
   });
 
   it('maintenance_run: runs a tick when allowed; busy while another run holds the lock; CLI reasons for bad input', async () => {
+    // the shared fleet config cannot hand agents the run: only this machine's own config can
     const file = path.join(fleet.dir(MACHINE), '.maintenance-config.json');
     const config = JSON.parse(readFileSync(file, 'utf8'));
     writeFileSync(file, JSON.stringify({ ...config, mcp: { allowRun: true } }, null, 2));
+    const refused = await call('maintenance_run', { tasks: ['log-rotation'] });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toContain("this machine's own config");
+    const own = fleet.machineConfig(MACHINE);
+    writeFileSync(own, JSON.stringify({ ...JSON.parse(readFileSync(own, 'utf8')), mcp: { allowRun: true } }));
     const ran = await call('maintenance_run', { tasks: ['log-rotation'] });
     expect(ran.isError, text(ran)).toBeFalsy();
     expect(ran.structuredContent).toMatchObject({ command: 'run', ok: true, machine: MACHINE });

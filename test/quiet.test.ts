@@ -115,7 +115,7 @@ describe('the quiet tick (real clones, in-process CLI)', () => {
     const run = (now: number, ...extra: string[]) =>
       cli(['run', '--json', '--shared-state', fleet.dir(a), '--machine', a, ...extra], {
         now,
-        env: { RM_LOCAL: fleet.local(a) },
+        env: fleet.localEnv(a),
       }).then((r) => ({ ...r, doc: JSON.parse(r.stdout) }));
     const first = await run(NOW);
     expect(first.code, first.stdout).toBe(0);
@@ -127,7 +127,7 @@ describe('the quiet tick (real clones, in-process CLI)', () => {
     // another machine pushed: full tick
     const other = await cli(['run', '--json', '--shared-state', fleet.dir(b), '--machine', b], {
       now: NOW + 16 * MIN,
-      env: { RM_LOCAL: fleet.local(b) },
+      env: fleet.localEnv(b),
     });
     expect(other.code).toBe(0);
     expect((await run(NOW + 17 * MIN)).doc.quiet).toBeUndefined();

@@ -37,8 +37,9 @@ describe('MCP remediation, bounded (real processes)', () => {
       }),
     );
     const copyBuild = "require('fs').cpSync('src', 'build', { recursive: true })";
+    // the build commands and folders are this machine's own config
     writeFileSync(
-      path.join(shared, '.maintenance-config.json'),
+      path.join(base, 'machine.jsonc'),
       JSON.stringify({
         health: {
           mcpSettingsPath: settings,
@@ -61,9 +62,7 @@ describe('MCP remediation, bounded (real processes)', () => {
     const run = async (now: number) => {
       const r = await cli(
         ['run', '--no-sync', '--json', '--task', 'health', '--shared-state', shared, '--machine', 'myia-m1'],
-        {
-          now,
-        },
+        { now, env: { ROOSYNC_MAINT_MACHINE_CONFIG: path.join(base, 'machine.jsonc') } },
       );
       const task = JSON.parse(r.stdout).tasks[0];
       return {

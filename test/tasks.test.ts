@@ -30,7 +30,8 @@ async function run(
   opts: { dryRun?: boolean; leader?: boolean; config?: Record<string, unknown> } = {},
 ) {
   if (opts.config) await writeFile(configFile(), JSON.stringify({ ...tree.config, ...opts.config }));
-  const config = await loadResolvedConfig(configFile(), tree.sharedState);
+  // the aged tree's local folders are this machine's: the same file serves as its machine config
+  const config = await loadResolvedConfig(configFile(), tree.sharedState, undefined, { machineFile: configFile() });
   const [result] = await runTasks(
     [task],
     {

@@ -55,9 +55,11 @@ describe('tests task: failing suite → one GitHub issue, a comment a day, close
     mkdirSync(project, { recursive: true });
     // the suite fails while a file named "fail" exists in its folder
     const script = `const fs=require('fs');if(fs.existsSync('fail')){console.log('      Tests  2 failed | 8 passed (10)');process.exit(1)}console.log('      Tests  10 passed (10)')`;
+    // the suite's command, folder, token variable and host are this machine's own config
     writeFileSync(
-      path.join(shared, '.maintenance-config.json'),
+      path.join(base, 'machine.jsonc'),
       JSON.stringify({
+        trust: { tokenHosts: [gh.url] },
         tests: {
           suites: [
             {
@@ -73,7 +75,11 @@ describe('tests task: failing suite → one GitHub issue, a comment a day, close
     const run = (now: number) =>
       cli(['run', '--no-sync', '--json', '--task', 'tests', '--shared-state', shared, '--machine', 'myia-m1'], {
         now,
-        env: { TEST_GH_TOKEN: TOKEN, WRONG_GH_TOKEN: 'not-the-token' },
+        env: {
+          TEST_GH_TOKEN: TOKEN,
+          WRONG_GH_TOKEN: 'not-the-token',
+          ROOSYNC_MAINT_MACHINE_CONFIG: path.join(base, 'machine.jsonc'),
+        },
       }).then((r) => ({ code: r.code, doc: JSON.parse(r.stdout) }));
     const inbox = () => {
       const dir = path.join(shared, 'messages', 'inbox');

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenChecks } from '../src/health/tokens.js';
-import { cli, NOW, tempDir } from './helpers.js';
+import { cli, machineConfig, NOW, tempDir } from './helpers.js';
 
 const GOOD = 'ghp_G00dT0kenValue0123456789abcdefABCD';
 const REVOKED = 'ghp_Rev0kedT0kenValue0123456789abcdefAB';
@@ -43,7 +43,7 @@ describe('online token probes against a real local HTTP server', () => {
   ];
 
   it('a rejected token is HIGH; the expiry header gives the date; an unset variable is skipped', async () => {
-    const checks = await tokenChecks(tokens(), { FLEET_GH: GOOD, OLD_GH: REVOKED }, NOW);
+    const checks = await tokenChecks(tokens(), { FLEET_GH: GOOD, OLD_GH: REVOKED }, NOW, [api]);
     expect(checks.map((c) => [c.subject, c.state, c.severity])).toEqual([
       ['github-pat', 'failing', 'MEDIUM'],
       ['old-pat', 'failing', 'HIGH'],
@@ -56,14 +56,16 @@ describe('online token probes against a real local HTTP server', () => {
   });
 
   it('through health and a tick: both alerted, no value anywhere in the output or the shared state', async () => {
-    const shared = path.join(await tempDir('tokens'), 'shared');
+    const base = await tempDir('tokens');
+    const shared = path.join(base, 'shared');
     mkdirSync(shared, { recursive: true });
-    writeFileSync(
-      path.join(shared, '.maintenance-config.json'),
-      JSON.stringify({ health: { tokens: tokens().slice(0, 2), mcpSettingsPath: path.join(shared, 'none.json') } }),
-    );
+    // the tokens' env names and the stand-in's host are this machine's own settings
+    const own = machineConfig(base, {
+      health: { tokens: tokens().slice(0, 2), mcpSettingsPath: path.join(base, 'none.json') },
+      trust: { tokenHosts: [api] },
+    });
     const args = ['--shared-state', shared, '--machine', 'myia-m1'];
-    const env = { FLEET_GH: GOOD, OLD_GH: REVOKED };
+    const env = { FLEET_GH: GOOD, OLD_GH: REVOKED, ...own };
     const health = await cli(['health', '--json', ...args], { now: NOW, env });
     expect(health.stdout).not.toMatch(/ghp_/);
     const tick = await cli(['run', '--no-sync', '--json', '--task', 'health', ...args], { now: NOW, env });

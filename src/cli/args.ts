@@ -12,6 +12,7 @@ export interface GlobalOptions {
   sharedState?: string;
   machine?: string;
   config?: string;
+  machineConfig?: string;
   json: boolean;
   dryRun: boolean;
   noSync: boolean;
@@ -30,6 +31,8 @@ export interface ParsedArgs {
   tasks: string[];
   keep: boolean;
   force: boolean;
+  yes: boolean;
+  revoke: boolean;
   wait: boolean;
   for?: SchedulerKind;
   at?: string;
@@ -60,6 +63,12 @@ export const GLOBAL_OPTIONS = {
     flags: '--config <file>',
     description: 'env ROOSYNC_MAINT_CONFIG; else <shared-state>/.maintenance-config.json (missing = defaults)',
   },
+  'machine-config': {
+    flags: '--machine-config <file>',
+    description:
+      "env ROOSYNC_MAINT_MACHINE_CONFIG; else this user's roosync-maint/machine.jsonc (~/.config, %APPDATA%): " +
+      'commands, local paths, hosts; overrides the fleet config',
+  },
   json: { flags: '--json', description: 'exactly one JSON document on stdout, errors included' },
   'dry-run': { flags: '--dry-run', description: 'plan only: no file changed, no commit, no push' },
   'no-sync': { flags: '--no-sync', description: 'no pull/push/election: local tasks only (fleet tasks with --leader)' },
@@ -89,6 +98,8 @@ export const COMMAND_OPTIONS = {
   wait: { flags: '--wait', description: 'wait for another run on this machine instead of exiting 3' },
   keep: { flags: '--keep', description: 'keep the temp folder and print where it is' },
   force: { flags: '--force', description: 'overwrite an existing file' },
+  yes: { flags: '--yes', description: 'approve without asking (for scripts)' },
+  revoke: { flags: '--revoke', description: 'forget every approval of the fleet config on this machine' },
   for: { flags: '--for <scheduler>', description: 'which scheduler', choices: SCHEDULERS },
   at: { flags: '--at <time>', description: 'the newest snapshot taken at or before this time (ISO)' },
 } as const satisfies Record<string, OptionDef>;
@@ -133,6 +144,7 @@ export function finishArgs(command: string[], v: RawOptions, env: NodeJS.Process
       ...(str('shared-state') !== undefined && { sharedState: str('shared-state') }),
       ...(str('machine') !== undefined && { machine: str('machine') }),
       ...(str('config') !== undefined && { config: str('config') }),
+      ...(str('machine-config') !== undefined && { machineConfig: str('machine-config') }),
       json: v.json === true,
       dryRun: v['dry-run'] === true,
       noSync,
@@ -144,6 +156,8 @@ export function finishArgs(command: string[], v: RawOptions, env: NodeJS.Process
     tasks: Array.isArray(v.task) ? v.task.map(String) : [],
     keep: v.keep === true,
     force: v.force === true,
+    yes: v.yes === true,
+    revoke: v.revoke === true,
     wait: v.wait === true,
     ...(str('for') !== undefined && { for: str('for') as SchedulerKind }),
     ...(str('at') !== undefined && { at: str('at') }),

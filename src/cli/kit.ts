@@ -3,7 +3,13 @@ import { probeWritable } from '../util/fs.js';
 import type { MachineContext } from '../coordinator/machine.js';
 import type { DeferredLogFile, Logger } from '../log.js';
 import path from 'node:path';
-import { findGitDir, localLogFile, localStateDir, rotateStderrLogs } from '../sharedState/localState.js';
+import {
+  configLayersFor,
+  findGitDir,
+  localLogFile,
+  localStateDir,
+  rotateStderrLogs,
+} from '../sharedState/localState.js';
 import { loadGuarded } from '../coordinator/configGuard.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
@@ -47,6 +53,7 @@ export function identityOf(cli: CliEnv): Identity {
     sharedStateFlag: cli.args.global.sharedState,
     machineFlag: cli.args.global.machine,
     configFlag: cli.args.global.config,
+    machineConfigFlag: cli.args.global.machineConfig,
     env: cli.env,
     cwd: cli.cwd,
   });
@@ -79,14 +86,15 @@ export async function loadForRun(cli: CliEnv) {
   const stateDir = localStateDir(sharedState, findGitDir(sharedState), cli.env);
   const file = identity.configPath.value;
   const ctx = defaultExpandContext(cli.env);
-  const guarded = await loadGuarded(file, sharedState, stateDir, ctx);
+  const layers = configLayersFor(sharedState, identity.machineConfig.value, cli.env);
+  const guarded = await loadGuarded(file, sharedState, stateDir, ctx, layers);
   const machineId = identity.machineId.value;
   const config = guarded.config;
   return {
     identity,
     config,
     invalid: guarded.invalid,
-    reload: () => loadGuarded(file, sharedState, stateDir, ctx),
+    reload: () => loadGuarded(file, sharedState, stateDir, ctx, layers),
     machine: { sharedState, machineId, config, env: cli.env, log: cli.log, clock: cli.now } as MachineContext,
   };
 }
@@ -101,6 +109,7 @@ export async function load(
     identity.configPath.value,
     identity.sharedState.value,
     defaultExpandContext(cli.env),
+    configLayersFor(identity.sharedState.value, identity.machineConfig.value, cli.env),
   );
   const sharedState = identity.sharedState.value;
   const machineId = identity.machineId.value;

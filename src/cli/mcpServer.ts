@@ -107,7 +107,8 @@ export function maintenanceMcpServer(o: McpServerOptions): McpServer {
       }
       if (!policy.allowed)
         return errorResult(
-          `refused: maintenance_run is off for agents → set "mcp": { "allowRun": true } in ${policy.configFile}`,
+          `refused: maintenance_run is off for agents → set "mcp": { "allowRun": true } in this machine's own ` +
+            `config ${policy.configFile} (the shared fleet config cannot turn it on)`,
         );
       const argv = ['run', ...(tasks ?? []).flatMap((t) => ['--task', t]), ...(dryRun ? ['--dry-run'] : [])];
       return viaCommand(o.invoke, argv);

@@ -23,6 +23,7 @@ export async function quietRun(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: st
       sharedStateFlag: args.global.sharedState,
       machineFlag: args.global.machine,
       configFlag: args.global.config,
+      machineConfigFlag: args.global.machineConfig,
       env,
       cwd,
     });
@@ -35,6 +36,7 @@ export async function quietRun(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: st
     sharedState,
     machineId: machine,
     configFile: identity.configPath.value,
+    machineConfigFile: identity.machineConfig.value,
     version: packageVersion(),
     now,
   });

@@ -9,6 +9,8 @@ import { describeChar, lineAndColumn, printable } from '../util/untrustedJson.js
 import { censorText } from '../util/censor.js';
 import { defaultExpandContext, expandPath, isTooBroad, type ExpandContext } from './paths.js';
 import { isInside, pathKey } from '../util/paths.js';
+import { layerConfigs, settingSources, type ConfigSource, type TrustState } from './layers.js';
+import { readApprovals } from './trustStore.js';
 
 /** `rules[0].root`, `rollback.retentionDays` — the JSON path the operator looks for. */
 export function jsonPath(segments: readonly PropertyKey[]): string {
@@ -92,25 +94,113 @@ function parseJsonc(text: string, file: string): unknown {
   return value;
 }
 
-export function parseConfigText(text: string, file: string): MaintenanceConfig {
-  const body = text.replace(/^\uFEFF/, '');
-  const value = parseJsonc(body, file);
-  if (value === undefined) return configSchema.parse({});
-  const parsed = configSchema.safeParse(value, { reportInput: true });
+/** A config file's content as JSON (comments allowed), or undefined for an empty file. */
+export function parseConfigRaw(text: string, file: string): unknown {
+  return parseJsonc(text.replace(/^\uFEFF/, ''), file);
+}
+
+/** A raw config checked against the schema; every problem names the file and its JSON path. */
+export function validateConfig(value: unknown, file: string): MaintenanceConfig {
+  const parsed = configSchema.safeParse(value === undefined ? {} : value, { reportInput: true });
   if (!parsed.success) throw new UsageError(parsed.error.issues.flatMap((i) => issueToProblems(file, i)));
   return parsed.data;
 }
 
-export async function loadConfigFile(file: string): Promise<{ config: MaintenanceConfig; found: boolean }> {
+export function parseConfigText(text: string, file: string): MaintenanceConfig {
+  return validateConfig(parseConfigRaw(text, file), file);
+}
+
+/** The machine config is this machine's own file: a problem in it is the operator's to fix, never a fallback. */
+export class MachineConfigError extends UsageError {}
+
+/** Where the machine's own config and its approvals are (loaders without them obey policy only). */
+export interface ConfigLayers {
+  machineFile?: string;
+  /** The local state's approvals of fleet configs (`config trust`). */
+  trustFile?: string;
+}
+
+/** What the layering did: which file each setting came from, and what of the fleet config was not obeyed. */
+export interface LayerInfo {
+  machineFile: string | undefined;
+  trustFile: string | undefined;
+  machineFound: boolean;
+  trust: TrustState;
+  sources: Record<string, ConfigSource>;
+}
+
+export interface LoadedConfig {
+  config: MaintenanceConfig;
+  found: boolean;
+  layers: LayerInfo;
+}
+
+async function readConfigRaw(file: string): Promise<{ raw: unknown; found: boolean; text?: string }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return { config: configSchema.parse({}), found: false };
+    if (errorCode(err) === 'ENOENT') return { raw: undefined, found: false };
     throw new UsageError({ where: file, message: `cannot read the config: ${errorCode(err) ?? String(err)}` });
   }
-  return { config: parseConfigText(text, file), found: true };
+  return { raw: parseConfigRaw(text, file), found: true, text };
 }
+
+async function readMachineRaw(file: string | undefined): Promise<{ raw: unknown; found: boolean }> {
+  if (!file) return { raw: undefined, found: false };
+  try {
+    const r = await readConfigRaw(file);
+    validateConfig(r.raw, file);
+    return r;
+  } catch (err) {
+    if (err instanceof UsageError) throw new MachineConfigError(err.problems);
+    throw err;
+  }
+}
+
+/**
+ * The fleet config (its text already parsed) layered with this machine's config and approvals. The fleet
+ * config is validated on its own first, so its problems name its file; then the machine config overrides it
+ * key by key; the combination is validated again (a rule across keys, such as delete ≥ archive).
+ */
+export async function layerFleetConfig(
+  fleetRaw: unknown,
+  file: string,
+  found: boolean,
+  layers: ConfigLayers,
+): Promise<LoadedConfig> {
+  validateConfig(fleetRaw, file);
+  const machine = await readMachineRaw(layers.machineFile);
+  const approvals = layers.trustFile ? readApprovals(layers.trustFile) : [];
+  const { merged, fleetInEffect, trust } = layerConfigs(fleetRaw, machine.raw, approvals);
+  const where = machine.found ? `${file} with ${layers.machineFile}` : file;
+  const config = validateConfig(merged, where);
+  return {
+    config,
+    found,
+    layers: {
+      machineFile: layers.machineFile,
+      trustFile: layers.trustFile,
+      machineFound: machine.found,
+      trust,
+      sources: settingSources(config, fleetInEffect, machine.raw),
+    },
+  };
+}
+
+export async function loadConfigFile(file: string, layers: ConfigLayers = {}): Promise<LoadedConfig> {
+  const fleet = await readConfigRaw(file);
+  return layerFleetConfig(fleet.raw, file, fleet.found, layers);
+}
+
+/** No machine config, nothing approved, all defaults: what a loader without layers sees. */
+export const NO_LAYERS: LayerInfo = {
+  machineFile: undefined,
+  trustFile: undefined,
+  machineFound: false,
+  trust: { hash: undefined, approved: true, unapproved: [], machineOnly: [] },
+  sources: {},
+};
 
 /** A retention rule of the `rules` section with its root resolved inside the shared state. */
 export interface ResolvedRule extends RuleConfig {
@@ -137,6 +227,8 @@ export interface ResolvedConfig {
   rules: ResolvedRule[];
   /** Paths skipped on this machine (a variable it does not define), with the JSON path. */
   skipped: Problem[];
+  /** The machine config and approvals behind this config (`config show`, the unapproved-settings notice). */
+  layers: LayerInfo;
 }
 
 /** Folders inside the shared state that no rule may ever act in. */
@@ -161,6 +253,7 @@ export function resolveConfig(
   found: boolean,
   sharedState: string,
   ctx: ExpandContext = defaultExpandContext(),
+  layers: LayerInfo = NO_LAYERS,
 ): ResolvedConfig {
   const problems: Problem[] = [];
   const skipped: Problem[] = [];
@@ -268,6 +361,7 @@ export function resolveConfig(
     }),
     rules,
     skipped,
+    layers,
   };
   if (problems.length > 0) throw new UsageError(problems);
   return resolved;
@@ -277,7 +371,8 @@ export async function loadResolvedConfig(
   file: string,
   sharedState: string,
   ctx?: ExpandContext,
+  layers: ConfigLayers = {},
 ): Promise<ResolvedConfig> {
-  const { config, found } = await loadConfigFile(file);
-  return resolveConfig(config, file, found, sharedState, ctx);
+  const loaded = await loadConfigFile(file, layers);
+  return resolveConfig(loaded.config, file, loaded.found, sharedState, ctx, loaded.layers);
 }

@@ -209,6 +209,16 @@ export const configSchema = z
     }),
     /** `roosync-maint mcp`: agents may read everything; running a tick is theirs only when this says so. */
     mcp: section({ allowRun: z.boolean({ error: 'expected true or false' }).default(false) }),
+    /** Machine config only (config/layers.ts): where this machine may send a token besides api.github.com. */
+    trust: section({
+      tokenHosts: z
+        .array(
+          z.string().regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d+)?$/, {
+            error: 'expected a host such as ghe.example.com (https), or http://127.0.0.1:8080 for a local stand-in',
+          }),
+        )
+        .default([]),
+    }),
     rules: z.array(ruleSchema).default([]),
   })
   .superRefine((cfg, ctx) => {

@@ -1,6 +1,15 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfigFile, parseConfigText, resolveConfig, type ResolvedConfig } from '../config/load.js';
+import {
+  type ConfigLayers,
+  layerFleetConfig,
+  type LoadedConfig,
+  loadConfigFile,
+  MachineConfigError,
+  parseConfigRaw,
+  resolveConfig,
+  type ResolvedConfig,
+} from '../config/load.js';
 import type { ExpandContext } from '../config/paths.js';
 import { formatProblem, UsageError } from '../errors.js';
 import { unlessMissing, writeFileAtomic } from '../util/fs.js';
@@ -26,20 +35,21 @@ export async function loadGuarded(
   sharedState: string,
   stateDir: string,
   ctx: ExpandContext,
+  layers: ConfigLayers = {},
 ): Promise<GuardedConfig> {
-  let loaded: { config: ResolvedConfig['config']; found: boolean };
+  let loaded: LoadedConfig;
   try {
-    loaded = await loadConfigFile(file);
+    loaded = await loadConfigFile(file, layers);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    return fallBack(file, sharedState, stateDir, ctx, err);
+    if (!(err instanceof UsageError) || err instanceof MachineConfigError) throw err;
+    return fallBack(file, sharedState, stateDir, ctx, err, layers);
   }
   let config: ResolvedConfig;
   try {
-    config = resolveConfig(loaded.config, file, loaded.found, sharedState, ctx);
+    config = resolveConfig(loaded.config, file, loaded.found, sharedState, ctx, loaded.layers);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    return fallBack(file, sharedState, stateDir, ctx, err);
+    return fallBack(file, sharedState, stateDir, ctx, err, layers);
   }
   const text = loaded.found ? unlessMissing(() => readFileSync(file, 'utf8'), undefined) : undefined;
   if (text !== undefined) keepLastValid(stateDir, text);
@@ -63,23 +73,26 @@ async function fallBack(
   stateDir: string,
   ctx: ExpandContext,
   error: UsageError,
+  layers: ConfigLayers,
 ): Promise<GuardedConfig> {
   const problems = error.problems.map(formatProblem);
   const saved = path.join(stateDir, LAST_VALID_FILE);
   if (existsSync(saved)) {
     try {
-      const config = parseConfigText(readFileSync(saved, 'utf8'), saved);
+      const raw = parseConfigRaw(readFileSync(saved, 'utf8'), saved);
+      const last = await layerFleetConfig(raw, saved, true, layers);
       return {
-        config: resolveConfig(config, file, true, sharedState, ctx),
+        config: resolveConfig(last.config, file, true, sharedState, ctx, last.layers),
         invalid: { problems, using: 'last-valid', error },
       };
     } catch {
       // the saved copy no longer resolves on this machine: the defaults
     }
   }
-  const defaults = await loadConfigFile(path.join(stateDir, 'no-such-config.json'));
+  // the machine config still applies: its commands and paths are this machine's own
+  const defaults = await layerFleetConfig(undefined, file, false, layers);
   return {
-    config: resolveConfig(defaults.config, file, false, sharedState, ctx),
+    config: resolveConfig(defaults.config, file, false, sharedState, ctx, defaults.layers),
     invalid: { problems, using: 'defaults', error },
   };
 }

@@ -64,13 +64,16 @@ export async function runDaemon(
   const intervalMs = () =>
     Number(o.env.ROOSYNC_MAINT_DAEMON_INTERVAL_MS ?? 0) || config.config.schedule.tickMinutes * MINUTE_MS;
 
-  const watcher = watch([o.configFile, path.join(o.sharedState, LEASE_FILE)], {
+  // the machine config and the approvals are read again with the fleet config: a change to any is a reload
+  const layers = { machineFile: o.config.layers.machineFile, trustFile: o.config.layers.trustFile };
+  const layerFiles = [layers.machineFile, layers.trustFile].filter((f): f is string => f !== undefined);
+  const watcher = watch([o.configFile, ...layerFiles, path.join(o.sharedState, LEASE_FILE)], {
     ignoreInitial: true,
     awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
   });
   const reloadConfig = async (why: string) => {
     try {
-      config = await loadResolvedConfig(o.configFile, o.sharedState);
+      config = await loadResolvedConfig(o.configFile, o.sharedState, undefined, layers);
       stats.reloads++;
       o.log.info({ file: o.configFile, why }, 'config reloaded');
       deliverConfigCheck(undefined);
@@ -150,6 +153,7 @@ export async function runDaemon(
               sharedState: o.sharedState,
               machineId: o.machineId,
               configFile: o.configFile,
+              machineConfigFile: layers.machineFile ?? '',
               version: o.version,
               now: o.clock(),
             })

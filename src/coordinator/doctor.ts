@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { localStateDir } from '../sharedState/localState.js';
+import { configLayersFor, localStateDir } from '../sharedState/localState.js';
 import { DAEMON_DEATH_FILE } from './daemon.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
+import { trustNotice } from '../config/layers.js';
 import { defaultExpandContext } from '../config/paths.js';
 import { errorMessage, SetupError, UsageError } from '../errors.js';
 import { openClone, type GitRepo } from '../git/repo.js';
@@ -145,9 +146,21 @@ export function fleetClockCheck(sharedState: string, machineId: string, now: num
 async function configCheck(identity: Identity, env: NodeJS.ProcessEnv, checks: DoctorCheck[]) {
   const file = identity.configPath.value;
   try {
-    const config = await loadResolvedConfig(file, identity.sharedState.value, defaultExpandContext(env));
+    const config = await loadResolvedConfig(
+      file,
+      identity.sharedState.value,
+      defaultExpandContext(env),
+      configLayersFor(identity.sharedState.value, identity.machineConfig.value, env),
+    );
     const detail = existsSync(file) ? `${file} is valid` : `no ${file}: the defaults apply`;
     checks.push({ check: 'config', state: 'ok', detail });
+    const notice = trustNotice(config.layers.trust);
+    const machine = config.layers.machineFound ? `machine config ${config.layers.machineFile}` : 'no machine config';
+    checks.push(
+      notice.length > 0
+        ? { check: 'config trust', state: 'warn', detail: notice.join('; '), fix: 'roosync-maint config trust' }
+        : { check: 'config trust', state: 'ok', detail: `every setting in effect is approved (${machine})` },
+    );
     return config;
   } catch (err) {
     checks.push({ check: 'config', state: 'fail', detail: problemText(err), fix: 'roosync-maint config validate' });

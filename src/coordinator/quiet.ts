@@ -36,13 +36,21 @@ export interface QuietRecord {
 
 export const QUIET_FILE = 'quiet.json';
 
-/** The config as the quiet check compares it: its text (small, and no secret lives there), or its absence. */
-export function configFingerprint(configFile: string): string {
-  try {
-    return readFileSync(configFile, 'utf8');
-  } catch {
-    return `absent:${configFile}`;
-  }
+/**
+ * The config as the quiet check compares it: the text of the fleet config, the machine config and the
+ * approvals (small files, and no secret lives in them), or their absence; a change to any runs the full tick.
+ */
+export function configFingerprint(files: readonly (string | undefined)[]): string {
+  return files
+    .flatMap((file) => {
+      if (file === undefined) return [];
+      try {
+        return [`${file}\0${readFileSync(file, 'utf8')}`];
+      } catch {
+        return [`absent:${file}`];
+      }
+    })
+    .join('\0');
 }
 
 function readQuietRecord(stateDir: string): QuietRecord | undefined {
@@ -111,6 +119,8 @@ export interface QuietInputs {
   sharedState: string;
   machineId: string;
   configFile: string;
+  /** This machine's own config (config/layers.ts): part of the fingerprint, with the approvals. */
+  machineConfigFile: string;
   version: string;
   now: number;
   timeoutMs?: number;
@@ -133,7 +143,8 @@ export async function checkQuiet(i: QuietInputs): Promise<QuietOutcome> {
     if (r.version !== i.version) return no('roosync-maint was updated');
     if (r.machine !== i.machineId || r.sharedState !== path.resolve(i.sharedState)) return no('another identity');
     if (i.now < r.writtenAt || i.now >= r.until) return no(`due: ${r.untilReason}`);
-    if (r.config !== configFingerprint(i.configFile)) return no('the config changed');
+    const layerFiles = [i.machineConfigFile, path.join(stateDir, 'trust.json')];
+    if (r.config !== configFingerprint([i.configFile, ...layerFiles])) return no('the config changed');
     if (head !== r.head || upstream !== r.upstream) return no('commits since the last tick');
     if (existsSync(path.join(stateDir, 'run.lock'))) return no('another run is in progress');
     const status = await git(i.sharedState, ['--no-optional-locks', 'status', '--porcelain', '-uall'], timeout);

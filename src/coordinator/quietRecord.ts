@@ -58,7 +58,7 @@ export async function recordQuietTick(repo: GitRepo, stateDir: string, t: CleanT
     version: t.version,
     machine: t.machineId,
     sharedState: path.resolve(t.sharedState),
-    config: configFingerprint(t.config.file),
+    config: configFingerprint([t.config.file, t.config.layers.machineFile ?? '', t.config.layers.trustFile]),
     head,
     upstream,
     until: next.at,

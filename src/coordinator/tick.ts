@@ -25,8 +25,10 @@ import { dueTasks, ranToEnd, recordRuns, scheduleStore } from './schedule.js';
 import { QUIET_FILE } from './quiet.js';
 import { recordQuietTick } from './quietRecord.js';
 import { unlessMissing, unlinkIfPresent } from '../util/fs.js';
-import { checkConfig } from '../health/checks.js';
+import { checkConfig, checkTrust } from '../health/checks.js';
 import { invalidConfigNote, type GuardedConfig } from './configGuard.js';
+import type { ResolvedConfig } from '../config/load.js';
+import { trustNotice } from '../config/layers.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
 import { commitReady, pushPolicy, pushUntilLanded, syncWithFence } from './sync.js';
 import { MINUTE_MS } from '../util/time.js';
@@ -71,6 +73,8 @@ export interface TickResult {
   unwritten?: string[];
   /** The config file is invalid (the run went on with its last valid config, or the defaults and no task). */
   configInvalid?: string;
+  /** What of the fleet config this machine does not obey (not approved, or machine config only). */
+  untrusted?: string[];
 }
 
 /** The top folders of the shared state that fleet tasks changed (or, at the top level, the exact files). */
@@ -185,6 +189,7 @@ async function runLocalOnly(given: Resolved<TickOptions>, stateDir: string, resu
     result.notes.push(result.configInvalid);
     if (o.configInvalid.using === 'defaults') o = { ...o, tasks: [] };
   }
+  noteUntrusted(o.config, result);
   result.leader = o.leaderFlag
     ? { isLeader: true, term: null, reason: '--no-sync --leader' }
     : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
@@ -201,6 +206,13 @@ async function runLocalOnly(given: Resolved<TickOptions>, stateDir: string, resu
     });
   }
   return result;
+}
+
+/** The fleet config's settings this machine ignores, said in the run's notes and its status file. */
+function noteUntrusted(config: ResolvedConfig, result: TickResult): void {
+  const notice = trustNotice(config.layers.trust);
+  result.untrusted = notice;
+  result.notes.push(...notice);
 }
 
 function taskContext(o: TickOptions, stateDir: string, git?: { repo: GitRepo; offline?: string }) {
@@ -249,6 +261,8 @@ function alertsOf(o: Resolved<TickOptions>, stateDir: string, result: TickResult
         ...result.tasks.flatMap((t) => t.checks ?? []),
         // a guarded run says whether the config loaded: one alert while it is broken, [RESOLVED] once fixed
         ...(o.reloadConfig ? [checkConfig(o.config.file, o.configInvalid?.problems, result.configInvalid)] : []),
+        // what of the fleet config this machine does not obey: one alert while it lasts
+        checkTrust(o.config.file, o.machineId, o.config.layers.trust),
       ],
     );
     result.notes.push(...delivered.notes);
@@ -299,17 +313,16 @@ function statusOf(o: TickOptions, r: TickResult, previous = readStatus(o.sharedS
       ...(t.reason && { reason: t.reason }),
     })),
     failed,
-    health: r.configInvalid
-      ? { failing: [r.configInvalid] }
-      : r.tasks.some((t) => t.checks)
-        ? {
-            failing: r.tasks
-              .flatMap((t) => t.checks ?? [])
-              .filter((c) => c.state === 'failing')
-              .map((c) => c.summary),
-          }
-        : (previous?.health ?? null),
+    health: healthOf(r, previous),
   };
+}
+
+/** The status file's health: the config's problems, what is not obeyed, and this tick's failing checks. */
+function healthOf(r: TickResult, previous: MachineStatus | undefined): MachineStatus['health'] {
+  const own = [...(r.configInvalid ? [r.configInvalid] : []), ...(r.untrusted ?? [])];
+  if (!r.tasks.some((t) => t.checks)) return own.length > 0 ? { failing: own } : (previous?.health ?? null);
+  const checks = r.tasks.flatMap((t) => t.checks ?? []).filter((c) => c.state === 'failing');
+  return { failing: [...own, ...checks.map((c) => c.summary)] };
 }
 
 async function runSynced(
@@ -381,6 +394,7 @@ async function runSynced(
     result.notes.push(result.configInvalid);
     if (o.configInvalid.using === 'defaults') o = { ...o, tasks: [] };
   }
+  noteUntrusted(o.config, result);
   const leaseSeconds = o.config.config.election.leaseSeconds;
   // RooSync's own edits on this machine (merged with the remote's by the sync) are committed by this machine
   let messagesCommitted = false;

@@ -107,12 +107,16 @@ export async function runDemo(opts: {
 
     const run = async (m: string, at: number, only?: { tasks: TaskName[]; tokens?: Token[] }): Promise<TickResult> => {
       // each machine resolves the fleet's $RM_LOCAL paths to its own local folder
-      const env = { ...opts.env, RM_LOCAL: fleet.local(m) };
-      const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), {
+      const env = { ...opts.env, ...fleet.localEnv(m) };
+      const ctx = {
         env,
         home: os.homedir(),
         tmp: os.tmpdir(),
         globalStorage: path.join(fleet.local(m), 'globalStorage'),
+      };
+      // the fleet config sets policy; the local paths come from the machine's own config
+      const config = await loadResolvedConfig(path.join(fleet.dir(m), '.maintenance-config.json'), fleet.dir(m), ctx, {
+        machineFile: fleet.machineConfig(m),
       });
       if (only?.tokens) config.config.health.tokens = only.tokens;
       return tick({
@@ -162,7 +166,7 @@ export async function runDemo(opts: {
         {
           env: {
             ...opts.env,
-            RM_LOCAL: fleet.local(first),
+            ...fleet.localEnv(first),
             ROOSYNC_MAINT_NOW: String(killedAt),
             ROOSYNC_MAINT_FAULT: 'kill-before-push',
           },

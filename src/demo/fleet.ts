@@ -19,7 +19,22 @@ export interface Fleet {
   dir: (machine: string) => string;
   /** This machine's local folder (its logs, checkpoints, settings), outside the shared state. */
   local: (machine: string) => string;
+  /** This machine's own config (its local paths), for ROOSYNC_MAINT_MACHINE_CONFIG. */
+  machineConfig: (machine: string) => string;
+  /** The environment a machine's runs get: its local folder and its machine config. */
+  localEnv: (machine: string) => { RM_LOCAL: string; ROOSYNC_MAINT_MACHINE_CONFIG: string };
 }
+
+const MACHINE_CONFIG = 'machine.jsonc';
+/** The same local layout buildAgedTree makes under a machine's local folder (`$RM_LOCAL`). */
+const ROO = '$RM_LOCAL/globalStorage/rooveterinaryinc.roo-cline';
+const LOCAL_PATHS = {
+  localLogs: { dirs: ['$RM_LOCAL/tmp/roo-state-manager-logs'] },
+  checkpoints: { roots: [`${ROO}/tasks`] },
+  localBackups: { files: [`${ROO}/settings/mcp_settings.json`] },
+  configBackup: { files: [`${ROO}/settings/mcp_settings.json`] },
+  health: { mcpSettingsPath: `${ROO}/settings/mcp_settings.json` },
+};
 
 /**
  * A throw-away fleet in `base`: a bare remote seeded with a shared state whose config points
@@ -38,22 +53,10 @@ export async function createFleet(
   git(base, 'clone', '-q', remote, seedDir);
   git(seedDir, 'config', 'user.name', 'seed');
   git(seedDir, 'config', 'user.email', 'seed@roosync-maint.invalid');
-  // the same local layout buildAgedTree makes under a machine's local folder
-  const roo = '$RM_LOCAL/globalStorage/rooveterinaryinc.roo-cline';
+  // the fleet config holds policy only; each machine's local paths are in its own machine config
   writeFileSync(
     path.join(seedDir, '.maintenance-config.json'),
-    JSON.stringify(
-      {
-        localLogs: { dirs: ['$RM_LOCAL/tmp/roo-state-manager-logs'] },
-        checkpoints: { roots: [`${roo}/tasks`] },
-        localBackups: { files: [`${roo}/settings/mcp_settings.json`] },
-        configBackup: { files: [`${roo}/settings/mcp_settings.json`] },
-        health: { mcpSettingsPath: `${roo}/settings/mcp_settings.json` },
-        election: { leaseSeconds: 3600 },
-      },
-      null,
-      2,
-    ),
+    JSON.stringify({ election: { leaseSeconds: 3600 } }, null, 2),
   );
   mkdirSync(path.join(seedDir, 'messages', 'inbox'), { recursive: true });
   writeFileSync(path.join(seedDir, 'messages', 'inbox', '.keep'), '');
@@ -65,8 +68,20 @@ export async function createFleet(
   for (const m of machines) {
     git(base, 'clone', '-q', remote, path.join(base, m));
     mkdirSync(path.join(base, `${m}-local`), { recursive: true });
+    writeFileSync(path.join(base, `${m}-local`, MACHINE_CONFIG), `${JSON.stringify(LOCAL_PATHS, null, 2)}\n`);
   }
-  return { base, remote, machines, dir: (m) => path.join(base, m), local: (m) => path.join(base, `${m}-local`) };
+  return {
+    base,
+    remote,
+    machines,
+    dir: (m) => path.join(base, m),
+    local: (m) => path.join(base, `${m}-local`),
+    machineConfig: (m) => path.join(base, `${m}-local`, MACHINE_CONFIG),
+    localEnv: (m) => ({
+      RM_LOCAL: path.join(base, `${m}-local`),
+      ROOSYNC_MAINT_MACHINE_CONFIG: path.join(base, `${m}-local`, MACHINE_CONFIG),
+    }),
+  };
 }
 
 /** Every version the lease file had on the remote, oldest first. */

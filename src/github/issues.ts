@@ -14,6 +14,51 @@ export interface GitHubTarget {
   token: string;
   apiUrl: string;
   labels: readonly string[];
+  /** The hosts besides api.github.com this machine's own config allows a token to go to (`trust.tokenHosts`). */
+  tokenHosts: readonly string[];
+}
+
+/** Where a token may go with no one's say-so: GitHub's own API. */
+export const GITHUB_API_HOST = 'api.github.com';
+
+/**
+ * Whether a token may be sent to `apiUrl`: over https to api.github.com or to a host this machine's own config
+ * lists in `trust.tokenHosts`; over plain http only to a loopback address listed there with its scheme (a
+ * local stand-in, e.g. `http://127.0.0.1:8080`). The answer is a reason to refuse, or undefined.
+ */
+export function tokenDestinationProblem(apiUrl: string, tokenHosts: readonly string[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(apiUrl);
+  } catch {
+    return `${apiUrl} is not a URL`;
+  }
+  const host = url.host.toLowerCase();
+  const listed = tokenHosts.map((h) => h.toLowerCase());
+  if (url.protocol === 'https:') {
+    if (url.hostname.toLowerCase() === GITHUB_API_HOST && url.port === '') return undefined;
+    if (listed.includes(host) || listed.includes(`https://${host}`)) return undefined;
+    return `${host} is not api.github.com and not in this machine's trust.tokenHosts`;
+  }
+  const loopback = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/i.test(url.hostname);
+  if (url.protocol === 'http:' && loopback && listed.includes(`http://${host}`)) return undefined;
+  return (
+    `${url.protocol}//${host} is not https (plain http goes only to a loopback stand-in listed as ` +
+    'http://host:port in trust.tokenHosts)'
+  );
+}
+
+/** A refused destination: the token was never sent. */
+export class TokenDestinationRefused extends Error {
+  constructor(readonly reason: string) {
+    super(`refused to send the token: ${reason}`);
+    this.name = 'TokenDestinationRefused';
+  }
+}
+
+function checkedDestination(apiUrl: string, tokenHosts: readonly string[]): void {
+  const problem = tokenDestinationProblem(apiUrl, tokenHosts);
+  if (problem) throw new TokenDestinationRefused(problem);
 }
 
 export interface Issue {
@@ -72,7 +117,13 @@ export type TokenProbe =
  * `GET /user` with the token: accepted (with its expiry from GitHub-Authentication-Token-Expiration, when
  * GitHub sends one), rejected (401), or not known (unreachable, rate limited, anything else).
  */
-export async function probeGitHubToken(token: string, apiUrl: string): Promise<TokenProbe> {
+export async function probeGitHubToken(
+  token: string,
+  apiUrl: string,
+  tokenHosts: readonly string[],
+): Promise<TokenProbe> {
+  const refused = tokenDestinationProblem(apiUrl, tokenHosts);
+  if (refused) return { state: 'unknown', reason: `refused to send the token: ${refused}` };
   try {
     const r = await octokitFor(token, apiUrl).rest.users.getAuthenticated();
     const header = r.headers['github-authentication-token-expiration'];
@@ -98,6 +149,7 @@ export class IssueTracker {
     const [owner = '', name = ''] = target.repo.split('/');
     this.owner = owner;
     this.name = name;
+    checkedDestination(target.apiUrl, target.tokenHosts);
     this.octokit = octokitFor(target.token, target.apiUrl);
   }
 

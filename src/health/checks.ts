@@ -6,6 +6,7 @@ import path from 'node:path';
 import { MINUTE_MS, DAY_MS } from '../util/time.js';
 import { STASH_MARKER, type GitRepo } from '../git/repo.js';
 import type { CheckResult } from './types.js';
+import { trustDoc, trustNotice, type TrustState } from '../config/layers.js';
 import type { McpProbe } from './mcp.js';
 
 /** The shared state must take files (messages, status, archives): a read-only one fails every task that writes. */
@@ -330,6 +331,32 @@ export function checkDeps(dir: string, timeoutMs = 120_000): CheckResult {
 }
 
 /** The config this machine was asked to load: refused (with each problem) or accepted. */
+/**
+ * The fleet config asks for powerful settings (commands, local paths, hosts) this machine has not approved,
+ * or for ones only its own config may set: they are ignored, and the operator is told once (config/layers.ts).
+ */
+export function checkTrust(file: string, machineId: string, trust: TrustState): CheckResult {
+  const name = path.basename(file);
+  const notice = trustNotice(trust);
+  const n = trust.unapproved.length + trust.machineOnly.length;
+  return {
+    check: 'config-trust',
+    subject: name,
+    state: n > 0 ? 'failing' : 'ok',
+    type: 'HEALTH',
+    severity: 'MEDIUM',
+    summary:
+      n > 0
+        ? `the fleet config asks for ${n} setting${n === 1 ? '' : 's'} this machine has not approved (ignored)`
+        : `every powerful setting of ${name} in effect on this machine is approved`,
+    actions: [
+      `On ${machineId}, review them with \`roosync-maint config trust\`, and approve them only if you expect them`,
+      "Or set this machine's commands and paths in its own config (`--machine-config`)",
+    ],
+    data: { file, ...trustDoc(trust), ...(notice.length > 0 && { notice }) },
+  };
+}
+
 export function checkConfig(file: string, problems: readonly string[] | undefined, detail?: string): CheckResult {
   const name = path.basename(file);
   return {

@@ -32,13 +32,14 @@ export async function tokenChecks(
   tokens: readonly Token[],
   env: NodeJS.ProcessEnv,
   now: number,
+  tokenHosts: readonly string[] = [],
 ): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const t of tokens) {
     let expiresAt = t.expiresAt;
     if (t.probe && t.env) {
       const value = env[t.env];
-      const probe = value ? await probeGitHubToken(value, t.probe.apiUrl) : undefined;
+      const probe = value ? await probeGitHubToken(value, t.probe.apiUrl, tokenHosts) : undefined;
       if (probe?.state === 'rejected') {
         out.push(tokenCheck(t, 'failing', `${t.name} was rejected by GitHub (401): it is revoked or expired`, true));
         continue;

@@ -10,6 +10,7 @@ export type CheckName =
   | 'deps'
   | 'fleet-liveness'
   | 'config'
+  | 'config-trust'
   | 'tests'
   | 'github'
   | 'deps-update'

@@ -13,6 +13,7 @@ export interface IdentityInputs {
   sharedStateFlag?: string | undefined;
   machineFlag?: string | undefined;
   configFlag?: string | undefined;
+  machineConfigFlag?: string | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
   hostname?: string;
@@ -22,6 +23,8 @@ export interface Identity {
   sharedState: Sourced<string>;
   machineId: Sourced<string>;
   configPath: Sourced<string>;
+  /** This machine's own config (config/layers.ts): `--machine-config`, env, else the user's config folder. */
+  machineConfig: Sourced<string>;
 }
 
 const MACHINE_ID = /^[a-z0-9][a-z0-9._-]*$/;
@@ -151,6 +154,24 @@ export function resolveSharedState(flag: string | undefined, env: NodeJS.Process
 
 export const DEFAULT_CONFIG_NAME = '.maintenance-config.json';
 
+/** Where this machine's own config lives: `--machine-config`, env, else the user's config folder. */
+export function machineConfigPath(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+  home = os.homedir(),
+): { value: string; source: string } {
+  if (flag) return { value: path.resolve(flag), source: '--machine-config' };
+  if (env.ROOSYNC_MAINT_MACHINE_CONFIG)
+    return { value: path.resolve(env.ROOSYNC_MAINT_MACHINE_CONFIG), source: 'env ROOSYNC_MAINT_MACHINE_CONFIG' };
+  if (platform === 'win32') {
+    const appData = env.APPDATA ?? path.win32.join(env.USERPROFILE ?? home, 'AppData', 'Roaming');
+    return { value: path.win32.join(appData, 'roosync-maint', 'machine.jsonc'), source: '%APPDATA% (default)' };
+  }
+  const base = env.XDG_CONFIG_HOME || path.join(env.HOME || home, '.config');
+  return { value: path.join(base, 'roosync-maint', 'machine.jsonc'), source: '$XDG_CONFIG_HOME (default)' };
+}
+
 export function resolveIdentity(inputs: IdentityInputs): Identity {
   const sharedState = resolveSharedState(inputs.sharedStateFlag, inputs.env, inputs.cwd);
   const machineId = resolveMachineId(inputs.machineFlag, inputs.env, inputs.hostname);
@@ -163,5 +184,6 @@ export function resolveIdentity(inputs: IdentityInputs): Identity {
             value: path.join(sharedState.value, DEFAULT_CONFIG_NAME),
             source: 'default (<shared-state>/.maintenance-config.json)',
           };
-  return { sharedState, machineId, configPath };
+  const flag = inputs.machineConfigFlag && path.resolve(inputs.cwd, inputs.machineConfigFlag);
+  return { sharedState, machineId, configPath, machineConfig: machineConfigPath(flag, inputs.env) };
 }

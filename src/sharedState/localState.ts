@@ -8,6 +8,8 @@ import { errorCode } from '../errors.js';
 import { rotateLogFile, type Logger } from '../log.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseUntrusted, UNTRUSTED_LIMITS } from '../util/untrustedJson.js';
+import type { ConfigLayers } from '../config/load.js';
+import { TRUST_FILE } from '../config/trustStore.js';
 
 /**
  * The git dir of the clone holding a folder, found as git finds it (a `.git` folder, or a `.git` file's
@@ -67,6 +69,15 @@ export function localStateDir(
       .digest('hex')
       .slice(0, 12),
   );
+}
+
+/** Where this machine's config and its approvals of the fleet config are, for the config loaders. */
+export function configLayersFor(
+  sharedState: string,
+  machineFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigLayers {
+  return { machineFile, trustFile: path.join(localStateDir(sharedState, findGitDir(sharedState), env), TRUST_FILE) };
 }
 
 /** Reads a local state file; a corrupt one is moved aside (kept for inspection) and rebuilt, never a reason to stop. */

@@ -83,7 +83,7 @@ export const healthTask = defineTask('health', async (ctx, result) => {
   const checks = [
     checkWritable(ctx.sharedState),
     ...(await mcpChecks(ctx)),
-    ...(await tokenChecks(ctx.config.config.health.tokens, ctx.env, ctx.now)),
+    ...(await tokenChecks(ctx.config.config.health.tokens, ctx.env, ctx.now, ctx.config.config.trust.tokenHosts)),
   ];
   if (ctx.git)
     checks.push(

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { GitHubFailure, IssueTracker, type Issue } from '../github/issues.js';
+import { GitHubFailure, IssueTracker, tokenDestinationProblem, type Issue } from '../github/issues.js';
 import type { CheckResult } from '../health/types.js';
 import { localStateDir, stateFile } from '../sharedState/localState.js';
 import { runSuite, type SuiteOutcome } from '../testSuites/run.js';
@@ -80,7 +80,15 @@ async function reportOnGitHub(
   const token = ctx.env[gh.tokenEnv];
   if (!token)
     return { check: githubCheck('failing', `no GitHub token: ${gh.tokenEnv} is not set on ${ctx.machineId}`) };
-  const tracker = new IssueTracker({ repo: gh.repo, token, apiUrl: gh.apiUrl, labels: gh.labels });
+  const problem = tokenDestinationProblem(gh.apiUrl, ctx.config.config.trust.tokenHosts);
+  if (problem) return { check: githubCheck('failing', `refused to send ${gh.tokenEnv} to ${gh.apiUrl}: ${problem}`) };
+  const tracker = new IssueTracker({
+    repo: gh.repo,
+    token,
+    apiUrl: gh.apiUrl,
+    labels: gh.labels,
+    tokenHosts: ctx.config.config.trust.tokenHosts,
+  });
   const title = issueTitle(suite.name, ctx.machineId);
   try {
     const open = await tracker.findOpen(title);

@@ -10,6 +10,7 @@ function identityArgv(cli: CliEnv): string[] {
     ...(g.sharedState ? ['--shared-state', g.sharedState] : []),
     ...(g.machine ? ['--machine', g.machine] : []),
     ...(g.config ? ['--config', g.config] : []),
+    ...(g.machineConfig ? ['--machine-config', g.machineConfig] : []),
     '--log-level',
     g.logLevel,
   ];
@@ -23,7 +24,9 @@ export function mcpCommands(invoke: (cli: CliEnv, argv: string[]) => Promise<Out
       invoke: (argv) => invoke(cli, [...argv, '--json', ...identityArgv(cli)]),
       allowRun: async () => {
         const { config } = await load(cli);
-        return { allowed: config.config.mcp.allowRun, configFile: config.file };
+        // honoured from this machine's own config only (config/layers.ts)
+        const machineFile = config.layers.machineFile ?? 'the machine config';
+        return { allowed: config.config.mcp.allowRun, configFile: machineFile };
       },
     });
     const transport = new StdioServerTransport();

@@ -11,6 +11,8 @@ import { ttyProgress } from '../progress.js';
 import { checkLines } from '../render.js';
 import { load, loadForRun, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 import { invalidConfigNote } from '../../coordinator/configGuard.js';
+import { trustNotice } from '../../config/layers.js';
+import { checkTrust } from '../../health/checks.js';
 
 /** The fleet and this machine: status, health. */
 
@@ -21,6 +23,7 @@ async function statusCommand(cli: CliEnv): Promise<Outcome> {
   const warning = invalid ? invalidConfigNote(config.file, invalid) : undefined;
   const sharedState = identity.sharedState.value;
   const died = daemonDeath(localStateDir(sharedState, findGitDir(sharedState), cli.env));
+  const untrusted = trustNotice(config.layers.trust);
   return {
     exitCode: 0,
     doc: {
@@ -28,11 +31,13 @@ async function statusCommand(cli: CliEnv): Promise<Outcome> {
       sharedState: identity.sharedState.value,
       ...(warning && { configInvalid: warning }),
       ...(died && { daemonDied: died }),
+      ...(untrusted.length > 0 && { untrusted }),
       ...s,
     },
     lines: [
       ...(warning ? [`config: ${warning}`] : []),
       ...(died ? [`this machine: ${died}`] : []),
+      ...untrusted.map((u) => `this machine: ${u}`),
       `fleet status from ${identity.sharedState.value} (as of this clone's last sync)`,
       ...renderFleetStatus(s),
     ],
@@ -58,7 +63,10 @@ async function healthCommand(cli: CliEnv): Promise<Outcome> {
     ...(repo && { git: { repo, ...(offline && { offline }) } }),
   };
   const results = [await healthTask.run(ctx), await diskCheckTask.run(ctx)];
-  const checks = results.flatMap((r) => r.checks ?? []);
+  const checks = [
+    ...results.flatMap((r) => r.checks ?? []),
+    checkTrust(config.file, identity.machineId.value, config.layers.trust),
+  ];
   const stateDir = localStateDir(identity.sharedState.value, repo?.gitDir, cli.env);
   const historyFile = path.join(stateDir, 'health-history.json');
   const history = readState(historyFile, z.array(z.unknown()), cli.log) ?? [];
