@@ -6,23 +6,43 @@ import { pino, type Logger } from 'pino';
 export type { Logger } from 'pino';
 
 import type { LogLevel } from './util/logLevels.js';
+import { censorText, censorValue } from './util/censor.js';
 
 /**
- * Keys whose values are secrets wherever they appear in a log record. Tokens are only ever
- * described by name and expiry in our config, but the MCP settings we read carry `env` blocks
- * full of keys, so anything shaped like a secret is censored before it reaches stderr.
+ * Every logger's options: our name, the pid, and secrets censored by the one matcher (util/censor.ts): a record's
+ * values under secret-named keys at any depth, secret-shaped text anywhere, and the message itself. The MCP
+ * settings we read carry `env` blocks full of keys: an `env` object's values are all treated as secrets.
  */
-const SECRET_KEYS = ['token', 'password', 'secret', 'authorization', 'apiKey', 'api_key', 'env'];
-const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
-
-/** Every logger's options: our name, the pid, and secrets censored. */
 function loggerOptions(level: LogLevel): pino.LoggerOptions {
   return {
     name: 'roosync-maint',
     level,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: { log: (record) => censorValue(withoutEnvValues(record)) },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? censorText(a) : a)) as Parameters<typeof method>);
+      },
+    },
     base: { pid: process.pid },
   };
+}
+
+/** `env: { NAME: value }` (an MCP server's environment) keeps its names and loses its values, at the top two levels. */
+function withoutEnvValues(record: Record<string, unknown>): Record<string, unknown> {
+  const strip = (v: unknown): unknown =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).map((k) => [k, '[redacted]']))
+      : v === undefined
+        ? v
+        : '[redacted]';
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (k === 'env') out[k] = strip(v);
+    else if (typeof v === 'object' && v !== null && !Array.isArray(v) && 'env' in v)
+      out[k] = { ...(v as object), env: strip((v as { env: unknown }).env) };
+    else out[k] = v;
+  }
+  return out;
 }
 
 /** pino JSON on stderr (fd 2) or another destination, never stdout: stdout belongs to the user or to --json. */

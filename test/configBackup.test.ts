@@ -40,15 +40,21 @@ describe('redaction: the copy that leaves the machine', () => {
     expect(parsed.mcpServers.search).toMatchObject({ command: 'searx', apiKey: secretMarker('k-123456'), timeout: 60 });
     expect(parsed.mcpServers.github.alwaysAllow).toEqual(['list_issues']);
   });
-  it('the same secret on two machines gives the same marker; a .env keeps names and comments', () => {
+  it('the same secret on two machines gives the same marker; a .env keeps names and comments, no value', () => {
     expect(redactConfig(mcpSettings()).text).toBe(redactConfig(mcpSettings()).text);
     const env = `# RooSync\nROOSYNC_SHARED_PATH="C:/dev/.shared-state"\nGITHUB_TOKEN=${TOKEN}\nDB_PASSWORD='${PASSWORD}'\n`;
     const out = redactConfig(env);
     expect(out.format).toBe('lines');
     expect(out.text).toBe(
-      `# RooSync\nROOSYNC_SHARED_PATH="C:/dev/.shared-state"\nGITHUB_TOKEN=${secretMarker(TOKEN)}\n` +
+      `# RooSync\nROOSYNC_SHARED_PATH=${secretMarker('C:/dev/.shared-state')}\nGITHUB_TOKEN=${secretMarker(TOKEN)}\n` +
         `DB_PASSWORD=${secretMarker(PASSWORD)}\n`,
     );
+    // an allow-list: a value whose name says nothing (SMTP_PASS, a path) leaves as a marker all the same
+    expect(redactConfig('SMTP_PASS=hunter2hunter2\nAPI=https://u:p@h/\n').text).not.toMatch(/hunter2|u:p@/);
+    // a JSONC comment does not turn the file into lines: env values are still all markers
+    const jsonc = redactConfig(`// settings\n${mcpSettings()}`);
+    expect(jsonc.format).toBe('json');
+    expect(jsonc.text).not.toContain(TOKEN);
   });
 });
 

@@ -31,10 +31,26 @@ describe('schedule print', () => {
   it('systemd: a oneshot service and a timer on the tick interval', () => {
     const units = scheduleEntry({ ...input, kind: 'systemd', tickMinutes: 15 });
     expect(units).toContain('Type=oneshot');
-    expect(units).toContain('ExecStart=/usr/bin/node /opt/roosync-maint/dist/cli/main.js run --log-level warn');
+    expect(units).toContain('ExecStart="/usr/bin/node" "/opt/roosync-maint/dist/cli/main.js" run --log-level warn');
     expect(scheduleEntry({ ...input, kind: 'systemd', tickMinutes: 15, noSync: true })).toContain('run --no-sync');
     expect(units).toMatch(/^OnCalendar=\*-\*-\* \*:\d\d\/15:\d\d$/m);
-    expect(units).toContain('Environment=ROOSYNC_MACHINE_ID=myia-ai-01');
+    expect(units).toContain('Environment="ROOSYNC_MACHINE_ID=myia-ai-01"');
+  });
+  it('a path the scheduler reads specially is quoted for it; one it cannot carry is refused', () => {
+    const odd = { ...input, sharedState: '/srv/100% $HOME "x"/.shared-state', tickMinutes: 15 };
+    // cron reads % as a newline: escaped; the shell quoting keeps $ and quotes as they are
+    expect(scheduleEntry({ ...odd, kind: 'cron' })).toContain(
+      `ROOSYNC_SHARED_PATH='/srv/100\\% $HOME "x"/.shared-state'`,
+    );
+    // systemd: % is a specifier and $ a variable: doubled; the value is one quoted word
+    expect(scheduleEntry({ ...odd, kind: 'systemd' })).toContain(
+      'Environment="ROOSYNC_SHARED_PATH=/srv/100%% $$HOME \\"x\\"/.shared-state"',
+    );
+    for (const kind of ['cron', 'systemd'] as const)
+      expect(() => scheduleEntry({ ...odd, kind, sharedState: '/srv/a\n* * * * * evil' })).toThrow(/line break/);
+    expect(() => scheduleEntry({ ...input, kind: 'systemd', tickMinutes: 15, logFile: '/tmp/a b.log' })).toThrow(
+      /space/,
+    );
   });
   it('windows: Task Scheduler XML repeating every tick, and the schtasks line', () => {
     const task = scheduleEntry({ ...input, kind: 'windows', tickMinutes: 15 });

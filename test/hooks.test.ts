@@ -37,17 +37,22 @@ describe('git hooks', () => {
     scaled(60_000),
   );
 
-  it('respects core.hooksPath, and --dry-run installs nothing', async () => {
+  it('respects core.hooksPath outside the clone, refuses one inside it, and --dry-run installs nothing', async () => {
     const fleet = await makeFleet(1);
     const [m1] = fleet.machines as [string];
-    git(fleet.dir(m1), 'config', 'core.hooksPath', '.githooks');
     const args = ['--shared-state', fleet.dir(m1), '--machine', m1];
-    expect((await cli(['hooks', 'install', '--dry-run', ...args])).stdout).toContain('would: post-merge: installed in');
+    // in the work tree, any machine could push the hook (or the hook it chains): refused, nothing written
+    git(fleet.dir(m1), 'config', 'core.hooksPath', '.githooks');
+    const inTree = await cli(['hooks', 'install', ...args]);
+    expect(inTree.code).toBe(2);
+    expect(inTree.stderr).toContain('inside the work tree');
     expect(existsSync(path.join(fleet.dir(m1), '.githooks'))).toBe(false);
+    const outside = path.join(fleet.local(m1), 'githooks');
+    git(fleet.dir(m1), 'config', 'core.hooksPath', outside);
+    expect((await cli(['hooks', 'install', '--dry-run', ...args])).stdout).toContain('would: post-merge: installed in');
+    expect(existsSync(outside)).toBe(false);
     expect((await cli(['hooks', 'install', ...args])).code).toBe(0);
-    expect(readFileSync(path.join(fleet.dir(m1), '.githooks', 'post-rewrite'), 'utf8')).toContain(
-      '# roosync-maint hook:',
-    );
+    expect(readFileSync(path.join(outside, 'post-rewrite'), 'utf8')).toContain('# roosync-maint hook:');
   });
 
   it('refuses outside a git clone, with what to do instead', async () => {

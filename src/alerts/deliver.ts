@@ -1,11 +1,10 @@
 import { MINUTE_MS } from '../util/time.js';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { MaintenanceConfig } from '../config/schema.js';
 import { readState, writeState } from '../sharedState/localState.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { ensureRealDir, writeFileAtomic } from '../util/fs.js';
 import { maintenanceSender, sendMessage, type Outgoing } from '../roosync/send.js';
 import { messageDirs } from '../roosync/layout.js';
 import { alertMessage } from './alertMessage.js';
@@ -111,7 +110,7 @@ export function deliverAlerts(
   if (incidents.length > 0) {
     const rel = incidentsFileRel(o.machineId);
     const all = [...readIncidents(o.sharedState, o.machineId), ...incidents].slice(-HISTORY_LIMIT);
-    mkdirSync(path.dirname(path.join(o.sharedState, rel)), { recursive: true });
+    ensureRealDir(o.sharedState, path.dirname(path.join(o.sharedState, rel)));
     writeFileAtomic(path.join(o.sharedState, rel), `${JSON.stringify(all, null, 2)}\n`);
     paths.push(rel);
   }

@@ -3,6 +3,7 @@ import { parseProgram } from './program.js';
 import { mcpCommands } from './commands/mcp.js';
 import { backupsCommands } from './commands/backups.js';
 import { UsageError } from '../errors.js';
+import { censorText, censorValue } from '../util/censor.js';
 import { configCommands } from './commands/config.js';
 import { leaderCommands } from './commands/leader.js';
 import { restoreCommands } from './commands/restore.js';
@@ -31,5 +32,10 @@ export async function invoke(cli: CliEnv, argv: string[]): Promise<Outcome> {
   const parsed = parseProgram(argv, COMMANDS, cli.env);
   if (parsed.kind === 'text')
     throw new UsageError({ where: 'command line', message: `no command in "${argv.join(' ')}"` });
-  return parsed.spec.handler({ ...cli, args: parsed.args });
+  return censorOutcome(await parsed.spec.handler({ ...cli, args: parsed.args }));
+}
+
+/** What a command shows, through the one secret matcher (util/censor.ts): for the terminal, --json and MCP. */
+export function censorOutcome(o: Outcome): Outcome {
+  return { exitCode: o.exitCode, doc: censorValue(o.doc), lines: o.lines.map((l) => censorText(l)) };
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { packageVersion } from '../util/version.js';
+import { censorText, censorValue } from '../util/censor.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError, failureOf } from '../errors.js';
@@ -59,8 +60,10 @@ export async function main(
   // colour only for a person at a terminal who has not asked for none (https://no-color.org)
   const colour = (io.stdout as { isTTY?: boolean }).isTTY === true && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
   const emit = (o: Outcome) => {
-    const lines = colour ? o.lines.map(paintMarks) : o.lines;
-    io.stdout.write(wantsJson ? `${JSON.stringify(o.doc, null, 2)}\n` : lines.length ? `${lines.join('\n')}\n` : '');
+    // every line and document passes the one secret matcher (util/censor.ts) on its way out
+    const lines = o.lines.map((l) => censorText(l)).map(colour ? paintMarks : (l) => l);
+    const doc = wantsJson ? JSON.stringify(censorValue(o.doc), null, 2) : '';
+    io.stdout.write(wantsJson ? `${doc}\n` : lines.length ? `${lines.join('\n')}\n` : '');
     return o.exitCode;
   };
   let human = false;
@@ -70,7 +73,9 @@ export async function main(
     (human ? fileLog : log)?.error({ kind, problems }, 'stopped');
     if (wantsJson) return emit({ exitCode: EXIT[exit], doc: { ok: false, error: { kind, problems } }, lines: [] });
     io.stderr.write(
-      `roosync-maint: ${kind}:\n${problems.map((p) => `  ${p.where}: ${p.message}${p.hint ? `\n    → ${p.hint}` : ''}`).join('\n')}\n`,
+      censorText(
+        `roosync-maint: ${kind}:\n${problems.map((p) => `  ${p.where}: ${p.message}${p.hint ? `\n    → ${p.hint}` : ''}`).join('\n')}\n`,
+      ),
     );
     return EXIT[exit];
   };

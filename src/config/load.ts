@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createScanner, type ParseError, parse, printParseErrorCode, SyntaxKind } from 'jsonc-parser';
-import { realpathSync } from 'node:fs';
+import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { UsageError, errorCode, type Problem } from '../errors.js';
@@ -239,6 +239,24 @@ export function isForbiddenSharedDir(name: string, platform: NodeJS.Platform = p
   return FORBIDDEN_SHARED_DIRS.some((d) => pathKey(d, platform) === pathKey(name, platform));
 }
 
+/**
+ * Why a folder must not be cleaned by this user, if it must not: it is a symbolic link (another user can point
+ * `/tmp/roo-state-manager-logs` at your home), or on POSIX it belongs to another user. A folder that does not
+ * exist yet is fine (nothing to clean).
+ */
+export function foreignFolder(p: string): string | undefined {
+  let st: Stats;
+  try {
+    st = lstatSync(p);
+  } catch {
+    return undefined;
+  }
+  if (st.isSymbolicLink()) return 'is a symbolic link: not cleaned (name the real folder)';
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) return `belongs to another user (uid ${st.uid}): not cleaned`;
+  return undefined;
+}
+
 function realOrSelf(p: string): string {
   try {
     return realpathSync(p);
@@ -286,10 +304,16 @@ export function resolveConfig(
     }
     return ex.path;
   };
-  const list = (raws: string[], key: PropertyKey[], kind: 'dir' | 'file') =>
+  /** A folder this machine cleans: never a symbolic link, never another user's (a shared /tmp is anyone's). */
+  const cleanable = (p: string, segments: PropertyKey[]): boolean => {
+    const why = foreignFolder(p);
+    if (why) skipped.push({ where: where(segments), message: `skipped on this machine: ${p} ${why}` });
+    return why === undefined;
+  };
+  const list = (raws: string[], key: PropertyKey[], kind: 'dir' | 'file', cleans = false) =>
     raws.flatMap((raw, i) => {
       const p = localPath(raw, [...key, i], kind);
-      return p === undefined ? [] : [p];
+      return p === undefined || (cleans && !cleanable(p, [...key, i])) ? [] : [p];
     });
 
   const rules: ResolvedRule[] = config.rules.flatMap((rule, i) => {
@@ -318,8 +342,8 @@ export function resolveConfig(
     config,
     file,
     found,
-    checkpointRoots: list(config.checkpoints.roots, ['checkpoints', 'roots'], 'dir'),
-    localLogDirs: list(config.localLogs.dirs, ['localLogs', 'dirs'], 'dir'),
+    checkpointRoots: list(config.checkpoints.roots, ['checkpoints', 'roots'], 'dir', true),
+    localLogDirs: list(config.localLogs.dirs, ['localLogs', 'dirs'], 'dir', true),
     localBackupFiles: list(config.localBackups.files, ['localBackups', 'files'], 'file'),
     configBackupFiles: config.configBackup.files.flatMap((raw, i) => {
       // RooSync's .env, where this machine names one (ROOSYNC_ENV_FILE); nothing to back up otherwise
@@ -336,6 +360,16 @@ export function resolveConfig(
     }),
     mcpSettingsPath: (() => {
       const ex = expandPath(config.health.mcpSettingsPath, ctx);
+      // every machine can write the shared state: a settings file there would let any of them pick our commands
+      if (ex.ok && (isInside(sharedState, ex.path) || isInside(sharedReal, realOrSelf(ex.path)))) {
+        // skipped, not fatal: the rest of the run goes on, and `config validate` and the MCP check say why
+        skipped.push({
+          where: where(['health', 'mcpSettingsPath']),
+          message: `skipped: ${ex.path} is inside the shared state, which every machine can write`,
+          hint: "name this machine's own Roo MCP settings file (the default finds it in VS Code's storage)",
+        });
+        return undefined;
+      }
       if (ex.ok) return ex.path;
       skipped.push({
         where: where(['health', 'mcpSettingsPath']),

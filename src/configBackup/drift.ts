@@ -8,16 +8,37 @@ import { isSecretMarker } from './redact.js';
 
 export type Flat = Map<string, string>;
 
-/** A JSON value as key path → leaf (as JSON text); arrays index as `[n]`. */
-export function flatten(value: unknown, prefix = '', out: Flat = new Map()): Flat {
-  if (Array.isArray(value)) {
-    if (value.length === 0) out.set(prefix, '[]');
-    for (const [i, v] of value.entries()) flatten(v, `${prefix}[${i}]`, out);
-  } else if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value);
-    if (entries.length === 0 && prefix) out.set(prefix, '{}');
-    for (const [k, v] of entries) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else if (value !== undefined) out.set(prefix, JSON.stringify(value));
+/** At most this many leaves of one file are compared; a bigger file is summarised past it, never a crash. */
+export const MAX_LEAVES = 200_000;
+
+/**
+ * A JSON value as key path → leaf (as JSON text); arrays index as `[n]`. Iterative (an explicit stack), so a
+ * document of any depth or width cannot overflow the call stack; past `MAX_LEAVES` leaves the rest is one
+ * `(…)` entry saying how many were left out.
+ */
+export function flatten(value: unknown, maxLeaves = MAX_LEAVES): Flat {
+  const out: Flat = new Map();
+  const stack: [string, unknown][] = [['', value]];
+  let skipped = 0;
+  while (stack.length > 0) {
+    const [prefix, v] = stack.pop() as [string, unknown];
+    if (out.size >= maxLeaves) {
+      skipped++;
+      continue;
+    }
+    if (Array.isArray(v)) {
+      if (v.length === 0) out.set(prefix, '[]');
+      for (let i = v.length - 1; i >= 0; i--) stack.push([`${prefix}[${i}]`, v[i]]);
+    } else if (typeof v === 'object' && v !== null) {
+      const entries = Object.entries(v);
+      if (entries.length === 0 && prefix) out.set(prefix, '{}');
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, x] = entries[i] as [string, unknown];
+        stack.push([prefix ? `${prefix}.${k}` : k, x]);
+      }
+    } else if (v !== undefined) out.set(prefix, JSON.stringify(v));
+  }
+  if (skipped > 0) out.set('(…)', JSON.stringify(`${skipped} more values not compared`));
   return out;
 }
 
@@ -73,6 +94,9 @@ export function compareViews(views: ReadonlyMap<string, Flat>, ignore: readonly 
   }
   return drifts;
 }
+
+/** At most this many drifts are listed in a check, an alert or a run's warnings; the rest are counted. */
+export const MAX_DRIFTS_LISTED = 200;
 
 /** One drift in a line: the key path and who holds what (a secret only as "differs"). */
 export function describeDrift(d: Drift): string {

@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto';
-import { censorText } from '../util/censor.js';
+import { parse, type ParseError } from 'jsonc-parser';
+import { censorText, isSecretName } from '../util/censor.js';
 
 /**
- * The copy of a config that leaves the machine (the shared state's `maintenance/configs/<machine>/`):
- * every value that may be a secret is replaced by a marker keeping a short hash of it, so two machines
- * holding the same secret still compare equal (config drift) while the value itself never leaves.
+ * The copy of a config that leaves the machine (the shared state's `maintenance/configs/<machine>/`), redacted
+ * by **allow-list**: only what config drift needs stays in clear, every other value becomes a marker keeping a
+ * short hash of it, so two machines holding the same value still compare equal while the value never leaves.
  *
- * Secret-looking: a JSON key or `.env` name containing token, password, secret, key, authorization,
- * credential(s), auth, cookie or private; every value under an `env` object (MCP servers' environments);
- * and, anywhere else in the text, the token shapes the censor knows (ghp_…, sk-…, JWTs, …).
+ * In clear:
+ * - every key (server names, setting names);
+ * - numbers, booleans and null (timeouts, flags), unless under a secret-named key;
+ * - the strings of a few keys that say how a server runs and what it may do: `command`, `type`,
+ *   `transportType`, the items of `args` (unless secret-named, secret-shaped, or the value after a secret-named
+ *   flag), and tool names in `alwaysAllow`, `autoApprove`, `disabledTools`.
+ *
+ * Everything else (paths, URLs, every `env` value, every `.env` value) is a marker. A file that is neither
+ * JSON (comments allowed) nor `NAME=value` lines is a marker line by line.
  */
-
-const SECRET_KEY =
-  /token|passw(or)?d|secret|(^|[^a-z])key|apikey|api_key|authori[sz]ation|credential|auth|cookie|private/i;
 
 /** `«secret sha256:1a2b3c4d»`: stable for a value, and says nothing of it. */
 export function secretMarker(value: string): string {
@@ -23,49 +27,82 @@ export function isSecretMarker(value: unknown): boolean {
   return typeof value === 'string' && /^«secret sha256:[0-9a-f]{8}»$/.test(value);
 }
 
-const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+/** Keys whose string values stay in clear (when not secret-shaped). */
+const CLEAR_STRINGS = new Set(['command', 'type', 'transportType']);
+/** Keys whose lists of strings stay in clear: arguments and tool names. */
+const CLEAR_LISTS = new Set(['args', 'alwaysAllow', 'autoApprove', 'disabledTools']);
 
-/** A JSON value with every secret-looking leaf replaced; `secret`: everything below is a secret. */
-function redactJson(value: unknown, secret: boolean): unknown {
-  if (Array.isArray(value)) return value.map((v) => redactJson(v, secret));
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+const clearString = (s: string) => censorText(s) === s;
+
+/** An argument list: each item in clear unless secret; the value after a secret-named flag is a secret. */
+function redactArgs(args: unknown[]): unknown[] {
+  return args.map((a, i) => {
+    if (typeof a !== 'string') return redactValue(a, false, '');
+    const prev = args[i - 1];
+    const afterSecretFlag =
+      typeof prev === 'string' && /^--?[A-Za-z]/.test(prev) && !prev.includes('=') && isSecretName(prev);
+    const eq = a.indexOf('=');
+    const namedSecret = a.startsWith('-') && eq > 0 && isSecretName(a.slice(0, eq));
+    return afterSecretFlag || namedSecret || !clearString(a) ? secretMarker(a) : a;
+  });
+}
+
+/**
+ * A JSON value redacted by allow-list. `secret`: everything below is a secret; `key`: the key it sits under.
+ * Iterative over objects' width; depth is bounded by the caller's parse (a config is never deeper than 64).
+ */
+function redactValue(value: unknown, secret: boolean, key: string, depth = 0): unknown {
+  if (depth > 64) return secretMarker(JSON.stringify(value) ?? '');
+  if (Array.isArray(value)) {
+    if (!secret && CLEAR_LISTS.has(key)) return redactArgs(value);
+    return value.map((v) => redactValue(v, secret, '', depth + 1));
+  }
   if (isObject(value))
     return Object.fromEntries(
-      // an MCP server's env block: every value in it is treated as a secret
       Object.entries(value).map(([k, v]) => [
         k,
-        redactJson(v, secret || SECRET_KEY.test(k) || (k === 'env' && isObject(v))),
+        // an MCP server's env block: every value in it is treated as a secret
+        redactValue(v, secret || isSecretName(k) || (k === 'env' && isObject(v)), k, depth + 1),
       ]),
     );
-  if (typeof value === 'string')
-    return value !== '' && (secret || censorText(value) !== value) ? secretMarker(value) : value;
-  if (typeof value === 'number' && secret) return secretMarker(String(value));
+  if (typeof value === 'string') {
+    if (value === '') return value;
+    return !secret && CLEAR_STRINGS.has(key) && clearString(value) ? value : secretMarker(value);
+  }
+  if ((typeof value === 'number' || typeof value === 'boolean') && secret) return secretMarker(String(value));
   return value;
 }
 
-/** `NAME=value` lines (`.env`): a secret-looking name keeps its name, loses its value; comments stay. */
-function redactEnvLines(text: string): string {
-  return text
-    .split('\n')
+const ENV_LINE = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)(.*?)(\r?)$/;
+const BLANK_OR_COMMENT = /^\s*(#.*)?\r?$/;
+
+/** `NAME=value` lines (`.env`): names and comments stay, every value is a marker (an empty one stays empty). */
+function redactEnvLines(lines: string[]): string {
+  return lines
     .map((line) => {
-      const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_.-]*)(\s*=\s*)(.*?)(\r?)$/.exec(line);
-      if (!m) return censorText(line);
+      const m = ENV_LINE.exec(line);
+      if (!m) return BLANK_OR_COMMENT.test(line) ? censorText(line) : secretMarker(line);
       const [, lead, name, eq, raw, cr] = m as unknown as [string, string, string, string, string, string];
       const value = raw.replace(/^(['"])(.*)\1$/, '$2');
-      if (value !== '' && (SECRET_KEY.test(name) || censorText(value) !== value))
-        return `${lead}${name}${eq}${secretMarker(value)}${cr}`;
-      return `${lead}${name}${eq}${raw}${cr}`;
+      return value === '' ? line : `${lead}${name}${eq}${secretMarker(value)}${cr}`;
     })
     .join('\n');
 }
 
-/** The shareable text of a config: JSON redacted key by key (pretty-printed), anything else line by line. */
+/** The shareable text of a config: JSON redacted key by key (pretty-printed), `.env` lines, else opaque lines. */
 export function redactConfig(text: string): { text: string; format: 'json' | 'lines' } {
-  try {
-    const parsed: unknown = JSON.parse(text.replace(/^\uFEFF/, ''));
-    if (typeof parsed === 'object' && parsed !== null)
-      return { text: `${JSON.stringify(redactJson(parsed, false), null, 2)}\n`, format: 'json' };
-  } catch {
-    // not JSON: a .env or another line-based file
-  }
-  return { text: redactEnvLines(text), format: 'lines' };
+  const body = text.replace(/^\uFEFF/, '');
+  const errors: ParseError[] = [];
+  // JSONC, as VS Code writes mcp_settings.json: a comment must not turn a JSON file into "lines"
+  const parsed: unknown = parse(body, errors, { allowTrailingComma: true });
+  if (errors.length === 0 && isObject(parsed))
+    return { text: `${JSON.stringify(redactValue(parsed, false, ''), null, 2)}\n`, format: 'json' };
+  const lines = body.split('\n');
+  const envLike = lines.every((l) => ENV_LINE.test(l) || BLANK_OR_COMMENT.test(l));
+  return {
+    text: envLike ? redactEnvLines(lines) : lines.map((l) => (l.trim() ? secretMarker(l) : l)).join('\n'),
+    format: 'lines',
+  };
 }

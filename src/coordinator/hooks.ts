@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isInside } from '../util/paths.js';
 import { shellQuote } from '../util/shell.js';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
@@ -70,6 +71,14 @@ export async function hookStates(repo: GitRepo): Promise<HookState[]> {
 /** Installs our hooks; an existing hook of the same name is kept as `<hook>.roosync-maint-chained` and still runs. */
 export async function installHooks(c: HookContext, dryRun: boolean): Promise<string[]> {
   const dir = await hooksDir(c.repo);
+  // git never runs hooks from a clone's tree; neither do we: a hook (or the hook it chains) that lives in the
+  // work tree is a file anyone who can push may replace, and it would run on every pull
+  if (isInside(c.repo.top, dir) && !isInside(path.join(c.repo.top, '.git'), dir))
+    throw new UsageError({
+      where: 'core.hooksPath',
+      message: `the hooks folder ${dir} is inside the work tree, where any machine can push files into it`,
+      hint: 'unset core.hooksPath (git config --unset core.hooksPath) or point it outside the clone, then install again',
+    });
   const content = renderHook(c);
   const done: string[] = [];
   for (const s of await hookStates(c.repo)) {

@@ -57,10 +57,32 @@ function phaseOf(i: ScheduleEntryInput): { minute: number; second: number; total
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-const q = shellQuote;
+/**
+ * What a scheduler line can carry. A newline (or CR, NUL) would end the entry and start another, which
+ * nothing can quote: refused. Everything else is quoted for the scheduler that reads it (cron's `%`, systemd's
+ * `%`, `$`, spaces and quotes).
+ */
+function carriable(i: ScheduleEntryInput): void {
+  const fields = { 'shared state': i.sharedState, node: i.node, 'roosync-maint': i.bin, 'log file': i.logFile };
+  for (const [what, value] of Object.entries(fields))
+    if (/[\r\n\0]/.test(value))
+      throw new UsageError({
+        where: value.replace(/[\r\n\0]/g, '⏎'),
+        message: `the ${what} path holds a line break, which no scheduler entry can carry`,
+        hint: 'rename the folder, or run roosync-maint from the daemon instead',
+      });
+}
+
+/** A shell word for a crontab line: quoted for the shell, and `%` escaped for cron (which reads it as a newline). */
+const q = (s: string) => shellQuote(s).replace(/%/g, '\\%');
+
+/** A systemd unit word: double-quoted, with `%` (specifiers) and `$` (variables) escaped. */
+const sd = (s: string) =>
+  `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function cronLine(i: ScheduleEntryInput): string {
+  carriable(i);
   const m = i.tickMinutes;
   const { minute, second, totalSeconds } = phaseOf(i);
   const hour = Math.floor(totalSeconds / 3600);
@@ -106,6 +128,13 @@ function systemdTimer(i: ScheduleEntryInput): string[] {
 
 /** The two user units, `<name>.service` and `<name>.timer`, each as its own file's text. */
 export function systemdUnits(i: ScheduleEntryInput): { service: string; timer: string } {
+  carriable(i);
+  if (/\s/.test(i.logFile))
+    throw new UsageError({
+      where: i.logFile,
+      message: "the log file's path holds a space, which systemd's StandardError=append: cannot carry",
+      hint: 'set XDG_STATE_HOME to a folder without spaces, or use cron',
+    });
   const service = [
     '[Unit]',
     'Description=roosync-maint tick (RooSync shared-state maintenance)',
@@ -113,10 +142,10 @@ export function systemdUnits(i: ScheduleEntryInput): { service: string; timer: s
     '',
     '[Service]',
     'Type=oneshot',
-    `Environment=ROOSYNC_SHARED_PATH=${i.sharedState}`,
-    `Environment=ROOSYNC_MACHINE_ID=${i.machineId}`,
-    `ExecStart=${i.node} ${i.bin} ${runArgs(i).join(' ')}`,
-    `StandardError=append:${i.logFile}`,
+    `Environment=${sd(`ROOSYNC_SHARED_PATH=${i.sharedState}`)}`,
+    `Environment=${sd(`ROOSYNC_MACHINE_ID=${i.machineId}`)}`,
+    `ExecStart=${sd(i.node)} ${sd(i.bin)} ${runArgs(i).join(' ')}`,
+    `StandardError=append:${i.logFile.replace(/%/g, '%%')}`,
     'TimeoutStartSec=30min',
     '',
   ].join('\n');

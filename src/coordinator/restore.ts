@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { GitRepo } from '../git/repo.js';
 import { parseMessage, writeMessageAtomic } from '../roosync/message.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { ensureRealDir, writeFileAtomic } from '../util/fs.js';
 import { messageDirs } from '../roosync/layout.js';
 import { findPurged } from '../roosync/purgeBundle.js';
 import { pushPolicy, pushUntilLanded, syncWithFence } from './sync.js';
@@ -45,9 +45,15 @@ export function restoreFromBundles(sharedState: string, id: string, dryRun: bool
       already.push(rel);
       continue;
     }
+    // a bundle is anyone's file: what it gives back must be a message, and that message
+    const parsed = parseMessage(e.text, `${id}.json`);
+    if (!parsed.ok || parsed.message.id !== id)
+      throw new Error(
+        `the purge bundle's copy of ${id} is not that message (${parsed.ok ? `id ${parsed.message.id}` : parsed.reason}): not restored`,
+      );
     restored.push(rel);
     if (dryRun) continue;
-    mkdirSync(path.dirname(dest), { recursive: true });
+    ensureRealDir(sharedState, path.dirname(dest));
     writeFileAtomic(dest, e.text);
   }
   const notes = [
@@ -152,7 +158,7 @@ export async function restoreFromHistory(
         pushed: false,
         note: 'dry run: nothing written',
       };
-    mkdirSync(path.dirname(dest), { recursive: true });
+    ensureRealDir(sharedState, path.dirname(dest));
     // byte for byte when it was already archived; otherwise only its status changes
     if (parsed.message.status === 'archived') writeFileAtomic(dest, text);
     else writeMessageAtomic(path.dirname(dest), { ...parsed.message, status: 'archived' });

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { errorCode } from '../errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic, ensureRealDir } from '../util/fs.js';
 import { parseUntrusted } from '../util/untrustedJson.js';
 
 /** `maintenance/leader.json`, the only file machines contend for (design.md §7). */
@@ -43,7 +43,7 @@ export function serializeLease(record: LeaseRecord): string {
 /** The lease file in this clone's work tree (written atomically; never a half-written lease for a reader). */
 export function writeLeaseFile(sharedState: string, record: LeaseRecord): void {
   const file = path.join(sharedState, LEASE_FILE);
-  mkdirSync(path.dirname(file), { recursive: true });
+  ensureRealDir(sharedState, path.dirname(file));
   writeFileAtomic(file, serializeLease(record));
 }
 

@@ -1,4 +1,5 @@
 import { Octokit } from '@octokit/rest';
+import { censorText } from '../util/censor.js';
 
 /**
  * The few GitHub issue calls maintenance needs, through @octokit/rest against `apiUrl` (the public API
@@ -181,8 +182,8 @@ export class IssueTracker {
       this.octokit.rest.issues.create({
         owner: this.owner,
         repo: this.name,
-        title,
-        body,
+        title: censorText(title),
+        body: censorText(body),
         labels: [ISSUE_LABEL, ...this.target.labels],
       }),
     );
@@ -191,7 +192,12 @@ export class IssueTracker {
 
   async comment(issue: number, body: string): Promise<void> {
     await this.call(() =>
-      this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.name, issue_number: issue, body }),
+      this.octokit.rest.issues.createComment({
+        owner: this.owner,
+        repo: this.name,
+        issue_number: issue,
+        body: censorText(body),
+      }),
     );
   }
 

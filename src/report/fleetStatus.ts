@@ -8,6 +8,7 @@ import { listMessageNames } from '../roosync/folder.js';
 import { messageDirs } from '../roosync/layout.js';
 import { readStatusFile, type MachineStatus } from './status.js';
 import { readIncidents } from '../alerts/incidents.js';
+import { printable } from '../util/untrustedJson.js';
 import { kpisFromIncidents } from './kpis.js';
 
 export interface Kpi {
@@ -186,5 +187,6 @@ export function renderFleetStatus(s: FleetStatus): string[] {
       'unreadable status files (fix or remove them; the machine rewrites its own at its next tick):',
       ...s.malformed.map((m) => `  ${m.file}: ${m.reason}`),
     );
-  return lines;
+  // names, reasons and health lines come from other machines' files: no escape sequence reaches the terminal
+  return lines.map(printable);
 }

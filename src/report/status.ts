@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic, ensureRealDir } from '../util/fs.js';
 import { readUntrustedFile, type FileRead } from '../util/untrustedJson.js';
 import type { TaskResult } from './taskResult.js';
 
@@ -79,7 +78,7 @@ export function readStatus(sharedState: string, machineId: string): MachineStatu
 
 export function writeStatus(sharedState: string, status: MachineStatus): void {
   const file = path.join(sharedState, statusFileRel(status.machine));
-  mkdirSync(path.dirname(file), { recursive: true });
+  ensureRealDir(sharedState, path.dirname(file));
   writeFileAtomic(file, `${JSON.stringify(status, null, 2)}\n`);
 }
 

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { errorMessage } from '../errors.js';
-import { unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
+import { errorCode, errorMessage } from '../errors.js';
+import { unlinkIfPresent, writeFileAtomic, ensureRealDir } from '../util/fs.js';
 
 /**
  * Where a plain-folder purge keeps what it removed: one bundle per purge run,
@@ -26,8 +26,13 @@ export interface PurgedEntry {
   text: string;
 }
 
-/** The largest bundle we unpack (a month of purges is a few MB). */
-const MAX_UNPACKED = 512 * 1024 * 1024;
+/**
+ * The largest bundle we unpack, and the largest packed file we open. A bundle holds one run's purges (at most
+ * `limits.maxDeletionsPerRun` messages, a few MB); a bundle any machine committed could be a zip bomb (100 KB
+ * packed, GBs unpacked), so zlib stops at the cap and the bundle is reported as unreadable.
+ */
+export const MAX_UNPACKED = 32 * 1024 * 1024;
+const MAX_PACKED = 8 * 1024 * 1024;
 
 export type BundleRead = { entries: PurgedEntry[] } | { corrupt: string };
 
@@ -38,16 +43,24 @@ function isEntry(v: unknown): v is PurgedEntry {
   return typeof e.id === 'string' && known && typeof e.text === 'string' && typeof e.purgedAt === 'string';
 }
 
-export function readBundle(file: string): BundleRead {
+/** A bundle's entries; `only`: just the lines that may hold this id (the others are not parsed). */
+export function readBundle(file: string, only?: string): BundleRead {
   let lines: string[];
   try {
-    lines = gunzipSync(readFileSync(file), { maxOutputLength: MAX_UNPACKED }).toString('utf8').split('\n');
+    const size = statSync(file).size;
+    if (size > MAX_PACKED) return { corrupt: `too large to unpack (${size} bytes packed)` };
+    const unpacked = gunzipSync(readFileSync(file), { maxOutputLength: MAX_UNPACKED });
+    lines = unpacked.toString('utf8').split('\n');
   } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ERR_BUFFER_TOO_LARGE' || /maxOutputLength|too large/i.test(errorMessage(err)))
+      return { corrupt: `refused: it unpacks to more than ${MAX_UNPACKED / 1024 / 1024} MB (a zip bomb?)` };
     return { corrupt: `cannot be unpacked (${errorMessage(err)})` };
   }
   const entries: PurgedEntry[] = [];
+  const needle = only === undefined ? undefined : JSON.stringify(only);
   for (const [i, line] of lines.entries()) {
-    if (line === '') continue;
+    if (line === '' || (needle !== undefined && !line.includes(needle))) continue;
     let v: unknown;
     try {
       v = JSON.parse(line);
@@ -86,7 +99,7 @@ export function writeBundle(
   entries: readonly PurgedEntry[],
 ): string {
   const dir = path.join(sharedState, PURGED_REL);
-  mkdirSync(dir, { recursive: true });
+  ensureRealDir(sharedState, dir);
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
   const unique = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
   const name = `${stamp}-${machineId.replace(/[^a-z0-9-]/gi, '-')}-${unique}.jsonl.gz`;
@@ -119,7 +132,7 @@ export function findPurged(sharedState: string, id: string): PurgedLookup {
   const newest = new Map<PurgedFolder, PurgedEntry>();
   const corrupt: PurgedLookup['corrupt'] = [];
   for (const file of bundleFiles(sharedState)) {
-    const read = readBundle(file);
+    const read = readBundle(file, id);
     if ('corrupt' in read) {
       corrupt.push({ file: path.relative(sharedState, file).split(path.sep).join('/'), reason: read.corrupt });
       continue;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { assertRealFolders } from './folder.js';
 import { inRooSyncOrder, newMessageId, writeMessageAtomic, type Priority, type RooSyncMessage } from './message.js';
 import type { MessageDirs } from './layout.js';
+import { censorText } from '../util/censor.js';
 
 /** Who our messages are from: `<machine>:maintenance` (RooSync's `machine:workspace` form). */
 export function maintenanceSender(machineId: string): string {
@@ -21,6 +22,17 @@ export interface Outgoing {
   reply_to?: string;
 }
 
+/** Our messages' bounds: an alert or a digest is a summary; its details live in files and status. */
+export const MAX_BODY = 16 * 1024;
+const MAX_SUBJECT = 200;
+
+/** Text cut to `max` characters, saying how much was left out. */
+export function capText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const note = `\n\n[… ${text.length - max} more characters left out]`;
+  return `${text.slice(0, Math.max(0, max - note.length))}${note}`;
+}
+
 /**
  * Sends a message as RooSync does: a new id, the inbox copy and the sender's sent copy, each
  * written to a temp name then renamed. The sent copy goes first, so a run killed in between
@@ -30,6 +42,9 @@ export function sendMessage(dirs: MessageDirs, out: Outgoing, now: number): RooS
   const message = inRooSyncOrder({
     id: newMessageId(now),
     ...out,
+    // what goes to the shared state passes the one secret matcher, and is bounded (a message is read by agents)
+    subject: capText(censorText(out.subject), MAX_SUBJECT),
+    body: capText(censorText(out.body), MAX_BODY),
     timestamp: new Date(now).toISOString(),
     status: 'unread',
   });

@@ -15,7 +15,7 @@ import type { ReportAction, RuleReport } from '../report/taskResult.js';
 import { localStateDir } from '../sharedState/localState.js';
 import { writeOrigin } from '../configBackup/store.js';
 import { formatBytes } from '../util/format.js';
-import { listDirIfPresent, unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
+import { ensureRealDir, listDirIfPresent, unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 import { defineTask } from './retentionTask.js';
 import type { TaskContext } from './types.js';
 
@@ -93,6 +93,8 @@ function backUpFile(ctx: TaskContext, file: string, dirs: { local: string; share
     if (ctx.dryRun) continue;
     try {
       if (plan.take) {
+        // the shared copy never goes through a symlinked folder someone committed
+        if (copy === copies[1]) ensureRealDir(ctx.sharedState, copy.dir);
         mkdirSync(copy.dir, { recursive: true, mode: 0o700 });
         writeFileAtomic(path.join(copy.dir, name), copy.content, copy.mode);
         writeOrigin(copy.dir, file);

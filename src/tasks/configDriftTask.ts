@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { compareViews, describeDrift, flatten, flattenLines, type Flat } from '../configBackup/drift.js';
+import {
+  compareViews,
+  describeDrift,
+  flatten,
+  flattenLines,
+  type Flat,
+  MAX_DRIFTS_LISTED,
+} from '../configBackup/drift.js';
 import { originOf } from '../configBackup/store.js';
 import { snapshotsOf } from '../configBackup/snapshots.js';
 import type { CheckResult } from '../health/types.js';
@@ -88,7 +95,9 @@ function readInventories(dir: string): { views: Map<string, Flat>; damaged: stri
   return { views: new Map([...newest].map(([m, v]) => [m, v.view])), damaged };
 }
 
-function driftCheck(subject: string, source: string, drifts: ReturnType<typeof compareViews>): CheckResult {
+function driftCheck(subject: string, source: string, all: ReturnType<typeof compareViews>): CheckResult {
+  // a file with 250,000 differing keys must not become a 100 MB alert: a few hundred listed, the rest counted
+  const drifts = all.slice(0, MAX_DRIFTS_LISTED);
   return {
     check: 'config-drift',
     subject,
@@ -96,14 +105,14 @@ function driftCheck(subject: string, source: string, drifts: ReturnType<typeof c
     type: 'HEALTH',
     severity: 'LOW',
     summary: drifts.length
-      ? `${subject} differs between machines (${source}) at ${drifts.length} key path${drifts.length > 1 ? 's' : ''}: ` +
+      ? `${subject} differs between machines (${source}) at ${all.length} key path${all.length > 1 ? 's' : ''}: ` +
         drifts.slice(0, 3).map(describeDrift).join('; ') +
-        (drifts.length > 3 ? '; …' : '')
+        (all.length > 3 ? '; …' : '')
       : `${subject} is the same on every machine (${source})`,
     actions: drifts.length
       ? ['Align the machines, or add the key paths that are meant to differ to configBackup.driftIgnore']
       : [],
-    data: { source, drifts },
+    data: { source, drifts, total: all.length, listed: drifts.length },
   };
 }
 
@@ -122,8 +131,10 @@ export const configDriftTask = defineTask('config-drift', async (ctx, result) =>
     checks.push(driftCheck('RooSync inventory', 'RooSync inventories', compareViews(inventories.views, ignore)));
   record(result, checks);
   result.warnings.push(...[...ours.damaged, ...inventories.damaged].map((d) => `skipped ${d}`));
-  for (const c of checks.filter((x) => x.state === 'failing'))
-    result.warnings.push(
-      ...(c.data.drifts as ReturnType<typeof compareViews>).map((d) => `${c.subject}: ${describeDrift(d)}`),
-    );
+  for (const c of checks.filter((x) => x.state === 'failing')) {
+    for (const d of c.data.drifts as ReturnType<typeof compareViews>)
+      result.warnings.push(`${c.subject}: ${describeDrift(d)}`);
+    const more = (c.data.total as number) - (c.data.listed as number);
+    if (more > 0) result.warnings.push(`${c.subject}: ${more} more differing key paths not listed`);
+  }
 });

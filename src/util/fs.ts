@@ -14,6 +14,7 @@ import {
   unlinkSync,
   writeSync,
   readdirSync,
+  type Stats,
 } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
@@ -338,4 +339,34 @@ export function probeWritable(dir: string): { code: string; message: string } | 
   } catch (err) {
     return { code: errorCode(err) ?? 'EIO', message: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/**
+ * Makes `dir` (inside `root`) exist as a real folder, refusing to write through a symbolic link on the way:
+ * any machine can commit a symlinked `maintenance/machines` that points out of the shared state, and a write
+ * through it would land wherever it points. Each part below `root` is checked before and after creating it.
+ */
+export function ensureRealDir(root: string, dir: string): void {
+  const rel = path.relative(root, dir);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${dir} is outside ${root}`);
+  const check = () => {
+    let at = root;
+    for (const part of rel.split(path.sep).filter(Boolean)) {
+      at = path.join(at, part);
+      let st: Stats;
+      try {
+        st = lstatSync(at);
+      } catch (err) {
+        if (errorCode(err) === 'ENOENT') return;
+        throw err;
+      }
+      const shown = path.relative(root, at).split(path.sep).join('/');
+      if (st.isSymbolicLink())
+        throw new Error(`${shown} is a symbolic link: refusing to write through it (replace it with a real folder)`);
+      if (!st.isDirectory()) throw new Error(`${shown} is not a folder`);
+    }
+  };
+  check();
+  mkdirSync(dir, { recursive: true });
+  check();
 }

@@ -180,9 +180,12 @@ export function parseUntrusted<T>(
   return { ok: false, reason: `${issue.path.join('.') || '(top level)'}: ${issue.message}` };
 }
 
-/** Text safe to show on a terminal: control characters become `\uXXXX`. */
+/** Text safe to show on a terminal: control characters and bidi overrides (which reorder what is shown) become `\uXXXX`. */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export type FileRead<T> = JsonRead<T> | { ok: false; missing: true; reason: string };
