@@ -108,6 +108,7 @@ export function evaluateAlerts(
     const threshold = [
       'tokens',
       'config',
+      'config-trust',
       'tests',
       'github',
       'deps-update',
