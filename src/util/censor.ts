@@ -81,19 +81,23 @@ export function isSecretName(name: string): boolean {
 }
 
 /** Secrets recognisable by their shape, wherever they appear. */
+/** Where a token may start: a non-word character, the start, or an escape such as `\\n` (JSON inside JSON). */
+const START = String.raw`(?<=^|[^A-Za-z0-9_]|\\[nrt])`;
+const shaped = (body: string) => new RegExp(`${START}${body}`, 'g');
+
 const SHAPED = [
   // PEM private keys (RSA, EC, OPENSSH, ENCRYPTED …), the whole block
   /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
-  /\bgh[pousr]_[A-Za-z0-9]{16,}\b/g,
-  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
-  /\bglpat-[A-Za-z0-9_-]{16,}\b/g,
-  /\bnpm_[A-Za-z0-9]{30,}\b/g,
-  /\bAIza[0-9A-Za-z_-]{30,}\b/g,
-  /\b[rsp]k_(?:live|test)_[0-9A-Za-z]{16,}\b/g,
-  /\bsk-[A-Za-z0-9_-]{16,}\b/g,
-  /\bxox[abpors]-[A-Za-z0-9-]{10,}\b/g,
-  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b/g,
+  shaped(String.raw`gh[pousr]_[A-Za-z0-9]{16,}\b`),
+  shaped(String.raw`github_pat_[A-Za-z0-9_]{20,}\b`),
+  shaped(String.raw`glpat-[A-Za-z0-9_-]{16,}\b`),
+  shaped(String.raw`npm_[A-Za-z0-9]{30,}\b`),
+  shaped(String.raw`AIza[0-9A-Za-z_-]{30,}\b`),
+  shaped(String.raw`[rsp]k_(?:live|test)_[0-9A-Za-z]{16,}\b`),
+  shaped(String.raw`sk-[A-Za-z0-9_-]{16,}\b`),
+  shaped(String.raw`xox[abpors]-[A-Za-z0-9-]{10,}\b`),
+  shaped(String.raw`(?:AKIA|ASIA)[0-9A-Z]{16}\b`),
+  shaped(String.raw`eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b`),
 ];
 
 /** `scheme://user:password@host`: the password goes, the user and host stay. */
@@ -103,10 +107,11 @@ const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]+:)([^\s/@'"]+)@/gi;
 const SCHEME_VALUE = /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{8,})/g;
 
 /** `name=value`, `"name": "value"`, `name: value`: replaced when the name is secret (checked by its parts). */
-const NAMED = /([A-Za-z_][A-Za-z0-9_.-]*)("?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|token)\s+)?([^\s"',;}\]]+)/g;
+const NAMED =
+  /(?<=^|[^A-Za-z0-9_.\\-]|\\[nrt])([A-Za-z_][A-Za-z0-9_.-]*)(\\?"?\s*[:=]\s*(?:\\?["'])?)(?:(?:Bearer|Basic|token)\s+)?([^\s"'\\,;}\]]+)/g;
 
 /** `--token X`, `--db-password X`: a secret-named flag followed by its value as the next word. */
-const SPLIT_FLAG = /(--?[A-Za-z][A-Za-z0-9_-]*)(\s+)(?!-)(["']?)([^\s"']+)\3/g;
+const SPLIT_FLAG = /(?<=^|[^A-Za-z0-9_\\-]|\\[nrt])(--?[A-Za-z][A-Za-z0-9_-]*)(\s+)(?!-)(\\?["']?)([^\s"'\\]+)\3/g;
 
 /** `token: GITHUB_TOKEN` names where a secret is, it is not one: an environment variable's name stays. */
 const ENV_NAME = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/;
