@@ -2,6 +2,9 @@
 export const STARTER_CONFIG = `// roosync-maint configuration — shared by every machine of the fleet.
 // Comments are allowed. Check it with: roosync-maint config validate
 // Paths may start with ~, use $VAR / %VAR%, <tmp> or <vscode-global-storage>; each machine resolves them for itself.
+// This file sets policy. Commands, local paths, token variables and hosts that differ from the defaults below
+// take effect only from each machine's own config (~/.config/roosync-maint/machine.jsonc, same keys) or once
+// its operator approves them with: roosync-maint config trust   (docs/trust.md)
 {
   // .rollback/: folders and *.backup.* files older than this go; names matching excludePatterns never do (at any depth).
   "rollback": { "retentionDays": 7, "excludePatterns": ["CRITICAL_*"] },
@@ -66,7 +69,8 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
   },
   "alerts": { "to": "all", "failureThreshold": 3, "reminderHours": 24 },
   "reports": { "to": "all", "digestHours": 24 },
-  // roosync-maint mcp: agents read status, health, the lease and the plan; allowRun lets them run a tick too.
+  // roosync-maint mcp: agents read status, health, the lease and the plan; allowRun lets them run a tick too
+  // (honoured from a machine's own config only).
   "mcp": { "allowRun": false },
   // extra retention rules, relative to the shared state, e.g.
   // { "name": "old-exports", "root": "exports", "match": ["*.zip"], "unit": "file", "olderThanDays": 30 }
