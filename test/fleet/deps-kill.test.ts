@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useRegistry } from '../fixtures/registry.js';
 import { BIN } from '../fleet.js';
-import { NOW, scaled, until } from '../helpers.js';
+import { machineConfig, NOW, scaled, until } from '../helpers.js';
 
 /**
  * Issue 24: deps-update is all-or-nothing across a kill too. The whole process tree of a run (the CLI and
@@ -29,12 +29,13 @@ describe('deps-update killed at any point, then run again (real npm against a lo
       );
       const shared = path.join(base, 'shared');
       mkdirSync(shared, { recursive: true });
-      writeFileSync(
-        path.join(shared, '.maintenance-config.json'),
-        JSON.stringify({ health: { depsDirs: [project] }, deps: { update: 'patch', testCommand: ['npm', 'test'] } }),
-      );
+      // the folder, the update and the test command are this machine's own config
+      const own = machineConfig(base, {
+        health: { depsDirs: [project] },
+        deps: { update: 'patch', testCommand: ['npm', 'test'] },
+      });
       const stateHome = path.join(base, 'state');
-      const env = { ...registry.env, XDG_STATE_HOME: stateHome, ROOSYNC_MAINT_NOW: String(NOW) };
+      const env = { ...registry.env, ...own, XDG_STATE_HOME: stateHome, ROOSYNC_MAINT_NOW: String(NOW) };
       const args = [BIN, 'run', '--no-sync', '--json', '--task', 'deps-update', '--shared-state', shared];
       const intents = () => {
         const found: string[] = [];
