@@ -11,8 +11,20 @@
 .PARAMETER Task
   health | update | cleanup | all
 
+.PARAMETER NoSync
+  A plain shared folder (Google Drive), not a git clone: no pull, push or git lease.
+
+.PARAMETER Leader
+  With -NoSync: act as the fleet's leader (fleet tasks: archive, purge, rotation). Only one machine should.
+
+.PARAMETER MachineConfig
+  This machine's own config (commands, local paths, hosts); default %APPDATA%\roosync-maint\machine.jsonc.
+
 .EXAMPLE
   powershell -NoProfile -ExecutionPolicy Bypass -File maintain-roosync.ps1 -Task cleanup -DryRun
+
+.EXAMPLE
+  powershell -NoProfile -File maintain-roosync.ps1 -Task all -NoSync -SharedState 'G:\Mon Drive\Synchronisation\RooSync\.shared-state'
 #>
 [CmdletBinding()]
 param(
@@ -20,7 +32,10 @@ param(
   [string]$Task = 'all',
   [switch]$DryRun,
   [switch]$Json,
-  [string]$SharedState
+  [switch]$NoSync,
+  [switch]$Leader,
+  [string]$SharedState,
+  [string]$MachineConfig
 )
 
 # -Task value -> roosync-maint's --task group
@@ -52,6 +67,12 @@ $argv = @($cli, 'run', '--task', $Groups[$Task])
 if ($DryRun) { $argv += '--dry-run' }
 if ($Json) { $argv += '--json' }
 if ($SharedState) { $argv += @('--shared-state', $SharedState) }
+if ($MachineConfig) { $argv += @('--machine-config', $MachineConfig) }
+if ($NoSync) { $argv += '--no-sync' }
+if ($Leader) {
+  if (-not $NoSync) { Write-Host 'maintain-roosync: -Leader needs -NoSync (with sync on, the lease decides who leads)'; exit 2 }
+  $argv += '--leader'
+}
 
 & $node @argv
 $code = $LASTEXITCODE

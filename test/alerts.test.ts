@@ -214,7 +214,7 @@ describe('checks on this machine', () => {
     async () => {
       const dir = await tempDir('deps');
       writeFileSync(path.join(dir, 'package.json'), '{"name":"x","version":"1.0.0"}');
-      expect(checkDeps(dir, 60_000).state).toBe('skipped');
+      expect((await checkDeps(dir, 60_000)).state).toBe('skipped');
     },
     scaled(90_000),
   );

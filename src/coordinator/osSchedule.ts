@@ -21,6 +21,11 @@ export interface ScheduleEntryInput {
   logFile: string;
   /** A plain folder (no git clone): the runs use --no-sync, or every tick would exit 2. */
   noSync: boolean;
+  /**
+   * Windows: the hidden-window launcher (`hooks/run-hidden.vbs`, run by wscript.exe, which has no console), so no
+   * console window flashes at every tick, and the run's stderr goes to `logFile`. Without it, node.exe directly.
+   */
+  launcher?: string;
 }
 
 /** The arguments of a scheduled run: a plain folder's runs never try to sync; logs at warn. */
@@ -177,7 +182,14 @@ export function windowsTask(i: ScheduleEntryInput): string {
   const win = path.win32;
   const { totalSeconds } = phaseOf(i);
   const start = `2026-01-01T${pad(Math.floor(totalSeconds / 3600))}:${pad(Math.floor(totalSeconds / 60) % 60)}:${pad(totalSeconds % 60)}`;
-  const args = `"${i.bin}" ${runArgs(i).join(' ')}`;
+  const run = `${runArgs(i).join(' ')} --shared-state "${i.sharedState}" --machine ${i.machineId}`;
+  // through the launcher: wscript.exe (no console) → cmd.exe hidden → node, stderr appended to the log file
+  const [command, args] = i.launcher
+    ? [
+        '%SystemRoot%\\System32\\wscript.exe',
+        `//B //Nologo "${i.launcher}" "${i.logFile}" "${i.node}" "${i.bin}" ${run}`,
+      ]
+    : [i.node, `"${i.bin}" ${run}`];
   return [
     // the declaration must come first: Task Scheduler rejects anything before it
     '<?xml version="1.0" encoding="UTF-16"?>',
@@ -201,8 +213,8 @@ export function windowsTask(i: ScheduleEntryInput): string {
     '  </Settings>',
     '  <Actions Context="Author">',
     '    <Exec>',
-    `      <Command>${xml(i.node)}</Command>`,
-    `      <Arguments>${xml(`${args} --shared-state "${i.sharedState}" --machine ${i.machineId}`)}</Arguments>`,
+    `      <Command>${xml(command)}</Command>`,
+    `      <Arguments>${xml(args)}</Arguments>`,
     `      <WorkingDirectory>${xml(win.dirname(i.sharedState))}</WorkingDirectory>`,
     '    </Exec>',
     '  </Actions>',

@@ -70,6 +70,8 @@ export function scheduleTargetFor(o: {
     // this machine's own log, beside its other local state (never a temp folder that grows forever)
     logFile: path.join(stateDir, LOCAL_LOGS.schedule),
     noSync: o.gitDir === undefined,
+    // shipped beside the hooks: Task Scheduler runs it with wscript.exe, so no console window flashes
+    launcher: path.join(path.dirname(path.dirname(path.dirname(o.bin))), 'hooks', 'run-hidden.vbs'),
   };
   return { entry, stateDir, env: o.env, dryRun: o.dryRun };
 }

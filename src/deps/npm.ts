@@ -19,7 +19,8 @@ export interface Outdated {
 
 export type UpdateLevel = 'patch' | 'minor';
 
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+/** npm by its name: the runner finds `npm.cmd` on Windows (util/command.ts). */
+const NPM = 'npm';
 
 function npm(args: string[], cwd: string, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<CommandRun> {
   return runCommand([NPM, ...args], { cwd, timeoutMs, ...(env && { env }) });

@@ -1,7 +1,7 @@
 import { formatAgo, formatBytes, plural } from '../util/format.js';
 import { probeWritable } from '../util/fs.js';
 import { existsSync, lstatSync, readdirSync, statfsSync, type Stats } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { runCommand } from '../util/command.js';
 import path from 'node:path';
 import { MINUTE_MS, DAY_MS } from '../util/time.js';
 import { STASH_MARKER, type GitRepo } from '../git/repo.js';
@@ -277,21 +277,18 @@ export function checkLiveness(
 }
 
 /** `npm audit --json` in a project folder; an unreachable registry is "skipped", never "failed". */
-export function checkDeps(dir: string, timeoutMs = 120_000): CheckResult {
+export async function checkDeps(dir: string, timeoutMs = 120_000): Promise<CheckResult> {
   const base = {
     check: 'deps' as const,
     subject: dir,
     type: 'BUILD' as const,
     actions: [`Run npm audit in ${dir} and update the vulnerable packages`],
   };
-  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['audit', '--json'], {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-  });
-  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  // through the one runner: npm is npm.cmd on Windows, the deadline kills the tree, the run lock keeps refreshing
+  const r = await runCommand(['npm', 'audit', '--json'], { cwd: dir, timeoutMs, stdout: true });
+  const text = r.output;
   if (
-    r.error ||
+    r.exitCode === null ||
     (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network|audit endpoint/i.test(text) &&
       !/"vulnerabilities"/.test(r.stdout ?? ''))
   ) {
@@ -305,7 +302,7 @@ export function checkDeps(dir: string, timeoutMs = 120_000): CheckResult {
   }
   let report: { metadata?: { vulnerabilities?: Record<string, number> }; error?: { code?: string; summary?: string } };
   try {
-    report = JSON.parse(r.stdout);
+    report = JSON.parse(r.stdout ?? '');
   } catch {
     return { ...base, state: 'skipped', severity: 'LOW', summary: `npm audit gave no report in ${dir}`, data: { dir } };
   }

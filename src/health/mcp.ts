@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { readUntrustedFile } from '../util/untrustedJson.js';
-import { spawn, spawnSync } from 'node:child_process';
 import { censorText, secretsOf } from '../util/censor.js';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { killGroup, startLikeRoo } from '../util/command.js';
 
 export type McpFailure = 'not-found' | 'exited-early' | 'timed-out' | 'protocol-error' | 'no-tools' | 'call-failed';
 
@@ -59,15 +60,7 @@ export function readMcpSettings(file: string): McpServerConfig[] {
 
 /** Kills the server and everything it started (its process group on POSIX, its tree on Windows). */
 function killTree(pid: number | undefined): void {
-  if (!pid) return;
-  if (process.platform === 'win32') spawnSync('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore' });
-  else {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  if (pid) killGroup(pid);
 }
 
 /**
@@ -87,12 +80,12 @@ export function probeMcpServer(
     let stderr = '';
     let buffer = '';
     let settled = false;
-    const child = spawn(server.command, server.args, {
+    // three pipes were asked for: the streams are there
+    const child = startLikeRoo(server.command, server.args, {
       cwd: server.cwd,
       env: { ...process.env, ...server.env },
       stdio: ['pipe', 'pipe', 'pipe'],
-      detached: process.platform !== 'win32',
-    });
+    }) as ChildProcessWithoutNullStreams;
     const finish = (r: Omit<McpProbe, 'server' | 'durationMs' | 'stderrTail'>) => {
       if (settled) return;
       settled = true;

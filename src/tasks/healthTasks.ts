@@ -114,10 +114,10 @@ export const diskCheckTask = defineTask('disk-check', async (ctx, result) => {
 });
 
 export const depsAuditTask = defineTask('deps-audit', async (ctx, result) => {
-  record(
-    result,
-    ctx.config.depsDirs.map((d) => checkDeps(d)),
-  );
+  // one folder at a time: each npm audit is a network call with its own deadline
+  const checks = [];
+  for (const d of ctx.config.depsDirs) checks.push(await checkDeps(d));
+  record(result, checks);
 });
 
 /** The leader watches every machine's status file, its own included. */

@@ -160,6 +160,25 @@ export async function retryWhileHeldAsync<T>(fn: () => Promise<T>, windows = pro
   }
 }
 
+/**
+ * Opens a file for reading, never through a symbolic link: with O_NOFOLLOW where the OS has it; on Windows
+ * (no O_NOFOLLOW) by lstat first, then checking that the opened file is the one lstat saw (same dev and inode).
+ * A link is an error with code ELOOP, as O_NOFOLLOW gives.
+ */
+export function openNoFollow(file: string): number {
+  if (constants.O_NOFOLLOW !== undefined) return openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const loop = () => Object.assign(new Error(`${file} is a symbolic link`), { code: 'ELOOP' });
+  const before = lstatSync(file);
+  if (before.isSymbolicLink()) throw loop();
+  const fd = openSync(file, constants.O_RDONLY);
+  const after = fstatSync(fd);
+  if (after.ino !== before.ino || after.dev !== before.dev) {
+    closeSync(fd);
+    throw loop(); // replaced between the two calls: treat as the link it may be
+  }
+  return fd;
+}
+
 /** A file's bytes with the size and mtime they were read with (one descriptor, never through a link). */
 export interface SignedRead {
   content: Buffer;
@@ -170,7 +189,7 @@ export interface SignedRead {
 export function readWithSignature(file: string): SignedRead | undefined {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    fd = openNoFollow(file);
   } catch (err) {
     if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') return undefined;
     if (errorCode(err) !== 'ELOOP') throw err;
@@ -309,7 +328,7 @@ export type CappedRead =
 export function readCapped(file: string, maxBytes: number): CappedRead {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    fd = openNoFollow(file);
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT') return { missing: true };
@@ -330,10 +349,21 @@ export function readCapped(file: string, maxBytes: number): CappedRead {
 
 /**
  * Whether this user may make files in a folder: access(2), which also knows read-only mounts and ACLs, and
- * touches nothing (a probe file would change the folder's mtime, and dry runs change nothing at all).
+ * touches nothing (a probe file would change the folder's mtime, and dry runs change nothing at all). On Windows,
+ * where access() ignores ACLs, a probe file is made and removed (`.probe-<pid>.roosync-maint.tmp`).
  */
-export function probeWritable(dir: string): { code: string; message: string } | undefined {
+export function probeWritable(
+  dir: string,
+  platform: NodeJS.Platform = process.platform,
+): { code: string; message: string } | undefined {
   try {
+    // on Windows access() looks at the read-only attribute only, never at ACLs: a real probe file tells
+    if (platform === 'win32') {
+      const probe = path.join(dir, `.probe-${process.pid}${TEMP_MARK}`);
+      closeSync(openSync(probe, 'wx'));
+      unlinkSync(probe);
+      return undefined;
+    }
     accessSync(dir, constants.W_OK);
     return undefined;
   } catch (err) {

@@ -11,6 +11,9 @@ function identityArgv(cli: CliEnv): string[] {
     ...(g.machine ? ['--machine', g.machine] : []),
     ...(g.config ? ['--config', g.config] : []),
     ...(g.machineConfig ? ['--machine-config', g.machineConfig] : []),
+    // a plain folder's server (`mcp --no-sync --leader`): its plan and run tools act the same way
+    ...(g.noSync ? ['--no-sync'] : []),
+    ...(g.noSync && g.leader ? ['--leader'] : []),
     '--log-level',
     g.logLevel,
   ];
