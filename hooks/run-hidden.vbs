@@ -11,4 +11,5 @@ For i = 1 To WScript.Arguments.Count - 1
   ' Windows file names cannot hold a double quote: quoting each argument is enough
   line = line & " """ & WScript.Arguments(i) & """"
 Next
-WScript.Quit shell.Run("cmd.exe /d /s /c """ & Trim(line) & " 2>>""" & logFile & """""", 0, True)
+' stdout goes nowhere (a scheduled run prints for no one), stderr to the log
+WScript.Quit shell.Run("cmd.exe /d /s /c """ & Trim(line) & " >NUL 2>>""" & logFile & """""", 0, True)

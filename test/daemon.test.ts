@@ -89,7 +89,7 @@ describe('daemon', () => {
   );
 
   it(
-    'lives through full ticks and its lock refreshes (the run lock is another key), then exits 0 on SIGTERM',
+    'lives through full ticks and its lock refreshes (the run lock is another key), then stops on daemon --stop',
     async () => {
       // the daemon lock is refreshed every ~1.7 s
       const { fleet, m, child, exited, logs } = await startDaemon({ ROOSYNC_MAINT_LOCK_STALE_MS: '5000' });
@@ -108,8 +108,20 @@ describe('daemon', () => {
       expect(await until(() => statSync(daemonLock).mtimeMs !== firstMtime || child.exitCode !== null)).toBe(true);
       expect(child.exitCode, logs().slice(-2000)).toBe(null);
       expect(logs()).not.toContain('TypeError');
-      child.kill('SIGTERM');
+      // the way to stop it that works on Windows too (no SIGTERM there): a stop request in its local state
+      const env = { PATH: process.env.PATH, HOME: fleet.base, ...fleet.localEnv(m) };
+      const stop = spawnSync(
+        process.execPath,
+        [BIN, 'daemon', '--stop', '--shared-state', fleet.dir(m), '--machine', m],
+        {
+          env,
+          encoding: 'utf8',
+          timeout: 20_000,
+        },
+      );
+      expect(stop.status, stop.stderr).toBe(0);
       expect(await exited).toBe(0);
+      expect(logs()).toContain('"signal":"daemon --stop"');
       expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: true });
     },
     scaled(60_000),

@@ -33,6 +33,7 @@ export interface ParsedArgs {
   force: boolean;
   yes: boolean;
   revoke: boolean;
+  stop: boolean;
   wait: boolean;
   for?: SchedulerKind;
   at?: string;
@@ -100,6 +101,7 @@ export const COMMAND_OPTIONS = {
   force: { flags: '--force', description: 'overwrite an existing file' },
   yes: { flags: '--yes', description: 'approve without asking (for scripts)' },
   revoke: { flags: '--revoke', description: 'forget every approval of the fleet config on this machine' },
+  stop: { flags: '--stop', description: "ask this machine's daemon to stop after its tick in flight (any OS)" },
   for: { flags: '--for <scheduler>', description: 'which scheduler', choices: SCHEDULERS },
   at: { flags: '--at <time>', description: 'the newest snapshot taken at or before this time (ISO)' },
 } as const satisfies Record<string, OptionDef>;
@@ -158,6 +160,7 @@ export function finishArgs(command: string[], v: RawOptions, env: NodeJS.Process
     force: v.force === true,
     yes: v.yes === true,
     revoke: v.revoke === true,
+    stop: v.stop === true,
     wait: v.wait === true,
     ...(str('for') !== undefined && { for: str('for') as SchedulerKind }),
     ...(str('at') !== undefined && { at: str('at') }),

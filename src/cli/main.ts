@@ -123,6 +123,8 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // a scheduled run may have no usable stdout (a hidden window, a closed pipe): losing the report is not a crash
+  process.stdout.on('error', () => undefined);
   const code = await main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,

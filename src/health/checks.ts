@@ -287,6 +287,15 @@ export async function checkDeps(dir: string, timeoutMs = 120_000): Promise<Check
   // through the one runner: npm is npm.cmd on Windows, the deadline kills the tree, the run lock keeps refreshing
   const r = await runCommand(['npm', 'audit', '--json'], { cwd: dir, timeoutMs, stdout: true });
   const text = r.output;
+  // npm did not start at all (not installed, or a shim the OS refused): said as such, never "registry unreachable"
+  if (r.exitCode === null && !r.timedOut)
+    return {
+      ...base,
+      state: 'skipped',
+      severity: 'LOW',
+      summary: `npm audit skipped in ${dir}: npm could not start (${text.trim().split('\n').at(-1) ?? ''})`,
+      data: { dir },
+    };
   if (
     r.exitCode === null ||
     (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network|audit endpoint/i.test(text) &&

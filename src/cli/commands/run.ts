@@ -1,5 +1,6 @@
-import { localStateDir } from '../../sharedState/localState.js';
+import { findGitDir, localStateDir } from '../../sharedState/localState.js';
 import path from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
 import { unlinkIfPresent, writeFileAtomic } from '../../util/fs.js';
 import { DAEMON_DEATH_FILE } from '../../coordinator/daemon.js';
 import { packageVersion } from '../../util/version.js';
@@ -12,7 +13,7 @@ import { DEFAULT_INTERVALS, TASK_GROUPS, TASK_NAMES, TASK_SUMMARIES, TASKS } fro
 import { ttyProgress } from '../progress.js';
 import { renderTask, renderTotals, roleOf } from '../render.js';
 
-import { loadForRun, requireWritable, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { identityOf, loadForRun, requireWritable, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** Running: one tick, the daemon, the demo. */
 
@@ -91,7 +92,11 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
   };
 }
 
+/** The file `daemon --stop` writes and a running daemon looks for: a stop request that works on every OS. */
+const STOP_FILE = 'daemon.stop';
+
 async function daemonCommand(cli: CliEnv): Promise<Outcome> {
+  if (cli.args.stop) return askDaemonToStop(cli);
   const { identity, config, invalid } = await loadForRun(cli);
   if (invalid) cli.log.error({ problems: invalid.problems, using: invalid.using }, 'the config is invalid');
   const shared = identity.sharedState.value;
@@ -114,8 +119,14 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
   };
   process.on('uncaughtException', died);
   process.on('unhandledRejection', died);
+  // SIGINT/SIGTERM where the OS has them; on Windows (no SIGTERM, no SIGHUP) `daemon --stop` writes a stop file
+  const stopFile = path.join(localStateDir(shared, repo?.gitDir, cli.env), STOP_FILE);
+  unlinkIfPresent(stopFile);
+  let poll: NodeJS.Timeout | undefined;
   const stopSignal = new Promise<string>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
+    poll = setInterval(() => existsSync(stopFile) && resolve('daemon --stop'), 1000);
+    poll.unref();
   });
   const onReload = (reload: () => void) => process.on('SIGHUP', reload);
   cli.log.info({ machine: identity.machineId.value, sharedState: shared }, 'daemon started');
@@ -143,9 +154,28 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
       lines: [`daemon stopped after ${stats.ticks} ticks${stats.released ? '; lease released' : ''}`],
     };
   } finally {
+    clearInterval(poll);
+    unlinkIfPresent(stopFile);
     process.removeAllListeners('SIGHUP');
     await only.release();
   }
+}
+
+/** `daemon --stop`: leaves the stop request where this machine's daemon looks for it; it stops after its tick. */
+async function askDaemonToStop(cli: CliEnv): Promise<Outcome> {
+  const identity = identityOf(cli);
+  const shared = identity.sharedState.value;
+  const stateDir = localStateDir(shared, findGitDir(shared), cli.env);
+  const file = path.join(stateDir, STOP_FILE);
+  if (!cli.args.global.dryRun) {
+    mkdirSync(stateDir, { recursive: true });
+    writeFileAtomic(file, `${JSON.stringify({ at: new Date(cli.now()).toISOString(), by: process.pid })}\n`);
+  }
+  return {
+    exitCode: 0,
+    doc: { command: 'daemon --stop', requested: !cli.args.global.dryRun, file },
+    lines: [`asked the daemon of ${shared} to stop (it checks every second; it finishes its tick in flight first)`],
+  };
 }
 
 async function demoCommand(cli: CliEnv): Promise<Outcome> {
@@ -169,10 +199,12 @@ export const runCommands: CommandSpec[] = [
   },
   {
     words: ['daemon'],
-    usage: 'daemon',
+    usage: 'daemon [--stop]',
     summary:
-      'long-running coordinator: ticks on its schedule, reloads the config, releases the lease on SIGINT/SIGTERM',
-    examples: ['roosync-maint daemon', 'roosync-maint daemon --no-sync'],
+      'long-running coordinator: ticks on its schedule, reloads the config, releases the lease on SIGINT/SIGTERM ' +
+      'or daemon --stop',
+    options: ['stop'],
+    examples: ['roosync-maint daemon', 'roosync-maint daemon --no-sync', 'roosync-maint daemon --stop'],
     handler: daemonCommand,
   },
   {
