@@ -82,6 +82,10 @@ describe('alerts, driven by an injected clock', () => {
     expect(msgs[0]!.body).toContain('## Alert Maintenance - MYIA-AI-01');
     expect(msgs[0]!.body).toMatch(/\*\*Type:\*\* HEALTH\n\*\*Sévérité:\*\* HIGH/);
     expect(msgs[0]!.body).toContain('**Action Requise:**\n- [ ] ');
+    // the RooSync call that closes the loop, with RooSync's current tool, action and parameter names (issue 28)
+    expect(msgs[0]!.body).toContain(
+      `\`roosync_messages\` with \`{"action": "mark_read", "message_id": "${(msgs[0] as { id: string }).id}"}\``,
+    );
     expect(msgs[0]!.body).toContain('```json');
     const incidents = readIncidents(shared, 'myia-ai-01');
     expect(incidents).toHaveLength(1);

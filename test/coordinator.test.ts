@@ -33,6 +33,12 @@ describe('schedule print', () => {
     expect(units).toContain('Type=oneshot');
     expect(units).toContain('ExecStart="/usr/bin/node" "/opt/roosync-maint/dist/cli/main.js" run --log-level warn');
     expect(scheduleEntry({ ...input, kind: 'systemd', tickMinutes: 15, noSync: true })).toContain('run --no-sync');
+    // a plain folder's leader keeps --leader in its scheduled runs (issue 28); a clone never gets it
+    for (const kind of ['cron', 'systemd', 'windows'] as const)
+      expect(scheduleEntry({ ...input, kind, tickMinutes: 15, noSync: true, leader: true })).toContain(
+        'run --no-sync --leader',
+      );
+    expect(scheduleEntry({ ...input, kind: 'cron', tickMinutes: 15, leader: true })).not.toContain('--leader');
     expect(units).toMatch(/^OnCalendar=\*-\*-\* \*:\d\d\/15:\d\d$/m);
     expect(units).toContain('Environment="ROOSYNC_MACHINE_ID=myia-ai-01"');
   });
@@ -183,6 +189,7 @@ describe('status names what fails', () => {
       silent: [],
       malformed: [],
       kpis: [],
+      rooHeartbeats: [],
     };
     const lines = renderFleetStatus(fleet).join('\n');
     expect(lines).toContain('myia-m1: MCP github is down (timed-out): …');

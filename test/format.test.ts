@@ -33,6 +33,7 @@ describe('times and numbers for a person', () => {
       leader: { holder: 'myia-ai-01', term: 3, ageMinutes: -86, released: false },
       machines: [],
       kpis: [],
+      rooHeartbeats: [],
       silent: [],
       malformed: [],
     } as unknown as Parameters<typeof renderFleetStatus>[0]);

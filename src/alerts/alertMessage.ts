@@ -1,4 +1,4 @@
-import { maintenanceSender, type Outgoing } from '../roosync/send.js';
+import { MESSAGE_ID, maintenanceSender, type Outgoing } from '../roosync/send.js';
 
 import type { AlertType, Severity } from '../health/types.js';
 
@@ -24,6 +24,9 @@ export function alertMessage(o: {
     '',
     '**Action Requise:**',
     ...o.actions.map((a) => `- [ ] ${a}`),
+    // the RooSync call that closes the loop, with RooSync's current tool and parameter names
+    `- [ ] Once handled, mark this alert read: \`roosync_messages\` with ` +
+      `\`{"action": "mark_read", "message_id": "${MESSAGE_ID}"}\``,
     '',
     '```json',
     JSON.stringify({ machine: o.machineId, type: o.type, severity: o.severity, ...o.data }, null, 2),

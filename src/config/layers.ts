@@ -86,7 +86,13 @@ let defaults: Json;
 function isDefault(s: PowerfulSetting): boolean {
   defaults ??= configSchema.parse({});
   const [found] = settingsAt(defaults, s.path);
-  return found !== undefined && canonicalJson(found.value) === canonicalJson(s.value);
+  if (found === undefined) return false;
+  // a list that names only default entries (an older starter listed fewer) asks for nothing new either
+  if (Array.isArray(found.value) && Array.isArray(s.value)) {
+    const known = new Set(found.value.map(canonicalJson));
+    return s.value.every((v) => known.has(canonicalJson(v)));
+  }
+  return canonicalJson(found.value) === canonicalJson(s.value);
 }
 
 /** Every powerful setting a raw config holds that differs from the default, in a stable order. */

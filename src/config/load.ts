@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { createScanner, type ParseError, parse, printParseErrorCode, SyntaxKind } from 'jsonc-parser';
-import { lstatSync, realpathSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { UsageError, errorCode, type Problem } from '../errors.js';
-import { configSchema, type MaintenanceConfig, type RuleConfig } from './schema.js';
+import { configSchema, type MaintenanceConfig, ROO_STORAGE, type RuleConfig, ZOO_STORAGE } from './schema.js';
 import { describeChar, lineAndColumn, printable } from '../util/untrustedJson.js';
 import { censorText } from '../util/censor.js';
 import { defaultExpandContext, expandPath, isTooBroad, type ExpandContext } from './paths.js';
@@ -231,8 +231,8 @@ export interface ResolvedConfig {
   layers: LayerInfo;
 }
 
-/** Folders inside the shared state that no rule may ever act in. */
-export const FORBIDDEN_SHARED_DIRS = ['env', '.git'];
+/** Folders inside the shared state that no rule may ever act in: secrets, git, and RooSync's liveness files. */
+export const FORBIDDEN_SHARED_DIRS = ['env', '.git', 'listener-heartbeats', 'worker-heartbeats'];
 
 /** Whether a top folder of the shared state is one maintenance never touches (`ENV` is `env` where case is ignored). */
 export function isForbiddenSharedDir(name: string, platform: NodeJS.Platform = process.platform): boolean {
@@ -263,6 +263,18 @@ function realOrSelf(p: string): string {
   } catch {
     return p;
   }
+}
+
+/** The default (Roo's) MCP settings file, or Zoo Code's where only Zoo's exists on this machine. */
+function zooIfOnlyZoo(raw: string, ctx: ExpandContext): string {
+  const roo = `${ROO_STORAGE}/settings/mcp_settings.json`;
+  if (raw !== roo) return raw;
+  const zoo = `${ZOO_STORAGE}/settings/mcp_settings.json`;
+  const exists = (p: string) => {
+    const ex = expandPath(p, ctx);
+    return ex.ok && existsSync(ex.path);
+  };
+  return !exists(roo) && exists(zoo) ? zoo : roo;
 }
 
 export function resolveConfig(
@@ -359,7 +371,7 @@ export function resolveConfig(
       return [];
     }),
     mcpSettingsPath: (() => {
-      const ex = expandPath(config.health.mcpSettingsPath, ctx);
+      const ex = expandPath(zooIfOnlyZoo(config.health.mcpSettingsPath, ctx), ctx);
       // every machine can write the shared state: a settings file there would let any of them pick our commands
       if (ex.ok && (isInside(sharedState, ex.path) || isInside(sharedReal, realOrSelf(ex.path)))) {
         // skipped, not fatal: the rest of the run goes on, and `config validate` and the MCP check say why

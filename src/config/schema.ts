@@ -21,6 +21,10 @@ const glob = z.string().min(1, { error: 'expected a non-empty glob' });
 const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
   error: 'expected a command line, or an argv list such as ["npm", "test"]',
 });
+/** VS Code's storage folders of Roo Code and of its successor Zoo Code: RooSync machines have one or both. */
+export const ROO_STORAGE = '<vscode-global-storage>/rooveterinaryinc.roo-cline';
+export const ZOO_STORAGE = '<vscode-global-storage>/zoocodeorganization.zoo-code';
+const MCP_SETTINGS = 'settings/mcp_settings.json';
 const section = <T extends z.core.$ZodLooseShape>(shape: T) => z.strictObject(shape).prefault({} as never);
 
 /** A retention rule in the engine's own form (the `rules` section): everything about it in one place. */
@@ -80,13 +84,14 @@ export const configSchema = z
       tasks: z.partialRecord(z.enum(TASK_NAMES), duration).default(PLAN_SCHEDULE),
     }),
     checkpoints: section({
-      roots: pathList(['<vscode-global-storage>/rooveterinaryinc.roo-cline/tasks']),
+      roots: pathList([`${ROO_STORAGE}/tasks`, `${ZOO_STORAGE}/tasks`]),
       retentionDays: days(14),
     }),
     localLogs: section({ dirs: pathList(['<tmp>/roo-state-manager-logs']), retentionDays: days(7) }),
     configBackup: section({
       files: pathList([
-        '<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json',
+        `${ROO_STORAGE}/${MCP_SETTINGS}`,
+        `${ZOO_STORAGE}/${MCP_SETTINGS}`,
         '<roosync-env>',
         '<shared-state>/sync-config.json',
       ]),
@@ -104,14 +109,15 @@ export const configSchema = z
         ]),
     }),
     localBackups: section({
-      files: pathList(['<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json']),
+      files: pathList([`${ROO_STORAGE}/${MCP_SETTINGS}`, `${ZOO_STORAGE}/${MCP_SETTINGS}`]),
       keepCount: count(5),
     }),
     health: section({
       mcpSettingsPath: z
         .string()
         .min(1)
-        .default('<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json'),
+        // Roo's; where only Zoo's exists, Zoo's (config/load.ts)
+        .default(`${ROO_STORAGE}/${MCP_SETTINGS}`),
       mcpTimeoutSeconds: z.number().int().min(1).max(600).default(20),
       mcpRetries: z.number().int().min(0).max(10).default(3),
       /** Bringing a down MCP server back: per server its folder, build and restart commands; bounded attempts. */
@@ -171,6 +177,8 @@ export const configSchema = z
         )
         .default([]),
       diskMinFreeMB: z.number().int().min(0).default(1024),
+      /** RooSync's listener and worker heartbeats older than this are reported as stale (RooSync's own rule: 2 h). */
+      roosyncHeartbeatStaleHours: z.number().positive().max(720).default(2),
       diskMinFreePercent: z.number().min(0).max(100).optional(),
       depsDirs: pathList([]),
     }),

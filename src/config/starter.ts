@@ -31,8 +31,15 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
     "heartbeatMinutes": 240,
     "tasks": { "health": "1d", "disk-check": "7d", "deps-audit": "30d", "messages-archive": "1d" }
   },
-  // Roo task checkpoints (only <task>/checkpoints/ is removed, never the task); a task touched recently is kept.
-  "checkpoints": { "roots": ["<vscode-global-storage>/rooveterinaryinc.roo-cline/tasks"], "retentionDays": 14 },
+  // Roo (and Zoo Code) task checkpoints (only <task>/checkpoints/ is removed, never the task); a task touched
+  // recently is kept. A folder missing on a machine is simply nothing to do there.
+  "checkpoints": {
+    "roots": [
+      "<vscode-global-storage>/rooveterinaryinc.roo-cline/tasks",
+      "<vscode-global-storage>/zoocodeorganization.zoo-code/tasks"
+    ],
+    "retentionDays": 14
+  },
   // local log folders of this machine.
   "localLogs": { "dirs": ["<tmp>/roo-state-manager-logs"], "retentionDays": 7 },
   // config-backup (daily): each of these files that changed gets a snapshot, whole in this machine's state folder
@@ -41,6 +48,7 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
   "configBackup": {
     "files": [
       "<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json",
+      "<vscode-global-storage>/zoocodeorganization.zoo-code/settings/mcp_settings.json",
       "<roosync-env>",
       "<shared-state>/sync-config.json"
     ],
@@ -56,8 +64,15 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
     ]
   },
   // <file>.backup_<timestamp> siblings of these files: keep the keepCount newest.
-  "localBackups": { "files": ["<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json"], "keepCount": 5 },
+  "localBackups": {
+    "files": [
+      "<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json",
+      "<vscode-global-storage>/zoocodeorganization.zoo-code/settings/mcp_settings.json"
+    ],
+    "keepCount": 5
+  },
   "health": {
+    // Roo's MCP settings; on a machine with only Zoo Code, Zoo's is used instead.
     "mcpSettingsPath": "<vscode-global-storage>/rooveterinaryinc.roo-cline/settings/mcp_settings.json",
     "mcpTimeoutSeconds": 20,
     "mcpRetries": 3,

@@ -21,6 +21,8 @@ export interface ScheduleEntryInput {
   logFile: string;
   /** A plain folder (no git clone): the runs use --no-sync, or every tick would exit 2. */
   noSync: boolean;
+  /** A plain folder's leader (`schedule install --no-sync --leader`): the runs pass --leader too. */
+  leader?: boolean;
   /**
    * Windows: the hidden-window launcher (`hooks/run-hidden.vbs`, run by wscript.exe, which has no console), so no
    * console window flashes at every tick, and the run's stderr goes to `logFile`. Without it, node.exe directly.
@@ -30,7 +32,13 @@ export interface ScheduleEntryInput {
 
 /** The arguments of a scheduled run: a plain folder's runs never try to sync; logs at warn. */
 function runArgs(i: ScheduleEntryInput): string[] {
-  return ['run', ...(i.noSync ? ['--no-sync'] : []), '--log-level', 'warn'];
+  return [
+    'run',
+    ...(i.noSync ? ['--no-sync'] : []),
+    ...(i.noSync && i.leader ? ['--leader'] : []),
+    '--log-level',
+    'warn',
+  ];
 }
 
 /** One entry per shared state on a machine: `roosync-maint-` and a short hash of its path. */

@@ -56,6 +56,8 @@ export function scheduleTargetFor(o: {
   bin: string;
   env: NodeJS.ProcessEnv;
   dryRun: boolean;
+  /** With --no-sync --leader: the scheduled runs lead (a plain folder has no lease yet). */
+  leader?: boolean;
 }): ScheduleTarget {
   const stateDir = localStateDir(o.sharedState, o.gitDir, o.env);
   if (!o.dryRun) mkdirSync(stateDir, { recursive: true });
@@ -70,6 +72,7 @@ export function scheduleTargetFor(o: {
     // this machine's own log, beside its other local state (never a temp folder that grows forever)
     logFile: path.join(stateDir, LOCAL_LOGS.schedule),
     noSync: o.gitDir === undefined,
+    leader: o.gitDir === undefined && o.leader === true,
     // shipped beside the hooks: Task Scheduler runs it with wscript.exe, so no console window flashes
     launcher: path.join(path.dirname(path.dirname(path.dirname(o.bin))), 'hooks', 'run-hidden.vbs'),
   };

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { MINUTE_MS, DAY_MS } from '../util/time.js';
 import { STASH_MARKER, type GitRepo } from '../git/repo.js';
 import type { CheckResult } from './types.js';
+import type { RooHeartbeat } from '../roosync/heartbeats.js';
 import { trustDoc, trustNotice, type TrustState } from '../config/layers.js';
 import type { McpProbe } from './mcp.js';
 
@@ -236,6 +237,23 @@ export interface LivenessRow {
   heartbeatMinutes?: number | undefined;
   sinceMinutes: number;
   silent: boolean;
+}
+
+/** RooSync's listener and worker heartbeats: one stale past the limit is a machine whose RooSync is not running. */
+export function checkRooHeartbeats(beats: readonly RooHeartbeat[], staleHours: number): CheckResult[] {
+  return beats.map((h) => ({
+    check: 'fleet-liveness',
+    subject: `${h.machine} ${h.kind}`,
+    state: h.stale ? 'failing' : 'ok',
+    type: 'HEALTH',
+    severity: 'MEDIUM',
+    summary: h.stale
+      ? `RooSync's ${h.kind} on ${h.machine} has not written its heartbeat for ${formatAgo(h.ageMinutes * MINUTE_MS)} ` +
+        `(stale after ${staleHours} h)`
+      : `RooSync's ${h.kind} on ${h.machine} wrote its heartbeat ${formatAgo(h.ageMinutes * MINUTE_MS)}`,
+    actions: [`Check RooSync's ${h.kind} on ${h.machine} (its scheduled task and its log)`],
+    data: { machine: h.machine, kind: h.kind, at: h.at, ageMinutes: h.ageMinutes },
+  }));
 }
 
 export function checkLiveness(

@@ -9,6 +9,7 @@ import { messageDirs } from '../roosync/layout.js';
 import { readStatusFile, type MachineStatus } from './status.js';
 import { readIncidents } from '../alerts/incidents.js';
 import { printable } from '../util/untrustedJson.js';
+import { readRooHeartbeats, type RooHeartbeat } from '../roosync/heartbeats.js';
 import { kpisFromIncidents } from './kpis.js';
 
 export interface Kpi {
@@ -29,6 +30,8 @@ export interface FleetStatus {
   /** Status files that could not be read: named so an operator can fix them. */
   malformed: MalformedFile[];
   kpis: Kpi[];
+  /** RooSync's own listener and worker heartbeats (roosync/heartbeats.ts), read as liveness evidence. */
+  rooHeartbeats: RooHeartbeat[];
 }
 
 /** A status file that could not be used, by its path in the shared state and why. */
@@ -109,6 +112,7 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
     machines,
     silent: machines.filter((m) => m.silent).map((m) => m.machine),
     malformed: read.malformed,
+    rooHeartbeats: readRooHeartbeats(sharedState, now, config.health.roosyncHeartbeatStaleHours),
     kpis: [
       { name: 'rollback dirs', value: rollbackDirs, target: '< 10', ok: rollbackDirs < 10 },
       { name: 'inbox messages', value: inbox, target: '< 100', ok: inbox < 100 },
@@ -179,6 +183,14 @@ export function renderFleetStatus(s: FleetStatus): string[] {
       `${k.name.padEnd(16)} ${String(k.value ?? 'n/a').padEnd(7)} ${k.target.padEnd(10)} ` +
         `${k.ok === null ? `(${k.note})` : k.ok ? 'ok' : 'MISSED'}`,
     );
+  if (s.rooHeartbeats.length) {
+    lines.push('', "RooSync's heartbeats (listener-heartbeats/, worker-heartbeats/):");
+    for (const h of s.rooHeartbeats)
+      lines.push(
+        `  ${`${h.machine} ${h.kind}`.padEnd(32)} ${formatAgo(h.ageMinutes * MINUTE_MS).padEnd(18)}` +
+          `${h.stale ? ' STALE' : ''}`,
+      );
+  }
   if (s.silent.length)
     lines.push('', `silent machines (no status for longer than their heartbeat allows): ${s.silent.join(', ')}`);
   if (s.malformed.length)

@@ -22,6 +22,9 @@ export interface Outgoing {
   reply_to?: string;
 }
 
+/** In a body, stands for the id the message gets when it is sent (an alert names the call that marks it read). */
+export const MESSAGE_ID = '{{message_id}}';
+
 /** Our messages' bounds: an alert or a digest is a summary; its details live in files and status. */
 export const MAX_BODY = 16 * 1024;
 const MAX_SUBJECT = 200;
@@ -39,12 +42,13 @@ export function capText(text: string, max: number): string {
  * leaves an unsent draft, never an inbox message without its sender's copy.
  */
 export function sendMessage(dirs: MessageDirs, out: Outgoing, now: number): RooSyncMessage {
+  const id = newMessageId(now);
   const message = inRooSyncOrder({
-    id: newMessageId(now),
+    id,
     ...out,
     // what goes to the shared state passes the one secret matcher, and is bounded (a message is read by agents)
     subject: capText(censorText(out.subject), MAX_SUBJECT),
-    body: capText(censorText(out.body), MAX_BODY),
+    body: capText(censorText(out.body).split(MESSAGE_ID).join(id), MAX_BODY),
     timestamp: new Date(now).toISOString(),
     status: 'unread',
   });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { checkDeps, checkDisk, checkGit, checkLiveness, checkWritable } from '../health/checks.js';
+import { checkDeps, checkDisk, checkGit, checkLiveness, checkRooHeartbeats, checkWritable } from '../health/checks.js';
 import { remediateDownServers } from './mcpRemediation.js';
 import { tokenChecks } from '../health/tokens.js';
 import { checkMcpServer, type McpServerConfig, readMcpSettings } from '../health/mcp.js';
@@ -123,5 +123,8 @@ export const depsAuditTask = defineTask('deps-audit', async (ctx, result) => {
 /** The leader watches every machine's status file, its own included. */
 export const fleetLivenessTask = defineTask('fleet-liveness', async (ctx, result) => {
   const fleet = fleetStatus(ctx.sharedState, ctx.config.config, ctx.now);
-  record(result, checkLiveness(fleet.machines, fleet.malformed, ctx.config.config.schedule.heartbeatMinutes));
+  record(result, [
+    ...checkLiveness(fleet.machines, fleet.malformed, ctx.config.config.schedule.heartbeatMinutes),
+    ...checkRooHeartbeats(fleet.rooHeartbeats, ctx.config.config.health.roosyncHeartbeatStaleHours),
+  ]);
 });

@@ -29,6 +29,8 @@ async function scheduleTarget(cli: CliEnv): Promise<ScheduleTarget> {
     bin: builtCliPath(),
     env: cli.env,
     dryRun: cli.args.global.dryRun,
+    // a plain folder's leader, as the operator asked: the scheduled runs keep --leader
+    leader: cli.args.global.noSync && cli.args.global.leader,
   });
 }
 
