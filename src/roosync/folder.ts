@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../errors.js';
-import { isOurTemp, readCapped, unlessMissing } from '../util/fs.js';
+import { assertRealFolder, isOurTemp, readCapped, unlessMissing } from '../util/fs.js';
 import { parseMessage, type Parsed } from './message.js';
 
 /** Larger than any message RooSync writes by far; a bigger file is reported, never read. */
@@ -43,20 +43,7 @@ export function listMessageNames(dir: string): string[] {
  * would make this machine act on whatever it points to. Missing folders are fine (nothing to do).
  */
 export function assertRealFolders(sharedState: string, dirs: readonly string[]): void {
-  for (const dir of dirs) {
-    let st: Stats;
-    try {
-      st = lstatSync(dir);
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT') continue;
-      throw err;
-    }
-    const rel = path.relative(sharedState, dir).split(path.sep).join('/');
-    if (st.isSymbolicLink()) {
-      throw new Error(`${rel} is a symbolic link: refusing to work through it (replace it with a real folder)`);
-    }
-    if (!st.isDirectory()) throw new Error(`${rel} is not a folder`);
-  }
+  for (const dir of dirs) assertRealFolder(sharedState, dir);
 }
 
 /** What a file looked like when read: size and mtime, compared again before acting on it. */

@@ -372,6 +372,25 @@ export function probeWritable(
 }
 
 /**
+ * Throws when `dir` is a symbolic link or not a folder (named relative to `root`); false when it does not exist,
+ * true when it is a real folder.
+ */
+export function assertRealFolder(root: string, dir: string): boolean {
+  let st: Stats;
+  try {
+    st = lstatSync(dir);
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+  const shown = path.relative(root, dir).split(path.sep).join('/');
+  if (st.isSymbolicLink())
+    throw new Error(`${shown} is a symbolic link: refusing to work through it (replace it with a real folder)`);
+  if (!st.isDirectory()) throw new Error(`${shown} is not a folder`);
+  return true;
+}
+
+/**
  * Makes `dir` (inside `root`) exist as a real folder, refusing to write through a symbolic link on the way:
  * any machine can commit a symlinked `maintenance/machines` that points out of the shared state, and a write
  * through it would land wherever it points. Each part below `root` is checked before and after creating it.
@@ -383,17 +402,7 @@ export function ensureRealDir(root: string, dir: string): void {
     let at = root;
     for (const part of rel.split(path.sep).filter(Boolean)) {
       at = path.join(at, part);
-      let st: Stats;
-      try {
-        st = lstatSync(at);
-      } catch (err) {
-        if (errorCode(err) === 'ENOENT') return;
-        throw err;
-      }
-      const shown = path.relative(root, at).split(path.sep).join('/');
-      if (st.isSymbolicLink())
-        throw new Error(`${shown} is a symbolic link: refusing to write through it (replace it with a real folder)`);
-      if (!st.isDirectory()) throw new Error(`${shown} is not a folder`);
+      if (!assertRealFolder(root, at)) return;
     }
   };
   check();
