@@ -9,9 +9,10 @@ import { recoverStaleIndexLock } from '../git/indexLock.js';
 import { Elector, judgeLease, renewed } from '../election/elector.js';
 import { fileObservationStore } from '../election/observations.js';
 import { GitLeaseStore } from '../election/gitLeaseStore.js';
+import { decidePlainLease } from '../election/plainLease.js';
 import { readLeaseFile, writeLeaseFile } from '../election/lease.js';
 import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
-import { localStateDir } from '../sharedState/localState.js';
+import { findGitDir, localStateDir } from '../sharedState/localState.js';
 import { readStatus, statusFileRel, statusWorthCommitting, writeStatus, type MachineStatus } from '../report/status.js';
 import { accumulate, emptyDigestState, digestDue, digestMessage, digestStore } from '../report/digest.js';
 import { fleetStatus } from '../report/fleetStatus.js';
@@ -192,10 +193,16 @@ async function runLocalOnly(given: Resolved<TickOptions>, stateDir: string, resu
   noteUntrusted(o.config, result);
   result.leader = o.leaderFlag
     ? { isLeader: true, term: null, reason: '--no-sync --leader' }
-    : { isLeader: false, term: null, reason: 'with --no-sync, only --leader runs fleet tasks' };
+    : findGitDir(o.sharedState)
+      ? {
+          isLeader: false,
+          term: null,
+          reason: 'a clone run with --no-sync: no election (only --leader runs fleet tasks)',
+        }
+      : electOnFolder(o, stateDir, result);
   result.tasks = await runTasks(o.tasks, taskContext(o, stateDir), {
-    isLeader: o.leaderFlag,
-    notLeaderReason: 'fleet task: with --no-sync, pass --leader to act as leader',
+    isLeader: result.leader.isLeader,
+    notLeaderReason: `fleet task: not the leader (${result.leader.reason})`,
   });
   if (!o.dryRun) {
     alertsOf(o, stateDir, result);
@@ -206,6 +213,33 @@ async function runLocalOnly(given: Resolved<TickOptions>, stateDir: string, resu
     });
   }
   return result;
+}
+
+/**
+ * A plain folder's election (election/plainLease.ts): read the lease, decide, write the claim or the renewal
+ * (not in a dry run). The observation of the lease is kept in local state as in git mode.
+ */
+function electOnFolder(o: Resolved<TickOptions>, stateDir: string, result: TickResult): TickResult['leader'] {
+  const observations = fileObservationStore(stateDir, o.log, o.dryRun);
+  const { election, schedule } = o.config.config;
+  const { decision, observation } = decidePlainLease(
+    readLeaseFile(o.sharedState),
+    o.machineId,
+    o.clock(),
+    {
+      leaseSeconds: election.leaseSeconds,
+      settleMs: election.settleSeconds * 1000,
+      maxStepMs: 2 * schedule.tickMinutes * MINUTE_MS,
+    },
+    observations.load(),
+  );
+  observations.save(observation);
+  if (decision.write && !o.dryRun)
+    reportStep(result, o.log, 'lease', () => {
+      writeLeaseFile(o.sharedState, decision.write as LeaseRecord);
+      return [LEASE_FILE];
+    });
+  return { isLeader: decision.isLeader, term: decision.term, reason: decision.reason };
 }
 
 /** The fleet config's settings this machine ignores, said in the run's notes and its status file. */

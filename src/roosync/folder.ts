@@ -1,6 +1,5 @@
-import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { errorCode } from '../errors.js';
 import { assertRealFolder, isOurTemp, readCapped, unlessMissing } from '../util/fs.js';
 import { parseMessage, type Parsed } from './message.js';
 

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { readUntrustedFile } from '../util/untrustedJson.js';
 import { maintenanceSender } from '../roosync/send.js';
-import { mkdirSync, readFileSync, renameSync, existsSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { messageDirs, type MessageDirs } from '../roosync/layout.js';
 import { assertRealFolders, listFolder, listMessageNames, readMessage, type FolderListing } from '../roosync/folder.js';
@@ -25,7 +26,7 @@ import {
 } from '../roosync/archive.js';
 import { flushToDisk, readWithSignature, replaceIfUnchanged } from '../util/fs.js';
 import { plural } from '../util/format.js';
-import { unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
+import { unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 import type { Entry } from '../retention/plan.js';
 import { stateFile } from '../sharedState/localState.js';
 import { retentionTask, sharedRule } from './retentionTask.js';
@@ -419,13 +420,16 @@ function quarantineFile(dirs: MessageDirs, a: ReportAction, signature: string | 
     quarantinedAt: new Date(ctx.now).toISOString(),
     by: maintenanceSender(ctx.machineId),
     restore: 'move it back to messages/inbox/ once fixed',
+    // which writer wrote this note: a second leader that lost the move removes only its own note
+    writer: `${ctx.machineId}:${process.pid}:${randomBytes(4).toString('hex')}`,
   };
   writeFileAtomic(note, JSON.stringify(why, null, 2));
   try {
     renameSync(path.join(dirs.inbox, name), path.join(dirs.quarantine, target));
     return true;
   } catch (err) {
-    unlinkSync(note);
+    const mine = unlessMissing(() => readFileSync(note, 'utf8'), '').includes(why.writer);
+    if (mine) unlinkIfPresent(note);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }

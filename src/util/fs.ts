@@ -33,8 +33,11 @@ import { formatBytes } from './format.js';
 export const TEMP_MARK = '.roosync-maint.tmp';
 let tempCounter = 0;
 
+/** A part no other process (on this machine or another sharing the folder) has: pids repeat across machines. */
+const processTag = `${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
 export function tempNameFor(file: string): string {
-  return `${file}.${process.pid.toString(36)}-${(tempCounter++).toString(36)}${TEMP_MARK}`;
+  return `${file}.${processTag}-${(tempCounter++).toString(36)}${TEMP_MARK}`;
 }
 
 /** Whether a folder entry is a temp file of ours (of any process, this one or a killed one). */

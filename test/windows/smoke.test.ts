@@ -40,7 +40,6 @@ const missing = !ROOT
       ? 'wine is not installed (Debian package wine64)'
       : undefined;
 const MACHINE = 'myia-win-01';
-const DAY = 86_400_000;
 
 /** A Linux path as Windows sees it: under the D: drive when it is there, else on Z: (Wine's view of /). */
 let dDrive = '';
