@@ -72,7 +72,10 @@ export const GLOBAL_OPTIONS = {
   },
   json: { flags: '--json', description: 'exactly one JSON document on stdout, errors included' },
   'dry-run': { flags: '--dry-run', description: 'plan only: no file changed, no commit, no push' },
-  'no-sync': { flags: '--no-sync', description: 'no pull/push/election: local tasks only (fleet tasks with --leader)' },
+  'no-sync': {
+    flags: '--no-sync',
+    description: 'no git: a plain folder elects through its lease file (a clone: local tasks only); --leader forces',
+  },
   leader: { flags: '--leader', description: 'with --no-sync: act as leader' },
   quiet: { flags: '-q, --quiet', description: 'errors only on stderr, no progress line' },
   verbose: { flags: '-v, --verbose', description: 'more on stderr: -v info, -vv debug', repeat: 'count' },
