@@ -239,7 +239,8 @@ function electOnFolder(o: Resolved<TickOptions>, stateDir: string, result: TickR
       writeLeaseFile(o.sharedState, decision.write as LeaseRecord);
       return [LEASE_FILE];
     });
-  return { isLeader: decision.isLeader, term: decision.term, reason: decision.reason };
+  const unwritten = decision.write && o.dryRun ? ' (dry run: the lease file is not written)' : '';
+  return { isLeader: decision.isLeader, term: decision.term, reason: `${decision.reason}${unwritten}` };
 }
 
 /** The fleet config's settings this machine ignores, said in the run's notes and its status file. */
