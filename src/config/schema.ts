@@ -69,7 +69,10 @@ export const configSchema = z
     limits: section({ maxDeletionsPerRun: count(10_000) }),
     election: section({
       leaseSeconds: z.number().int().min(60, { error: 'expected at least 60 seconds' }).default(7200),
-      /** Plain folder: how long a claim must stand before it leads; longer than the folder's sync lag (Drive: ~2 min). */
+      /**
+       * Plain folder: how long a claim must stand before it leads; longer than the folder's sync lag (Drive: ~2 min).
+       * A claim is read back at the first tick this long after it (with 1-minute ticks, the third).
+       */
       settleSeconds: z.number().int().min(0).max(86_400).default(120),
     }),
     git: section({
@@ -257,13 +260,6 @@ export const configSchema = z
         code: 'custom',
         path: ['election', 'leaseSeconds'],
         message: `expected at least 2 × schedule.tickMinutes = ${minLease} s, so that one late tick does not lose the lease`,
-      });
-    }
-    if (cfg.election.settleSeconds >= cfg.schedule.tickMinutes * 60) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['election', 'settleSeconds'],
-        message: `expected less than schedule.tickMinutes (${cfg.schedule.tickMinutes} min): a claim is confirmed at the next tick`,
       });
     }
     if (cfg.schedule.heartbeatMinutes < cfg.schedule.tickMinutes) {
