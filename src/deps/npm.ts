@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { groupAlive, killGroup, runCommand, tailOf, type CommandSpec, type CommandRun } from '../util/command.js';
-import { unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
+import { removeLeftoverTemps, unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 
 /**
  * npm as the `update` group needs it: what is outdated (`npm outdated --json`), and an update that
@@ -159,6 +159,8 @@ export async function finishInterrupted(
   o: Omit<UpdateOptions, 'level'>,
   dryRun: boolean,
 ): Promise<{ phase: string; startedAt: string; done: boolean; tail: string[] } | undefined> {
+  // a run killed while writing the intent left its temp file: the run lock is held, so no write is in flight
+  if (!dryRun) removeLeftoverTemps(o.intent);
   const intent = readIntent(o.intent);
   if (!intent) {
     unlinkIfPresent(o.intent);

@@ -40,6 +40,16 @@ export function tempNameFor(file: string): string {
   return `${file}.${processTag}-${(tempCounter++).toString(36)}${TEMP_MARK}`;
 }
 
+/**
+ * Removes the temp files a killed write of `file` left beside it (`<file>.<tag>.roosync-maint.tmp`). Only for a
+ * file no other process writes meanwhile: this machine's own state, under its run lock.
+ */
+export function removeLeftoverTemps(file: string): void {
+  const prefix = `${path.basename(file)}.`;
+  for (const name of listDirIfPresent(path.dirname(file)))
+    if (name.startsWith(prefix) && isOurTemp(name)) unlinkIfPresent(path.join(path.dirname(file), name));
+}
+
 /** Whether a folder entry is a temp file of ours (of any process, this one or a killed one). */
 export function isOurTemp(name: string): boolean {
   return name.endsWith(TEMP_MARK);
