@@ -4,7 +4,15 @@ import { existsSync, lstatSync, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { UsageError, errorCode, type Problem } from '../errors.js';
-import { configSchema, type MaintenanceConfig, ROO_STORAGE, type RuleConfig, ZOO_STORAGE } from './schema.js';
+import {
+  configSchema,
+  MCP_SETTINGS,
+  type MaintenanceConfig,
+  ROO_STORAGE,
+  type RuleConfig,
+  ZOO_STORAGE,
+} from './schema.js';
+import { ROO_HEARTBEAT_FOLDERS } from '../roosync/heartbeats.js';
 import { describeChar, lineAndColumn, printable } from '../util/untrustedJson.js';
 import { censorText } from '../util/censor.js';
 import { defaultExpandContext, expandPath, isTooBroad, type ExpandContext } from './paths.js';
@@ -232,7 +240,7 @@ export interface ResolvedConfig {
 }
 
 /** Folders inside the shared state that no rule may ever act in: secrets, git, and RooSync's liveness files. */
-export const FORBIDDEN_SHARED_DIRS = ['env', '.git', 'listener-heartbeats', 'worker-heartbeats'];
+export const FORBIDDEN_SHARED_DIRS = ['env', '.git', ...Object.values(ROO_HEARTBEAT_FOLDERS)];
 
 /** Whether a top folder of the shared state is one maintenance never touches (`ENV` is `env` where case is ignored). */
 export function isForbiddenSharedDir(name: string, platform: NodeJS.Platform = process.platform): boolean {
@@ -267,9 +275,9 @@ function realOrSelf(p: string): string {
 
 /** The default (Roo's) MCP settings file, or Zoo Code's where only Zoo's exists on this machine. */
 function zooIfOnlyZoo(raw: string, ctx: ExpandContext): string {
-  const roo = `${ROO_STORAGE}/settings/mcp_settings.json`;
+  const roo = `${ROO_STORAGE}/${MCP_SETTINGS}`;
   if (raw !== roo) return raw;
-  const zoo = `${ZOO_STORAGE}/settings/mcp_settings.json`;
+  const zoo = `${ZOO_STORAGE}/${MCP_SETTINGS}`;
   const exists = (p: string) => {
     const ex = expandPath(p, ctx);
     return ex.ok && existsSync(ex.path);

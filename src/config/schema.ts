@@ -24,7 +24,7 @@ const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], 
 /** VS Code's storage folders of Roo Code and of its successor Zoo Code: RooSync machines have one or both. */
 export const ROO_STORAGE = '<vscode-global-storage>/rooveterinaryinc.roo-cline';
 export const ZOO_STORAGE = '<vscode-global-storage>/zoocodeorganization.zoo-code';
-const MCP_SETTINGS = 'settings/mcp_settings.json';
+export const MCP_SETTINGS = 'settings/mcp_settings.json';
 const section = <T extends z.core.$ZodLooseShape>(shape: T) => z.strictObject(shape).prefault({} as never);
 
 /** A retention rule in the engine's own form (the `rules` section): everything about it in one place. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parse, type ParseError } from 'jsonc-parser';
-import { censorText, isSecretName } from '../util/censor.js';
+import { argSecrets, censorText, isSecretName } from '../util/censor.js';
 
 /**
  * The copy of a config that leaves the machine (the shared state's `maintenance/configs/<machine>/`), redacted
@@ -38,14 +38,10 @@ const clearString = (s: string) => censorText(s) === s;
 
 /** An argument list: each item in clear unless secret; the value after a secret-named flag is a secret. */
 function redactArgs(args: unknown[]): unknown[] {
+  const secret = argSecrets(args);
   return args.map((a, i) => {
     if (typeof a !== 'string') return redactValue(a, false, '');
-    const prev = args[i - 1];
-    const afterSecretFlag =
-      typeof prev === 'string' && /^--?[A-Za-z]/.test(prev) && !prev.includes('=') && isSecretName(prev);
-    const eq = a.indexOf('=');
-    const namedSecret = a.startsWith('-') && eq > 0 && isSecretName(a.slice(0, eq));
-    return afterSecretFlag || namedSecret || !clearString(a) ? secretMarker(a) : a;
+    return secret.has(i) || !clearString(a) ? secretMarker(a) : a;
   });
 }
 

@@ -58,11 +58,6 @@ export function readMcpSettings(file: string): McpServerConfig[] {
   });
 }
 
-/** Kills the server and everything it started (its process group on POSIX, its tree on Windows). */
-function killTree(pid: number | undefined): void {
-  if (pid) killGroup(pid);
-}
-
 /**
  * One probe: spawn the server as Roo would, and prove it answers — the 2026-07-28 protocol's
  * `server/discover`, else the `initialize` handshake — then `tools/list`. A process that starts
@@ -90,7 +85,8 @@ export function probeMcpServer(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      killTree(child.pid);
+      // the server and everything it started (its process group on POSIX, its tree on Windows)
+      if (child.pid) killGroup(child.pid);
       const tail = stderr.split('\n').filter(Boolean).slice(-5).join('\n').slice(-1000);
       // a server may print its credentials at start-up: its output is censored before anyone sees it
       resolve({

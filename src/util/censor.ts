@@ -165,11 +165,22 @@ export function censorValue<T>(value: T, knownSecrets: readonly string[] = []): 
 
 /** The values of an MCP server's settings that may be secrets: every env value, and args that look like `--token=…`. */
 export function secretsOf(server: { env: Record<string, string>; args: readonly string[] }): string[] {
-  const fromArgs = server.args.flatMap((a, i) => {
+  return [...Object.values(server.env).filter((v) => typeof v === 'string'), ...argSecrets(server.args).values()];
+}
+
+/**
+ * The secrets in an argument list, by the index of the argument holding each: the value of `name=value` under a
+ * secret name, and the whole argument after a secret-named flag (`--token X`). One rule for the probe's censoring
+ * and for the config snapshots (configBackup/redact.ts).
+ */
+export function argSecrets(args: readonly unknown[]): Map<number, string> {
+  const out = new Map<number, string>();
+  args.forEach((a, i) => {
+    if (typeof a !== 'string') return;
     const eq = a.indexOf('=');
-    if (eq > 0 && isSecretName(a.slice(0, eq))) return [a.slice(eq + 1)];
-    const next = server.args[i + 1];
-    return a.startsWith('-') && eq < 0 && isSecretName(a) && next !== undefined ? [next] : [];
+    if (eq > 0 && isSecretName(a.slice(0, eq))) out.set(i, a.slice(eq + 1));
+    const next = args[i + 1];
+    if (/^--?[A-Za-z]/.test(a) && eq < 0 && isSecretName(a) && typeof next === 'string') out.set(i + 1, next);
   });
-  return [...Object.values(server.env).filter((v) => typeof v === 'string'), ...fromArgs];
+  return out;
 }
