@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFleet, git, leaseHistory, remoteFile } from '../dist/demo/fleet.js';
-import { phaseOffsetMs } from '../dist/coordinator/osSchedule.js';
+import { phaseOffsetMs } from '../dist/coordinator/phase.js';
 
 const BIN = path.join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const MIN = 60_000;

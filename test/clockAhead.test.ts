@@ -2,7 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMessage } from '../src/demo/messages.js';
-import { fleetClockCheck } from '../src/coordinator/doctor.js';
+import { fleetClockCheck } from '../src/setup/doctor.js';
 import { ageClockMargin, fleetAgeClock } from '../src/report/fleetClock.js';
 import { DAY, NOW, cli, tempDir } from './helpers.js';
 

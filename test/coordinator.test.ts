@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { buildAgedTree } from '../src/demo/agedTree.js';
 import { buildMessageStore } from '../src/demo/messages.js';
 import { MaintenanceService } from '../src/index.js';
-import { nextOnPhase, phaseOffsetMs, scheduleEntry, windowsCommandLine } from '../src/coordinator/osSchedule.js';
+import { nextOnPhase, phaseOffsetMs } from '../src/coordinator/phase.js';
+import { scheduleEntry, windowsCommandLine } from '../src/setup/osSchedule.js';
 import { UsageError } from '../src/errors.js';
 import { NOW, cli, fleetAliveAt, isolatedEnv, tempDir } from './helpers.js';
 

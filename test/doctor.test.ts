@@ -1,7 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgeSkew, SKEW_TOLERANCE_MS } from '../src/coordinator/doctor.js';
+import { judgeSkew, SKEW_TOLERANCE_MS } from '../src/setup/doctor.js';
 import { makeFleet, git } from './fleet.js';
 import { cli, NOW, tempDir } from './helpers.js';
 

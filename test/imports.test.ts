@@ -26,6 +26,7 @@ const FLOORS: Record<string, number> = {
   testSuites: 1,
   tasks: 2,
   coordinator: 3,
+  setup: 4,
   demo: 4,
   'service.ts': 4,
   cli: 5,

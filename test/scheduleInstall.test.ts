@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scheduleName } from '../src/coordinator/osSchedule.js';
+import { scheduleName } from '../src/setup/osSchedule.js';
 import { localStateDir } from '../src/sharedState/localState.js';
 import { XMLValidator } from 'fast-xml-parser';
 import { cli, isolatedEnv, tempDir } from './helpers.js';

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../util/logLevels.js';
-import { SCHEDULERS, type SchedulerKind } from '../coordinator/schedulers.js';
+import { SCHEDULERS, type SchedulerKind } from '../setup/schedulers.js';
 
-export type { SchedulerKind } from '../coordinator/schedulers.js';
+export type { SchedulerKind } from '../setup/schedulers.js';
 
 export const LOG_FORMATS = ['human', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];

@@ -12,7 +12,7 @@ import { readLeaseFile } from '../election/lease.js';
 import { noProgress } from '../tasks/types.js';
 import { releaseLease } from './leader.js';
 import { tick } from './tick.js';
-import { nextOnPhase, phaseOffsetMs } from './osSchedule.js';
+import { nextOnPhase, phaseOffsetMs } from './phase.js';
 import { checkQuiet } from './quiet.js';
 
 export interface DaemonOptions {

@@ -34,8 +34,8 @@ export interface CleanTick {
  * are left to push or something is already due.
  */
 export async function recordQuietTick(repo: GitRepo, stateDir: string, t: CleanTick): Promise<void> {
-  const [head = '', upstream] = (await repo.raw(['rev-parse', 'HEAD', '@{u}']).catch(() => '')).trim().split('\n');
-  if (head === '' || head !== upstream) return;
+  const tips = await repo.headAndUpstream();
+  if (!tips || tips.head !== tips.upstream) return;
   const { config } = t.config;
   const isLeader = t.leader.isLeader;
   const next = earliest(
@@ -59,8 +59,8 @@ export async function recordQuietTick(repo: GitRepo, stateDir: string, t: CleanT
     machine: t.machineId,
     sharedState: path.resolve(t.sharedState),
     config: configFingerprint([t.config.file, t.config.layers.machineFile ?? '', t.config.layers.trustFile]),
-    head,
-    upstream,
+    head: tips.head,
+    upstream: tips.upstream,
     until: next.at,
     untilReason: next.why,
     writtenAt: t.now,

@@ -74,22 +74,9 @@ export function restoreFromBundles(sharedState: string, id: string, dryRun: bool
 }
 
 async function lastDeletion(repo: GitRepo, paths: string[]): Promise<{ commit: string; path: string } | undefined> {
-  const out = (
-    await repo.raw([
-      'log',
-      '--diff-filter=D',
-      '--format=%H',
-      '--name-only',
-      '-1',
-      '--',
-      ...paths.map((p) => repo.inRepo(p)),
-    ])
-  )
-    .trim()
-    .split('\n')
-    .filter(Boolean);
-  if (out.length < 2) return undefined;
-  const [commit, ...files] = out;
+  const found = await repo.lastDeletion(paths);
+  if (!found) return undefined;
+  const { commit, files } = found;
   const file = files.find((f) => paths.some((p) => f === repo.inRepo(p) || f.startsWith(`${repo.inRepo(p)}/`)));
   return commit && file ? { commit, path: file } : undefined;
 }
@@ -143,7 +130,7 @@ export async function restoreFromHistory(
         pushed: false,
         note: `${target} is already in messages/archive/`,
       };
-    const text = await repo.raw(['show', `${found.commit}^:${found.path}`]);
+    const text = await repo.textAt(`${found.commit}^`, found.path);
     const parsed = parseMessage(text, `${target}.json`);
     if (!parsed.ok)
       throw new UsageError({
@@ -163,7 +150,7 @@ export async function restoreFromHistory(
     if (parsed.message.status === 'archived') writeFileAtomic(dest, text);
     else writeMessageAtomic(path.dirname(dest), { ...parsed.message, status: 'archived' });
   } else if (!o.dryRun) {
-    await repo.raw(['checkout', `${found.commit}^`, '--', repo.inRepo(rel!)]);
+    await repo.checkoutPath(`${found.commit}^`, rel!);
   }
   const restored = isMessage ? [`messages/archive/${target}.json`] : [rel!];
   if (o.dryRun)

@@ -101,7 +101,7 @@ async function moveTo(
   to: string,
   keepPending: (base: Record<string, string>) => void = () => undefined,
 ) {
-  const fromSha = (await ctx.repo.raw(['rev-parse', from])).trim();
+  const fromSha = await ctx.repo.resolve(from);
   const outcome = fromSha === to ? { notes: [], left: [], pendingBase: {} } : await applyToWorkTree(ctx, fromSha, to);
   if (Object.keys(outcome.pendingBase).length > 0) keepPending(outcome.pendingBase);
   await ctx.repo.resetIndexTo(to);
@@ -148,12 +148,12 @@ async function healClone(ctx: ReconcileContext): Promise<string[]> {
       );
     }
     const verb = op.what === 'a merge' ? 'merge' : op.what === 'a cherry-pick' ? 'cherry-pick' : 'rebase';
-    await repo.raw([verb, '--abort']);
+    await repo.abortOperation(verb);
     notes.push(`aborted ${op.what} left unfinished for ${minutes} min (its commits are kept)`);
   }
   if (repo.hasRef(REPLAY_REF)) {
-    await moveTo(ctx, 'HEAD', (await repo.raw(['rev-parse', REPLAY_REF])).trim());
-    await repo.raw(['update-ref', '-d', REPLAY_REF]);
+    await moveTo(ctx, 'HEAD', await repo.resolve(REPLAY_REF));
+    await repo.deleteRef(REPLAY_REF);
     notes.push('a replay of local commits was cut short: started again from where it was');
   }
   return notes;
@@ -163,9 +163,7 @@ async function healClone(ctx: ReconcileContext): Promise<string[]> {
 async function returnToBranch(ctx: ReconcileContext): Promise<string[]> {
   const { repo, now } = ctx;
   if (await repo.onBranch()) return [];
-  const branches = (await repo.raw(['for-each-ref', '--format=%(refname:short)', 'refs/heads/']))
-    .split('\n')
-    .filter((b) => b && !b.startsWith('roosync-maint/'));
+  const branches = (await repo.localBranches()).filter((b) => !b.startsWith('roosync-maint/'));
   const branch =
     ['main', 'master'].find((b) => branches.includes(b)) ?? (branches.length === 1 ? branches[0] : undefined);
   if (!branch)
@@ -174,16 +172,16 @@ async function returnToBranch(ctx: ReconcileContext): Promise<string[]> {
       'sync',
       `detached HEAD and no single branch to return to (${branches.join(', ') || 'none'}): check one out by hand`,
     );
-  const head = (await repo.raw(['rev-parse', 'HEAD'])).trim();
-  const contained = (await repo.raw(['merge-base', head, branch]).catch(() => '')).trim() === head;
+  const head = await repo.resolve('HEAD');
+  const contained = await repo.contains(branch, head);
   const notes: string[] = [];
   if (!contained) {
     const kept = `${KEPT_BRANCHES}${stamp(now)}-detached`;
-    await repo.raw(['branch', kept, head]);
+    await repo.createBranch(kept, head);
     notes.push(`the detached HEAD had commits not on ${branch}: kept on branch ${kept}`);
   }
-  const tip = (await repo.raw(['rev-parse', `refs/heads/${branch}`])).trim();
-  await repo.raw(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+  const tip = await repo.resolve(`refs/heads/${branch}`);
+  await repo.pointHeadAt(branch);
   // HEAD now names the branch; the index and work tree still hold the detached commit: move them over
   const moved = head === tip ? { notes: [] } : await applyToWorkTree(ctx, head, tip);
   await repo.resetIndexTo(tip);
@@ -203,7 +201,7 @@ async function catchUp(
 ): Promise<{ notes: string[]; fenced: boolean; unpushed: number; head?: string }> {
   const { repo } = ctx;
   const { behind, ahead } = await repo.divergence(upstream);
-  const upstreamSha = (await repo.raw(['rev-parse', upstream])).trim();
+  const upstreamSha = await repo.resolve(upstream);
   if (ahead === 0) return { notes: [], fenced: false, unpushed: 0, ...(behind > 0 && { head: upstreamSha }) };
   const commits = await repo.unpushedCommits(upstream, LEASE_FILE);
   const notes: string[] = [];
@@ -236,7 +234,7 @@ async function catchUp(
     notes.push(...r.notes);
     if (!c.ours && r.notes.length > 0) {
       const kept = `${KEPT_BRANCHES}${stamp(ctx.now)}-${c.sha.slice(0, 8)}`;
-      await repo.raw(['branch', kept, c.sha]);
+      await repo.createBranch(kept, c.sha);
       notes.push(`another program's commit "${c.subject}" could not be merged whole: it is kept on branch ${kept}`);
     }
   }
@@ -250,13 +248,12 @@ async function catchUp(
 async function reapplyLegacyStashes(ctx: ReconcileContext): Promise<string[]> {
   const { repo } = ctx;
   const notes: string[] = [];
-  const rev = async (ref: string) => (await repo.raw(['rev-parse', ref])).trim();
   for (const sha of await repo.stashes(STASH_MARKER)) {
-    notes.push(...(await applyToWorkTree(ctx, await rev(`${sha}^1`), sha)).notes);
+    notes.push(...(await applyToWorkTree(ctx, await repo.resolve(`${sha}^1`), sha)).notes);
     // a stash's third parent holds its untracked files, on an empty tree
     if (await repo.exists(`${sha}^3`)) {
-      const empty = (await repo.plumb(['mktree'])).toString('utf8').trim();
-      notes.push(...(await applyToWorkTree(ctx, empty, await rev(`${sha}^3^{tree}`))).notes);
+      const empty = await repo.emptyTree();
+      notes.push(...(await applyToWorkTree(ctx, empty, await repo.resolve(`${sha}^3^{tree}`))).notes);
     }
     await repo.dropStash(sha);
     notes.push('re-applied a stash of local edits left by an older version of roosync-maint');

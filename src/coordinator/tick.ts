@@ -274,9 +274,8 @@ function configText(file: string): string | undefined {
 /** Who last changed the config file, in git: `by <author> in <commit>`. */
 async function configOrigin(repo: GitRepo, file: string): Promise<string | undefined> {
   const rel = path.relative(repo.top, file).split(path.sep).join('/');
-  const out = (await repo.raw(['log', '-1', '--format=%h%x00%an', '--', rel]).catch(() => '')).trim();
-  const [sha, author] = out.split('\0');
-  return sha && author ? `by ${author} in ${sha}` : undefined;
+  const last = await repo.lastChange(rel);
+  return last && `by ${last.author} in ${last.sha}`;
 }
 
 /** Health findings → alert messages and incidents (not in a dry run); the files go into the tick's commit. */

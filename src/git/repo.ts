@@ -281,7 +281,7 @@ export class GitRepo {
    * private index) or bytes. Bounded by the clone's timeout (the child is killed); any non-zero exit
    * is a GitFailure with git's own words.
    */
-  plumb(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Buffer> {
+  private plumb(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Buffer> {
     return runGit(this.top, args, { ...opts, timeoutMs: this.timeoutMs });
   }
 
@@ -438,8 +438,115 @@ export class GitRepo {
     return readBlobsBatch(this.top, specs);
   }
 
-  async raw(args: string[]): Promise<string> {
+  /** The commit a ref names (`rev-parse`). */
+  async resolve(ref: string): Promise<string> {
+    return (await this.raw(['rev-parse', ref])).trim();
+  }
+
+  /** HEAD and its upstream's commit, or undefined when either cannot be named. */
+  async headAndUpstream(): Promise<{ head: string; upstream: string } | undefined> {
+    const out = await this.raw(['rev-parse', 'HEAD', '@{u}']).catch(() => '');
+    const [head = '', upstream = ''] = out.trim().split('\n');
+    return head && upstream ? { head, upstream } : undefined;
+  }
+
+  /** Aborts a rebase, merge or cherry-pick someone left unfinished. */
+  async abortOperation(verb: 'rebase' | 'merge' | 'cherry-pick'): Promise<void> {
+    await this.raw([verb, '--abort']);
+  }
+
+  async deleteRef(name: string): Promise<void> {
+    await this.raw(['update-ref', '-d', name]);
+  }
+
+  /** The local branches' short names. */
+  async localBranches(): Promise<string[]> {
+    const out = await this.raw(['for-each-ref', '--format=%(refname:short)', 'refs/heads/']);
+    return out.split('\n').filter(Boolean);
+  }
+
+  /** Whether `ancestor` is contained in `ref`'s history. */
+  async contains(ref: string, ancestor: string): Promise<boolean> {
+    return (await this.raw(['merge-base', ancestor, ref]).catch(() => '')).trim() === ancestor;
+  }
+
+  async createBranch(name: string, sha: string): Promise<void> {
+    await this.raw(['branch', name, sha]);
+  }
+
+  /** HEAD names `branch` again; the index and work tree are left as they are. */
+  async pointHeadAt(branch: string): Promise<void> {
+    await this.raw(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+  }
+
+  /** The id of the empty tree. */
+  async emptyTree(): Promise<string> {
+    return (await this.plumb(['mktree'])).toString('utf8').trim();
+  }
+
+  /** The hooks folder git really uses: `core.hooksPath` when set, else `.git/hooks`. */
+  async hooksDir(): Promise<string> {
+    return path.resolve(this.top, (await this.raw(['rev-parse', '--git-path', 'hooks'])).trim());
+  }
+
+  /** The committer time of a ref's commit (ms), or undefined. */
+  async commitTime(ref: string): Promise<number | undefined> {
+    const seconds = Number((await this.raw(['log', '-1', '--format=%ct', ref]).catch(() => '')).trim());
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  }
+
+  /** The last commit that changed a file (path from the top), with its author. */
+  async lastChange(relToTop: string): Promise<{ sha: string; author: string } | undefined> {
+    const out = (await this.raw(['log', '-1', '--format=%h%x00%an', '--', relToTop]).catch(() => '')).trim();
+    const [sha, author] = out.split('\0');
+    return sha && author ? { sha, author } : undefined;
+  }
+
+  /** The last commit that deleted one of these paths (relative to the shared state), and the path it deleted. */
+  async lastDeletion(paths: readonly string[]): Promise<{ commit: string; files: string[] } | undefined> {
+    const args = [
+      'log',
+      '--diff-filter=D',
+      '--format=%H',
+      '--name-only',
+      '-1',
+      '--',
+      ...paths.map((p) => this.inRepo(p)),
+    ];
+    const [commit, ...files] = (await this.raw(args)).trim().split('\n').filter(Boolean);
+    return commit && files.length ? { commit, files } : undefined;
+  }
+
+  /** A file's text at a commit (path from the top). */
+  async textAt(commit: string, relToTop: string): Promise<string> {
+    return this.raw(['show', `${commit}:${relToTop}`]);
+  }
+
+  /** Puts a path (relative to the shared state) back in the work tree and index as a commit holds it. */
+  async checkoutPath(commit: string, relToShared: string): Promise<void> {
+    await this.raw(['checkout', commit, '--', this.inRepo(relToShared)]);
+  }
+
+  /** Whether the index holds unmerged entries (a conflict left in the clone). */
+  async hasUnmerged(): Promise<boolean> {
+    return (await this.raw(['ls-files', '-u'])).trim() !== '';
+  }
+
+  private async raw(args: string[]): Promise<string> {
     return this.run(args[0] ?? 'raw', () => this.git.raw(args));
+  }
+}
+
+/**
+ * The files among `paths` that `git status` shows changed in the checkout at `dir` (any repository, not the
+ * clone), or undefined when `dir` is not in a git work tree.
+ */
+export async function changedFiles(dir: string, paths: readonly string[], timeoutMs: number) {
+  try {
+    const out = await runGit(dir, ['status', '--porcelain', '--', ...paths], { timeoutMs });
+    return out.toString('utf8').split('\n').filter(Boolean);
+  } catch {
+    return undefined;
   }
 }
 

@@ -196,15 +196,12 @@ export async function checkGit(
     actions: cloneActions,
     data: { detached, pendingStashes: pending, keptBranches: kept },
   });
-  const unfinished = ['rebase-merge', 'rebase-apply', 'MERGE_HEAD', 'CHERRY_PICK_HEAD'].filter((f) =>
-    existsSync(path.join(repo.gitDir, f)),
-  );
-  const unmerged = (await repo.raw(['ls-files', '-u'])).trim();
+  const op = repo.unfinishedOperation();
+  const unfinished = op ? [op.what] : [];
+  const unmerged = await repo.hasUnmerged();
   const upstream = await repo.upstream();
-  const [ahead, behind] = upstream
-    ? (await repo.raw(['rev-list', '--left-right', '--count', `HEAD...${upstream}`])).trim().split(/\s+/).map(Number)
-    : [0, 0];
-  const stuck = unfinished.length > 0 || unmerged !== '';
+  const { ahead, behind } = upstream ? await repo.divergence(upstream) : { ahead: 0, behind: 0 };
+  const stuck = unfinished.length > 0 || unmerged;
   results.push({
     ...base,
     subject: 'sync',
@@ -217,7 +214,7 @@ export async function checkGit(
     actions: ['Finish or abort the rebase/merge in the clone (git status)', 'Then run roosync-maint run'],
     data: {
       unfinished,
-      unmerged: unmerged !== '',
+      unmerged,
       ahead,
       behind,
       lastSyncAt: lastSyncAt ?? null,

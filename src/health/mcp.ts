@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { readUntrustedFile } from '../util/untrustedJson.js';
 import { censorText, secretsOf } from '../util/censor.js';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { killGroup, startLikeRoo } from '../util/command.js';
 
 export type McpFailure = 'not-found' | 'exited-early' | 'timed-out' | 'protocol-error' | 'no-tools' | 'call-failed';
@@ -75,12 +74,10 @@ export function probeMcpServer(
     let stderr = '';
     let buffer = '';
     let settled = false;
-    // three pipes were asked for: the streams are there
     const child = startLikeRoo(server.command, server.args, {
       cwd: server.cwd,
       env: { ...process.env, ...server.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    }) as ChildProcessWithoutNullStreams;
+    });
     const finish = (r: Omit<McpProbe, 'server' | 'durationMs' | 'stderrTail'>) => {
       if (settled) return;
       settled = true;

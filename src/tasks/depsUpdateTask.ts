@@ -1,6 +1,6 @@
 import { finishInterrupted, intentFileFor, outdated, safeUpdate, type Outdated } from '../deps/npm.js';
 import type { CheckResult } from '../health/types.js';
-import { runCommand } from '../util/command.js';
+import { changedFiles } from '../git/repo.js';
 import { record } from './healthTasks.js';
 import { defineTask } from './retentionTask.js';
 import type { TaskContext } from './types.js';
@@ -32,12 +32,9 @@ function outdatedCheck(dir: string, r: Awaited<ReturnType<typeof outdated>>): Ch
 
 /** The two files git must hold as they are before an update may touch them; why not, when it may not. */
 async function notCleanReason(dir: string, timeoutMs: number): Promise<string | undefined> {
-  const run = await runCommand(['git', 'status', '--porcelain', '--', 'package.json', 'package-lock.json'], {
-    cwd: dir,
-    timeoutMs,
-  });
-  if (run.exitCode !== 0) return 'not in a git repository: it cannot be told whether package.json has local changes';
-  return run.output.trim() === '' ? undefined : 'package.json or package-lock.json has uncommitted changes';
+  const changed = await changedFiles(dir, ['package.json', 'package-lock.json'], timeoutMs);
+  if (!changed) return 'not in a git repository: it cannot be told whether package.json has local changes';
+  return changed.length === 0 ? undefined : 'package.json or package-lock.json has uncommitted changes';
 }
 
 async function updateDir(ctx: TaskContext, dir: string, entries: Outdated[], timeoutMs: number) {

@@ -1,4 +1,10 @@
-import { type ChildProcess, spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import {
+  type ChildProcess,
+  type ChildProcessWithoutNullStreams,
+  spawn,
+  spawnSync,
+  type StdioOptions,
+} from 'node:child_process';
 import crossSpawn from 'cross-spawn';
 import { censorText } from './censor.js';
 
@@ -32,14 +38,21 @@ export function startProcess(command: CommandSpec, o: StartOptions): ChildProces
   return crossSpawn(file, args, common);
 }
 
-/** Starts an MCP server's command as Roo does: on Windows through `cmd.exe /c` unless it already is cmd. */
-export function startLikeRoo(command: string, args: readonly string[], o: StartOptions): ChildProcess {
+/**
+ * Starts an MCP server's command as Roo does (on Windows through `cmd.exe /c` unless it already is cmd), with
+ * its stdio as three pipes; the caller owns it and ends it with killGroup.
+ */
+export function startLikeRoo(
+  command: string,
+  args: readonly string[],
+  o: Omit<StartOptions, 'stdio'>,
+): ChildProcessWithoutNullStreams {
   const wrapped = process.platform === 'win32' && !/^cmd(\.exe)?$/i.test(command);
   const [file, argv] = wrapped ? ['cmd.exe', ['/c', command, ...args]] : [command, [...args]];
   return spawn(file, argv, {
     cwd: o.cwd,
     env: o.env ?? process.env,
-    stdio: o.stdio,
+    stdio: ['pipe', 'pipe', 'pipe'],
     detached: process.platform !== 'win32',
     windowsHide: true,
   });

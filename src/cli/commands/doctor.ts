@@ -1,4 +1,4 @@
-import { runDoctor, type DoctorCheck } from '../../coordinator/doctor.js';
+import { runDoctor, type DoctorCheck } from '../../setup/doctor.js';
 import { builtCliPath } from '../../util/version.js';
 import type { CliEnv, CommandSpec, Outcome } from '../kit.js';
 

@@ -1,15 +1,15 @@
 import { LOCAL_LOGS, localStateDir } from '../../sharedState/localState.js';
 import { builtCliPath } from '../../util/version.js';
 import path from 'node:path';
-import { scheduleEntry, windowsCommandLine } from '../../coordinator/osSchedule.js';
+import { scheduleEntry, windowsCommandLine } from '../../setup/osSchedule.js';
 import {
   installSchedule,
   type ScheduleTarget,
   scheduleState,
   scheduleTargetFor,
   uninstallSchedule,
-} from '../../coordinator/scheduleInstall.js';
-import { hookStates, installHooks, uninstallHooks } from '../../coordinator/hooks.js';
+} from '../../setup/scheduleInstall.js';
+import { hookStates, installHooks, uninstallHooks } from '../../setup/hooks.js';
 import { openClone, requireClone } from '../../git/repo.js';
 
 import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';

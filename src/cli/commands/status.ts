@@ -2,7 +2,7 @@ import { packageVersion } from '../../util/version.js';
 import path from 'node:path';
 import { openClone } from '../../git/repo.js';
 import { findGitDir, localStateDir, readState, writeState } from '../../sharedState/localState.js';
-import { daemonDeath } from '../../coordinator/doctor.js';
+import { daemonDeath } from '../../setup/doctor.js';
 import { z } from 'zod';
 import { diskCheckTask, healthTask } from '../../tasks/healthTasks.js';
 import { fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';

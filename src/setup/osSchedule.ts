@@ -3,6 +3,7 @@ import { pathKey } from '../util/paths.js';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { phaseOffsetMs } from '../coordinator/phase.js';
 
 import type { SchedulerKind } from './schedulers.js';
 
@@ -47,19 +48,6 @@ export function scheduleName(sharedState: string): string {
     .update(pathKey(path.resolve(sharedState)))
     .digest('hex')
     .slice(0, 8)}`;
-}
-
-/**
- * A stable offset in [0, periodMs) from the machine id: each machine of a fleet ticks at its own
- * moment of the interval, the same one every time, so a fleet never ticks at the same second.
- */
-export function phaseOffsetMs(machineId: string, periodMs: number): number {
-  return createHash('sha256').update(machineId).digest().readUInt32BE(0) % Math.max(1, Math.floor(periodMs));
-}
-
-/** The next moment after `now` on this machine's grid: offset + k × period. */
-export function nextOnPhase(now: number, periodMs: number, offsetMs: number): number {
-  return (Math.floor((now - offsetMs) / periodMs) + 1) * periodMs + offsetMs;
 }
 
 /** This machine's offset within one tick interval, split for schedulers that count minutes and seconds. */

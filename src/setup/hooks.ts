@@ -27,8 +27,8 @@ export interface HookState {
 }
 
 /** The hooks folder git really uses: `core.hooksPath` when set, else `.git/hooks`. */
-export async function hooksDir(repo: GitRepo): Promise<string> {
-  return path.resolve(repo.top, (await repo.raw(['rev-parse', '--git-path', 'hooks'])).trim());
+export function hooksDir(repo: GitRepo): Promise<string> {
+  return repo.hooksDir();
 }
 
 function template(): string {

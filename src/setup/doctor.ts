@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { configLayersFor, localStateDir } from '../sharedState/localState.js';
-import { DAEMON_DEATH_FILE } from './daemon.js';
+import { DAEMON_DEATH_FILE } from '../coordinator/daemon.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { trustNotice } from '../config/layers.js';
 import { defaultExpandContext } from '../config/paths.js';
@@ -324,6 +324,5 @@ async function clockCheck(repo: GitRepo | undefined, i: DoctorInputs, quietMaxMs
   const upstream = await repo.upstream();
   if (!upstream)
     return { check: 'clock', state: 'skip', detail: 'this branch tracks no remote branch: no commit to compare with' };
-  const seconds = Number((await repo.raw(['log', '-1', '--format=%ct', upstream]).catch(() => '')).trim());
-  return judgeSkew(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined, i.now, quietMaxMs);
+  return judgeSkew(await repo.commitTime(upstream), i.now, quietMaxMs);
 }
