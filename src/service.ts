@@ -11,7 +11,7 @@ import type { TaskName } from './config/taskCatalogue.js';
 import type { MaintenanceConfig } from './config/schema.js';
 import os from 'node:os';
 import { packageVersion } from './util/version.js';
-import { openClone } from './git/repo.js';
+import { openSession } from './coordinator/session.js';
 import path from 'node:path';
 
 export interface MaintenanceServiceOptions {
@@ -111,27 +111,26 @@ export class MaintenanceService {
     override: (c: MaintenanceConfig) => MaintenanceConfig,
   ): Promise<CleanupResult[]> {
     const config = await this.config(override);
-    const results = await runTasks(
-      names,
-      {
-        sharedState: this.o.sharedState,
-        env: this.o.env ?? process.env,
-        machineId: this.machineId,
-        config,
-        now: this.clock(),
-        dryRun: this.o.dryRun ?? false,
-        log: this.log,
-        progress: noProgress,
-      },
-      { isLeader: true, notLeaderReason: '' },
-    );
+    const session = await this.session(config, false);
+    // the same lock as a tick: a call never runs beside this machine's tick on the same shared state
+    const results = await session.withRunLock(true, () => {
+      const dryRun = this.o.dryRun ?? false;
+      const ctx = session.taskContext({ config, now: this.clock(), dryRun, log: this.log, progress: noProgress });
+      return runTasks(names, ctx, { isLeader: true, notLeaderReason: '' });
+    });
     return results.map(toResult);
+  }
+
+  private session(config: ResolvedConfig, noSync: boolean) {
+    const { sharedState } = this.o;
+    const env = this.o.env ?? process.env;
+    return openSession({ sharedState, machineId: this.machineId, git: config.config.git, env, noSync });
   }
 
   /** One tick: the due tasks, with sync and election when the shared state is a git clone. */
   async runScheduledMaintenance(): Promise<MaintenanceReport> {
     const config = await this.config();
-    const isClone = (await openClone(this.o.sharedState, this.machineId, config.config.git)) !== undefined;
+    const isClone = (await this.session(config, false)).repo !== undefined;
     const r = await tick({
       sharedState: this.o.sharedState,
       machineId: this.machineId,

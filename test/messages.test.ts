@@ -56,7 +56,7 @@ async function run(
       machineId: 'myia-ai-01',
       config,
       now: opts.now ?? NOW,
-      ...(opts.stateDir && { stateDir: opts.stateDir }),
+      stateDir: opts.stateDir ?? path.join(shared, '..', 'state'),
       dryRun: opts.dryRun ?? false,
       log: silentLogger,
       progress: noProgress,
@@ -190,6 +190,7 @@ describe('messages-purge', () => {
       sharedState: shared,
       env: {},
       machineId: 'myia-ai-01',
+      stateDir: path.join(shared, '..', 'state'),
       config,
       now: NOW,
       dryRun: false,
@@ -454,7 +455,13 @@ describe('symlinked message folders (invariant 1)', () => {
 
 describe('attachments-cleanup', () => {
   it('removes old orphans and old interrupted uploads; keeps live, recent and referenced ones', async () => {
-    await run('attachments-cleanup');
+    // this machine has known every folder for a year: its first-seen grace is over
+    const stateDir = path.join(shared, '..', 'state');
+    const names = await readdir(path.join(shared, 'attachments'));
+    await mkdir(stateDir, { recursive: true });
+    const seen = Object.fromEntries(names.map((n) => [n, NOW - 365 * 86_400_000]));
+    await writeFile(path.join(stateDir, 'attachments-seen.json'), JSON.stringify(seen));
+    await run('attachments-cleanup', { stateDir });
     const left = await readdir(path.join(shared, 'attachments'));
     const a = store.attachments;
     expect(left.sort()).toEqual([...a.live, ...a.orphanNew, ...a.interruptedNew].sort());

@@ -38,6 +38,7 @@ async function run(
       sharedState: tree.sharedState,
       env: {},
       machineId: MACHINES[0]!,
+      stateDir: path.join(tree.sharedState, '..', 'local-state'),
       config,
       now: NOW,
       dryRun: opts.dryRun ?? false,

@@ -11,6 +11,7 @@ import {
   rotateStderrLogs,
 } from '../sharedState/localState.js';
 import { loadGuarded } from '../coordinator/configGuard.js';
+import { type CloneSession, type MachineSession, openCloneSession, openSession } from '../coordinator/session.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { defaultExpandContext } from '../config/paths.js';
@@ -97,6 +98,31 @@ export async function loadForRun(cli: CliEnv) {
     reload: () => loadGuarded(file, sharedState, stateDir, ctx, layers),
     machine: { sharedState, machineId, config, env: cli.env, log: cli.log, clock: cli.now } as MachineContext,
   };
+}
+
+/** This machine's session on the shared state (coordinator/session.ts); `--no-sync` leaves the clone closed. */
+export function sessionFor(
+  cli: CliEnv,
+  identity: Identity,
+  config: ResolvedConfig,
+  noSync = cli.args.global.noSync,
+): Promise<MachineSession> {
+  const sharedState = identity.sharedState.value;
+  const machineId = identity.machineId.value;
+  return openSession({ sharedState, machineId, git: config.config.git, env: cli.env, noSync });
+}
+
+/** The same on a clone, or a usage error saying why the command needs one (`what` completes "there is …"). */
+export function cloneSessionFor(
+  cli: CliEnv,
+  identity: Identity,
+  config: ResolvedConfig,
+  what: string,
+  hint?: string,
+): Promise<CloneSession> {
+  const sharedState = identity.sharedState.value;
+  const machineId = identity.machineId.value;
+  return openCloneSession({ sharedState, machineId, git: config.config.git, env: cli.env }, what, hint);
 }
 
 /** This machine's identity and config, and the context the coordinator acts with. */

@@ -1,22 +1,18 @@
 import type { MachineContext } from './machine.js';
-import type { ResolvedConfig } from '../config/load.js';
-import { requireClone, type GitRepo } from '../git/repo.js';
 import { GitFailure } from '../git/classify.js';
 import { Elector, judgeLease } from '../election/elector.js';
 import { GitLeaseStore } from '../election/gitLeaseStore.js';
 import { readLeaseFile } from '../election/lease.js';
-import { localStateDir } from '../sharedState/localState.js';
 import { fileObservationStore } from '../election/observations.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
 import { formatAgo, formatDate } from '../util/format.js';
-import { lockMachine } from './lock.js';
+import { type CloneSession, openCloneSession } from './session.js';
 import { syncWithFence } from './sync.js';
 
-function openRepo(sharedState: string, machineId: string, config: ResolvedConfig): Promise<GitRepo> {
-  return requireClone(
-    sharedState,
-    machineId,
-    config.config.git,
+function openLeaseSession(o: Omit<MachineContext, 'clock'>): Promise<CloneSession> {
+  const { sharedState, machineId, env } = o;
+  return openCloneSession(
+    { sharedState, machineId, git: o.config.config.git, env },
     'no lease here',
     'the lease lives in the git-synced shared state',
   );
@@ -31,7 +27,7 @@ function sinceByThisClock(ms: number): string {
 
 /** The lease as this machine sees it after a fetch, and how it judges it (without recording a new observation). */
 export async function leaseStatus(o: Omit<MachineContext, 'clock'> & { now: number; fetch: boolean }) {
-  const repo = await openRepo(o.sharedState, o.machineId, o.config);
+  const { repo, stateDir } = await openLeaseSession(o);
   let fetchNote: string | undefined;
   let read = readLeaseFile(o.sharedState);
   if (o.fetch) {
@@ -45,7 +41,7 @@ export async function leaseStatus(o: Omit<MachineContext, 'clock'> & { now: numb
       fetchNote = `remote unreachable, showing the local copy (${err instanceof GitFailure ? err.kind : String(err)})`;
     }
   }
-  const observations = fileObservationStore(localStateDir(o.sharedState, repo.gitDir, o.env), o.log, true).load();
+  const observations = fileObservationStore(stateDir, o.log, true).load();
   const leaseMs = o.config.config.election.leaseSeconds * 1000;
   const { judgement } = judgeLease(read, o.machineId, o.now, leaseMs, observations);
   const lines: string[] = [];
@@ -70,10 +66,9 @@ export async function leaseStatus(o: Omit<MachineContext, 'clock'> & { now: numb
 
 /** Gives up the lease, after any run in flight on this machine (it takes the same lock). */
 export async function releaseLease(o: MachineContext & { wait: boolean; dryRun: boolean }) {
-  const repo = await openRepo(o.sharedState, o.machineId, o.config);
-  const stateDir = localStateDir(o.sharedState, repo.gitDir, o.env);
-  const lock = await lockMachine(o.sharedState, repo.gitDir, o.env, o.wait);
-  try {
+  const session = await openLeaseSession(o);
+  const { repo, stateDir } = session;
+  return session.withRunLock(o.wait, async () => {
     const sync = async () => {
       await syncWithFence(repo);
     };
@@ -97,7 +92,5 @@ export async function releaseLease(o: MachineContext & { wait: boolean; dryRun: 
       observations: fileObservationStore(stateDir, o.log, true),
     });
     return await elector.release();
-  } finally {
-    await lock.release();
-  }
+  });
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { GitFailure } from '../git/classify.js';
-import { requireClone, type GitRepo } from '../git/repo.js';
+import type { GitRepo } from '../git/repo.js';
 import { recoverStaleIndexLock } from '../git/indexLock.js';
 import { Elector, judgeLease, renewed } from '../election/elector.js';
 import { fileObservationStore } from '../election/observations.js';
@@ -12,7 +12,7 @@ import { GitLeaseStore } from '../election/gitLeaseStore.js';
 import { decidePlainLease } from '../election/plainLease.js';
 import { readLeaseFile, writeLeaseFile } from '../election/lease.js';
 import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
-import { findGitDir, localStateDir } from '../sharedState/localState.js';
+import { findGitDir } from '../sharedState/localState.js';
 import { readStatus, statusFileRel, statusWorthCommitting, writeStatus, type MachineStatus } from '../report/status.js';
 import { accumulate, emptyDigestState, digestDue, digestMessage, digestStore } from '../report/digest.js';
 import { fleetStatus } from '../report/fleetStatus.js';
@@ -21,7 +21,8 @@ import { deliverAlerts } from '../alerts/deliver.js';
 import { messageDirs } from '../roosync/layout.js';
 import { TASKS, type TaskName } from '../config/taskCatalogue.js';
 import type { Progress, TaskResult } from '../tasks/types.js';
-import { lockMachine } from './lock.js';
+import type { RunLock } from './lock.js';
+import { type MachineSession, openCloneSession, openSession } from './session.js';
 import { dueTasks, ranToEnd, recordRuns, scheduleStore } from './schedule.js';
 import { QUIET_FILE } from './quiet.js';
 import { recordQuietTick } from './quietRecord.js';
@@ -101,17 +102,19 @@ export function fleetChangedPaths(sharedState: string, results: readonly TaskRes
  * work is dropped, never pushed, and only the status file goes out.
  */
 export async function tick(o: TickOptions): Promise<TickResult> {
-  const repo = o.noSync
-    ? undefined
-    : await requireClone(
-        o.sharedState,
-        o.machineId,
-        o.config.config.git,
+  const spec = { sharedState: o.sharedState, machineId: o.machineId, git: o.config.config.git, env: o.env };
+  const session = o.noSync
+    ? await openSession({ ...spec, noSync: true })
+    : await openCloneSession(
+        spec,
         'nothing to sync or elect through',
         'run with --no-sync (and --leader to run fleet tasks on a plain folder)',
       );
-  const stateDir = localStateDir(o.sharedState, repo?.gitDir, o.env);
-  const lock = await lockMachine(o.sharedState, repo?.gitDir, o.env, o.wait);
+  return session.withRunLock(o.wait, (lock) => tickLocked(o, session, lock));
+}
+
+async function tickLocked(o: TickOptions, session: MachineSession, lock: RunLock): Promise<TickResult> {
+  const { repo, stateDir } = session;
   const result: TickResult = {
     machine: o.machineId,
     dryRun: o.dryRun,
@@ -123,29 +126,25 @@ export async function tick(o: TickOptions): Promise<TickResult> {
     pushRetries: 0,
     notes: [],
   };
-  try {
-    const schedule = scheduleStore(stateDir, o.log);
-    const state = schedule.load();
-    const decisions = o.tasks ? undefined : dueTasks(AVAILABLE_TASKS, state, o.clock(), o.config.config);
-    if (decisions) result.schedule = decisions;
-    const tasks: TaskName[] = o.tasks ?? decisions!.filter((d) => d.due).map((d) => d.task);
-    const run = { ...o, tasks };
-    // a record of a clean tick is only ever the last full tick's: gone before this one acts
-    if (!o.dryRun) unlinkIfPresent(path.join(stateDir, QUIET_FILE));
-    const done = repo
-      ? await runSynced(run, repo, stateDir, result, lock.compromised)
-      : await runLocalOnly(run, stateDir, result);
-    if (o.dryRun) return done;
-    const ran = recordRuns(state, done.tasks, o.clock());
-    schedule.save(ran);
-    const broken = done.tasks.some((t) => t.status === 'failed' && !ranToEnd(t));
-    const clean = !done.offline && !broken && !o.extraPaths?.length;
-    if (repo && decisions && clean)
-      await recordQuietTick(repo, stateDir, { ...o, now: o.clock(), schedule: ran, leader: done.leader });
-    return done;
-  } finally {
-    await lock.release();
-  }
+  const schedule = scheduleStore(stateDir, o.log);
+  const state = schedule.load();
+  const decisions = o.tasks ? undefined : dueTasks(AVAILABLE_TASKS, state, o.clock(), o.config.config);
+  if (decisions) result.schedule = decisions;
+  const tasks: TaskName[] = o.tasks ?? decisions!.filter((d) => d.due).map((d) => d.task);
+  const run = { ...o, tasks };
+  // a record of a clean tick is only ever the last full tick's: gone before this one acts
+  if (!o.dryRun) unlinkIfPresent(path.join(stateDir, QUIET_FILE));
+  const done = repo
+    ? await runSynced(run, session, repo, result, lock.compromised)
+    : await runLocalOnly(run, session, result);
+  if (o.dryRun) return done;
+  const ran = recordRuns(state, done.tasks, o.clock());
+  schedule.save(ran);
+  const broken = done.tasks.some((t) => t.status === 'failed' && !ranToEnd(t));
+  const clean = !done.offline && !broken && !o.extraPaths?.length;
+  if (repo && decisions && clean)
+    await recordQuietTick(repo, stateDir, { ...o, now: o.clock(), schedule: ran, leader: done.leader });
+  return done;
 }
 
 /**
@@ -183,7 +182,12 @@ function sendDigest(o: Resolved<TickOptions>, stateDir: string, result: TickResu
   return [`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`];
 }
 
-async function runLocalOnly(given: Resolved<TickOptions>, stateDir: string, result: TickResult): Promise<TickResult> {
+async function runLocalOnly(
+  given: Resolved<TickOptions>,
+  session: MachineSession,
+  result: TickResult,
+): Promise<TickResult> {
+  const { stateDir } = session;
   let o = given;
   if (o.configInvalid) {
     result.configInvalid = invalidConfigNote(o.config.file, o.configInvalid);
@@ -200,7 +204,7 @@ async function runLocalOnly(given: Resolved<TickOptions>, stateDir: string, resu
           reason: 'a clone run with --no-sync: no election (only --leader runs fleet tasks)',
         }
       : electOnFolder(o, stateDir, result);
-  result.tasks = await runTasks(o.tasks, taskContext(o, stateDir), {
+  result.tasks = await runTasks(o.tasks, taskContext(o, session), {
     isLeader: result.leader.isLeader,
     notLeaderReason: `fleet task: not the leader (${result.leader.reason})`,
   });
@@ -250,20 +254,9 @@ function noteUntrusted(config: ResolvedConfig, result: TickResult): void {
   result.notes.push(...notice);
 }
 
-function taskContext(o: TickOptions, stateDir: string, git?: { repo: GitRepo; offline?: string }) {
-  return {
-    sharedState: o.sharedState,
-    stateDir,
-    env: o.env,
-    machineId: o.machineId,
-    config: o.config,
-    now: o.clock(),
-    dryRun: o.dryRun,
-    log: o.log,
-    progress: o.progress,
-    version: o.version,
-    ...(git && { git }),
-  };
+function taskContext(o: TickOptions, session: MachineSession, offline?: string) {
+  const { config, dryRun, log, progress, version } = o;
+  return session.taskContext({ config, now: o.clock(), dryRun, log, progress, version, offline });
 }
 
 /** The config file's text now (undefined: no file). */
@@ -361,11 +354,12 @@ function healthOf(r: TickResult, previous: MachineStatus | undefined): MachineSt
 
 async function runSynced(
   given: Resolved<TickOptions>,
+  session: MachineSession,
   repo: GitRepo,
-  stateDir: string,
   result: TickResult,
   compromised: () => Error | undefined,
 ): Promise<TickResult> {
+  const { stateDir } = session;
   let o = given;
   const configBefore = configText(o.config.file);
   const observations = fileObservationStore(stateDir, o.log);
@@ -388,7 +382,7 @@ async function runSynced(
       term: judgement.term ?? null,
       reason: `dry run: ${judgement.reason}${wouldLead ? ' (would lead)' : ''}`,
     };
-    result.tasks = await runTasks(o.tasks, taskContext(o, stateDir), {
+    result.tasks = await runTasks(o.tasks, taskContext(o, session), {
       isLeader: wouldLead,
       notLeaderReason: `fleet task: ${judgement.reason}`,
     });
@@ -463,16 +457,12 @@ async function runSynced(
   }
 
   const isLeader = result.leader.isLeader && !result.offline;
-  result.tasks = await runTasks(
-    o.tasks,
-    taskContext(o, stateDir, { repo, ...(result.offlineReason && { offline: result.offlineReason }) }),
-    {
-      isLeader,
-      notLeaderReason: result.offline
-        ? `fleet task skipped: the remote is unreachable (${result.offlineReason})`
-        : `fleet task: ${result.leader.reason}`,
-    },
-  );
+  result.tasks = await runTasks(o.tasks, taskContext(o, session, result.offlineReason), {
+    isLeader,
+    notLeaderReason: result.offline
+      ? `fleet task skipped: the remote is unreachable (${result.offlineReason})`
+      : `fleet task: ${result.leader.reason}`,
+  });
 
   const lost = compromised();
   if (lost)

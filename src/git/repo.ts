@@ -581,24 +581,6 @@ export function openClone(sharedState: string, machineId: string, git: GitSettin
   return GitRepo.open(sharedState, { timeoutMs: git.timeoutSeconds * 1000, machineId });
 }
 
-/** The clone, or a usage error saying why this command needs one (`what` completes "there is …"). */
-export async function requireClone(
-  sharedState: string,
-  machineId: string,
-  git: GitSettings,
-  what: string,
-  hint?: string,
-): Promise<GitRepo> {
-  const repo = await openClone(sharedState, machineId, git);
-  if (!repo)
-    throw new UsageError({
-      where: sharedState,
-      message: `not inside a git clone, so there is ${what}`,
-      ...(hint && { hint }),
-    });
-  return repo;
-}
-
 function statMtime(p: string): number {
   try {
     return statSync(p).mtimeMs;

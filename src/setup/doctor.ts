@@ -6,7 +6,8 @@ import { loadResolvedConfig, type ResolvedConfig } from '../config/load.js';
 import { trustNotice } from '../config/layers.js';
 import { defaultExpandContext } from '../config/paths.js';
 import { errorMessage, SetupError, UsageError } from '../errors.js';
-import { openClone, type GitRepo } from '../git/repo.js';
+import type { GitRepo } from '../git/repo.js';
+import { openSession } from '../coordinator/session.js';
 import { readMcpSettings } from '../health/mcp.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
 import { formatDuration } from '../util/format.js';
@@ -67,7 +68,8 @@ export async function runDoctor(i: DoctorInputs): Promise<DoctorCheck[]> {
   checks.push({ check: 'machine id', state: 'ok', detail: `${machineId} (${identity.machineId.source})` });
 
   const config = await configCheck(identity, i.env, checks);
-  const repo = await openClone(shared, machineId, config?.config.git ?? { timeoutSeconds: 60 });
+  const git = config?.config.git ?? { timeoutSeconds: 60 };
+  const { repo } = await openSession({ sharedState: shared, machineId, git, env: i.env });
   checks.push(
     repo
       ? { check: 'git clone', state: 'ok', detail: `${repo.top} (git dir ${repo.gitDir})` }

@@ -4,7 +4,7 @@ import { mcpResult } from '../health/checks.js';
 import type { McpProbe, McpServerConfig } from '../health/mcp.js';
 import { attemptAllowed, remediate } from '../health/remediation.js';
 import type { CheckResult } from '../health/types.js';
-import { localStateDir, stateFile } from '../sharedState/localState.js';
+import { stateFile } from '../sharedState/localState.js';
 import { HOUR_MS } from '../util/time.js';
 import type { TaskContext } from './types.js';
 
@@ -32,7 +32,7 @@ export async function remediateDownServers(
 ): Promise<CheckResult[]> {
   const r = ctx.config.config.health.remediation;
   const store = stateFile(
-    path.join(localStateDir(ctx.sharedState, undefined, ctx.env), 'mcp-remediation.json'),
+    path.join(ctx.stateDir, 'mcp-remediation.json'),
     historySchema,
     ctx.log,
     (): History => ({ servers: {} }),

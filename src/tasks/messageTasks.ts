@@ -619,7 +619,6 @@ function firstSeenProtection(
   graceDays: number,
 ): Map<string, string> {
   const out = new Map<string, string>();
-  if (!ctx.stateDir) return out; // the library API without local state: the folder's mtime alone
   const file = path.join(ctx.stateDir, 'attachments-seen.json');
   const store = stateFile<Record<string, number>, Record<string, number>>(file, seenSchema, ctx.log, () => ({}));
   const seen = store.load();

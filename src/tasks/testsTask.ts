@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { GitHubFailure, IssueTracker, tokenDestinationProblem, type Issue } from '../github/issues.js';
 import type { CheckResult } from '../health/types.js';
-import { localStateDir, stateFile } from '../sharedState/localState.js';
+import { stateFile } from '../sharedState/localState.js';
 import { runSuite, type SuiteOutcome } from '../testSuites/run.js';
 import { DAY_MS } from '../util/time.js';
 import { describeCommand } from '../util/command.js';
@@ -126,7 +126,7 @@ async function reportOnGitHub(
  */
 export const testsTask = defineTask('tests', async (ctx, result) => {
   const store = stateFile(
-    path.join(localStateDir(ctx.sharedState, undefined, ctx.env), 'tests.json'),
+    path.join(ctx.stateDir, 'tests.json'),
     stateSchema,
     ctx.log,
     (): z.output<typeof stateSchema> => ({ suites: {} }),

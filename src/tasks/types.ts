@@ -25,7 +25,7 @@ export interface TaskContext {
   git?: { repo: GitRepo; offline?: string };
   version?: string;
   /** This machine's local state folder (never synced): where a task keeps what it must remember. */
-  stateDir?: string;
+  stateDir: string;
   /** Ids messages-archive moved in this run: messages-purge never removes them in the same run. */
   archivedThisRun?: Set<string>;
 }

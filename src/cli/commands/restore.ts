@@ -1,4 +1,4 @@
-import { openClone, type GitRepo } from '../../git/repo.js';
+import type { GitRepo } from '../../git/repo.js';
 import {
   commitRestored,
   isMessageId,
@@ -7,10 +7,9 @@ import {
   type RestoreOptions,
   type RestoreResult,
 } from '../../coordinator/restore.js';
-import { lockMachine } from '../../coordinator/lock.js';
 import { UsageError } from '../../errors.js';
 
-import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { load, sessionFor, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** Bringing back what a task removed. */
 
@@ -26,10 +25,9 @@ async function restoreCommand(cli: CliEnv): Promise<Outcome> {
   const shared = identity.sharedState.value;
   const machineId = identity.machineId.value;
   const dryRun = cli.args.global.dryRun;
-  const repo = await openClone(shared, machineId, config.config.git);
-  const lock = await lockMachine(shared, repo?.gitDir, cli.env, cli.args.wait);
-  try {
-    const r = await restoreTarget(repo, shared, target, {
+  const session = await sessionFor(cli, identity, config, false);
+  return session.withRunLock(cli.args.wait, async () => {
+    const r = await restoreTarget(session.repo, shared, target, {
       machineId,
       dryRun,
       git: config.config.git,
@@ -40,9 +38,7 @@ async function restoreCommand(cli: CliEnv): Promise<Outcome> {
       `${from}${r.pushed ? ', committed and pushed' : ''}`;
     const lines = [r.restored.length ? done : 'nothing to restore', ...(r.note ? [`note: ${r.note}`] : [])];
     return { exitCode: 0, doc: { command: 'restore', target, ...r }, lines };
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 /** A message comes back from a purge bundle if one holds it, else from git history; a path only from git history. */

@@ -4,16 +4,22 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { unlinkIfPresent, writeFileAtomic } from '../../util/fs.js';
 import { DAEMON_DEATH_FILE } from '../../coordinator/daemon.js';
 import { packageVersion } from '../../util/version.js';
-import { openClone } from '../../git/repo.js';
 import { runDaemon } from '../../coordinator/daemon.js';
-import { lockDaemon } from '../../coordinator/lock.js';
 import { selectTasks } from '../../tasks/registry.js';
 import { tick } from '../../coordinator/tick.js';
 import { DEFAULT_INTERVALS, TASK_GROUPS, TASK_NAMES, TASK_SUMMARIES, TASKS } from '../../config/taskCatalogue.js';
 import { ttyProgress } from '../progress.js';
 import { renderTask, renderTotals, roleOf } from '../render.js';
 
-import { identityOf, loadForRun, requireWritable, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import {
+  identityOf,
+  loadForRun,
+  requireWritable,
+  sessionFor,
+  type CliEnv,
+  type CommandSpec,
+  type Outcome,
+} from '../kit.js';
 
 /** Running: one tick, the daemon, the demo. */
 
@@ -101,11 +107,10 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
   if (invalid) cli.log.error({ problems: invalid.problems, using: invalid.using }, 'the config is invalid');
   const shared = identity.sharedState.value;
   requireWritable(shared);
-  const repo = cli.args.global.noSync
-    ? undefined
-    : await openClone(shared, identity.machineId.value, config.config.git);
-  const only = await lockDaemon(shared, repo?.gitDir, cli.env);
-  const deathFile = path.join(localStateDir(shared, repo?.gitDir, cli.env), DAEMON_DEATH_FILE);
+  const session = await sessionFor(cli, identity, config);
+  const { stateDir } = session;
+  const only = await session.lockDaemon();
+  const deathFile = path.join(stateDir, DAEMON_DEATH_FILE);
   unlinkIfPresent(deathFile);
   // a fault that escapes every tick's guard ends the daemon: said in the log and kept for status and doctor
   const died = (err: unknown) => {
@@ -120,7 +125,7 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
   process.on('uncaughtException', died);
   process.on('unhandledRejection', died);
   // SIGINT/SIGTERM where the OS has them; on Windows (no SIGTERM, no SIGHUP) `daemon --stop` writes a stop file
-  const stopFile = path.join(localStateDir(shared, repo?.gitDir, cli.env), STOP_FILE);
+  const stopFile = path.join(stateDir, STOP_FILE);
   unlinkIfPresent(stopFile);
   let poll: NodeJS.Timeout | undefined;
   const stopSignal = new Promise<string>((resolve) => {
@@ -131,7 +136,6 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
   const onReload = (reload: () => void) => process.on('SIGHUP', reload);
   cli.log.info({ machine: identity.machineId.value, sharedState: shared }, 'daemon started');
   try {
-    const stateDir = localStateDir(shared, repo?.gitDir, cli.env);
     const stats = await runDaemon({
       stateDir,
       sharedState: shared,

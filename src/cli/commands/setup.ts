@@ -10,16 +10,15 @@ import {
   uninstallSchedule,
 } from '../../setup/scheduleInstall.js';
 import { hookStates, installHooks, uninstallHooks } from '../../setup/hooks.js';
-import { openClone, requireClone } from '../../git/repo.js';
 
-import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { cloneSessionFor, load, sessionFor, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 
 /** Setting a machine up: git hooks and the OS schedule entry. */
 
 async function scheduleTarget(cli: CliEnv): Promise<ScheduleTarget> {
   const { identity, config } = await load(cli);
   const sharedState = identity.sharedState.value;
-  const repo = await openClone(sharedState, identity.machineId.value, config.config.git);
+  const { repo } = await sessionFor(cli, identity, config, false);
   return scheduleTargetFor({
     ...(cli.args.for && { kind: cli.args.for }),
     sharedState,
@@ -88,10 +87,10 @@ async function scheduleStatus(cli: CliEnv): Promise<Outcome> {
 
 async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'status'): Promise<Outcome> {
   const { identity, config } = await load(cli);
-  const repo = await requireClone(
-    identity.sharedState.value,
-    identity.machineId.value,
-    config.config.git,
+  const { repo, stateDir } = await cloneSessionFor(
+    cli,
+    identity,
+    config,
     'nowhere to install git hooks',
     'use an OS schedule instead: roosync-maint schedule install',
   );
@@ -117,7 +116,7 @@ async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'stat
             machineId: identity.machineId.value,
             node: process.execPath,
             bin: builtCliPath(),
-            logFile: path.join(localStateDir(identity.sharedState.value, repo.gitDir, cli.env), LOCAL_LOGS.hooks),
+            logFile: path.join(stateDir, LOCAL_LOGS.hooks),
           },
           dryRun,
         )

@@ -1,6 +1,5 @@
 import { packageVersion } from '../../util/version.js';
 import path from 'node:path';
-import { openClone } from '../../git/repo.js';
 import { findGitDir, localStateDir, readState, writeState } from '../../sharedState/localState.js';
 import { daemonDeath } from '../../setup/doctor.js';
 import { z } from 'zod';
@@ -9,7 +8,7 @@ import { fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';
 import { ttyProgress } from '../progress.js';
 
 import { checkLines } from '../render.js';
-import { load, loadForRun, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { load, loadForRun, sessionFor, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
 import { invalidConfigNote } from '../../coordinator/configGuard.js';
 import { trustNotice } from '../../config/layers.js';
 import { checkTrust } from '../../health/checks.js';
@@ -46,29 +45,27 @@ async function statusCommand(cli: CliEnv): Promise<Outcome> {
 
 async function healthCommand(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
-  const repo = await openClone(identity.sharedState.value, identity.machineId.value, config.config.git);
+  // the git check reads the clone even with --no-sync, which only leaves out the fetch
+  const session = await sessionFor(cli, identity, config, false);
+  const { repo } = session;
   let offline: string | undefined;
   if (repo && !cli.args.global.noSync)
     await repo.fetch().catch((err: unknown) => (offline = err instanceof Error ? err.message : String(err)));
-  const ctx = {
-    sharedState: identity.sharedState.value,
-    env: cli.env,
-    machineId: identity.machineId.value,
+  const ctx = session.taskContext({
     config,
     now: cli.now(),
     dryRun: true,
     log: cli.log,
     progress: ttyProgress(cli.args.global),
     version: packageVersion(),
-    ...(repo && { git: { repo, ...(offline && { offline }) } }),
-  };
+    offline,
+  });
   const results = [await healthTask.run(ctx), await diskCheckTask.run(ctx)];
   const checks = [
     ...results.flatMap((r) => r.checks ?? []),
     checkTrust(config.file, identity.machineId.value, config.layers.trust),
   ];
-  const stateDir = localStateDir(identity.sharedState.value, repo?.gitDir, cli.env);
-  const historyFile = path.join(stateDir, 'health-history.json');
+  const historyFile = path.join(session.stateDir, 'health-history.json');
   const history = readState(historyFile, z.array(z.unknown()), cli.log) ?? [];
   writeState(
     historyFile,
@@ -83,7 +80,7 @@ async function healthCommand(cli: CliEnv): Promise<Outcome> {
   const failing = checks.filter((c) => c.state === 'failing');
   const notRun = [
     ...(config.config.health.tokens.length === 0 ? [{ check: 'tokens', why: 'none configured (health.tokens)' }] : []),
-    ...(ctx.git ? [] : [{ check: 'git', why: repo ? '--no-sync' : 'the shared state is not a git clone' }]),
+    ...(ctx.git ? [] : [{ check: 'git', why: 'the shared state is not a git clone' }]),
   ];
   return {
     // scripts can trust it: 1 when any check fails
