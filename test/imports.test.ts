@@ -95,6 +95,36 @@ describe('imports flow one way', () => {
   });
 });
 
+describe('one machine session, one git adapter, one process runner (issue 29)', () => {
+  const rel = (f: string) => path.relative(SRC, f).split(path.sep).join('/');
+  const users = (pattern: RegExp) =>
+    sourceFiles(SRC)
+      .filter((f) => pattern.test(readFileSync(f, 'utf8')))
+      .map(rel)
+      .sort();
+
+  it('node:child_process is imported only by the runner, the git adapter, the quiet tick and the demo', () => {
+    const allowed = ['coordinator/quiet.ts', 'git/repo.ts', 'util/command.ts'];
+    const outside = users(/from 'node:child_process'/).filter((f) => !allowed.includes(f) && !f.startsWith('demo/'));
+    expect(outside).toEqual([]);
+  });
+
+  it('outside git/, only the session opens the clone', () => {
+    const openers = users(/\b(openClone|GitRepo\.open)\(/).filter((f) => !f.startsWith('git/'));
+    expect(openers).toEqual(['coordinator/session.ts']);
+  });
+
+  it('no raw git call outside git/: no git argv to the runner, no raw or plumbing call on the adapter', () => {
+    const raw = users(/\.(raw|plumb)\(\[|\[\s*'git'\s*,|runCommand\(\s*\['git'/).filter((f) => !f.startsWith('git/'));
+    expect(raw).toEqual([]);
+  });
+
+  it('set-up lives in setup/, not in coordinator/', () => {
+    const setup = ['hooks.ts', 'osSchedule.ts', 'scheduleInstall.ts', 'doctor.ts', 'schedulers.ts'];
+    expect(readdirSync(path.join(SRC, 'coordinator')).filter((f) => setup.includes(f))).toEqual([]);
+  });
+});
+
 describe('the quiet tick loads nothing heavy', () => {
   /** Every module main.ts loads before it decides a tick is quiet: static, non-type imports, followed through. */
   function loadedBy(entry: string, seen = new Set<string>(), packages = new Set<string>()) {

@@ -6,7 +6,7 @@ import { NOW } from './helpers.js';
 /**
  * RooSync's read paths, one inbox file a line (src/demo/messages.ts `inboxCases`): what RooSync does
  * with the file — lists it (odd fields noted), skips it, or breaks on it and where. The same table was
- * run against RooSync's own MessageManager (README: "How the read rules were checked").
+ * run against RooSync's own MessageManager (docs/manual.md: "How the read rules were checked").
  */
 describe('the read-path table', () => {
   const cases = inboxCases(NOW);

@@ -2,7 +2,7 @@ import { MESSAGE_ID, maintenanceSender, type Outgoing } from '../roosync/send.js
 
 import type { AlertType, Severity } from '../health/types.js';
 
-/** The original plan's alert template (design.md §8), with the structured data in a fenced json block. */
+/** The original plan's alert template (docs/design.md, "Reports"), with the structured data in a fenced json block. */
 export function alertMessage(o: {
   machineId: string;
   to: string;

@@ -37,7 +37,7 @@ export interface AgedTree {
 const ago = (now: number, days: number) => now - days * DAY_MS;
 
 /**
- * A realistic neglected `.shared-state` (roosync-format.md §5) plus one machine's local files:
+ * A realistic neglected `.shared-state` (docs/roosync-format.md) plus one machine's local files:
  * rollback points of every age, CRITICAL_ ones, backup families grown past their cap, a
  * configs/<machine> history with latest.json pointing at an old version, logs over their cap,
  * env/ secrets, and Roo task checkpoints.

@@ -1,5 +1,5 @@
 /**
- * Leader election through a lease file in the git-synced shared state (design.md §7).
+ * Leader election through a lease file in the git-synced shared state (docs/design.md, "The election").
  *
  * What it guarantees: a machine leads only for a term whose lease write it saw land on the
  * remote (the store says so); two machines can never both see their write for the same term

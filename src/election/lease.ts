@@ -6,7 +6,7 @@ import { errorCode } from '../errors.js';
 import { writeFileAtomic, ensureRealDir } from '../util/fs.js';
 import { parseUntrusted } from '../util/untrustedJson.js';
 
-/** `maintenance/leader.json`, the only file machines contend for (design.md §7). */
+/** `maintenance/leader.json`, the only file machines contend for (docs/design.md, "The election"). */
 export const leaseSchema = z.object({
   holder: z.string().min(1),
   term: z.number().int().min(1),

@@ -20,7 +20,7 @@ export interface ArchivedCopies {
 }
 
 /**
- * Step 1 of archiving one message RooSync's way (roosync-format §4): the archived object (status set,
+ * Step 1 of archiving one message RooSync's way (docs/roosync-format.md): the archived object (status set,
  * nothing else changed, unknown fields kept) is written to archive/ and over the sent copy, if any; the
  * inbox copy is untouched. If the inbox file changed since it was read (RooSync marked it read), the newer
  * content is archived, so no update is lost; if it changed into something RooSync does not list, it is

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-/** The message folders of a shared state (roosync-format.md §2) and our quarantine (design.md §5). */
+/** The message folders of a shared state (docs/roosync-format.md) and our quarantine (docs/design.md). */
 export function messageDirs(sharedState: string) {
   const messages = path.join(sharedState, 'messages');
   return {

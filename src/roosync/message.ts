@@ -16,7 +16,7 @@ export type Priority = (typeof PRIORITIES)[number];
 export type Status = (typeof STATUSES)[number];
 
 /**
- * A RooSync message (roosync-format.md §2). Only the fields we act on are typed; every other
+ * A RooSync message (docs/roosync-format.md). Only the fields we act on are typed; every other
  * field, known or not, is carried through a rewrite untouched. A message read from disk may hold
  * values RooSync tolerates outside these types (a lower-case priority, a number id: readPaths.ts).
  */

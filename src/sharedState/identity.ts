@@ -29,7 +29,7 @@ export interface Identity {
 
 const MACHINE_ID = /^[a-z0-9][a-z0-9._-]*$/;
 
-/** RooSync's own rule (roosync-format §1): lowercase, anything outside [a-z0-9-] becomes `-`. */
+/** RooSync's own rule (docs/roosync-format.md): lowercase, anything outside [a-z0-9-] becomes `-`. */
 export function machineIdFromHostname(hostname: string): string {
   return hostname.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }

@@ -12,7 +12,7 @@ import type { ReportAction, RuleReport, Task, TaskContext, TaskResult } from './
 
 export const PG_READ_FLAG = 'UNIFIED_STORE_CHANNEL_READ_PG';
 
-/** roosync-format §4: where RooSync reads messages from PostgreSQL, changes made on disk are invisible to it. */
+/** docs/roosync-format.md: where RooSync reads messages from PostgreSQL, changes made on disk are invisible to it. */
 export function pgReadWarning(env: NodeJS.ProcessEnv): string | undefined {
   return env[PG_READ_FLAG] === '1' || env[PG_READ_FLAG]?.toLowerCase() === 'true'
     ? `${PG_READ_FLAG} is set on this machine: its RooSync reads messages from PostgreSQL and will not see what this run changed on disk`

@@ -6,7 +6,7 @@ import { cli } from '../helpers.js';
 
 const MIN = 60_000;
 const TICK = 15 * MIN;
-/** The defaults these guarantees are stated for (README, "How often a fleet commits"). */
+/** The defaults these guarantees are stated for (docs/sync-and-election.md, "How often a fleet commits"). */
 const LEASE = 120 * MIN;
 const HEARTBEAT = 240 * MIN;
 const SILENT_AFTER = HEARTBEAT + 2 * TICK + 15 * MIN;
