@@ -1,31 +1,11 @@
-import type { CliEnv, CommandSpec, Outcome } from './kit.js';
-import { parseProgram } from './program.js';
-import { mcpCommands } from './commands/mcp.js';
-import { backupsCommands } from './commands/backups.js';
 import { UsageError } from '../errors.js';
 import { censorText, censorValue } from '../util/censor.js';
-import { configCommands } from './commands/config.js';
-import { leaderCommands } from './commands/leader.js';
-import { restoreCommands } from './commands/restore.js';
-import { runCommands } from './commands/run.js';
-import { setupCommands } from './commands/setup.js';
-import { doctorCommands } from './commands/doctor.js';
-import { statusCommands } from './commands/status.js';
+import { COMMANDS } from './catalogue.js';
+import type { CliEnv, Outcome } from './kit.js';
+import { parseProgram } from './program.js';
 
 export type { CliEnv, CommandSpec, Outcome } from './kit.js';
-
-/** Every command, by family; each family's file holds its specs and handlers. */
-export const COMMANDS: CommandSpec[] = [
-  ...runCommands,
-  ...statusCommands,
-  ...leaderCommands,
-  ...doctorCommands,
-  ...setupCommands,
-  ...configCommands,
-  ...restoreCommands,
-  ...backupsCommands,
-  ...mcpCommands(invoke),
-];
+export { COMMANDS } from './catalogue.js';
 
 /** Runs one command in-process, as the CLI would (for the MCP server's tools); throws as the CLI's commands do. */
 export async function invoke(cli: CliEnv, argv: string[]): Promise<Outcome> {

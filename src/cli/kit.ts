@@ -46,8 +46,10 @@ export interface CommandSpec {
   examples: string[];
   /** More for `<command> --help` (run: the tasks and groups). */
   details?: () => string[];
-  handler: (cli: CliEnv) => Promise<Outcome>;
+  handler: Handler;
 }
+
+export type Handler = (cli: CliEnv) => Promise<Outcome>;
 
 export function identityOf(cli: CliEnv): Identity {
   const identity = resolveIdentity({

@@ -93,7 +93,7 @@ export async function main(
       const quiet = await quietRun(quick, io.env, io.cwd, now());
       if (quiet) return emit(quiet);
     }
-    const { COMMANDS } = await import('./commands.js');
+    const { COMMANDS } = await import('./catalogue.js');
     const { parseProgram } = await import('./program.js');
     const parsed = parseProgram(argv, COMMANDS, io.env);
     if (parsed.kind === 'text') return emit({ exitCode: parsed.exitCode, doc: parsed.doc, lines: [parsed.text] });

@@ -33,12 +33,11 @@ export async function runTasks(
   };
   for (const name of names) {
     const scope = TASKS[name];
-    const task = availableTask(name);
-    if (!task) throw new Error(`no module for task ${name}`);
     if (scope === 'fleet' && !options.isLeader) {
       results.push({ ...emptyResult(name, scope, ctx.dryRun), status: 'skipped', reason: options.notLeaderReason });
       continue;
     }
+    const task = await availableTask(name);
     const started = Date.now();
     try {
       ctx.log.info({ task: name, dryRun: ctx.dryRun }, 'task start');

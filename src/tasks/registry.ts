@@ -1,49 +1,39 @@
-import { depsAuditTask, diskCheckTask, fleetLivenessTask, healthTask } from './healthTasks.js';
-import { attachmentsCleanup, inboxHygiene, messagesArchive, messagesPurge } from './messageTasks.js';
-import {
-  checkpointCleanup,
-  customRules,
-  backupRotation,
-  localBackupRotation,
-  localLogPrune,
-  logRotation,
-  rollbackCleanup,
-} from './cleanupTasks.js';
 import { TASK_GROUPS, isTaskName, type TaskName } from '../config/taskCatalogue.js';
 import type { Task } from './types.js';
-import { configBackupTask } from './configBackupTask.js';
-import { testsTask } from './testsTask.js';
-import { depsUpdateTask } from './depsUpdateTask.js';
-import { configDriftTask } from './configDriftTask.js';
 import { UsageError } from '../errors.js';
 
-const AVAILABLE: Task[] = [
-  inboxHygiene,
-  messagesArchive,
-  messagesPurge,
-  attachmentsCleanup,
-  rollbackCleanup,
-  backupRotation,
-  logRotation,
-  customRules,
-  checkpointCleanup,
-  localLogPrune,
-  localBackupRotation,
-  configBackupTask,
-  healthTask,
-  diskCheckTask,
-  depsAuditTask,
-  depsUpdateTask,
-  testsTask,
-  configDriftTask,
-  fleetLivenessTask,
-];
+/**
+ * Every task, in the order a tick runs them, each loaded with its module only when it runs: a tick that runs two
+ * tasks loads two task modules (and what they need), not nineteen.
+ */
+const MODULES: Record<TaskName, () => Promise<Task>> = {
+  'inbox-hygiene': async () => (await import('./messageTasks.js')).inboxHygiene,
+  'messages-archive': async () => (await import('./messageTasks.js')).messagesArchive,
+  'messages-purge': async () => (await import('./messageTasks.js')).messagesPurge,
+  'attachments-cleanup': async () => (await import('./messageTasks.js')).attachmentsCleanup,
+  'rollback-cleanup': async () => (await import('./cleanupTasks.js')).rollbackCleanup,
+  'backup-rotation': async () => (await import('./cleanupTasks.js')).backupRotation,
+  'log-rotation': async () => (await import('./cleanupTasks.js')).logRotation,
+  'custom-rules': async () => (await import('./cleanupTasks.js')).customRules,
+  'checkpoint-cleanup': async () => (await import('./cleanupTasks.js')).checkpointCleanup,
+  'local-log-prune': async () => (await import('./cleanupTasks.js')).localLogPrune,
+  'local-backup-rotation': async () => (await import('./cleanupTasks.js')).localBackupRotation,
+  'config-backup': async () => (await import('./configBackupTask.js')).configBackupTask,
+  health: async () => (await import('./healthTasks.js')).healthTask,
+  'disk-check': async () => (await import('./healthTasks.js')).diskCheckTask,
+  'deps-audit': async () => (await import('./healthTasks.js')).depsAuditTask,
+  'deps-update': async () => (await import('./depsUpdateTask.js')).depsUpdateTask,
+  tests: async () => (await import('./testsTask.js')).testsTask,
+  'config-drift': async () => (await import('./configDriftTask.js')).configDriftTask,
+  'fleet-liveness': async () => (await import('./healthTasks.js')).fleetLivenessTask,
+};
 
 /** Every task, in the order a tick runs them. */
-export const AVAILABLE_TASKS: readonly TaskName[] = AVAILABLE.map((t) => t.name);
+export const AVAILABLE_TASKS: readonly TaskName[] = Object.keys(MODULES) as TaskName[];
 
-export function availableTask(name: TaskName): Task | undefined {
-  return AVAILABLE.find((t) => t.name === name);
+/** The task's module, loaded on first use. */
+export function availableTask(name: TaskName): Promise<Task> {
+  return MODULES[name]();
 }
 
 /** Expands `--task` values (names and groups) in a stable order, rejecting unknown ones. */
@@ -56,9 +46,7 @@ export function selectTasks(requested: readonly string[]): TaskName[] {
       throw new UsageError({
         where: `--task ${r}`,
         message: 'unknown task or group',
-        hint: `tasks: ${AVAILABLE.map((t) => t.name)
-          .sort()
-          .join(', ')}; groups: ${Object.keys(TASK_GROUPS).join(', ')}`,
+        hint: `tasks: ${[...AVAILABLE_TASKS].sort().join(', ')}; groups: ${Object.keys(TASK_GROUPS).join(', ')}`,
       });
     }
   }

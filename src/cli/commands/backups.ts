@@ -2,7 +2,7 @@ import { applyRestore, findFamily, listFamilies, planRestore, type Family } from
 import { UsageError } from '../../errors.js';
 import { configBackupDir } from '../../tasks/configBackupTask.js';
 import { formatBytes, formatDate, plural } from '../../util/format.js';
-import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { load, type CliEnv, type Handler, type Outcome } from '../kit.js';
 
 /** This machine's config snapshots (the whole copies `config-backup` keeps), and putting one back. */
 
@@ -93,25 +93,8 @@ async function restoreCommand(cli: CliEnv): Promise<Outcome> {
   };
 }
 
-export const backupsCommands: CommandSpec[] = [
-  {
-    words: ['backups', 'list'],
-    usage: 'backups list [file]',
-    summary: "this machine's config snapshots (config-backup), newest first",
-    operand: { name: '[file]', description: 'only the snapshots of this config file' },
-    examples: ['roosync-maint backups list', 'roosync-maint backups list ~/.config/Code/User/settings.json'],
-    handler: listCommand,
-  },
-  {
-    words: ['backups', 'restore'],
-    usage: 'backups restore <file> [--at <time>]',
-    summary: 'put a config back from its newest snapshot (or the one at --at); the current file is kept aside',
-    operand: { name: '<file>', description: 'the config file to put back, as backups list names it' },
-    options: ['at'],
-    examples: [
-      'roosync-maint backups restore mcp_settings.json --dry-run',
-      'roosync-maint backups restore mcp_settings.json --at 2026-11-28T09:00Z',
-    ],
-    handler: restoreCommand,
-  },
-];
+/** The backups family's handlers, by command words (the specs are in cli/catalogue.ts). */
+export const handlers: Record<string, Handler> = {
+  'backups list': listCommand,
+  'backups restore': restoreCommand,
+};

@@ -20,7 +20,7 @@ import {
   trustDoc,
   trustNotice,
 } from '../../config/layers.js';
-import { identityOf, load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { identityOf, load, type CliEnv, type Handler, type Outcome } from '../kit.js';
 
 /** The config: validate, show, init. */
 
@@ -220,35 +220,10 @@ async function configInit(cli: CliEnv): Promise<Outcome> {
   };
 }
 
-export const configCommands: CommandSpec[] = [
-  {
-    words: ['config', 'validate'],
-    usage: 'config validate',
-    summary: 'check the config; every problem names its JSON path',
-    examples: ['roosync-maint config validate', 'roosync-maint config validate --config ./draft.json'],
-    handler: configValidate,
-  },
-  {
-    words: ['config', 'show'],
-    usage: 'config show',
-    summary: 'print the effective config and where each setting came from',
-    examples: ['roosync-maint config show', 'roosync-maint config show --json'],
-    handler: configShow,
-  },
-  {
-    words: ['config', 'trust'],
-    usage: 'config trust [--yes] [--revoke]',
-    summary: "approve the fleet config's commands, local paths and hosts on this machine (exactly this content)",
-    options: ['yes', 'revoke'],
-    examples: ['roosync-maint config trust', 'roosync-maint config trust --yes', 'roosync-maint config trust --revoke'],
-    handler: configTrust,
-  },
-  {
-    words: ['config', 'init'],
-    usage: 'config init [--force]',
-    summary: 'write a commented starter config',
-    options: ['force'],
-    examples: ['roosync-maint config init', 'roosync-maint config init --dry-run'],
-    handler: configInit,
-  },
-];
+/** The config family's handlers, by command words (the specs are in cli/catalogue.ts). */
+export const handlers: Record<string, Handler> = {
+  'config validate': configValidate,
+  'config show': configShow,
+  'config trust': configTrust,
+  'config init': configInit,
+};

@@ -1,6 +1,6 @@
 import { runDoctor, type DoctorCheck } from '../../setup/doctor.js';
 import { builtCliPath } from '../../util/version.js';
-import type { CliEnv, CommandSpec, Outcome } from '../kit.js';
+import type { CliEnv, Handler, Outcome } from '../kit.js';
 
 /** Is this machine set up? Read-only: it changes nothing, it says what to do. */
 
@@ -38,12 +38,7 @@ async function doctorCommand(cli: CliEnv): Promise<Outcome> {
   };
 }
 
-export const doctorCommands: CommandSpec[] = [
-  {
-    words: ['doctor'],
-    usage: 'doctor',
-    summary: 'check this machine is set up: shared state, clone, remote, config, writable, schedule, MCP, clock',
-    examples: ['roosync-maint doctor', 'roosync-maint doctor --json'],
-    handler: doctorCommand,
-  },
-];
+/** The doctor family's handlers, by command words (the specs are in cli/catalogue.ts). */
+export const handlers: Record<string, Handler> = {
+  doctor: doctorCommand,
+};

@@ -1,6 +1,6 @@
 import { leaseStatus, releaseLease } from '../../coordinator/leader.js';
 
-import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { load, type CliEnv, type Handler, type Outcome } from '../kit.js';
 
 /** The lease: show it, give it up. */
 
@@ -28,20 +28,8 @@ async function leaderRelease(cli: CliEnv): Promise<Outcome> {
   };
 }
 
-export const leaderCommands: CommandSpec[] = [
-  {
-    words: ['leader', 'status'],
-    usage: 'leader status',
-    summary: 'show the lease and how this machine judges it',
-    examples: ['roosync-maint leader status', 'roosync-maint leader status --no-sync'],
-    handler: leaderStatus,
-  },
-  {
-    words: ['leader', 'release'],
-    usage: 'leader release',
-    summary: 'give up the lease (holder only)',
-    options: ['wait'],
-    examples: ['roosync-maint leader release', 'roosync-maint leader release --dry-run'],
-    handler: leaderRelease,
-  },
-];
+/** The leader family's handlers, by command words (the specs are in cli/catalogue.ts). */
+export const handlers: Record<string, Handler> = {
+  'leader status': leaderStatus,
+  'leader release': leaderRelease,
+};

@@ -1,6 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { packageVersion } from '../../util/version.js';
-import { load, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { invoke } from '../commands.js';
+import { load, type CliEnv, type Handler, type Outcome } from '../kit.js';
 import { maintenanceMcpServer } from '../mcpServer.js';
 
 /** The identity options the server was started with, passed on to every command a tool runs. */
@@ -20,37 +21,29 @@ function identityArgv(cli: CliEnv): string[] {
 }
 
 /** `roosync-maint mcp`: serves the maintenance tools over stdio until the client closes stdin. */
-export function mcpCommands(invoke: (cli: CliEnv, argv: string[]) => Promise<Outcome>): CommandSpec[] {
-  const serve = async (cli: CliEnv): Promise<Outcome> => {
-    const server = maintenanceMcpServer({
-      version: packageVersion(),
-      invoke: (argv) => invoke(cli, [...argv, '--json', ...identityArgv(cli)]),
-      allowRun: async () => {
-        const { config } = await load(cli);
-        // honoured from this machine's own config only (config/layers.ts)
-        const machineFile = config.layers.machineFile ?? 'the machine config';
-        return { allowed: config.config.mcp.allowRun, configFile: machineFile };
-      },
-    });
-    const transport = new StdioServerTransport();
-    const closed = new Promise<void>((resolve) => {
-      transport.onclose = resolve;
-      process.stdin.once('end', resolve);
-    });
-    await server.connect(transport);
-    cli.log.info('MCP server ready on stdio');
-    await closed;
-    await server.close();
-    // stdout belongs to the protocol: nothing is printed after it ends
-    return { exitCode: 0, doc: {}, lines: [] };
-  };
-  return [
-    {
-      words: ['mcp'],
-      usage: 'mcp',
-      summary: 'serve maintenance_status, _health, _leader, _plan and _run as MCP tools over stdio (for Roo)',
-      examples: ['roosync-maint mcp   (as the "command" of an MCP server entry in mcp_settings.json)'],
-      handler: serve,
+async function serve(cli: CliEnv): Promise<Outcome> {
+  const server = maintenanceMcpServer({
+    version: packageVersion(),
+    invoke: (argv) => invoke(cli, [...argv, '--json', ...identityArgv(cli)]),
+    allowRun: async () => {
+      const { config } = await load(cli);
+      // honoured from this machine's own config only (config/layers.ts)
+      const machineFile = config.layers.machineFile ?? 'the machine config';
+      return { allowed: config.config.mcp.allowRun, configFile: machineFile };
     },
-  ];
+  });
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = resolve;
+    process.stdin.once('end', resolve);
+  });
+  await server.connect(transport);
+  cli.log.info('MCP server ready on stdio');
+  await closed;
+  await server.close();
+  // stdout belongs to the protocol: nothing is printed after it ends
+  return { exitCode: 0, doc: {}, lines: [] };
 }
+
+/** The mcp family's handlers, by command words (the specs are in cli/catalogue.ts). */
+export const handlers: Record<string, Handler> = { mcp: serve };

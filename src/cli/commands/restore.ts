@@ -9,7 +9,7 @@ import {
 } from '../../coordinator/restore.js';
 import { UsageError } from '../../errors.js';
 
-import { load, sessionFor, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { load, sessionFor, type CliEnv, type Handler, type Outcome } from '../kit.js';
 
 /** Bringing back what a task removed. */
 
@@ -65,14 +65,7 @@ async function restoreTarget(
   });
 }
 
-export const restoreCommands: CommandSpec[] = [
-  {
-    words: ['restore'],
-    usage: 'restore <message-id | path>',
-    operand: { name: '<target>', description: 'a message id (msg-…) or a path relative to the shared state' },
-    options: ['wait'],
-    examples: ['roosync-maint restore msg-20261101T101500-ab12cd', 'roosync-maint restore .rollback/old-checkpoint'],
-    summary: 'bring back what a task removed: a message from its purge bundle or git history, a path from git history',
-    handler: restoreCommand,
-  },
-];
+/** The restore family's handlers, by command words (the specs are in cli/catalogue.ts). */
+export const handlers: Record<string, Handler> = {
+  restore: restoreCommand,
+};

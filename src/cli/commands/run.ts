@@ -7,7 +7,6 @@ import { packageVersion } from '../../util/version.js';
 import { runDaemon } from '../../coordinator/daemon.js';
 import { selectTasks } from '../../tasks/registry.js';
 import { tick } from '../../coordinator/tick.js';
-import { DEFAULT_INTERVALS, TASK_GROUPS, TASK_NAMES, TASK_SUMMARIES, TASKS } from '../../config/taskCatalogue.js';
 import { ttyProgress } from '../progress.js';
 import { renderTask, renderTotals, roleOf } from '../render.js';
 
@@ -17,28 +16,11 @@ import {
   requireWritable,
   sessionFor,
   type CliEnv,
-  type CommandSpec,
+  type Handler,
   type Outcome,
 } from '../kit.js';
 
 /** Running: one tick, the daemon, the demo. */
-
-/** `run --help`: every task with its scope and default interval, then the groups `--task` accepts. */
-function taskHelp(): string[] {
-  const width = Math.max(...TASK_NAMES.map((t) => t.length));
-  return [
-    'Tasks (fleet tasks run on the leader only; "every" is the default interval, schedule.tasks changes it):',
-    ...TASK_NAMES.map(
-      (t) =>
-        `  ${t.padEnd(width)}  ${TASKS[t].padEnd(5)}  every ${DEFAULT_INTERVALS[t].padEnd(3)}  ${TASK_SUMMARIES[t]}`,
-    ),
-    '',
-    'Groups:',
-    ...Object.entries(TASK_GROUPS).map(
-      ([g, names]) => `  ${g.padEnd(width)}  ${g === 'all' ? 'every task' : names.join(', ')}`,
-    ),
-  ];
-}
 
 async function runCommand(cli: CliEnv): Promise<Outcome> {
   const { global } = cli.args;
@@ -187,36 +169,9 @@ async function demoCommand(cli: CliEnv): Promise<Outcome> {
   return runDemo({ keep: cli.args.keep, log: cli.log, now: cli.now(), env: cli.env });
 }
 
-export const runCommands: CommandSpec[] = [
-  {
-    words: ['run'],
-    usage: 'run [--task NAME]... [--wait]',
-    summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)',
-    options: ['task', 'wait'],
-    examples: [
-      'roosync-maint run                      # the due tasks (what the schedule runs)',
-      'roosync-maint run --task cleanup --dry-run',
-      'roosync-maint run --task health --json',
-    ],
-    details: taskHelp,
-    handler: runCommand,
-  },
-  {
-    words: ['daemon'],
-    usage: 'daemon [--stop]',
-    summary:
-      'long-running coordinator: ticks on its schedule, reloads the config, releases the lease on SIGINT/SIGTERM ' +
-      'or daemon --stop',
-    options: ['stop'],
-    examples: ['roosync-maint daemon', 'roosync-maint daemon --no-sync', 'roosync-maint daemon --stop'],
-    handler: daemonCommand,
-  },
-  {
-    words: ['demo'],
-    usage: 'demo [--keep]',
-    summary: 'build a throw-away fleet in a temp dir and run the whole story on it: election, cleanup, health, alerts',
-    options: ['keep'],
-    examples: ['roosync-maint demo', 'roosync-maint demo --keep'],
-    handler: demoCommand,
-  },
-];
+/** The run family's handlers, by command words (the specs are in cli/catalogue.ts). */
+export const handlers: Record<string, Handler> = {
+  run: runCommand,
+  daemon: daemonCommand,
+  demo: demoCommand,
+};

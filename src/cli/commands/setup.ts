@@ -11,7 +11,7 @@ import {
 } from '../../setup/scheduleInstall.js';
 import { hookStates, installHooks, uninstallHooks } from '../../setup/hooks.js';
 
-import { cloneSessionFor, load, sessionFor, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { cloneSessionFor, load, sessionFor, type CliEnv, type Handler, type Outcome } from '../kit.js';
 
 /** Setting a machine up: git hooks and the OS schedule entry. */
 
@@ -128,58 +128,13 @@ async function hooksCommand(cli: CliEnv, action: 'install' | 'uninstall' | 'stat
   };
 }
 
-export const setupCommands: CommandSpec[] = [
-  {
-    words: ['hooks', 'install'],
-    usage: 'hooks install',
-    summary: 'install the git hooks in the shared-state clone (post-merge, post-rewrite, post-checkout)',
-    examples: ['roosync-maint hooks install', 'roosync-maint hooks install --dry-run'],
-    handler: (cli) => hooksCommand(cli, 'install'),
-  },
-  {
-    words: ['hooks', 'uninstall'],
-    usage: 'hooks uninstall',
-    summary: 'remove our hooks, restoring any chained hook',
-    examples: ['roosync-maint hooks uninstall'],
-    handler: (cli) => hooksCommand(cli, 'uninstall'),
-  },
-  {
-    words: ['hooks', 'status'],
-    usage: 'hooks status',
-    summary: 'show which hooks are installed',
-    examples: ['roosync-maint hooks status'],
-    handler: (cli) => hooksCommand(cli, 'status'),
-  },
-  {
-    words: ['schedule', 'install'],
-    usage: 'schedule install [--for cron|systemd|windows]',
-    summary: "install the OS schedule entry for this machine (idempotent; default: this OS's scheduler)",
-    options: ['for'],
-    examples: ['roosync-maint schedule install', 'roosync-maint schedule install --for cron --dry-run'],
-    handler: (cli) => scheduleChange(cli, 'install'),
-  },
-  {
-    words: ['schedule', 'uninstall'],
-    usage: 'schedule uninstall [--for …]',
-    summary: 'remove the OS schedule entry for this machine',
-    options: ['for'],
-    examples: ['roosync-maint schedule uninstall --for systemd'],
-    handler: (cli) => scheduleChange(cli, 'uninstall'),
-  },
-  {
-    words: ['schedule', 'status'],
-    usage: 'schedule status [--for …]',
-    summary: 'whether the OS schedule entry is installed and up to date',
-    options: ['for'],
-    examples: ['roosync-maint schedule status'],
-    handler: scheduleStatus,
-  },
-  {
-    words: ['schedule', 'print'],
-    usage: 'schedule print [--for …]',
-    summary: 'print the OS scheduler entry for this machine',
-    options: ['for'],
-    examples: ['roosync-maint schedule print --for systemd'],
-    handler: schedulePrint,
-  },
-];
+/** The setup family's handlers, by command words (the specs are in cli/catalogue.ts). */
+export const handlers: Record<string, Handler> = {
+  'hooks install': (cli) => hooksCommand(cli, 'install'),
+  'hooks uninstall': (cli) => hooksCommand(cli, 'uninstall'),
+  'hooks status': (cli) => hooksCommand(cli, 'status'),
+  'schedule install': (cli) => scheduleChange(cli, 'install'),
+  'schedule uninstall': (cli) => scheduleChange(cli, 'uninstall'),
+  'schedule status': scheduleStatus,
+  'schedule print': schedulePrint,
+};

@@ -8,7 +8,7 @@ import { fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';
 import { ttyProgress } from '../progress.js';
 
 import { checkLines } from '../render.js';
-import { load, loadForRun, sessionFor, type CliEnv, type CommandSpec, type Outcome } from '../kit.js';
+import { load, loadForRun, sessionFor, type CliEnv, type Handler, type Outcome } from '../kit.js';
 import { invalidConfigNote } from '../../coordinator/configGuard.js';
 import { trustNotice } from '../../config/layers.js';
 import { checkTrust } from '../../health/checks.js';
@@ -96,19 +96,8 @@ async function healthCommand(cli: CliEnv): Promise<Outcome> {
   };
 }
 
-export const statusCommands: CommandSpec[] = [
-  {
-    words: ['status'],
-    usage: 'status',
-    summary: 'fleet view: leader, machines, KPIs',
-    examples: ['roosync-maint status', 'roosync-maint status --json'],
-    handler: statusCommand,
-  },
-  {
-    words: ['health'],
-    usage: 'health',
-    summary: 'run the health checks now and print them (MCP servers, git, tokens, disk); exit 1 when one fails',
-    examples: ['roosync-maint health', 'roosync-maint health --json'],
-    handler: healthCommand,
-  },
-];
+/** The status family's handlers, by command words (the specs are in cli/catalogue.ts). */
+export const handlers: Record<string, Handler> = {
+  status: statusCommand,
+  health: healthCommand,
+};
