@@ -35,6 +35,7 @@ export interface ParsedArgs {
   revoke: boolean;
   stop: boolean;
   wait: boolean;
+  listKept: boolean;
   for?: SchedulerKind;
   at?: string;
 }
@@ -100,6 +101,10 @@ export const COMMAND_OPTIONS = {
     repeat: 'collect',
   },
   wait: { flags: '--wait', description: 'wait for another run on this machine instead of exiting 3' },
+  'list-kept': {
+    flags: '--list-kept',
+    description: 'with --json: list every kept entry with its reason, not only counts',
+  },
   keep: { flags: '--keep', description: 'keep the temp folder and print where it is' },
   force: { flags: '--force', description: 'overwrite an existing file' },
   yes: { flags: '--yes', description: 'approve without asking (for scripts)' },
@@ -165,6 +170,7 @@ export function finishArgs(command: string[], v: RawOptions, env: NodeJS.Process
     revoke: v.revoke === true,
     stop: v.stop === true,
     wait: v.wait === true,
+    listKept: v['list-kept'] === true,
     ...(str('for') !== undefined && { for: str('for') as SchedulerKind }),
     ...(str('at') !== undefined && { at: str('at') }),
   };

@@ -42,7 +42,7 @@ const ENTRIES: Entry[] = [
     words: ['run'],
     usage: 'run [--task NAME]... [--wait]',
     summary: 'one maintenance tick: the due tasks, or the named tasks/groups now (health, update, cleanup, fleet, all)',
-    options: ['task', 'wait'],
+    options: ['task', 'wait', 'list-kept'],
     examples: [
       'roosync-maint run                      # the due tasks (what the schedule runs)',
       'roosync-maint run --task cleanup --dry-run',

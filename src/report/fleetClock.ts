@@ -1,7 +1,7 @@
 import { DAY_MS, MINUTE_MS } from '../util/time.js';
 import { formatDuration, formatTime } from '../util/format.js';
 import { readLeaseFile } from '../election/lease.js';
-import { listMessageNames, readMessage } from '../roosync/folder.js';
+import { newestMessageNames, readMessage } from '../roosync/folder.js';
 import { messageDirs } from '../roosync/layout.js';
 import { readMachines } from './fleetStatus.js';
 
@@ -60,7 +60,7 @@ export function clockEvidence(sharedState: string, machineId: string): ClockEvid
   if (lease.kind === 'ok' && lease.record.holder !== machineId)
     add(`${lease.record.holder}'s lease renewal`, lease.record.renewedAt);
   const inbox = messageDirs(sharedState).inbox;
-  const names = listMessageNames(inbox).sort().reverse().slice(0, NEWEST_MESSAGES);
+  const names = newestMessageNames(inbox, NEWEST_MESSAGES);
   for (const name of names) {
     const read = readMessage(inbox, name);
     if (!read || !('parsed' in read) || !read.parsed.ok) continue;

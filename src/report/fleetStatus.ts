@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceConfig } from '../config/schema.js';
 import { readLeaseFile } from '../election/lease.js';
-import { listMessageNames } from '../roosync/folder.js';
+import { countMessages } from '../roosync/folder.js';
 import { messageDirs } from '../roosync/layout.js';
 import { readStatusFile, type MachineStatus } from './status.js';
 import { readIncidents } from '../alerts/incidents.js';
@@ -92,7 +92,7 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
     })
     .sort((a, b) => a.machine.localeCompare(b.machine));
   const rollbackDirs = countDirs(path.join(sharedState, '.rollback'));
-  const inbox = listMessageNames(messageDirs(sharedState).inbox).length;
+  const inbox = countMessages(messageDirs(sharedState).inbox);
   const incidents = machines.flatMap((m) => readIncidents(sharedState, m.machine));
   const { mcpUptimePercent, mttrMinutes } = kpisFromIncidents(incidents, now);
   const noIncident = 'no incident recorded yet';

@@ -74,6 +74,25 @@ export function emptyResult(task: TaskName, scope: TaskScope, dryRun: boolean): 
   };
 }
 
+/** The reason kept entries are counted under when they are not listed one by one. */
+export const KEPT_COUNTED = 'kept (--list-kept lists each with its reason)';
+
+/**
+ * A result for a document: what was acted on, skipped or failed stays listed, kept entries become one count per rule
+ * (a large inbox keeps most of what it reads: listing each would grow the document with the folder).
+ */
+export function keptAsCounts(r: TaskResult): TaskResult {
+  return {
+    ...r,
+    rules: r.rules.map((rule) => {
+      const kept = rule.actions.filter((a) => a.verdict === 'keep').length;
+      if (kept === 0) return rule;
+      const untouched = { ...rule.untouched, [KEPT_COUNTED]: (rule.untouched?.[KEPT_COUNTED] ?? 0) + kept };
+      return { ...rule, actions: rule.actions.filter((a) => a.verdict !== 'keep'), untouched };
+    }),
+  };
+}
+
 const VERBS: Partial<Record<TaskName, [string, string]>> = {
   'messages-archive': ['archive', 'archived'],
   'inbox-hygiene': ['quarantine', 'quarantined'],

@@ -1,4 +1,4 @@
-import { readdirSync, type Dirent } from 'node:fs';
+import { type Dirent, opendirSync } from 'node:fs';
 import path from 'node:path';
 import { assertRealFolder, isOurTemp, readCapped, unlessMissing } from '../util/fs.js';
 import { parseMessage, type Parsed } from './message.js';
@@ -8,7 +8,7 @@ export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 export type EntryKind = 'file' | 'symlink' | 'dir' | 'other';
 
-function kindOf(d: Dirent): EntryKind {
+export function kindOf(d: Dirent): EntryKind {
   if (d.isSymbolicLink()) return 'symlink';
   if (d.isFile()) return 'file';
   return d.isDirectory() ? 'dir' : 'other';
@@ -22,19 +22,61 @@ export interface FolderListing {
 }
 
 export function listFolder(dir: string): FolderListing {
-  const all = unlessMissing(() => readdirSync(dir, { withFileTypes: true }), [] as Dirent[]);
+  return scanFolder(dir, () => true);
+}
+
+/**
+ * Visits a folder's entries one at a time (`opendir`), never holding the whole listing: a million-file inbox
+ * costs what the caller keeps, not a million entries. A missing folder has no entries.
+ */
+export function eachEntry(dir: string, visit: (d: Dirent) => void): void {
+  const handle = unlessMissing(() => opendirSync(dir, { bufferSize: 256 }), undefined);
+  if (!handle) return;
+  try {
+    for (let d = handle.readSync(); d !== null; d = handle.readSync()) visit(d);
+  } finally {
+    handle.closeSync();
+  }
+}
+
+/**
+ * One pass over a message folder that keeps only the `*.json` names `keep` wants (with their kind) and our temp
+ * files, and counts every `*.json` name: memory follows what is kept, not the folder's size.
+ */
+export function scanFolder(dir: string, keep: (name: string) => boolean): FolderListing & { total: number } {
   const kinds = new Map<string, EntryKind>();
   const temps: string[] = [];
-  for (const d of all) {
-    if (d.name.endsWith('.json')) kinds.set(d.name, kindOf(d));
-    else if (isOurTemp(d.name) && d.isFile()) temps.push(d.name);
-  }
-  return { names: [...kinds.keys()], kinds, temps };
+  let total = 0;
+  eachEntry(dir, (d) => {
+    if (d.name.endsWith('.json')) {
+      total++;
+      if (keep(d.name)) kinds.set(d.name, kindOf(d));
+    } else if (isOurTemp(d.name) && d.isFile()) temps.push(d.name);
+  });
+  return { names: [...kinds.keys()], kinds, temps, total };
 }
 
 /** The names RooSync lists in a message folder (`*.json`), without opening a single file. */
 export function listMessageNames(dir: string): string[] {
   return listFolder(dir).names;
+}
+
+/** How many messages RooSync lists in a folder, in one pass that keeps no name. */
+export function countMessages(dir: string): number {
+  return scanFolder(dir, () => false).total;
+}
+
+/** The `n` greatest `*.json` names of a folder (ids sort by date: the newest), greatest first, in one pass. */
+export function newestMessageNames(dir: string, n: number): string[] {
+  const top: string[] = [];
+  eachEntry(dir, (d) => {
+    if (!d.name.endsWith('.json') || (top.length === n && d.name <= top[n - 1]!)) return;
+    let i = top.length;
+    while (i > 0 && top[i - 1]! < d.name) i--;
+    top.splice(i, 0, d.name);
+    if (top.length > n) top.pop();
+  });
+  return top;
 }
 
 /**

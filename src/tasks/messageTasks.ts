@@ -5,7 +5,16 @@ import { maintenanceSender } from '../roosync/send.js';
 import { mkdirSync, readFileSync, renameSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { messageDirs, type MessageDirs } from '../roosync/layout.js';
-import { assertRealFolders, listFolder, listMessageNames, readMessage, type FolderListing } from '../roosync/folder.js';
+import {
+  assertRealFolders,
+  eachEntry,
+  type EntryKind,
+  kindOf,
+  listMessageNames,
+  readMessage,
+  scanFolder,
+  type FolderListing,
+} from '../roosync/folder.js';
 import {
   dateFromId,
   hasDatedId,
@@ -61,15 +70,24 @@ export function messageDate(m: RooSyncMessage): { ms: number; source: string } |
  * cutoff, and those whose id cannot be dated. The rest are decided by name alone (pure).
  */
 export function filesToOpen(names: readonly string[], cutoff: number): { open: string[]; newerByName: number } {
-  const open: string[] = [];
+  const filter = openFilter(cutoff);
+  const open = names.filter(filter.mustOpen);
+  return { open, newerByName: filter.newerByName };
+}
+
+/** The same test, one name at a time, for a folder scanned as a stream (scanFolder): it counts what it leaves. */
+export function openFilter(cutoff: number): { mustOpen: (name: string) => boolean; newerByName: number } {
   const cutoffId = idPrefixAt(cutoff);
-  let newerByName = 0;
-  for (const name of names) {
-    // ids sort chronologically as strings: one comparison per name, no date parsing
-    if (name >= cutoffId && hasDatedId(idOf(name))) newerByName++;
-    else open.push(name);
-  }
-  return { open, newerByName };
+  const filter = {
+    newerByName: 0,
+    mustOpen: (name: string) => {
+      // ids sort chronologically as strings: one comparison per name, no date parsing
+      if (name < cutoffId || !hasDatedId(idOf(name))) return true;
+      filter.newerByName++;
+      return false;
+    },
+  };
+  return filter;
 }
 
 export interface ArchivePolicy {
@@ -206,10 +224,18 @@ export const messagesArchive = messageTask('messages-archive', async (ctx, resul
       `days move to messages/archive/ as RooSync archives them; pending auto-destruct messages are left to RooSync`,
     dirs.inbox,
   );
-  const listings = { inbox: listFolder(dirs.inbox), archive: listFolder(dirs.archive), sent: listFolder(dirs.sent) };
+  // one pass a folder, keeping only what may be acted on: memory follows the due messages, not the inbox
+  const filter = openFilter(cutoffOf(ctx.now, horizon));
+  const inbox = scanFolder(dirs.inbox, filter.mustOpen);
+  const open = inbox.names;
+  const wanted = new Set(open);
+  const listings = {
+    inbox,
+    archive: scanFolder(dirs.archive, () => false),
+    sent: scanFolder(dirs.sent, (name) => wanted.has(name)),
+  };
   const sentNames = new Set(listings.sent.names);
-  const { open, newerByName } = filesToOpen(listings.inbox.names, cutoffOf(ctx.now, horizon));
-  countUntouched(report, `newer than ${horizon} days by the id's date (not opened)`, newerByName);
+  countUntouched(report, `newer than ${horizon} days by the id's date (not opened)`, filter.newerByName);
   const due = openAndDecide(
     dirs.inbox,
     'inbox',
@@ -294,8 +320,16 @@ export const messagesPurge = messageTask('messages-purge', async (ctx, result) =
     unreadDays: m.purgeUnreadAfterDays,
     archivedThisRun: ctx.archivedThisRun ?? new Set(),
   };
-  const inInbox = new Set(listMessageNames(dirs.inbox));
-  const listings = { archive: listFolder(dirs.archive), sent: listFolder(dirs.sent) };
+  const filters = {
+    archive: openFilter(cutoffOf(ctx.now, m.deleteAfterDays)),
+    sent: openFilter(cutoffOf(ctx.now, m.deleteAfterDays)),
+  };
+  const listings = {
+    archive: scanFolder(dirs.archive, filters.archive.mustOpen),
+    sent: scanFolder(dirs.sent, filters.sent.mustOpen),
+  };
+  const candidates = new Set([...listings.archive.names, ...listings.sent.names]);
+  const inInbox = new Set(scanFolder(dirs.inbox, (name) => candidates.has(name)).names);
   const uncommitted = gitMode
     ? await ctx.git!.repo.uncommitted(['messages/archive', 'messages/sent'])
     : new Set<string>();
@@ -312,7 +346,8 @@ export const messagesPurge = messageTask('messages-purge', async (ctx, result) =
       `read are removed (${unread}; never in the run that archived them; never a pending auto-destruct one; ` +
       `never while the message is in the inbox); ${purgeHome(gitMode)}`;
     const report = newReport(`messages-purge/${folder}`, policyText, dir);
-    const { open, newerByName } = filesToOpen(listings[folder].names, cutoffOf(ctx.now, m.deleteAfterDays));
+    const open = listings[folder].names;
+    const { newerByName } = filters[folder];
     countUntouched(report, `newer than ${m.deleteAfterDays} days by the id's date (not opened)`, newerByName);
     const decide = (rel: string, msg: RooSyncMessage, bytes: number): ReportAction => {
       if (inInbox.has(rel.slice(folder.length + 1)))
@@ -441,13 +476,12 @@ export const HYGIENE_SETTLE_MS = 60_000;
 /** What inbox-hygiene does with one inbox entry: RooSync's judgement decides, never our taste. */
 function hygieneAction(
   dirs: MessageDirs,
-  listing: FolderListing,
+  kind: EntryKind,
   name: string,
   ctx: TaskContext,
   odd: Map<Oddity, number>,
 ): { action: ReportAction; signature?: string } | undefined {
   const rel = `inbox/${name}`;
-  const kind = listing.kinds.get(name);
   if (kind === 'symlink')
     return {
       action: messageAction(
@@ -489,14 +523,16 @@ export const inboxHygiene = messageTask('inbox-hygiene', async (ctx, result) => 
     'to messages/quarantine/ with a note of why, once they have not changed for a minute (RooSync writes in place) ' +
     'and only if they still are what was judged; every file RooSync lists stays; nothing is deleted';
   const report = newReport('inbox-hygiene', policy, dirs.inbox);
-  const listing = listFolder(dirs.inbox);
   const odd = new Map<Oddity, number>();
   const signatures = new Map<string, string | undefined>();
-  for (const name of listing.names) {
-    const judged = hygieneAction(dirs, listing, name, ctx, odd);
+  // one file at a time as the folder is read: memory follows what is quarantined, not the inbox
+  eachEntry(dirs.inbox, (d) => {
+    if (!d.name.endsWith('.json')) return;
+    const name = d.name;
+    const judged = hygieneAction(dirs, kindOf(d), name, ctx, odd);
     if (!judged) {
       countUntouched(report, 'listed by RooSync');
-      continue;
+      return;
     }
     const copyOf = driveCopyOf(dirs, name);
     if (copyOf && judged.action.verdict === 'quarantine')
@@ -505,7 +541,7 @@ export const inboxHygiene = messageTask('inbox-hygiene', async (ctx, result) => 
         'is merged into the original, then it moves here';
     report.actions.push(judged.action);
     signatures.set(judged.action.rel, judged.signature);
-  }
+  });
   for (const [o, n] of odd) {
     const stays = n === 1 ? 'RooSync shows it, so it stays' : 'RooSync shows them, so they stay';
     result.warnings.push(`${plural(n, 'message')} with ${ODDITY_TEXT[o]}; ${stays}`);

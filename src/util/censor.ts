@@ -121,7 +121,9 @@ const MIN_KNOWN = 6;
 
 export function censorText(text: string, knownSecrets: readonly string[] = []): string {
   let out = text;
-  const known = [...new Set(knownSecrets)].filter((s) => s.length >= MIN_KNOWN).sort((a, b) => b.length - a.length);
+  // each known secret as it is, and as it reads inside JSON text (a quote or a backslash in it is escaped there)
+  const forms = knownSecrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
+  const known = [...new Set(forms)].filter((s) => s.length >= MIN_KNOWN).sort((a, b) => b.length - a.length);
   for (const s of known) out = out.split(s).join(CENSORED);
   for (const re of SHAPED) out = out.replace(re, CENSORED);
   out = out.replace(URL_PASSWORD, `$1${CENSORED}@`);

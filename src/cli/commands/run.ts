@@ -9,6 +9,7 @@ import { selectTasks } from '../../tasks/registry.js';
 import { tick } from '../../coordinator/tick.js';
 import { ttyProgress } from '../progress.js';
 import { renderTask, renderTotals, roleOf } from '../render.js';
+import { keptAsCounts } from '../../report/taskResult.js';
 
 import {
   identityOf,
@@ -58,7 +59,13 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
           : 'nothing new: no commit, no push';
   return {
     exitCode: failed ? 1 : 0,
-    doc: { command: 'run', ok: !failed, sharedState: identity.sharedState.value, ...r },
+    doc: {
+      command: 'run',
+      ok: !failed,
+      sharedState: identity.sharedState.value,
+      ...r,
+      tasks: cli.args.listKept ? r.tasks : r.tasks.map(keptAsCounts),
+    },
     lines: [
       head,
       `${roleOf(r.leader)}: ${r.leader.reason} — ${sync}`,

@@ -1,0 +1,94 @@
+// Peak memory of archiving a large inbox, ours beside the naive floor, at several sizes (issue 29).
+// node bench/memory.mjs [sizes…]   e.g. node bench/memory.mjs 100000 200000 1000000
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const HERE = import.meta.dirname;
+const NOW = Date.UTC(2026, 11, 1);
+const DAY = 86_400_000;
+const compact = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').slice(0, 15);
+
+/** `total` messages, 1 % of them from 2025 (due), the rest from the last 10 days; written straight, as fast as we can. */
+export function buildInbox(shared, total) {
+  const inbox = path.join(shared, 'messages', 'inbox');
+  mkdirSync(inbox, { recursive: true });
+  mkdirSync(path.join(shared, 'messages', 'archive'), { recursive: true });
+  for (let i = 0; i < total; i++) {
+    const created = i % 100 === 0 ? Date.UTC(2025, 5, 1) + i * 1000 : NOW - (i % 10) * DAY - i * 1000;
+    const id = `msg-${compact(created)}-${i.toString(36).padStart(6, '0')}`;
+    const m = {
+      id,
+      from: 'myia-po-2023:roo-extensions',
+      to: 'all',
+      subject: `Status ${i}`,
+      body: `## Report ${i}\n\nAll good.`,
+      priority: 'MEDIUM',
+      timestamp: new Date(created).toISOString(),
+      status: i % 2 ? 'read' : 'unread',
+    };
+    writeFileSync(path.join(inbox, `${id}.json`), JSON.stringify(m));
+  }
+}
+
+/** Peak RSS (MB) of one of our runs, measured in-process (measure.mjs reports maxRSS on fd 3). */
+function ours(shared, state, json) {
+  const args = [path.join(HERE, 'measure.mjs'), 'run', '--no-sync', '--leader', '--task', 'messages-archive'];
+  args.push('--shared-state', shared, '--machine', 'bench', '--log-level', 'warn', ...(json ? ['--json'] : []));
+  const r = spawnSync(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    env: { ...process.env, XDG_STATE_HOME: state, ROOSYNC_MAINT_NOW: String(NOW) },
+  });
+  if (r.status !== 0) throw new Error(`our run exited ${r.status}: ${r.stderr}`);
+  return { rssMB: JSON.parse(r.output[3]).maxRssKB / 1024, stdoutKB: Buffer.byteLength(r.stdout) / 1024 };
+}
+
+/** The naive floor's peak RSS, from GNU time. */
+function naive(shared) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(HERE, 'naiveArchive.mjs'), shared], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`naive run exited ${r.status}: ${r.stderr}`);
+  return Number(r.stderr.trim().split('\n').pop()) / 1024;
+}
+
+export async function memoryRows(sizes) {
+  const base = await mkdtemp(path.join(os.tmpdir(), 'roosync-maint-mem-'));
+  const rows = [];
+  try {
+    for (const n of sizes) {
+      process.stderr.write(`  memory: ${n.toLocaleString('en-US')} messages: building\n`);
+      const a = path.join(base, 'a');
+      buildInbox(a, n);
+      const b = path.join(base, 'b');
+      const c = path.join(base, 'c');
+      execFileSync('cp', ['-a', a, b]);
+      execFileSync('cp', ['-a', a, c]);
+      process.stderr.write('  memory: running\n');
+      const plain = ours(a, path.join(base, 'state-a'), false);
+      const json = ours(b, path.join(base, 'state-b'), true);
+      const floor = naive(c);
+      const left = (d) => readdirSync(path.join(d, 'messages', 'inbox')).length;
+      const dueLeft = [a, b, c].map(left);
+      rows.push({ n, plain, json, floor, dueLeft });
+      for (const d of [a, b, c, path.join(base, 'state-a'), path.join(base, 'state-b')])
+        await rm(d, { recursive: true, force: true });
+    }
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const sizes = process.argv.slice(2).map(Number);
+  const rows = await memoryRows(sizes.length ? sizes : [100_000, 200_000, 1_000_000]);
+  for (const r of rows)
+    console.log(
+      `${r.n}: ours ${r.plain.rssMB.toFixed(0)} MB, ours --json ${r.json.rssMB.toFixed(0)} MB (${r.json.stdoutKB.toFixed(0)} KB document), naive ${r.floor.toFixed(0)} MB; inbox left ${r.dueLeft.join('/')}`,
+    );
+}
