@@ -11,6 +11,7 @@ const msg = (daysOld: number, status: 'read' | 'unread'): RooSyncMessage => ({
   from: 'a:roo',
   to: 'all',
   subject: 's',
+  priority: 'MEDIUM',
   body: 'b',
   status,
   timestamp: new Date(NOW - daysOld * DAY).toISOString(),
