@@ -2,19 +2,19 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import type { MaintenanceConfig } from '../config/schema.js';
 import { TASKS, type TaskName } from '../config/taskCatalogue.js';
-import { judgeLease, type Observation } from '../election/elector.js';
+import { judgeLease, renewalDueAt, type Observation } from '../election/elector.js';
 import { readLeaseFile, type LeaseRead } from '../election/lease.js';
 import { fileObservationStore } from '../election/observations.js';
 import type { GitRepo } from '../git/repo.js';
 import type { Logger } from '../log.js';
-import { digestStore } from '../report/digest.js';
+import { digestDueAt, digestStore } from '../report/digest.js';
 import { fleetStatus, silentAfterMinutes, type FleetStatus } from '../report/fleetStatus.js';
-import { readStatus, type MachineStatus } from '../report/status.js';
+import { heartbeatDueAt, readStatus, type MachineStatus } from '../report/status.js';
 import { writeState } from '../sharedState/localState.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
-import { HOUR_MS, MINUTE_MS } from '../util/time.js';
+import { MINUTE_MS } from '../util/time.js';
 import { configFingerprint, earliest, QUIET_FILE, type Deadline, type QuietRecord } from './quiet.js';
-import { intervalMs, type ScheduleState } from './schedule.js';
+import { intervalMs, nextDueAt, type ScheduleState } from './schedule.js';
 
 export interface CleanTick {
   machineId: string;
@@ -93,21 +93,21 @@ export function quietDeadlines(i: QuietInputs): Deadline[] {
   const out: Deadline[] = [];
   for (const task of i.tasks) {
     if (TASKS[task] === 'fleet' && !i.isLeader) continue; // skipped on a follower anyway
-    const every = intervalMs(task, config);
-    const last = i.schedule.tasks[task];
     // a fleet task of every tick reads only the shared state, unchanged while the gate holds
-    if (every === 0) {
+    if (intervalMs(task, config) === 0) {
       if (TASKS[task] === 'local') out.push({ at: now, why: `${task} runs every tick` });
       continue;
     }
-    out.push(last?.ok ? { at: last.lastRunAt + every, why: `${task} due` } : { at: now, why: `${task} due` });
+    out.push({ at: nextDueAt(task, i.schedule, config, now), why: `${task} due` });
   }
+  // each moment comes from the module that owns its rule: the heartbeat, the lease, liveness, the digest
   const heartbeatMs = config.schedule.heartbeatMinutes * MINUTE_MS;
-  out.push({ at: i.status ? Date.parse(i.status.lastTickAt) + heartbeatMs : now, why: 'heartbeat due' });
+  // "due since ever" (no status yet, no digest yet) is due now
+  const orNow = (at: number) => (Number.isFinite(at) ? at : now);
+  out.push({ at: orNow(heartbeatDueAt(i.status, heartbeatMs)), why: 'heartbeat due' });
   out.push(leaseDeadline(i));
   if (i.fleet) out.push(...livenessDeadlines(i.fleet, config, now));
-  const digestMs = config.reports.digestHours * HOUR_MS;
-  out.push({ at: i.digestLastSentAt === null ? now : i.digestLastSentAt + digestMs, why: 'digest due' });
+  out.push({ at: orNow(digestDueAt(i.digestLastSentAt, config.reports.digestHours)), why: 'digest due' });
   return out;
 }
 
@@ -115,7 +115,8 @@ export function quietDeadlines(i: QuietInputs): Deadline[] {
 function leaseDeadline(i: QuietInputs): Deadline {
   const leaseMs = i.config.election.leaseSeconds * 1000;
   const { judgement, observation } = judgeLease(i.lease, i.machineId, i.now, leaseMs, i.observation);
-  if (judgement.state === 'mine') return { at: judgement.writerExpiresAt! - leaseMs / 2, why: 'lease renewal due' };
+  if (judgement.state === 'mine')
+    return { at: renewalDueAt(judgement.writerExpiresAt!, leaseMs), why: 'lease renewal due' };
   if (judgement.state === 'free') return { at: i.now, why: 'the lease is free' };
   // looks go on at every tick (quiet ones too): a whole lease of them from now, less what was watched already
   const seenFull = i.now + Math.max(0, leaseMs - judgement.observedForMs);

@@ -33,10 +33,17 @@ export function dueTasks(
     const every = intervalMs(task, config);
     if (!last) return { task, due: true, reason: 'never ran on this machine' };
     if (!last.ok) return { task, due: true, reason: `its last run failed (${formatDate(last.lastRunAt)})` };
-    if (now - last.lastRunAt >= every)
+    const at = nextDueAt(task, state, config, now);
+    if (now >= at)
       return { task, due: true, reason: every === 0 ? 'runs every tick' : `last ran ${formatDate(last.lastRunAt)}` };
-    return { task, due: false, reason: `next due ${formatDate(last.lastRunAt + every)}` };
+    return { task, due: false, reason: `next due ${formatDate(at)}` };
   });
+}
+
+/** When a task is next due on this machine (the one rule; `now` when it never ran or its last run failed). */
+export function nextDueAt(task: TaskName, state: ScheduleState, config: MaintenanceConfig, now: number): number {
+  const last = state.tasks[task];
+  return last?.ok ? last.lastRunAt + intervalMs(task, config) : now;
 }
 
 /** A check task that failed only because its checks fail ran to its end: it is not retried every tick. */

@@ -29,7 +29,6 @@ import { recordQuietTick } from './quietRecord.js';
 import { unlessMissing, unlinkIfPresent } from '../util/fs.js';
 import { checkConfig, checkTrust } from '../health/checks.js';
 import { invalidConfigNote, type GuardedConfig } from './configGuard.js';
-import type { ResolvedConfig } from '../config/load.js';
 import { trustNotice } from '../config/layers.js';
 import { AVAILABLE_TASKS } from '../tasks/registry.js';
 import { commitReady, pushPolicy, pushUntilLanded, syncWithFence } from './sync.js';
@@ -148,82 +147,163 @@ async function tickLocked(o: TickOptions, session: MachineSession, lock: RunLock
 }
 
 /**
- * Adds this tick to the digest totals and, when a digest is due, sends it (inbox + sent copies).
- * Returns the message files written, for the tick's commit.
+ * What one phase of a tick changed: merged into the tick's result in order by `after`, never written into a
+ * shared result object. `notes` and `unwritten` add up; every other field replaces the one before.
  */
-function sendDigestIfDue(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
-  if (o.dryRun) return [];
-  return reportStep(result, o.log, 'digest', () => sendDigest(o, stateDir, result));
+type Change = Partial<Omit<TickResult, 'notes' | 'unwritten'>> & { notes?: string[]; unwritten?: string[] };
+
+function after(r: TickResult, c: Change): TickResult {
+  const { notes = [], unwritten = [], ...rest } = c;
+  const allUnwritten = [...(r.unwritten ?? []), ...unwritten];
+  return { ...r, ...rest, notes: [...r.notes, ...notes], ...(allUnwritten.length > 0 && { unwritten: allUnwritten }) };
 }
 
-function sendDigest(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
-  const store = digestStore(stateDir, o.log);
-  const now = o.clock();
-  const state = accumulate(store.load(now), result.tasks);
-  if (!digestDue(state, now, o.config.config.reports.digestHours)) {
-    store.save(state);
-    return [];
+/** Runs one named phase of the tick, timed in the log (`-v` shows each: sync, election, tasks, commit, push). */
+async function phase<T>(o: TickOptions, name: string, body: () => Promise<T> | T): Promise<T> {
+  const started = Date.now();
+  try {
+    return await body();
+  } finally {
+    o.log.info({ phase: name, ms: Date.now() - started }, `phase ${name}`);
   }
-  const fleet = result.leader.isLeader ? fleetStatus(o.sharedState, o.config.config, now) : undefined;
-  const sent = sendMessage(
-    messageDirs(o.sharedState),
-    digestMessage({
+}
+
+/** A reporting step's outcome: the files it wrote for the commit, or why it wrote nothing. */
+interface Written {
+  paths: string[];
+  change: Change;
+}
+
+/**
+ * Runs one reporting step of the tick (alerts, digest, status file, lease). A failure there is noted and the tick
+ * goes on to its commit and push: a bad file must never keep the fleet work or the status file from landing.
+ */
+function reportStep(log: Logger, what: string, step: () => Written): Written {
+  try {
+    return step();
+  } catch (err) {
+    log.error({ step: what, err: errorMessage(err) }, 'report step failed');
+    const why = `${what}: ${errorMessage(err)}`;
+    return { paths: [], change: { notes: [`${what} not written this tick: ${errorMessage(err)}`], unwritten: [why] } };
+  }
+}
+
+/** Adds this tick to the digest totals and, when a digest is due, sends it (inbox + sent copies). */
+function digestStep(o: Resolved<TickOptions>, stateDir: string, r: TickResult): Written {
+  if (o.dryRun) return { paths: [], change: {} };
+  return reportStep(o.log, 'digest', () => {
+    const store = digestStore(stateDir, o.log);
+    const now = o.clock();
+    const state = accumulate(store.load(now), r.tasks);
+    if (!digestDue(state, now, o.config.config.reports.digestHours)) {
+      store.save(state);
+      return { paths: [], change: {} };
+    }
+    const fleet = r.leader.isLeader ? fleetStatus(o.sharedState, o.config.config, now) : undefined;
+    const message = digestMessage({
       machineId: o.machineId,
       to: o.config.config.reports.to,
       now,
       state,
-      leader: result.leader,
+      leader: r.leader,
       ...(fleet && { fleet }),
-    }),
-    now,
-  );
-  store.save(emptyDigestState(now, now));
-  result.notes.push(`sent the digest ${sent.id}`);
-  return [`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`];
+    });
+    const sent = sendMessage(messageDirs(o.sharedState), message, now);
+    store.save(emptyDigestState(now, now));
+    const paths = [`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`];
+    return { paths, change: { notes: [`sent the digest ${sent.id}`] } };
+  });
 }
 
-async function runLocalOnly(
-  given: Resolved<TickOptions>,
-  session: MachineSession,
-  result: TickResult,
-): Promise<TickResult> {
-  const { stateDir } = session;
-  let o = given;
-  if (o.configInvalid) {
-    result.configInvalid = invalidConfigNote(o.config.file, o.configInvalid);
-    result.notes.push(result.configInvalid);
-    if (o.configInvalid.using === 'defaults') o = { ...o, tasks: [] };
-  }
-  noteUntrusted(o.config, result);
-  result.leader = o.leaderFlag
-    ? { isLeader: true, term: null, reason: '--no-sync --leader' }
-    : findGitDir(o.sharedState)
-      ? {
-          isLeader: false,
-          term: null,
-          reason: 'a clone run with --no-sync: no election (only --leader runs fleet tasks)',
-        }
-      : electOnFolder(o, stateDir, result);
-  result.tasks = await runTasks(o.tasks, taskContext(o, session), {
-    isLeader: result.leader.isLeader,
-    notLeaderReason: `fleet task: not the leader (${result.leader.reason})`,
+/** Health findings → alert messages and incidents (not in a dry run); the files go into the tick's commit. */
+function alertsStep(o: Resolved<TickOptions>, stateDir: string, r: TickResult): Written {
+  if (o.dryRun) return { paths: [], change: {} };
+  return reportStep(o.log, 'alerts', () => {
+    const delivered = deliverAlerts(
+      {
+        sharedState: o.sharedState,
+        machineId: o.machineId,
+        config: o.config.config,
+        now: o.clock(),
+        stateDir,
+        log: o.log,
+      },
+      [
+        ...r.tasks.flatMap((t) => t.checks ?? []),
+        // a guarded run says whether the config loaded: one alert while it is broken, [RESOLVED] once fixed
+        ...(o.reloadConfig ? [checkConfig(o.config.file, o.configInvalid?.problems, r.configInvalid)] : []),
+        // what of the fleet config this machine does not obey: one alert while it lasts
+        checkTrust(o.config.file, o.machineId, o.config.layers.trust),
+      ],
+    );
+    return { paths: delivered.paths, change: { notes: delivered.notes } };
   });
-  if (!o.dryRun) {
-    alertsOf(o, stateDir, result);
-    sendDigestIfDue(o, stateDir, result);
-    reportStep(result, o.log, 'status file', () => {
-      writeStatus(o.sharedState, statusOf(o, result));
-      return [];
-    });
-  }
-  return result;
+}
+
+/** The alerts, then the digest (which counts this tick), each on the result as the step before left it. */
+function reportPhase(o: Resolved<TickOptions>, stateDir: string, r: TickResult): Written {
+  const alerts = alertsStep(o, stateDir, r);
+  const digest = digestStep(o, stateDir, after(r, alerts.change));
+  return { paths: [...alerts.paths, ...digest.paths], change: combine(alerts.change, digest.change) };
+}
+
+function combine(a: Change, b: Change): Change {
+  return {
+    ...a,
+    ...b,
+    notes: [...(a.notes ?? []), ...(b.notes ?? [])],
+    unwritten: [...(a.unwritten ?? []), ...(b.unwritten ?? [])],
+  };
+}
+
+/** The config as this run uses it: a broken one is said first, and with no valid config at all no task runs. */
+function configPhase(o: Resolved<TickOptions>, origin?: string): { run: Resolved<TickOptions>; change: Change } {
+  const untrusted = trustNotice(o.config.layers.trust);
+  if (!o.configInvalid) return { run: o, change: { untrusted, notes: untrusted } };
+  const configInvalid = invalidConfigNote(o.config.file, o.configInvalid, origin);
+  const run = o.configInvalid.using === 'defaults' ? { ...o, tasks: [] } : o;
+  return { run, change: { configInvalid, untrusted, notes: [configInvalid, ...untrusted] } };
+}
+
+async function runLocalOnly(o: Resolved<TickOptions>, session: MachineSession, start: TickResult) {
+  const { stateDir } = session;
+  const config = configPhase(o);
+  let r = after(start, config.change);
+  const run = config.run;
+  const elected = run.leaderFlag
+    ? { leader: { isLeader: true, term: null, reason: '--no-sync --leader' } }
+    : findGitDir(run.sharedState)
+      ? {
+          leader: {
+            isLeader: false,
+            term: null,
+            reason: 'a clone run with --no-sync: no election (only --leader runs fleet tasks)',
+          },
+        }
+      : await phase(run, 'election', () => electOnFolder(run, stateDir));
+  r = after(r, elected);
+  const tasks = await phase(run, 'tasks', () =>
+    runTasks(run.tasks, taskContext(run, session), {
+      isLeader: r.leader.isLeader,
+      notLeaderReason: `fleet task: not the leader (${r.leader.reason})`,
+    }),
+  );
+  r = after(r, { tasks });
+  if (run.dryRun) return r;
+  r = after(r, reportPhase(run, stateDir, r).change);
+  const status = statusOf(run, r);
+  const written = reportStep(run.log, 'status file', () => {
+    writeStatus(run.sharedState, status);
+    return { paths: [], change: {} };
+  });
+  return after(r, written.change);
 }
 
 /**
  * A plain folder's election (election/plainLease.ts): read the lease, decide, write the claim or the renewal
  * (not in a dry run). The observation of the lease is kept in local state as in git mode.
  */
-function electOnFolder(o: Resolved<TickOptions>, stateDir: string, result: TickResult): TickResult['leader'] {
+function electOnFolder(o: Resolved<TickOptions>, stateDir: string): Change & { leader: TickResult['leader'] } {
   const observations = fileObservationStore(stateDir, o.log, o.dryRun);
   const { election, schedule } = o.config.config;
   const { decision, observation } = decidePlainLease(
@@ -238,20 +318,16 @@ function electOnFolder(o: Resolved<TickOptions>, stateDir: string, result: TickR
     observations.load(),
   );
   observations.save(observation);
-  if (decision.write && !o.dryRun)
-    reportStep(result, o.log, 'lease', () => {
-      writeLeaseFile(o.sharedState, decision.write as LeaseRecord);
-      return [LEASE_FILE];
-    });
+  const written =
+    decision.write && !o.dryRun
+      ? reportStep(o.log, 'lease', () => {
+          writeLeaseFile(o.sharedState, decision.write as LeaseRecord);
+          return { paths: [LEASE_FILE], change: {} };
+        })
+      : { paths: [], change: {} };
   const unwritten = decision.write && o.dryRun ? ' (dry run: the lease file is not written)' : '';
-  return { isLeader: decision.isLeader, term: decision.term, reason: `${decision.reason}${unwritten}` };
-}
-
-/** The fleet config's settings this machine ignores, said in the run's notes and its status file. */
-function noteUntrusted(config: ResolvedConfig, result: TickResult): void {
-  const notice = trustNotice(config.layers.trust);
-  result.untrusted = notice;
-  result.notes.push(...notice);
+  const leader = { isLeader: decision.isLeader, term: decision.term, reason: `${decision.reason}${unwritten}` };
+  return { ...written.change, leader };
 }
 
 function taskContext(o: TickOptions, session: MachineSession, offline?: string) {
@@ -269,47 +345,6 @@ async function configOrigin(repo: GitRepo, file: string): Promise<string | undef
   const rel = path.relative(repo.top, file).split(path.sep).join('/');
   const last = await repo.lastChange(rel);
   return last && `by ${last.author} in ${last.sha}`;
-}
-
-/** Health findings → alert messages and incidents (not in a dry run); the files go into the tick's commit. */
-function alertsOf(o: Resolved<TickOptions>, stateDir: string, result: TickResult): string[] {
-  if (o.dryRun) return [];
-  return reportStep(result, o.log, 'alerts', () => {
-    const delivered = deliverAlerts(
-      {
-        sharedState: o.sharedState,
-        machineId: o.machineId,
-        config: o.config.config,
-        now: o.clock(),
-        stateDir,
-        log: o.log,
-      },
-      [
-        ...result.tasks.flatMap((t) => t.checks ?? []),
-        // a guarded run says whether the config loaded: one alert while it is broken, [RESOLVED] once fixed
-        ...(o.reloadConfig ? [checkConfig(o.config.file, o.configInvalid?.problems, result.configInvalid)] : []),
-        // what of the fleet config this machine does not obey: one alert while it lasts
-        checkTrust(o.config.file, o.machineId, o.config.layers.trust),
-      ],
-    );
-    result.notes.push(...delivered.notes);
-    return delivered.paths;
-  });
-}
-
-/**
- * Runs one reporting step of the tick (alerts, digest). A failure there is noted and the tick goes
- * on to its commit and push: a bad file must never keep the fleet work or the status file from landing.
- */
-function reportStep(result: TickResult, log: Logger, what: string, step: () => string[]): string[] {
-  try {
-    return step();
-  } catch (err) {
-    log.error({ step: what, err: errorMessage(err) }, 'report step failed');
-    result.notes.push(`${what} not written this tick: ${errorMessage(err)}`);
-    result.unwritten = [...(result.unwritten ?? []), `${what}: ${errorMessage(err)}`];
-    return [];
-  }
 }
 
 /** The fleet paths to commit: git refuses a pathspec that matches nothing (a folder removed whole was tracked). */
@@ -352,181 +387,232 @@ function healthOf(r: TickResult, previous: MachineStatus | undefined): MachineSt
   return { failing: [...own, ...checks.map((c) => c.summary)] };
 }
 
+const offlineBy = (err: unknown): Change => ({ offline: true, offlineReason: errorMessage(err) });
+
+/** Plan only: no fetch, no lease write, no commit; the lease judged as this clone has it. */
+async function dryRunSynced(o: Resolved<TickOptions>, session: MachineSession, r: TickResult) {
+  const observations = fileObservationStore(session.stateDir, o.log);
+  const leaseMs = o.config.config.election.leaseSeconds * 1000;
+  const read = readLeaseFile(o.sharedState);
+  const { judgement } = judgeLease(read, o.machineId, o.clock(), leaseMs, observations.load());
+  const wouldLead = judgement.state !== 'held';
+  const leader = {
+    isLeader: wouldLead,
+    term: judgement.term ?? null,
+    reason: `dry run: ${judgement.reason}${wouldLead ? ' (would lead)' : ''}`,
+  };
+  const tasks = await phase(o, 'tasks', () =>
+    runTasks(o.tasks, taskContext(o, session), {
+      isLeader: wouldLead,
+      notLeaderReason: `fleet task: ${judgement.reason}`,
+    }),
+  );
+  return after(r, { leader, tasks });
+}
+
+/** What the election phase decided, and what the commit needs of it. */
+interface Election {
+  change: Change & { leader: TickResult['leader'] };
+  record?: LeaseRecord | undefined;
+  renewDue: boolean;
+}
+
+async function electPhase(
+  o: Resolved<TickOptions>,
+  stateDir: string,
+  repo: GitRepo,
+  r: TickResult,
+  sync: () => Promise<string[]>,
+) {
+  if (r.offline)
+    return {
+      change: { leader: { isLeader: false, term: null, reason: `offline: ${r.offlineReason}` } },
+      renewDue: false,
+    };
+  const notes: string[] = [];
+  const elector = new Elector({
+    me: o.machineId,
+    leaseSeconds: o.config.config.election.leaseSeconds,
+    tickSeconds: o.config.config.schedule.tickMinutes * 60,
+    clock: o.clock,
+    store: new GitLeaseStore(repo, o.sharedState, async () => {
+      notes.push(...(await sync()));
+    }),
+    observations: fileObservationStore(stateDir, o.log),
+  });
+  const lead = await elector.tryLead();
+  const leader = {
+    isLeader: lead.leader,
+    term: lead.term ?? lead.judgement.term ?? null,
+    reason: lead.judgement.reason,
+  };
+  const offline = lead.offline ? offlineBy(new Error(lead.judgement.reason)) : {};
+  return { change: { ...offline, leader, notes }, record: lead.record, renewDue: lead.renew } satisfies Election;
+}
+
+/** What a commit of this tick carries: the report files, what local tasks wrote, and (as leader) the fleet work. */
+interface CommitInputs {
+  o: Resolved<TickOptions>;
+  repo: GitRepo;
+  reportPaths: string[];
+  previous: MachineStatus | undefined;
+  record: LeaseRecord | undefined;
+  renewDue: boolean;
+}
+
+/** One commit of the tick; the fleet work and the lease renewal only `withFleet` (they always travel together). */
+async function commitTick(
+  c: CommitInputs,
+  r: TickResult,
+  withFleet: boolean,
+): Promise<Change & { committed: boolean }> {
+  const { o, repo, record } = c;
+  const leaseSeconds = o.config.config.election.leaseSeconds;
+  const written = r.tasks.flatMap((t) => t.sharedPaths ?? []); // local tasks' files in the shared state
+  const paths = [...c.reportPaths, ...(o.extraPaths ?? []), ...written].map((p) => repo.inRepo(p));
+  const fleetPaths = withFleet && record ? await fleetPathsToCommit(o.sharedState, repo, r.tasks) : [];
+  // fleet work always carries the lease renewal: the fence recognises fleet work by it
+  const leaseInCommit = record !== undefined && withFleet && (fleetPaths.length > 0 || c.renewDue);
+  const status = statusOf(o, r, c.previous);
+  const heartbeatMs = o.config.config.schedule.heartbeatMinutes * MINUTE_MS;
+  let change: Change = {};
+  // a commit made anyway carries a fresh status for free
+  if (paths.length > 0 || leaseInCommit || statusWorthCommitting(c.previous, status, o.clock(), heartbeatMs)) {
+    const step = reportStep(o.log, 'status file', () => {
+      writeStatus(o.sharedState, status);
+      return { paths: [repo.inRepo(statusFileRel(o.machineId))], change: {} };
+    });
+    paths.push(...step.paths);
+    change = step.change;
+  }
+  if (leaseInCommit && record) {
+    writeLeaseFile(o.sharedState, renewed(record, o.clock(), leaseSeconds));
+    paths.push(...fleetPaths, repo.inRepo(LEASE_FILE));
+  }
+  const term = r.leader.term ? ` term ${r.leader.term}` : '';
+  const role = leaseInCommit ? ` (leader${term})` : '';
+  const subject = `maintenance: ${o.machineId}${role} tick ${new Date(o.clock()).toISOString()}`;
+  return { ...change, committed: await repo.commitPaths(paths, subject, commitReady(repo)) };
+}
+
+/** Pushes until it lands; a fence that drops our fleet commit recommits the rest alone (deposed). */
+async function pushPhase(c: CommitInputs, start: TickResult): Promise<TickResult> {
+  let r = start;
+  const pushed = await pushUntilLanded(c.repo, {
+    ...pushPolicy(c.o.config.config.git),
+    afterResync: async (sync) => {
+      r = after(r, { notes: sync.notes });
+      if (!sync.fenced) return;
+      // our fleet commit was dropped: say so in the status and push that alone
+      const leader = {
+        isLeader: false,
+        term: r.leader.term,
+        reason: 'deposed: another machine took the lease before this fleet work landed; the work was dropped',
+      };
+      r = after(r, { leader });
+      r = after(r, await commitTick({ ...c, record: undefined }, r, false));
+    },
+  });
+  r = after(r, { pushed: pushed.pushed, pushRetries: pushed.retries });
+  if (pushed.pushed) return r;
+  if (pushed.offline) r = after(r, offlineBy(new Error(pushed.failure)));
+  return after(r, {
+    notes: [`push failed (${pushed.failure}): local commits stay here and are pushed by a later tick`],
+  });
+}
+
+/**
+ * The tick in a clone, as named phases — heal, sync, config, RooSync's edits, election, tasks, report, commit,
+ * push — each returning what it changed.
+ */
 async function runSynced(
   given: Resolved<TickOptions>,
   session: MachineSession,
   repo: GitRepo,
-  result: TickResult,
+  start: TickResult,
   compromised: () => Error | undefined,
 ): Promise<TickResult> {
   const { stateDir } = session;
-  let o = given;
-  const configBefore = configText(o.config.file);
-  const observations = fileObservationStore(stateDir, o.log);
-  const lockNote = recoverStaleIndexLock(repo.gitDir, repo.top, Date.now());
-  if (lockNote === 'removed') result.notes.push('removed a stale .git/index.lock left by a crashed git');
+  const healed = recoverStaleIndexLock(repo.gitDir, repo.top, Date.now());
+  let r = after(start, {
+    notes: healed === 'removed' ? ['removed a stale .git/index.lock left by a crashed git'] : [],
+  });
+  if (given.dryRun) return dryRunSynced(given, session, r);
 
-  if (o.dryRun) {
-    const leaseSeconds = o.config.config.election.leaseSeconds;
-    // Plan only: no fetch, no lease write, no commit; judge the lease as this clone has it.
-    const { judgement } = judgeLease(
-      readLeaseFile(o.sharedState),
-      o.machineId,
-      o.clock(),
-      leaseSeconds * 1000,
-      observations.load(),
-    );
-    const wouldLead = judgement.state !== 'held';
-    result.leader = {
-      isLeader: wouldLead,
-      term: judgement.term ?? null,
-      reason: `dry run: ${judgement.reason}${wouldLead ? ' (would lead)' : ''}`,
-    };
-    result.tasks = await runTasks(o.tasks, taskContext(o, session), {
-      isLeader: wouldLead,
-      notLeaderReason: `fleet task: ${judgement.reason}`,
-    });
-    return result;
-  }
-
-  const goOffline = (err: unknown) => {
-    result.offline = true;
-    result.offlineReason = errorMessage(err);
-  };
   // what the first sync found: local changes to commit, local commits still to push
   let first: { dirty: boolean; unpushed: number } | undefined;
-  const sync = async (): Promise<void> => {
-    const report = await syncWithFence(repo, o.clock());
+  const sync = async (): Promise<string[]> => {
+    const report = await syncWithFence(repo, given.clock());
     first ??= report;
-    result.notes.push(...report.notes);
+    return report.notes;
   };
-
-  try {
-    await sync();
-  } catch (err) {
-    if (!(err instanceof GitFailure) || err.kind === 'other' || err.kind === 'conflict') throw err;
-    goOffline(err);
-  }
+  const configBefore = configText(given.config.file);
+  r = after(
+    r,
+    await phase(given, 'sync', async () => {
+      try {
+        return { notes: await sync() };
+      } catch (err) {
+        if (!(err instanceof GitFailure) || err.kind === 'other' || err.kind === 'conflict') throw err;
+        return offlineBy(err);
+      }
+    }),
+  );
   // a config the pull brought applies at once (guarded: a broken one keeps the last valid)
+  let o = given;
   if (o.reloadConfig && configText(o.config.file) !== configBefore) {
     const fresh = await o.reloadConfig();
     const { configInvalid: _, ...rest } = o;
     o = { ...rest, config: fresh.config, ...(fresh.invalid && { configInvalid: fresh.invalid }) };
-    result.notes.push(
-      fresh.invalid ? 'the pull brought a config that is invalid' : 'the pull brought a new config: applied',
-    );
+    const said = fresh.invalid ? 'the pull brought a config that is invalid' : 'the pull brought a new config: applied';
+    r = after(r, { notes: [said] });
   }
-  if (o.configInvalid) {
-    const origin = await configOrigin(repo, o.config.file);
-    result.configInvalid = invalidConfigNote(o.config.file, o.configInvalid, origin);
-    result.notes.push(result.configInvalid);
-    if (o.configInvalid.using === 'defaults') o = { ...o, tasks: [] };
-  }
-  noteUntrusted(o.config, result);
-  const leaseSeconds = o.config.config.election.leaseSeconds;
+  const config = configPhase(o, o.configInvalid ? await configOrigin(repo, o.config.file) : undefined);
+  o = config.run;
+  r = after(r, config.change);
+
   // RooSync's own edits on this machine (merged with the remote's by the sync) are committed by this machine
   let messagesCommitted = false;
   if ((first?.dirty ?? true) && (await repo.uncommitted(['messages'])).size > 0) {
     const message = `maintenance: ${o.machineId} commits RooSync's message changes made on this machine`;
     messagesCommitted = await repo.commitPaths([repo.inRepo('messages')], message, commitReady(repo));
-    if (messagesCommitted) result.notes.push("committed RooSync's message changes made on this machine");
+    if (messagesCommitted) r = after(r, { notes: ["committed RooSync's message changes made on this machine"] });
   }
 
-  let record: LeaseRecord | undefined;
-  let renewDue = false;
-  if (!result.offline) {
-    const elector = new Elector({
-      me: o.machineId,
-      leaseSeconds,
-      tickSeconds: o.config.config.schedule.tickMinutes * 60,
-      clock: o.clock,
-      store: new GitLeaseStore(repo, o.sharedState, sync),
-      observations,
-    });
-    const lead = await elector.tryLead();
-    if (lead.offline) goOffline(new Error(lead.judgement.reason));
-    record = lead.record;
-    renewDue = lead.renew;
-    result.leader = {
-      isLeader: lead.leader,
-      term: lead.term ?? lead.judgement.term ?? null,
-      reason: lead.judgement.reason,
-    };
-  } else {
-    result.leader = { isLeader: false, term: null, reason: `offline: ${result.offlineReason}` };
-  }
-
-  const isLeader = result.leader.isLeader && !result.offline;
-  result.tasks = await runTasks(o.tasks, taskContext(o, session, result.offlineReason), {
-    isLeader,
-    notLeaderReason: result.offline
-      ? `fleet task skipped: the remote is unreachable (${result.offlineReason})`
-      : `fleet task: ${result.leader.reason}`,
-  });
+  const election: Election = await phase(o, 'election', () => electPhase(o, stateDir, repo, r, sync));
+  r = after(r, election.change);
+  const isLeader = r.leader.isLeader && !r.offline;
+  const tasks = await phase(o, 'tasks', () =>
+    runTasks(o.tasks, taskContext(o, session, r.offlineReason), {
+      isLeader,
+      notLeaderReason: r.offline
+        ? `fleet task skipped: the remote is unreachable (${r.offlineReason})`
+        : `fleet task: ${r.leader.reason}`,
+    }),
+  );
+  r = after(r, { tasks });
 
   const lost = compromised();
   if (lost)
     throw new Error(`this machine's run lock was compromised (${lost.message}): stopping before commit and push`);
 
-  const reportPaths = [...alertsOf(o, stateDir, result), ...sendDigestIfDue(o, stateDir, result)];
-  const previous = readStatus(o.sharedState, o.machineId);
-  let leaseInCommit = false;
-  const commitTick = async (withFleet: boolean): Promise<boolean> => {
-    const written = result.tasks.flatMap((t) => t.sharedPaths ?? []); // local tasks' files in the shared state
-    const paths = [...reportPaths, ...(o.extraPaths ?? []), ...written].map((p) => repo.inRepo(p));
-    const fleetPaths = withFleet && record ? await fleetPathsToCommit(o.sharedState, repo, result.tasks) : [];
-    // fleet work always carries the lease renewal: the fence recognises fleet work by it
-    leaseInCommit = record !== undefined && withFleet && (fleetPaths.length > 0 || renewDue);
-    const status = statusOf(o, result, previous);
-    const heartbeatMs = o.config.config.schedule.heartbeatMinutes * MINUTE_MS;
-    // a commit made anyway carries a fresh status for free
-    if (paths.length > 0 || leaseInCommit || statusWorthCommitting(previous, status, o.clock(), heartbeatMs)) {
-      const file = statusFileRel(o.machineId);
-      paths.push(
-        ...reportStep(result, o.log, 'status file', () => {
-          writeStatus(o.sharedState, status);
-          return [repo.inRepo(file)];
-        }),
-      );
-    }
-    if (leaseInCommit && record) {
-      writeLeaseFile(o.sharedState, renewed(record, o.clock(), leaseSeconds));
-      paths.push(...fleetPaths, repo.inRepo(LEASE_FILE));
-    }
-    const term = result.leader.term ? ` term ${result.leader.term}` : '';
-    const role = leaseInCommit ? ` (leader${term})` : '';
-    const subject = `maintenance: ${o.machineId}${role} tick ${new Date(o.clock()).toISOString()}`;
-    return repo.commitPaths(paths, subject, commitReady(repo));
+  const report = reportPhase(o, stateDir, r);
+  r = after(r, report.change);
+  const inputs: CommitInputs = {
+    o,
+    repo,
+    reportPaths: report.paths,
+    previous: readStatus(o.sharedState, o.machineId),
+    record: election.record,
+    renewDue: election.renewDue,
   };
-  result.committed = await commitTick(isLeader);
+  r = after(r, await phase(o, 'commit', () => commitTick(inputs, r, isLeader)));
 
   if (o.fault === 'kill-before-push') process.kill(process.pid, 'SIGKILL');
-  if (result.offline) {
-    result.notes.push('the remote is unreachable: local commits stay here and are pushed by a later tick');
-    return result;
-  }
+  if (r.offline)
+    return after(r, { notes: ['the remote is unreachable: local commits stay here and are pushed by a later tick'] });
   const earlierUnpushed = (first?.unpushed ?? 1) > 0;
   // nothing committed and nothing left from before: no push (a quiet tick costs no network round trip)
-  if (!result.committed && !messagesCommitted && !earlierUnpushed) return result;
-  const pushed = await pushUntilLanded(repo, {
-    ...pushPolicy(o.config.config.git),
-    afterResync: async (sync) => {
-      result.notes.push(...sync.notes);
-      if (!sync.fenced) return;
-      // our fleet commit was dropped: say so in the status and push that alone
-      result.leader = {
-        isLeader: false,
-        term: result.leader.term,
-        reason: 'deposed: another machine took the lease before this fleet work landed; the work was dropped',
-      };
-      record = undefined;
-      result.committed = await commitTick(false);
-    },
-  });
-  result.pushed = pushed.pushed;
-  result.pushRetries = pushed.retries;
-  if (pushed.pushed) return result;
-  if (pushed.offline) goOffline(new Error(pushed.failure));
-  result.notes.push(`push failed (${pushed.failure}): local commits stay here and are pushed by a later tick`);
-  return result;
+  if (!r.committed && !messagesCommitted && !earlierUnpushed) return r;
+  return phase(o, 'push', () => pushPhase(inputs, r));
 }

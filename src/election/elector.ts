@@ -264,7 +264,7 @@ export class Elector {
             record: read.record,
             judgement,
             attempts: 0,
-            renew: left <= this.leaseMs / 2,
+            renew: now >= renewalDueAt(judgement.writerExpiresAt!, this.leaseMs),
           };
       }
       // only a machine that wants to write again waits: one that lost to a live holder is a follower at once
@@ -314,4 +314,9 @@ export class Elector {
     const base = this.o.backoffBaseMs ?? 200;
     await sleep(backoffMs(attempt, base, this.o.random));
   }
+}
+
+/** The holder renews its lease once half of it is gone: the moment that happens (the one rule, used by the quiet tick too). */
+export function renewalDueAt(writerExpiresAt: number, leaseMs: number): number {
+  return writerExpiresAt - leaseMs / 2;
 }

@@ -54,7 +54,12 @@ export function accumulate(state: DigestState, results: readonly TaskResult[]): 
 }
 
 export function digestDue(state: DigestState, now: number, digestHours: number): boolean {
-  return state.lastSentAt === null || now - state.lastSentAt >= digestHours * HOUR_MS;
+  return now >= digestDueAt(state.lastSentAt, digestHours);
+}
+
+/** When the next digest is due (the one rule): a day (`reports.digestHours`) after the last one, or at once. */
+export function digestDueAt(lastSentAt: number | null, digestHours: number): number {
+  return lastSentAt === null ? Number.NEGATIVE_INFINITY : lastSentAt + digestHours * HOUR_MS;
 }
 
 /**

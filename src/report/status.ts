@@ -109,7 +109,11 @@ export function statusWorthCommitting(
   if (!previous) return true;
   if (materialOf(previous) !== materialOf(next)) return true;
   if (next.tasks.some((t) => t.acted > 0 || t.status === 'failed')) return true;
-  const age = now - Date.parse(previous.lastTickAt);
   // a status from the future (a clock that ran fast) is rewritten rather than trusted
-  return age >= heartbeatMs || age < 0;
+  return now >= heartbeatDueAt(previous, heartbeatMs) || now < Date.parse(previous.lastTickAt);
+}
+
+/** When this machine's status file must be written again though nothing changed (the one heartbeat rule). */
+export function heartbeatDueAt(previous: MachineStatus | undefined, heartbeatMs: number): number {
+  return previous ? Date.parse(previous.lastTickAt) + heartbeatMs : Number.NEGATIVE_INFINITY;
 }
