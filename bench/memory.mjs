@@ -56,6 +56,22 @@ function naive(shared) {
   return Number(r.stderr.trim().split('\n').pop()) / 1024;
 }
 
+/** CPU (user + system) of `--help` beside `node -e 0`, median of `rounds`. */
+export function helpAndStart(rounds = 7) {
+  const cpu = (args) => {
+    const all = [];
+    for (let i = 0; i < rounds; i++) {
+      const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], { encoding: 'utf8' });
+      const [u, s] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+      all.push((u + s) * 1000);
+    }
+    return all.sort((a, b) => a - b)[Math.floor(rounds / 2)];
+  };
+  const nodeMs = cpu(['-e', '0']);
+  const helpMs = cpu([path.join(HERE, '..', 'dist', 'cli', 'main.js'), '--help']);
+  return { nodeMs, helpMs, rounds };
+}
+
 export async function memoryRows(sizes) {
   const base = await mkdtemp(path.join(os.tmpdir(), 'roosync-maint-mem-'));
   const rows = [];

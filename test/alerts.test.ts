@@ -45,7 +45,7 @@ function inbox(shared: string): RooSyncMessage[] {
   return readdirSync(dir)
     .sort()
     .map((n) => {
-      const p = parseMessage(readFileSync(path.join(dir, n), 'utf8'), n);
+      const p = parseMessage(readFileSync(path.join(dir, n), 'utf8'), n, Date.UTC(2026, 11, 1));
       expect(p.ok, n).toBe(true);
       return (p as { message: RooSyncMessage }).message;
     });

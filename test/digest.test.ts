@@ -18,7 +18,11 @@ describe('digests as RooSync messages', () => {
           .split('\n')
           .filter((f) => f.endsWith('.json'))
           .map((f) => {
-            const parsed = parseMessage(git(fleet.remote, 'show', `main:${f}`), f.split('/').pop()!);
+            const parsed = parseMessage(
+              git(fleet.remote, 'show', `main:${f}`),
+              f.split('/').pop()!,
+              Date.UTC(2026, 11, 1),
+            );
             expect(parsed.ok, f).toBe(true);
             return parsed.ok ? parsed.message : undefined!;
           });

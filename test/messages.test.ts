@@ -1,3 +1,4 @@
+import { defaultExpandContext } from '../src/config/paths.js';
 import { mkdir, readFile, readdir, rename, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { readBundle } from '../src/roosync/purgeBundle.js';
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
@@ -30,7 +31,7 @@ describe('the RooSync message model', () => {
     expect(text.charCodeAt(0)).not.toBe(0xfeff);
     expect(text.endsWith('}')).toBe(true);
     expect(text).toContain('\n  "id": ');
-    const back = parseMessage(text, `${m.id}.json`);
+    const back = parseMessage(text, `${m.id}.json`, NOW);
     expect(back.ok && back.message.custom).toEqual({ x: 1 });
   });
 });
@@ -47,7 +48,7 @@ async function run(
   task: TaskName,
   opts: { dryRun?: boolean; env?: NodeJS.ProcessEnv; stateDir?: string; now?: number } = {},
 ) {
-  const config = await loadResolvedConfig(path.join(shared, 'none.json'), shared);
+  const config = await loadResolvedConfig(path.join(shared, 'none.json'), shared, defaultExpandContext({}));
   const [r] = await runTasks(
     [task],
     {
@@ -161,7 +162,7 @@ describe('messages-archive', () => {
     // RooSync archives `a` in between: copy, then delete
     await writeMessage(dirs.archive, { ...ma, status: 'archived' });
     await import('node:fs/promises').then((fs) => fs.unlink(path.join(dirs.inbox, `${a}.json`)));
-    expect(await archiveMessage(dirs, ma, sigA, false)).toBe('already-gone');
+    expect(await archiveMessage(dirs, ma, sigA, false, NOW)).toBe('already-gone');
     // RooSync marks `b` read in between
     const mb = await read(b!);
     const sigB = fileSignature(path.join(dirs.inbox, `${b}.json`));
@@ -169,7 +170,7 @@ describe('messages-archive', () => {
       path.join(dirs.inbox, `${b}.json`),
       serializeMessage({ ...mb, status: 'read', read_by: ['myia-po-2026', 'myia-ai-01'] }),
     );
-    expect(await archiveMessage(dirs, mb, sigB, false)).toBe('changed-and-rearchived');
+    expect(await archiveMessage(dirs, mb, sigB, false, NOW)).toBe('changed-and-rearchived');
     expect(JSON.parse(await readFile(path.join(dirs.archive, `${b}.json`), 'utf8')).read_by).toEqual([
       'myia-po-2026',
       'myia-ai-01',
@@ -185,7 +186,7 @@ describe('messages-archive', () => {
 describe('messages-purge', () => {
   const ctxWith = async (cfg: object) => {
     await writeFile(path.join(shared, 'cfg.json'), JSON.stringify(cfg));
-    const config = await loadResolvedConfig(path.join(shared, 'cfg.json'), shared);
+    const config = await loadResolvedConfig(path.join(shared, 'cfg.json'), shared, defaultExpandContext({}));
     return {
       sharedState: shared,
       env: {},
@@ -356,7 +357,9 @@ describe('inbox-hygiene', () => {
     const inboxAfter = await readdir(path.join(shared, 'messages', 'inbox'));
     for (const name of store.oddButListed) expect(inboxAfter).toContain(name);
     for (const name of inboxAfter)
-      expect(parseMessage(await readFile(path.join(shared, 'messages', 'inbox', name), 'utf8'), name).ok).toBe(true);
+      expect(parseMessage(await readFile(path.join(shared, 'messages', 'inbox', name), 'utf8'), name, NOW).ok).toBe(
+        true,
+      );
     expect(r.warnings).toContain('2 messages with a non-standard priority; RooSync shows them, so they stay');
     const arrayNote = await quarantined(store.malformed.find((n) => n.endsWith('array0.json'))!);
     expect(arrayNote.reason).toBe('an array, not a message object: RooSync skips it');
@@ -506,7 +509,7 @@ describe('sending', () => {
     for (const dir of [dirs.inbox, dirs.sent]) {
       const text = await readFile(path.join(dir, `${m.id}.json`), 'utf8');
       expect(text).toBe(JSON.stringify(m, null, 2));
-      const parsed = parseMessage(text, `${m.id}.json`);
+      const parsed = parseMessage(text, `${m.id}.json`, NOW);
       expect(parsed.ok && parsed.message).toMatchObject({
         status: 'unread',
         timestamp: '2026-11-23T12:00:00.000Z',

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.js';
 import { AVAILABLE_TASKS } from '../src/tasks/registry.js';
 import { quietDeadlines, type QuietInputs } from '../src/coordinator/quietRecord.js';
-import { earliest } from '../src/coordinator/quiet.js';
+import { earliest, tipsFromFiles } from '../src/coordinator/quiet.js';
 import { statusWorthCommitting, type MachineStatus } from '../src/report/status.js';
 import { createFleet, git } from '../src/demo/fleet.js';
 import { cli, NOW, tempDir } from './helpers.js';
@@ -155,5 +155,30 @@ describe('the quiet tick (real clones, in-process CLI)', () => {
     expect((await run(NOW + 2 * HOUR + 2 * MIN, '--config', config)).doc.quiet).toBe(true);
     writeFileSync(config, text.replace('{', '{ "logs": { "retentionDays": 9 },'));
     expect((await run(NOW + 2 * HOUR + 3 * MIN, '--config', config)).doc.quiet).toBeUndefined();
+  });
+});
+
+describe("HEAD and the upstream from the clone's files (one git process fewer per quiet tick)", () => {
+  it('agree with git rev-parse, loose and packed; anything unusual is left to git', async () => {
+    const fleet = await createFleet(await tempDir('tips'), 1);
+    const dir = fleet.dir(fleet.machines[0]!);
+    const byGit = () => {
+      const [gitDir, head, upstream] = git(dir, 'rev-parse', '--absolute-git-dir', 'HEAD', '@{u}').trim().split('\n');
+      return { head, upstream, gitDir };
+    };
+    const env = {};
+    const loose = tipsFromFiles(dir, env)!;
+    expect({ head: loose.head, upstream: loose.upstream }).toEqual({ head: byGit().head, upstream: byGit().upstream });
+    git(dir, 'pack-refs', '--all', '--prune');
+    const packed = tipsFromFiles(dir, env)!;
+    expect({ head: packed.head, upstream: packed.upstream }).toEqual({
+      head: byGit().head,
+      upstream: byGit().upstream,
+    });
+    expect(path.resolve(packed.gitDir)).toBe(path.resolve(byGit().gitDir!));
+    // a detached HEAD, GIT_DIR set: git is asked
+    expect(tipsFromFiles(dir, { GIT_DIR: path.join(dir, '.git') })).toBeUndefined();
+    git(dir, 'checkout', '-q', '--detach');
+    expect(tipsFromFiles(dir, env)).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { defaultExpandContext } from '../src/config/paths.js';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -31,7 +32,9 @@ async function run(
 ) {
   if (opts.config) await writeFile(configFile(), JSON.stringify({ ...tree.config, ...opts.config }));
   // the aged tree's local folders are this machine's: the same file serves as its machine config
-  const config = await loadResolvedConfig(configFile(), tree.sharedState, undefined, { machineFile: configFile() });
+  const config = await loadResolvedConfig(configFile(), tree.sharedState, defaultExpandContext({}), {
+    machineFile: configFile(),
+  });
   const [result] = await runTasks(
     [task],
     {

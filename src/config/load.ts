@@ -15,7 +15,7 @@ import {
 import { ROO_HEARTBEAT_FOLDERS } from '../roosync/heartbeats.js';
 import { describeChar, lineAndColumn, printable } from '../util/untrustedJson.js';
 import { censorText } from '../util/censor.js';
-import { defaultExpandContext, expandPath, isTooBroad, type ExpandContext } from './paths.js';
+import { expandPath, isTooBroad, type ExpandContext } from './paths.js';
 import { isInside, pathKey } from '../util/paths.js';
 import { layerConfigs, settingSources, type ConfigSource, type TrustState } from './layers.js';
 import { readApprovals } from './trustStore.js';
@@ -290,7 +290,7 @@ export function resolveConfig(
   file: string,
   found: boolean,
   sharedState: string,
-  ctx: ExpandContext = defaultExpandContext(),
+  ctx: ExpandContext,
   layers: LayerInfo = NO_LAYERS,
 ): ResolvedConfig {
   const problems: Problem[] = [];
@@ -424,7 +424,7 @@ export function resolveConfig(
 export async function loadResolvedConfig(
   file: string,
   sharedState: string,
-  ctx?: ExpandContext,
+  ctx: ExpandContext,
   layers: ConfigLayers = {},
 ): Promise<ResolvedConfig> {
   const loaded = await loadConfigFile(file, layers);

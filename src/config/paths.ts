@@ -3,11 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Where VS Code keeps extension storage on this OS (Roo's tasks and settings live under it). */
-export function vscodeGlobalStorage(
-  env: NodeJS.ProcessEnv = process.env,
-  platform = process.platform,
-  home = os.homedir(),
-): string {
+export function vscodeGlobalStorage(env: NodeJS.ProcessEnv, platform = process.platform, home = os.homedir()): string {
   if (platform === 'win32')
     return path.win32.join(env.APPDATA ?? path.win32.join(home, 'AppData', 'Roaming'), 'Code', 'User', 'globalStorage');
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Code', 'User', 'globalStorage');
@@ -27,7 +23,7 @@ export interface ExpandContext {
   sharedState?: string;
 }
 
-export function defaultExpandContext(env: NodeJS.ProcessEnv = process.env): ExpandContext {
+export function defaultExpandContext(env: NodeJS.ProcessEnv): ExpandContext {
   return { env, home: os.homedir(), tmp: os.tmpdir(), globalStorage: vscodeGlobalStorage(env) };
 }
 

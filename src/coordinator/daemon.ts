@@ -1,3 +1,4 @@
+import { defaultExpandContext } from '../config/paths.js';
 import { deliverAlerts } from '../alerts/deliver.js';
 import { checkConfig } from '../health/checks.js';
 import type { MachineContext } from './machine.js';
@@ -11,7 +12,7 @@ import { LEASE_FILE } from '../election/lease.js';
 import { readLeaseFile } from '../election/lease.js';
 import { noProgress } from '../tasks/types.js';
 import { releaseLease } from './leader.js';
-import { tick } from './tick.js';
+import { tick, type TickResult } from './tick.js';
 import { nextOnPhase, phaseOffsetMs } from './phase.js';
 import { checkQuiet } from './quiet.js';
 
@@ -73,7 +74,7 @@ export async function runDaemon(
   });
   const reloadConfig = async (why: string) => {
     try {
-      config = await loadResolvedConfig(o.configFile, o.sharedState, undefined, layers);
+      config = await loadResolvedConfig(o.configFile, o.sharedState, defaultExpandContext(o.env), layers);
       stats.reloads++;
       o.log.info({ file: o.configFile, why }, 'config reloaded');
       deliverConfigCheck(undefined);
@@ -144,58 +145,12 @@ export async function runDaemon(
   };
 
   while (!stopping) {
-    try {
-      const extraPaths = pendingPaths;
-      pendingPaths = [];
-      const quiet =
-        !o.noSync && extraPaths.length === 0
-          ? await checkQuiet({
-              sharedState: o.sharedState,
-              machineId: o.machineId,
-              configFile: o.configFile,
-              machineConfigFile: layers.machineFile ?? '',
-              version: o.version,
-              now: o.clock(),
-            })
-          : undefined;
-      if (quiet?.quiet) {
-        stats.ticks++;
-        o.log.debug({ until: new Date(quiet.record.until).toISOString() }, 'quiet tick: nothing due, nothing changed');
-        await waitForNextTick();
-        continue;
-      }
-      const running = tick({
-        ...machine(),
-        tasks: undefined,
-        dryRun: false,
-        noSync: o.noSync,
-        leaderFlag: o.leaderFlag,
-        wait: true,
-        progress: noProgress,
-        version: o.version,
-        extraPaths,
-      });
+    const extraPaths = pendingPaths;
+    pendingPaths = [];
+    const round = await daemonRound(o, config, layers.machineFile, extraPaths, (running) => {
       inFlight = running.catch(() => undefined);
-      const r = await running;
-      stats.ticks++;
-      // test hook: a fault that escapes every guard, as a bug in a library would throw it
-      if (o.env.ROOSYNC_MAINT_FAULT === 'daemon-uncaught')
-        setImmediate(() => {
-          throw new Error('injected fault (ROOSYNC_MAINT_FAULT=daemon-uncaught)');
-        });
-      o.log.info(
-        {
-          leader: r.leader.isLeader,
-          term: r.leader.term,
-          pushed: r.pushed,
-          offline: r.offline,
-          tasks: r.tasks.map((t) => `${t.task}:${t.status}`),
-        },
-        'tick done',
-      );
-    } catch (err) {
-      o.log.error({ err: errorMessage(err) }, 'tick failed; the daemon goes on');
-    }
+    });
+    stats.ticks += round.kind === 'failed' ? 0 : 1;
     await waitForNextTick();
   }
 
@@ -217,4 +172,77 @@ export async function runDaemon(
     }
   }
   return stats;
+}
+
+/** What one round of the daemon did: a quiet tick, a full tick, or a tick that failed (the daemon goes on). */
+type Round =
+  | { kind: 'quiet'; until: number }
+  | { kind: 'tick'; result: TickResult }
+  | { kind: 'failed'; error: string };
+
+/**
+ * One round: the quiet check, else a full tick with this round's config and the alert files to commit with it.
+ * Returns what it did and never throws; `started` is told of the tick in flight (a reload waits for it).
+ */
+async function daemonRound(
+  o: DaemonOptions,
+  config: ResolvedConfig,
+  machineConfigFile: string | undefined,
+  extraPaths: string[],
+  started: (running: Promise<TickResult>) => void,
+): Promise<Round> {
+  try {
+    const quiet =
+      !o.noSync && extraPaths.length === 0
+        ? await checkQuiet({
+            sharedState: o.sharedState,
+            machineId: o.machineId,
+            configFile: o.configFile,
+            machineConfigFile: machineConfigFile ?? '',
+            version: o.version,
+            now: o.clock(),
+          })
+        : undefined;
+    if (quiet?.quiet) {
+      o.log.debug({ until: new Date(quiet.record.until).toISOString() }, 'quiet tick: nothing due, nothing changed');
+      return { kind: 'quiet', until: quiet.record.until };
+    }
+    const running = tick({
+      sharedState: o.sharedState,
+      machineId: o.machineId,
+      config,
+      env: o.env,
+      log: o.log,
+      clock: o.clock,
+      tasks: undefined,
+      dryRun: false,
+      noSync: o.noSync,
+      leaderFlag: o.leaderFlag,
+      wait: true,
+      progress: noProgress,
+      version: o.version,
+      extraPaths,
+    });
+    started(running);
+    const r = await running;
+    // test hook: a fault that escapes every guard, as a bug in a library would throw it
+    if (o.env.ROOSYNC_MAINT_FAULT === 'daemon-uncaught')
+      setImmediate(() => {
+        throw new Error('injected fault (ROOSYNC_MAINT_FAULT=daemon-uncaught)');
+      });
+    o.log.info(
+      {
+        leader: r.leader.isLeader,
+        term: r.leader.term,
+        pushed: r.pushed,
+        offline: r.offline,
+        tasks: r.tasks.map((t) => `${t.task}:${t.status}`),
+      },
+      'tick done',
+    );
+    return { kind: 'tick', result: r };
+  } catch (err) {
+    o.log.error({ err: errorMessage(err) }, 'tick failed; the daemon goes on');
+    return { kind: 'failed', error: errorMessage(err) };
+  }
 }

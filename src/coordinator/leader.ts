@@ -70,7 +70,7 @@ export async function releaseLease(o: MachineContext & { wait: boolean; dryRun: 
   const { repo, stateDir } = session;
   return session.withRunLock(o.wait, async () => {
     const sync = async () => {
-      await syncWithFence(repo);
+      await syncWithFence(repo, o.clock());
     };
     await sync();
     if (o.dryRun) {

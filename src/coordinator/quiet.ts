@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gitEnvironment } from '../git/environment.js';
 
@@ -115,6 +115,86 @@ function countLook(stateDir: string, now: number): void {
   }
 }
 
+interface Tips {
+  gitDir: string;
+  head: string;
+  upstream: string;
+}
+
+async function tipsFromGit(cwd: string, timeoutMs: number): Promise<Tips | undefined> {
+  const refs = await git(cwd, ['rev-parse', '--absolute-git-dir', 'HEAD', '@{u}'], timeoutMs);
+  if (refs.code !== 0) return undefined;
+  const [gitDir = '', head = '', upstream = ''] = refs.stdout.trim().split('\n');
+  return { gitDir, head, upstream };
+}
+
+const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/**
+ * HEAD and its upstream read from the clone's own files — one process fewer than `git rev-parse`, for the plain
+ * layout only: a `.git` folder, HEAD on a branch whose upstream is `refs/remotes/<remote>/<branch>` by the default
+ * refspec, loose or packed refs, no include in the config, no GIT_DIR. Anything else is undefined: git is asked.
+ */
+export function tipsFromFiles(sharedState: string, env: NodeJS.ProcessEnv = process.env): Tips | undefined {
+  if (env.GIT_DIR || env.GIT_COMMON_DIR || env.GIT_WORK_TREE) return undefined;
+  try {
+    let gitDir: string | undefined;
+    for (let dir = path.resolve(sharedState); ; dir = path.dirname(dir)) {
+      const dotGit = path.join(dir, '.git');
+      if (existsSync(dotGit)) {
+        if (!statSync(dotGit).isDirectory()) return undefined; // a worktree or a submodule: git knows
+        gitDir = dotGit;
+        break;
+      }
+      if (path.dirname(dir) === dir) return undefined;
+    }
+    const branch = /^ref: refs\/heads\/(\S+)\n?$/.exec(readFileSync(path.join(gitDir, 'HEAD'), 'utf8'))?.[1];
+    const config = readFileSync(path.join(gitDir, 'config'), 'utf8');
+    if (!branch || /^\s*\[include/im.test(config)) return undefined;
+    const remote = sectionValue(config, `branch "${branch}"`, 'remote');
+    const merge = sectionValue(config, `branch "${branch}"`, 'merge');
+    if (!remote || remote === '.' || !merge?.startsWith('refs/heads/')) return undefined;
+    if (sectionValue(config, `remote "${remote}"`, 'fetch') !== `+refs/heads/*:refs/remotes/${remote}/*`)
+      return undefined;
+    const head = refSha(gitDir, `refs/heads/${branch}`);
+    const upstream = refSha(gitDir, `refs/remotes/${remote}/${merge.slice('refs/heads/'.length)}`);
+    return head && upstream ? { gitDir, head, upstream } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One key of one section of a git config file (the first value; a repeated key is undefined: git knows). */
+function sectionValue(config: string, section: string, key: string): string | undefined {
+  let inside = false;
+  const values: string[] = [];
+  for (const raw of config.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('[')) inside = line === `[${section}]`;
+    else if (inside) {
+      const m = /^([A-Za-z0-9-]+)\s*=\s*(.*)$/.exec(line);
+      if (m && m[1]!.toLowerCase() === key) values.push(m[2]!.trim());
+    }
+  }
+  return values.length === 1 ? values[0] : undefined;
+}
+
+/** A ref's commit: its loose file, else its line in packed-refs. */
+function refSha(gitDir: string, ref: string): string | undefined {
+  const loose = path.join(gitDir, ...ref.split('/'));
+  if (existsSync(loose)) {
+    const sha = readFileSync(loose, 'utf8').trim();
+    return SHA.test(sha) ? sha : undefined;
+  }
+  const packed = path.join(gitDir, 'packed-refs');
+  if (!existsSync(packed)) return undefined;
+  for (const line of readFileSync(packed, 'utf8').split('\n')) {
+    const [sha, name] = line.split(' ');
+    if (name === ref && sha && SHA.test(sha)) return sha;
+  }
+  return undefined;
+}
+
 export interface QuietInputs {
   sharedState: string;
   machineId: string;
@@ -133,10 +213,10 @@ export async function checkQuiet(i: QuietInputs): Promise<QuietOutcome> {
   const no = (why: string): QuietOutcome => ({ quiet: false, why });
   const timeout = i.timeoutMs ?? 60_000;
   try {
-    // one git call: where the clone keeps its state, HEAD, and the upstream as last fetched
-    const refs = await git(i.sharedState, ['rev-parse', '--absolute-git-dir', 'HEAD', '@{u}'], timeout);
-    if (refs.code !== 0) return no('not a clone with an upstream');
-    const [gitDir = '', head, upstream] = refs.stdout.trim().split('\n');
+    // where the clone keeps its state, HEAD, and the upstream as last fetched: from its files, else one git call
+    const tips = tipsFromFiles(i.sharedState) ?? (await tipsFromGit(i.sharedState, timeout));
+    if (!tips) return no('not a clone with an upstream');
+    const { gitDir, head, upstream } = tips;
     const stateDir = path.join(gitDir, 'roosync-maint');
     const r = readQuietRecord(stateDir);
     if (!r) return no('no record of a clean tick');

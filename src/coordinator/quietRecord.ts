@@ -114,7 +114,7 @@ export function quietDeadlines(i: QuietInputs): Deadline[] {
 /** The holder renews once half its lease is gone; another machine may take over once it judges the lease free. */
 function leaseDeadline(i: QuietInputs): Deadline {
   const leaseMs = i.config.election.leaseSeconds * 1000;
-  const { judgement, observation } = judgeLease(i.lease, i.machineId, i.now, leaseMs, i.observation);
+  const { judgement } = judgeLease(i.lease, i.machineId, i.now, leaseMs, i.observation);
   if (judgement.state === 'mine')
     return { at: renewalDueAt(judgement.writerExpiresAt!, leaseMs), why: 'lease renewal due' };
   if (judgement.state === 'free') return { at: i.now, why: 'the lease is free' };

@@ -27,7 +27,12 @@ export function isMessageId(target: string): boolean {
  * copy to the folder it was purged from, byte for byte. `undefined` when no bundle holds it; an
  * error naming the bundle when one that might hold it cannot be read.
  */
-export function restoreFromBundles(sharedState: string, id: string, dryRun: boolean): RestoreResult | undefined {
+export function restoreFromBundles(
+  sharedState: string,
+  id: string,
+  dryRun: boolean,
+  now: number,
+): RestoreResult | undefined {
   const { found, corrupt } = findPurged(sharedState, id);
   if (found.length === 0) {
     if (corrupt.length === 0) return undefined;
@@ -46,7 +51,7 @@ export function restoreFromBundles(sharedState: string, id: string, dryRun: bool
       continue;
     }
     // a bundle is anyone's file: what it gives back must be a message, and that message
-    const parsed = parseMessage(e.text, `${id}.json`);
+    const parsed = parseMessage(e.text, `${id}.json`, now);
     if (!parsed.ok || parsed.message.id !== id)
       throw new Error(
         `the purge bundle's copy of ${id} is not that message (${parsed.ok ? `id ${parsed.message.id}` : parsed.reason}): not restored`,
@@ -89,6 +94,8 @@ async function lastDeletion(repo: GitRepo, paths: string[]): Promise<{ commit: s
 export interface RestoreOptions {
   machineId: string;
   dryRun: boolean;
+  /** This run's time (injected): what the message checks and the sync judge by. */
+  now: number;
   git: { pushBudgetSeconds: number; pushAttempts?: number | undefined };
 }
 
@@ -98,7 +105,7 @@ export async function restoreFromHistory(
   target: string,
   o: RestoreOptions,
 ): Promise<RestoreResult> {
-  await syncWithFence(repo);
+  await syncWithFence(repo, o.now);
   const isMessage = isMessageId(target);
   const rel = isMessage
     ? undefined
@@ -131,7 +138,7 @@ export async function restoreFromHistory(
         note: `${target} is already in messages/archive/`,
       };
     const text = await repo.textAt(`${found.commit}^`, found.path);
-    const parsed = parseMessage(text, `${target}.json`);
+    const parsed = parseMessage(text, `${target}.json`, o.now);
     if (!parsed.ok)
       throw new UsageError({
         where: `${found.path} at ${short}^`,

@@ -26,7 +26,7 @@ export async function runTasks(
   const fleetCtx = (): { ctx: TaskContext; capped?: string } => {
     ageClock ??= fleetAgeClock(
       ctx.now,
-      clockEvidence(ctx.sharedState, ctx.machineId),
+      clockEvidence(ctx.sharedState, ctx.machineId, ctx.now),
       ageClockMargin(ctx.config.config.schedule.heartbeatMinutes),
     );
     return { ctx: { ...ctx, now: ageClock.now }, ...(ageClock.capped && { capped: ageClock.capped }) };

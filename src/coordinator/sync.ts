@@ -52,7 +52,7 @@ export function commitReady(repo: GitRepo): (p: string, content: Buffer) => bool
 /** A message file that is not whole JSON and younger than this may be half-written by RooSync. */
 const HALF_WRITTEN_MS = MINUTE_MS;
 
-export async function syncWithFence(repo: GitRepo, now = Date.now()): Promise<SyncReport> {
+export async function syncWithFence(repo: GitRepo, now: number): Promise<SyncReport> {
   const ctx: ReconcileContext = {
     repo,
     machineId: repo.machineId,
@@ -317,7 +317,7 @@ export async function pushUntilLanded(repo: GitRepo, policy: PushPolicy): Promis
     retries++;
     await sleep(random() * RETRY_JITTER_MS);
     // a lost race: the full sync again (fetch, fence, replay in a private index), then the push is retried
-    const sync = await syncWithFence(repo);
+    const sync = await syncWithFence(repo, clock());
     await policy.afterResync?.(sync);
   }
 }

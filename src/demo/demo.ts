@@ -1,3 +1,4 @@
+import { defaultExpandContext } from '../config/paths.js';
 import { MINUTE_MS } from '../util/time.js';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -233,7 +234,13 @@ export async function runDemo(opts: {
     git(fleet.dir(viewer), 'pull', '-q', '--rebase');
     const status = fleetStatus(
       fleet.dir(viewer),
-      (await loadResolvedConfig(path.join(fleet.dir(viewer), '.maintenance-config.json'), fleet.dir(viewer))).config,
+      (
+        await loadResolvedConfig(
+          path.join(fleet.dir(viewer), '.maintenance-config.json'),
+          fleet.dir(viewer),
+          defaultExpandContext(opts.env),
+        )
+      ).config,
       lastAt,
     );
     const listed = listMaintenanceMessages(fleet.dir(viewer));

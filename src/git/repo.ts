@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, wr
 import path from 'node:path';
 import { unlessMissing, unlinkIfPresent, writeFileAtomic } from '../util/fs.js';
 import { simpleGit, type SimpleGit } from 'simple-git';
-import { UsageError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { GitFailure, classifyGitFailure } from './classify.js';
 import { killGroup } from '../util/command.js';
 import { gitEnvironment } from './environment.js';

@@ -48,7 +48,7 @@ export function fleetAgeClock(now: number, evidence: readonly ClockEvidence[], m
 const NEWEST_MESSAGES = 50;
 
 /** What other machines wrote and when, by their own clocks: status files, the lease, the newest messages. */
-export function clockEvidence(sharedState: string, machineId: string): ClockEvidence[] {
+export function clockEvidence(sharedState: string, machineId: string, now: number): ClockEvidence[] {
   const out: ClockEvidence[] = [];
   const add = (source: string, iso: unknown) => {
     const ms = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
@@ -62,7 +62,7 @@ export function clockEvidence(sharedState: string, machineId: string): ClockEvid
   const inbox = messageDirs(sharedState).inbox;
   const names = newestMessageNames(inbox, NEWEST_MESSAGES);
   for (const name of names) {
-    const read = readMessage(inbox, name);
+    const read = readMessage(inbox, name, 'file', now);
     if (!read || !('parsed' in read) || !read.parsed.ok) continue;
     const from = String(read.parsed.message.from ?? '');
     if (from.split(':')[0] === machineId) continue;

@@ -31,15 +31,16 @@ export async function writeArchivedCopies(
   message: RooSyncMessage,
   readSignature: string,
   hasSentCopy: boolean,
+  now: number,
 ): Promise<ArchivedCopies> {
   const inboxFile = path.join(dirs.inbox, `${message.id}.json`);
   let current = message;
   let outcome: ArchiveOutcome = 'archived';
   let from = readSignature;
-  const now = signature(await unlessMissingAsync(lstat(inboxFile), undefined));
-  if (now === 'gone') return { outcome: 'already-gone', written: [] };
-  if (now !== readSignature) {
-    const reread = readMessage(dirs.inbox, `${message.id}.json`);
+  const seen = signature(await unlessMissingAsync(lstat(inboxFile), undefined));
+  if (seen === 'gone') return { outcome: 'already-gone', written: [] };
+  if (seen !== readSignature) {
+    const reread = readMessage(dirs.inbox, `${message.id}.json`, 'file', now);
     if (!reread) return { outcome: 'already-gone', written: [] };
     // rewritten into something RooSync does not list: not ours to archive (inbox-hygiene judges it)
     if ('unreadable' in reread || !reread.parsed.ok) return { outcome: 'changed-and-left', written: [] };
@@ -144,8 +145,9 @@ export async function archiveMessage(
   message: RooSyncMessage,
   readSignature: string,
   hasSentCopy: boolean,
+  now: number,
 ): Promise<ArchiveOutcome> {
-  const copies = await writeArchivedCopies(dirs, message, readSignature, hasSentCopy);
+  const copies = await writeArchivedCopies(dirs, message, readSignature, hasSentCopy, now);
   if (copies.written.length === 0) return copies.outcome;
   await flushToDisk(copies.written);
   const removed = await removeArchivedInboxCopy(dirs, String(message.id), copies.inboxSignature!);

@@ -100,12 +100,7 @@ export type MessageRead = { parsed: Parsed; signature: string; bytes: number } |
  * MAX_MESSAGE_BYTES; `undefined` if it moved away meanwhile (RooSync works the same folders).
  * Reasons never quote the content, only its kind and size.
  */
-export function readMessage(
-  dir: string,
-  name: string,
-  kind: EntryKind = 'file',
-  now = Date.now(),
-): MessageRead | undefined {
+export function readMessage(dir: string, name: string, kind: EntryKind = 'file', now: number): MessageRead | undefined {
   if (kind === 'symlink') return { unreadable: 'a symbolic link: never read or followed', bytes: 0 };
   if (kind === 'dir') return { unreadable: 'a folder named like a message', bytes: 0 };
   const read = readCapped(path.join(dir, name), MAX_MESSAGE_BYTES);

@@ -81,7 +81,7 @@ export type Parsed =
  * Reads a message file as RooSync does (readPaths.ts): ok when RooSync lists it, with the odd fields it
  * tolerates; otherwise what is wrong and which of RooSync's read paths it breaks (none: RooSync skips it).
  */
-export function parseMessage(text: string, fileName: string, now = Date.now()): Parsed {
+export function parseMessage(text: string, fileName: string, now: number): Parsed {
   const j = judgeInboxFile(fileName, text, now);
   if (j.kind === 'listed') return { ok: true, message: j.value as RooSyncMessage, oddities: j.oddities };
   return { ok: false, defect: j.defect, reason: j.reason, breaks: j.kind === 'breaking' ? j.paths : [] };

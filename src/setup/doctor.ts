@@ -125,7 +125,7 @@ export function daemonDeath(stateDir: string): string | undefined {
 
 /** This clock against what other machines wrote in the shared state (status files, lease, messages). */
 export function fleetClockCheck(sharedState: string, machineId: string, now: number, heartbeatMinutes: number) {
-  const evidence = clockEvidence(sharedState, machineId);
+  const evidence = clockEvidence(sharedState, machineId, now);
   if (evidence.length === 0)
     return { check: 'fleet clock', state: 'skip' as const, detail: 'no other machine has written here yet' };
   const judged = fleetAgeClock(now, evidence, ageClockMargin(heartbeatMinutes));

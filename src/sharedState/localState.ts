@@ -30,7 +30,7 @@ export function findGitDir(folder: string): string | undefined {
 }
 
 /** The JSON log of every run on this machine for this shared state (rotated at 1 MiB, three kept). */
-export function localLogFile(sharedState: string, env: NodeJS.ProcessEnv = process.env): string {
+export function localLogFile(sharedState: string, env: NodeJS.ProcessEnv): string {
   return path.join(localStateDir(sharedState, findGitDir(sharedState), env), LOCAL_LOGS.runs);
 }
 
@@ -52,11 +52,7 @@ const LOCAL_LIMITS = { ...UNTRUSTED_LIMITS, maxBytes: 64 * 1024 * 1024 };
  * This machine's own state (lock, lease observations, schedule): never synced, never inside
  * the shared tree. Under the clone's git dir when there is one, else an OS state folder.
  */
-export function localStateDir(
-  sharedState: string,
-  gitDir: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): string {
+export function localStateDir(sharedState: string, gitDir: string | undefined, env: NodeJS.ProcessEnv): string {
   if (gitDir) return path.join(gitDir, 'roosync-maint');
   const base =
     env.XDG_STATE_HOME ??
@@ -72,11 +68,7 @@ export function localStateDir(
 }
 
 /** Where this machine's config and its approvals of the fleet config are, for the config loaders. */
-export function configLayersFor(
-  sharedState: string,
-  machineFile: string,
-  env: NodeJS.ProcessEnv = process.env,
-): ConfigLayers {
+export function configLayersFor(sharedState: string, machineFile: string, env: NodeJS.ProcessEnv): ConfigLayers {
   return { machineFile, trustFile: path.join(localStateDir(sharedState, findGitDir(sharedState), env), TRUST_FILE) };
 }
 

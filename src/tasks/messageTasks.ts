@@ -255,7 +255,7 @@ export const messagesArchive = messageTask('messages-archive', async (ctx, resul
       act: async (a) => {
         const d = due.get(a.rel)!;
         const name = a.rel.slice('inbox/'.length);
-        const written = await writeArchivedCopies(dirs, d.message, d.signature, sentNames.has(name));
+        const written = await writeArchivedCopies(dirs, d.message, d.signature, sentNames.has(name), ctx.now);
         if (written.written.length > 0) copies.set(name, written);
         return written.written.length > 0;
       },

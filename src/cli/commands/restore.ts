@@ -30,6 +30,7 @@ async function restoreCommand(cli: CliEnv): Promise<Outcome> {
     const r = await restoreTarget(session.repo, shared, target, {
       machineId,
       dryRun,
+      now: cli.now(),
       git: config.config.git,
     });
     const from = r.fromCommit.startsWith('purge bundle') ? r.fromCommit : `${r.fromCommit}^`;
@@ -50,7 +51,7 @@ async function restoreTarget(
   target: string,
   o: RestoreOptions,
 ): Promise<RestoreResult> {
-  const fromBundle = isMessageId(target) ? restoreFromBundles(shared, target, o.dryRun) : undefined;
+  const fromBundle = isMessageId(target) ? restoreFromBundles(shared, target, o.dryRun, o.now) : undefined;
   if (fromBundle && repo && !o.dryRun && fromBundle.restored.length > 0)
     return commitRestored(repo, fromBundle, target, o);
   if (fromBundle) return fromBundle;

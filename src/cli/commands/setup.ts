@@ -1,4 +1,4 @@
-import { LOCAL_LOGS, localStateDir } from '../../sharedState/localState.js';
+import { LOCAL_LOGS } from '../../sharedState/localState.js';
 import { builtCliPath } from '../../util/version.js';
 import path from 'node:path';
 import { scheduleEntry, windowsCommandLine } from '../../setup/osSchedule.js';
