@@ -1,9 +1,7 @@
 import { packageVersion } from '../../util/version.js';
-import path from 'node:path';
-import { findGitDir, localStateDir, readState, writeState } from '../../sharedState/localState.js';
+import { findGitDir, localStateDir } from '../../sharedState/localState.js';
 import { daemonDeath } from '../../setup/doctor.js';
-import { z } from 'zod';
-import { diskCheckTask, healthTask } from '../../tasks/healthTasks.js';
+import { healthNow } from '../../coordinator/healthNow.js';
 import { fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';
 import { ttyProgress } from '../progress.js';
 
@@ -11,7 +9,6 @@ import { checkLines } from '../render.js';
 import { load, loadForRun, sessionFor, type CliEnv, type Handler, type Outcome } from '../kit.js';
 import { invalidConfigNote } from '../../coordinator/configGuard.js';
 import { trustNotice } from '../../config/layers.js';
-import { checkTrust } from '../../health/checks.js';
 
 /** The fleet and this machine: status, health. */
 
@@ -47,41 +44,15 @@ async function healthCommand(cli: CliEnv): Promise<Outcome> {
   const { identity, config } = await load(cli);
   // the git check reads the clone even with --no-sync, which only leaves out the fetch
   const session = await sessionFor(cli, identity, config, false);
-  const { repo } = session;
-  let offline: string | undefined;
-  if (repo && !cli.args.global.noSync)
-    await repo.fetch().catch((err: unknown) => (offline = err instanceof Error ? err.message : String(err)));
-  const ctx = session.taskContext({
+  const { checks, notRun } = await healthNow(session, {
     config,
     now: cli.now(),
-    dryRun: true,
     log: cli.log,
     progress: ttyProgress(cli.args.global),
     version: packageVersion(),
-    offline,
+    fetch: !cli.args.global.noSync,
   });
-  const results = [await healthTask.run(ctx), await diskCheckTask.run(ctx)];
-  const checks = [
-    ...results.flatMap((r) => r.checks ?? []),
-    checkTrust(config.file, identity.machineId.value, config.layers.trust),
-  ];
-  const historyFile = path.join(session.stateDir, 'health-history.json');
-  const history = readState(historyFile, z.array(z.unknown()), cli.log) ?? [];
-  writeState(
-    historyFile,
-    [
-      ...history,
-      {
-        at: new Date(cli.now()).toISOString(),
-        checks: checks.map((c) => ({ check: c.check, subject: c.subject, state: c.state })),
-      },
-    ].slice(-100),
-  );
   const failing = checks.filter((c) => c.state === 'failing');
-  const notRun = [
-    ...(config.config.health.tokens.length === 0 ? [{ check: 'tokens', why: 'none configured (health.tokens)' }] : []),
-    ...(ctx.git ? [] : [{ check: 'git', why: 'the shared state is not a git clone' }]),
-  ];
   return {
     // scripts can trust it: 1 when any check fails
     exitCode: failing.length > 0 ? 1 : 0,
