@@ -7,29 +7,34 @@ import os from 'node:os';
 import path from 'node:path';
 
 const HERE = import.meta.dirname;
-const NOW = Date.UTC(2026, 11, 1);
+export const NOW = Date.UTC(2026, 11, 1);
 const DAY = 86_400_000;
 const compact = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').slice(0, 15);
 
-/** `total` messages, 1 % of them from 2025 (due), the rest from the last 10 days; written straight, as fast as we can. */
-export function buildInbox(shared, total) {
+/**
+ * An inbox of `total` RooSync messages, `due` of them from 2025 (past any archive limit), the rest from the last
+ * 10 days before `now`; `padding` repeats of a sentence make the body longer.
+ */
+export function buildInbox(shared, total, due = total / 100, padding = 0, now = NOW) {
   const inbox = path.join(shared, 'messages', 'inbox');
   mkdirSync(inbox, { recursive: true });
   mkdirSync(path.join(shared, 'messages', 'archive'), { recursive: true });
+  const every = total / due;
   for (let i = 0; i < total; i++) {
-    const created = i % 100 === 0 ? Date.UTC(2025, 5, 1) + i * 1000 : NOW - (i % 10) * DAY - i * 1000;
+    const created = i % every === 0 ? Date.UTC(2025, 5, 1) + i * 1000 : now - (i % 10) * DAY - i * 1000;
     const id = `msg-${compact(created)}-${i.toString(36).padStart(6, '0')}`;
     const m = {
       id,
       from: 'myia-po-2023:roo-extensions',
       to: 'all',
       subject: `Status ${i}`,
-      body: `## Report ${i}\n\nAll good.`,
+      body: `## Report ${i}\n\n${'All good. '.repeat(padding || 1)}`,
       priority: 'MEDIUM',
       timestamp: new Date(created).toISOString(),
       status: i % 2 ? 'read' : 'unread',
+      ...(padding && { tags: ['status'] }),
     };
-    writeFileSync(path.join(inbox, `${id}.json`), JSON.stringify(m));
+    writeFileSync(path.join(inbox, `${id}.json`), padding ? JSON.stringify(m, null, 2) : JSON.stringify(m));
   }
 }
 

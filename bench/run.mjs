@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { failover, historyDay, hundredMachines, idleTickAndHook, manyMachines, silentGitCall } from './fleet.mjs';
-import { helpAndStart, memoryRows } from './memory.mjs';
+import { buildInbox, helpAndStart, memoryRows } from './memory.mjs';
 
 const HERE = import.meta.dirname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -14,7 +14,6 @@ const DAY = 86_400_000;
 const NOW = Date.now();
 
 const isoDashed = (ms) => new Date(ms).toISOString().replace(/[:.]/g, '-');
-const compact = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').slice(0, 15);
 const hasGnuTime = existsSync('/usr/bin/time');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const count = (dir) => readdirSync(dir).length;
@@ -134,31 +133,8 @@ function buildRollbackTree(shared) {
   }
 }
 
-/** An inbox of `total` RooSync messages; `due` of them from 2025 (past the 30-day archive limit), the rest from the last 10 days. */
-function buildInbox(total, due) {
-  return (shared) => {
-    const inbox = path.join(shared, 'messages', 'inbox');
-    mkdirSync(inbox, { recursive: true });
-    mkdirSync(path.join(shared, 'messages', 'archive'), { recursive: true });
-    const every = total / due;
-    for (let i = 0; i < total; i++) {
-      const created = i % every === 0 ? Date.UTC(2025, 5, 1) + i * 1000 : NOW - (i % 10) * DAY - i * 1000;
-      const id = `msg-${compact(created)}-${i.toString(36).padStart(6, '0')}`;
-      const m = {
-        id,
-        from: 'myia-po-2023:roo-extensions',
-        to: 'all',
-        subject: `Status ${i}`,
-        body: `## Report ${i}\n\n${'All good. '.repeat(20)}`,
-        priority: 'MEDIUM',
-        timestamp: new Date(created).toISOString(),
-        status: i % 2 ? 'read' : 'unread',
-        tags: ['status'],
-      };
-      writeFileSync(path.join(inbox, `${id}.json`), JSON.stringify(m, null, 2));
-    }
-  };
-}
+/** The 100,000- and 20,000-message inboxes of the timing rows (bench/memory.mjs builds them). */
+const inboxOf = (total, due) => (shared) => buildInbox(shared, total, due, 20, NOW);
 
 const naiveArchive = (shared) => [process.execPath, [path.join(HERE, 'naiveArchive.mjs'), shared]];
 const opened = (doc) => doc.tasks[0].rules.find((r) => r.rule === 'messages-archive').actions.length;
@@ -172,7 +148,7 @@ function archiveScenario(total, due, target) {
   return {
     name: `messages-archive: ${fmt(total)}-message inbox, ${(100 * due) / total} % due`,
     task: 'messages-archive',
-    build: buildInbox(total, due),
+    build: inboxOf(total, due),
     baseline: naiveArchive,
     baselineText: 'a naive node script: read each due message, rewrite it into archive/ as archived, unlink it',
     check: (a, b, doc) => {

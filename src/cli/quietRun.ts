@@ -3,7 +3,7 @@ import { resolveIdentity } from '../sharedState/identity.js';
 import { packageVersion } from '../util/version.js';
 import type { ParsedArgs } from './args.js';
 import type { Outcome } from './kit.js';
-import { roleOf } from './render.js';
+import { roleOf } from './role.js';
 
 /** A plain scheduled `run` (no task named, no dry run, synced): the only kind of run that may be quiet. */
 export function mayBeQuiet(args: ParsedArgs, env: NodeJS.ProcessEnv): boolean {

@@ -3,9 +3,7 @@ import { formatBytes, plural } from '../util/format.js';
 import type { CheckResult } from '../health/types.js';
 
 /** This machine's role in a run's header: `leader (term 3)` or `follower`. */
-export function roleOf(leader: { isLeader: boolean; term: number | null }): string {
-  return leader.isLeader ? `leader${leader.term ? ` (term ${leader.term})` : ''}` : 'follower';
-}
+export { roleOf } from './role.js';
 
 const LINES_PER_VERDICT: Record<ReportVerdict, number> = {
   remove: 50,

@@ -147,7 +147,7 @@ export async function runDaemon(
   while (!stopping) {
     const extraPaths = pendingPaths;
     pendingPaths = [];
-    const round = await daemonRound(o, config, layers.machineFile, extraPaths, (running) => {
+    const round = await daemonRound(o, machine(), layers.machineFile, extraPaths, (running) => {
       inFlight = running.catch(() => undefined);
     });
     stats.ticks += round.kind === 'failed' ? 0 : 1;
@@ -186,7 +186,7 @@ type Round =
  */
 async function daemonRound(
   o: DaemonOptions,
-  config: ResolvedConfig,
+  machine: MachineContext,
   machineConfigFile: string | undefined,
   extraPaths: string[],
   started: (running: Promise<TickResult>) => void,
@@ -208,12 +208,7 @@ async function daemonRound(
       return { kind: 'quiet', until: quiet.record.until };
     }
     const running = tick({
-      sharedState: o.sharedState,
-      machineId: o.machineId,
-      config,
-      env: o.env,
-      log: o.log,
-      clock: o.clock,
+      ...machine,
       tasks: undefined,
       dryRun: false,
       noSync: o.noSync,
