@@ -10,7 +10,6 @@ import {
   eachEntry,
   type EntryKind,
   kindOf,
-  listMessageNames,
   readMessage,
   scanFolder,
   type FolderListing,
@@ -581,8 +580,13 @@ function mergeDriveCopy(dirs: MessageDirs, copyName: string, id: string): boolea
 }
 
 /** Ids that still exist in inbox/, sent/ or archive/: an attachment of theirs is never an orphan. */
-function liveMessageIds(dirs: MessageDirs): Set<string> {
-  return new Set([dirs.inbox, dirs.sent, dirs.archive].flatMap((d) => listMessageNames(d).map(idOf)));
+function liveAmong(dirs: MessageDirs, ids: ReadonlySet<string>): Set<string> {
+  const live = new Set<string>();
+  for (const dir of [dirs.inbox, dirs.sent, dirs.archive])
+    eachEntry(dir, (d) => {
+      if (d.name.endsWith('.json') && ids.has(idOf(d.name))) live.add(idOf(d.name));
+    });
+  return live;
 }
 
 /** An attachment's metadata.json: undefined when there is none; a damaged one reads as empty (it exists). */
@@ -595,17 +599,17 @@ function readMetadata(folder: string): Record<string, unknown> | undefined {
 /** uuids mentioned by any message file (only read when some attachment's owner is unknown). */
 function referencedUuids(dirs: MessageDirs, candidates: readonly string[]): Set<string> {
   const found = new Set<string>();
-  for (const dir of [dirs.inbox, dirs.sent, dirs.archive]) {
-    for (const name of listMessageNames(dir)) {
+  for (const dir of [dirs.inbox, dirs.sent, dirs.archive])
+    eachEntry(dir, (d) => {
+      if (!d.name.endsWith('.json')) return;
       let text: string;
       try {
-        text = readFileSync(path.join(dir, name), 'utf8');
+        text = readFileSync(path.join(dir, d.name), 'utf8');
       } catch {
-        continue;
+        return;
       }
       for (const uuid of candidates) if (text.includes(uuid)) found.add(uuid);
-    }
-  }
+    });
   return found;
 }
 
@@ -618,14 +622,17 @@ function attachmentProtection(ctx: TaskContext, rule: 'orphans' | 'interrupted')
   return async (realRoot: string, entries: readonly Entry[]): Promise<Map<string, string>> => {
     const dirs = messageDirs(ctx.sharedState);
     const protectedRels = new Map<string, string>();
-    const live = liveMessageIds(dirs);
     const unknownOwner: string[] = [];
     // an attachment folder arrives with its sender's mtime (a sync keeps it): its age is counted from when
     // this machine first saw it, so one that synced before its message is not an orphan at once
     const grace = rule === 'orphans' ? ctx.config.config.messages.attachmentsGraceDays : 1;
     for (const [rel, why] of firstSeenProtection(ctx, realRoot, entries, grace)) protectedRels.set(rel, why);
-    for (const e of entries) {
-      const meta = readMetadata(path.join(realRoot, e.rel));
+    const metas = entries.map((e) => ({ e, meta: readMetadata(path.join(realRoot, e.rel)) }));
+    const ownerOf = (meta: Record<string, unknown>) => meta.messageId ?? meta.message_id;
+    // only the owners named here are looked for: one pass a folder, nothing kept of the rest (a large store)
+    const owners = new Set(metas.map(({ meta }) => meta && ownerOf(meta)).filter((o) => typeof o === 'string'));
+    const live = owners.size > 0 ? liveAmong(dirs, owners) : new Set<string>();
+    for (const { e, meta } of metas) {
       if (rule === 'interrupted') {
         if (meta) protectedRels.set(e.rel, 'has metadata.json: not an interrupted upload');
         continue;
@@ -634,7 +641,7 @@ function attachmentProtection(ctx: TaskContext, rule: 'orphans' | 'interrupted')
         protectedRels.set(e.rel, 'no metadata.json: handled as an interrupted upload');
         continue;
       }
-      const owner = meta.messageId ?? meta.message_id;
+      const owner = ownerOf(meta);
       if (typeof owner === 'string' && live.has(owner)) protectedRels.set(e.rel, `its message ${owner} still exists`);
       else unknownOwner.push(e.rel);
     }
