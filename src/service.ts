@@ -111,7 +111,7 @@ export class MaintenanceService {
     override: (c: MaintenanceConfig) => MaintenanceConfig,
   ): Promise<CleanupResult[]> {
     const config = await this.config(override);
-    const session = await this.session(config, false);
+    const session = await this.session(config);
     // the same lock as a tick: a call never runs beside this machine's tick on the same shared state
     const results = await session.withRunLock(true, () => {
       const dryRun = this.o.dryRun ?? false;
@@ -121,16 +121,17 @@ export class MaintenanceService {
     return results.map(toResult);
   }
 
-  private session(config: ResolvedConfig, noSync: boolean) {
+  /** This machine's session on the shared state, with the clone opened when there is one (the tick's lock). */
+  private session(config: ResolvedConfig) {
     const { sharedState } = this.o;
     const env = this.o.env ?? process.env;
-    return openSession({ sharedState, machineId: this.machineId, git: config.config.git, env, noSync });
+    return openSession({ sharedState, machineId: this.machineId, git: config.config.git, env });
   }
 
   /** One tick: the due tasks, with sync and election when the shared state is a git clone. */
   async runScheduledMaintenance(): Promise<MaintenanceReport> {
     const config = await this.config();
-    const isClone = (await this.session(config, false)).repo !== undefined;
+    const isClone = (await this.session(config)).repo !== undefined;
     const r = await tick({
       sharedState: this.o.sharedState,
       machineId: this.machineId,

@@ -240,20 +240,12 @@ function alertsStep(o: Resolved<TickOptions>, stateDir: string, r: TickResult): 
   });
 }
 
-/** The alerts, then the digest (which counts this tick), each on the result as the step before left it. */
-function reportPhase(o: Resolved<TickOptions>, stateDir: string, r: TickResult): Written {
+/** The alerts, then the digest (which counts this tick): the result after both, and the files they wrote. */
+function reportPhase(o: Resolved<TickOptions>, stateDir: string, r: TickResult): { paths: string[]; r: TickResult } {
   const alerts = alertsStep(o, stateDir, r);
-  const digest = digestStep(o, stateDir, after(r, alerts.change));
-  return { paths: [...alerts.paths, ...digest.paths], change: combine(alerts.change, digest.change) };
-}
-
-function combine(a: Change, b: Change): Change {
-  return {
-    ...a,
-    ...b,
-    notes: [...(a.notes ?? []), ...(b.notes ?? [])],
-    unwritten: [...(a.unwritten ?? []), ...(b.unwritten ?? [])],
-  };
+  const withAlerts = after(r, alerts.change);
+  const digest = digestStep(o, stateDir, withAlerts);
+  return { paths: [...alerts.paths, ...digest.paths], r: after(withAlerts, digest.change) };
 }
 
 /** The config as this run uses it: a broken one is said first, and with no valid config at all no task runs. */
@@ -290,7 +282,7 @@ async function runLocalOnly(o: Resolved<TickOptions>, session: MachineSession, s
   );
   r = after(r, { tasks });
   if (run.dryRun) return r;
-  r = after(r, reportPhase(run, stateDir, r).change);
+  r = reportPhase(run, stateDir, r).r;
   const status = statusOf(run, r);
   const written = reportStep(run.log, 'status file', () => {
     writeStatus(run.sharedState, status);
@@ -597,7 +589,7 @@ async function runSynced(
     throw new Error(`this machine's run lock was compromised (${lost.message}): stopping before commit and push`);
 
   const report = reportPhase(o, stateDir, r);
-  r = after(r, report.change);
+  r = report.r;
   const inputs: CommitInputs = {
     o,
     repo,

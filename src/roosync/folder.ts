@@ -21,10 +21,6 @@ export interface FolderListing {
   temps: string[];
 }
 
-export function listFolder(dir: string): FolderListing {
-  return scanFolder(dir, () => true);
-}
-
 /**
  * Visits a folder's entries one at a time (`opendir`), never holding the whole listing: a million-file inbox
  * costs what the caller keeps, not a million entries. A missing folder has no entries.
@@ -54,11 +50,6 @@ export function scanFolder(dir: string, keep: (name: string) => boolean): Folder
     } else if (isOurTemp(d.name) && d.isFile()) temps.push(d.name);
   });
   return { names: [...kinds.keys()], kinds, temps, total };
-}
-
-/** The names RooSync lists in a message folder (`*.json`), without opening a single file. */
-export function listMessageNames(dir: string): string[] {
-  return listFolder(dir).names;
 }
 
 /** How many messages RooSync lists in a folder, in one pass that keeps no name. */

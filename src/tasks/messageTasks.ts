@@ -65,16 +65,10 @@ export function messageDate(m: RooSyncMessage): { ms: number; source: string } |
 }
 
 /**
- * Which files of a folder must be opened to decide: those whose id dates them before the
- * cutoff, and those whose id cannot be dated. The rest are decided by name alone (pure).
+ * Which files of a folder must be opened to decide, one name at a time as the folder is read (scanFolder): those
+ * whose id dates them before the cutoff, and those whose id cannot be dated. It counts the rest, decided by name
+ * alone (pure).
  */
-export function filesToOpen(names: readonly string[], cutoff: number): { open: string[]; newerByName: number } {
-  const filter = openFilter(cutoff);
-  const open = names.filter(filter.mustOpen);
-  return { open, newerByName: filter.newerByName };
-}
-
-/** The same test, one name at a time, for a folder scanned as a stream (scanFolder): it counts what it leaves. */
 export function openFilter(cutoff: number): { mustOpen: (name: string) => boolean; newerByName: number } {
   const cutoffId = idPrefixAt(cutoff);
   const filter = {
