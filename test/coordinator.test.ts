@@ -180,7 +180,18 @@ describe('status names what fails', () => {
   });
   it('lists each failing check under the table, and drops a liveness finding about a machine that came back', () => {
     const fleet: FleetStatus = {
-      leader: { holder: 'myia-m1', term: 1, renewedAt: new Date(NOW).toISOString(), ageMinutes: 5, released: false },
+      at: new Date(NOW).toISOString(),
+      leader: {
+        holder: 'myia-m1',
+        term: 1,
+        acquiredAt: new Date(NOW).toISOString(),
+        renewedAt: new Date(NOW).toISOString(),
+        expiresAt: new Date(NOW + 3_600_000).toISOString(),
+        ageMinutes: 5,
+        released: false,
+        live: true,
+      },
+      versions: [{ version: '1', machines: ['myia-m1', 'myia-m2'] }],
       machines: [
         machine('myia-m1', {
           health: { failing: ['myia-m2 has sent no status for 300 min (last …)', 'MCP github is down (timed-out): …'] },

@@ -21,7 +21,8 @@ describe('npm run demo', () => {
       expect(out).toMatch(/round 3: health failed — 2 checks failing: MCP github is down \(exited-early\)/);
       expect(out).toMatch(/^ {2}all +URGENT +\[ALERT\]\[HIGH\] myia-po-2026: MCP github is down/m);
       expect(out).toMatch(/^ {2}all +HIGH +\[ALERT\]\[MEDIUM\] myia-po-2026: github-pat expires in 3 days/m);
-      expect(out).toMatch(/^ {2}all +LOW +\[DIGEST\] myia-ai-01: \d+ cleaned/m);
+      // one fleet digest from the leader, in one language; no machine's own digest
+      expect(out).toMatch(/^ {2}all +(LOW|MEDIUM) +\[DIGEST\] flotte : \d+ machines?, leader myia-ai-01 — /m);
       expect(out).toContain('myia-po-2026: MCP github is down'); // status names each failing check with its reason
       expect(out).not.toMatch(/\(0 B\)/); // true sizes: archives and quarantines count what they moved
       expect(r.stderr).not.toContain('{"'); // no JSON log line for a person

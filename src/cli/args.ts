@@ -38,6 +38,7 @@ export interface ParsedArgs {
   listKept: boolean;
   for?: SchedulerKind;
   at?: string;
+  out?: string;
 }
 
 export interface OptionDef {
@@ -112,6 +113,7 @@ export const COMMAND_OPTIONS = {
   stop: { flags: '--stop', description: "ask this machine's daemon to stop after its tick in flight (any OS)" },
   for: { flags: '--for <scheduler>', description: 'which scheduler', choices: SCHEDULERS },
   at: { flags: '--at <time>', description: 'the newest snapshot taken at or before this time (ISO)' },
+  out: { flags: '--out <file>', description: 'the file to write' },
 } as const satisfies Record<string, OptionDef>;
 
 export type CommandOptionName = keyof typeof COMMAND_OPTIONS;
@@ -173,6 +175,7 @@ export function finishArgs(command: string[], v: RawOptions, env: NodeJS.Process
     listKept: v['list-kept'] === true,
     ...(str('for') !== undefined && { for: str('for') as SchedulerKind }),
     ...(str('at') !== undefined && { at: str('at') }),
+    ...(str('out') !== undefined && { out: str('out') }),
   };
 }
 

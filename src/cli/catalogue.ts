@@ -72,8 +72,16 @@ const ENTRIES: Entry[] = [
     family: 'status',
     words: ['status'],
     usage: 'status',
-    summary: 'fleet view: leader, machines, KPIs',
+    summary: 'fleet view: leader, machines, versions, KPIs; exit 1 when the fleet needs attention, the reasons first',
     examples: ['roosync-maint status', 'roosync-maint status --json'],
+  },
+  {
+    family: 'status',
+    words: ['report'],
+    usage: 'report --out FILE',
+    summary: 'write the fleet page: one self-contained HTML file (machines, leader, 30-day trends, recent alerts)',
+    options: ['out', 'force'],
+    examples: ['roosync-maint report --out fleet.html'],
   },
   {
     family: 'status',

@@ -188,7 +188,14 @@ export const configSchema = z
       depsDirs: pathList([]),
     }),
     alerts: section({ to: z.string().min(1).default('all'), failureThreshold: count(3), reminderHours: count(24) }),
-    reports: section({ to: z.string().min(1).default('all'), digestHours: count(24) }),
+    reports: section({
+      to: z.string().min(1).default('all'),
+      digestHours: count(24),
+      /** The digests' language, one per message: French (RooSync's own headings) or English. */
+      language: z.enum(['fr', 'en'], { error: 'expected "fr" or "en"' }).default('fr'),
+      /** The fleet page the leader writes with its digest (`maintenance/fleet.html`): off with false. */
+      page: z.boolean().default(true),
+    }),
     deps: section({
       /** `npm update` within this range after reporting what is outdated; off unless asked for. */
       update: z.enum(['off', 'patch', 'minor'], { error: 'expected "off", "patch" or "minor"' }).default('off'),

@@ -5,7 +5,7 @@ import { GitLeaseStore } from '../election/gitLeaseStore.js';
 import { readLeaseFile } from '../election/lease.js';
 import { fileObservationStore } from '../election/observations.js';
 import { LEASE_FILE, parseLease } from '../election/lease.js';
-import { formatAgo, formatDate } from '../util/format.js';
+import { formatAgo, formatTime } from '../util/format.js';
 import { type CloneSession, openCloneSession } from './session.js';
 import { syncWithFence } from './sync.js';
 
@@ -50,8 +50,8 @@ export async function leaseStatus(o: Omit<MachineContext, 'clock'> & { now: numb
     lines.push(
       `holder:   ${r.holder}${r.released ? ' (released)' : ''}`,
       `term:     ${r.term} (${r.transitions} changes of holder so far)`,
-      `renewed:  ${formatDate(Date.parse(r.renewedAt))} (${sinceByThisClock(o.now - Date.parse(r.renewedAt))})`,
-      `expires:  ${formatDate(judgement.writerExpiresAt!)} by its writer's clock (lease ${r.leaseSeconds} s)`,
+      `renewed:  ${formatTime(Date.parse(r.renewedAt))} (${sinceByThisClock(o.now - Date.parse(r.renewedAt))})`,
+      `expires:  ${formatTime(judgement.writerExpiresAt!)} by its writer's clock (lease ${r.leaseSeconds} s)`,
     );
   } else
     lines.push(

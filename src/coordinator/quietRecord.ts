@@ -8,6 +8,7 @@ import { fileObservationStore } from '../election/observations.js';
 import type { GitRepo } from '../git/repo.js';
 import type { Logger } from '../log.js';
 import { digestDueAt, digestStore } from '../report/digest.js';
+import { fleetDigestDueAt, readHistory } from '../report/history.js';
 import { fleetStatus, silentAfterMinutes, type FleetStatus } from '../report/fleetStatus.js';
 import { heartbeatDueAt, readStatus, type MachineStatus } from '../report/status.js';
 import { writeState } from '../sharedState/localState.js';
@@ -51,6 +52,9 @@ export async function recordQuietTick(repo: GitRepo, stateDir: string, t: CleanT
       observation: fileObservationStore(stateDir, t.log, true).load(),
       fleet: isLeader ? fleetStatus(t.sharedState, config, t.now) : undefined,
       digestLastSentAt: digestStore(stateDir, t.log).load(t.now).lastSentAt,
+      fleetDigestAt: isLeader
+        ? fleetDigestDueAt(readHistory(t.sharedState), t.now, config.reports.digestHours)
+        : undefined,
     }),
   );
   if (!next || next.at <= t.now) return;
@@ -82,6 +86,8 @@ export interface QuietInputs {
   /** The leader's view of the fleet (undefined on a follower). */
   fleet: FleetStatus | undefined;
   digestLastSentAt: number | null;
+  /** On the leader: when the fleet digest is next due (report/history.ts owns the rule). */
+  fleetDigestAt?: number | undefined;
 }
 
 /**
@@ -108,6 +114,7 @@ export function quietDeadlines(i: QuietInputs): Deadline[] {
   out.push(leaseDeadline(i));
   if (i.fleet) out.push(...livenessDeadlines(i.fleet, config, now));
   out.push({ at: orNow(digestDueAt(i.digestLastSentAt, config.reports.digestHours)), why: 'digest due' });
+  if (i.fleetDigestAt !== undefined) out.push({ at: orNow(i.fleetDigestAt), why: 'fleet digest due' });
   return out;
 }
 

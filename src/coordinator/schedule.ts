@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { stateFile } from '../sharedState/localState.js';
 import { DEFAULT_INTERVALS, type TaskName } from '../config/taskCatalogue.js';
 import type { TaskResult } from '../tasks/types.js';
-import { formatDate } from '../util/format.js';
+import { formatTime } from '../util/format.js';
 
 const stateSchema = z.object({ tasks: z.record(z.string(), z.object({ lastRunAt: z.number(), ok: z.boolean() })) });
 export type ScheduleState = z.output<typeof stateSchema>;
@@ -32,11 +32,11 @@ export function dueTasks(
     const last = state.tasks[task];
     const every = intervalMs(task, config);
     if (!last) return { task, due: true, reason: 'never ran on this machine' };
-    if (!last.ok) return { task, due: true, reason: `its last run failed (${formatDate(last.lastRunAt)})` };
+    if (!last.ok) return { task, due: true, reason: `its last run failed (${formatTime(last.lastRunAt)})` };
     const at = nextDueAt(task, state, config, now);
     if (now >= at)
-      return { task, due: true, reason: every === 0 ? 'runs every tick' : `last ran ${formatDate(last.lastRunAt)}` };
-    return { task, due: false, reason: `next due ${formatDate(at)}` };
+      return { task, due: true, reason: every === 0 ? 'runs every tick' : `last ran ${formatTime(last.lastRunAt)}` };
+    return { task, due: false, reason: `next due ${formatTime(at)}` };
   });
 }
 

@@ -14,7 +14,18 @@ import { readLeaseFile, writeLeaseFile } from '../election/lease.js';
 import { LEASE_FILE, type LeaseRecord } from '../election/lease.js';
 import { findGitDir } from '../sharedState/localState.js';
 import { readStatus, statusFileRel, statusWorthCommitting, writeStatus, type MachineStatus } from '../report/status.js';
-import { accumulate, emptyDigestState, digestDue, digestMessage, digestStore } from '../report/digest.js';
+import {
+  accumulate,
+  emptyDigestState,
+  digestDue,
+  digestMessage,
+  digestStore,
+  needsAttention,
+} from '../report/digest.js';
+import { fleetDigestMessage, historyEntry } from '../report/fleetDigest.js';
+import { appendHistory, fleetDigestDueAt, readHistory } from '../report/history.js';
+import { PAGE_REL } from '../report/fleetPage.js';
+import { fleetPageOf, writeSharedFleetPage } from '../report/fleetReport.js';
 import { fleetStatus } from '../report/fleetStatus.js';
 import { sendMessage } from '../roosync/send.js';
 import { deliverAlerts } from '../alerts/deliver.js';
@@ -188,30 +199,58 @@ function reportStep(log: Logger, what: string, step: () => Written): Written {
   }
 }
 
-/** Adds this tick to the digest totals and, when a digest is due, sends it (inbox + sent copies). */
-function digestStep(o: Resolved<TickOptions>, stateDir: string, r: TickResult): Written {
+/**
+ * Adds this tick to the digest totals. The leader sends the fleet digest once a day (`reports.digestHours` after the
+ * last one any leader sent, as the fleet history says), with the history entry and the fleet page: fleet work, in
+ * `fleetPaths`, committed with the lease and dropped with it if this machine was deposed meanwhile. Any other
+ * machine sends its own digest at the end of its day only when something on it needs attention.
+ */
+function digestStep(o: Resolved<TickOptions>, stateDir: string, r: TickResult): Written & { fleetPaths?: string[] } {
   if (o.dryRun) return { paths: [], change: {} };
   return reportStep(o.log, 'digest', () => {
     const store = digestStore(stateDir, o.log);
     const now = o.clock();
     const state = accumulate(store.load(now), r.tasks);
-    if (!digestDue(state, now, o.config.config.reports.digestHours)) {
+    const { digestHours, language, to, page } = o.config.config.reports;
+    const dirs = messageDirs(o.sharedState);
+    const sentPaths = (id: string) => [`messages/inbox/${id}.json`, `messages/sent/${id}.json`];
+    if (r.leader.isLeader && !r.offline) {
+      if (now < fleetDigestDueAt(readHistory(o.sharedState), now, digestHours)) {
+        store.save(state);
+        return { paths: [], change: {} };
+      }
+      const fleet = fleetStatus(o.sharedState, o.config.config, now, statusOf(o, r));
+      const fleetPaths = [appendHistory(o.sharedState, historyEntry(fleet, state, now))];
+      if (page) {
+        const html = fleetPageOf(o.sharedState, fleet, { now, writer: o.machineId, version: o.version });
+        fleetPaths.push(writeSharedFleetPage(o.sharedState, html));
+      }
+      const message = fleetDigestMessage({
+        machineId: o.machineId,
+        to,
+        now,
+        state,
+        fleet,
+        language,
+        ...(page && { page: PAGE_REL }),
+      });
+      const sent = sendMessage(dirs, message, now);
+      store.save(emptyDigestState(now, now));
+      return {
+        paths: [],
+        fleetPaths: [...fleetPaths, ...sentPaths(sent.id)],
+        change: { notes: [`sent the fleet digest ${sent.id}`] },
+      };
+    }
+    if (!digestDue(state, now, digestHours)) {
       store.save(state);
       return { paths: [], change: {} };
     }
-    const fleet = r.leader.isLeader ? fleetStatus(o.sharedState, o.config.config, now) : undefined;
-    const message = digestMessage({
-      machineId: o.machineId,
-      to: o.config.config.reports.to,
-      now,
-      state,
-      leader: r.leader,
-      ...(fleet && { fleet }),
-    });
-    const sent = sendMessage(messageDirs(o.sharedState), message, now);
     store.save(emptyDigestState(now, now));
-    const paths = [`messages/inbox/${sent.id}.json`, `messages/sent/${sent.id}.json`];
-    return { paths, change: { notes: [`sent the digest ${sent.id}`] } };
+    if (!needsAttention(state)) return { paths: [], change: {} };
+    const message = digestMessage({ machineId: o.machineId, to, now, state, leader: r.leader, language });
+    const sent = sendMessage(dirs, message, now);
+    return { paths: sentPaths(sent.id), change: { notes: [`sent this machine's digest ${sent.id}`] } };
   });
 }
 
@@ -241,11 +280,12 @@ function alertsStep(o: Resolved<TickOptions>, stateDir: string, r: TickResult): 
 }
 
 /** The alerts, then the digest (which counts this tick): the result after both, and the files they wrote. */
-function reportPhase(o: Resolved<TickOptions>, stateDir: string, r: TickResult): { paths: string[]; r: TickResult } {
+function reportPhase(o: Resolved<TickOptions>, stateDir: string, r: TickResult) {
   const alerts = alertsStep(o, stateDir, r);
   const withAlerts = after(r, alerts.change);
   const digest = digestStep(o, stateDir, withAlerts);
-  return { paths: [...alerts.paths, ...digest.paths], r: after(withAlerts, digest.change) };
+  const paths = [...alerts.paths, ...digest.paths];
+  return { paths, fleetPaths: digest.fleetPaths ?? [], r: after(withAlerts, digest.change) };
 }
 
 /** The config as this run uses it: a broken one is said first, and with no valid config at all no task runs. */
@@ -447,6 +487,8 @@ interface CommitInputs {
   o: Resolved<TickOptions>;
   repo: GitRepo;
   reportPaths: string[];
+  /** What the report phase wrote as fleet work (the fleet digest, history, page): committed only with the lease. */
+  fleetReportPaths: string[];
   previous: MachineStatus | undefined;
   record: LeaseRecord | undefined;
   renewDue: boolean;
@@ -462,7 +504,10 @@ async function commitTick(
   const leaseSeconds = o.config.config.election.leaseSeconds;
   const written = r.tasks.flatMap((t) => t.sharedPaths ?? []); // local tasks' files in the shared state
   const paths = [...c.reportPaths, ...(o.extraPaths ?? []), ...written].map((p) => repo.inRepo(p));
-  const fleetPaths = withFleet && record ? await fleetPathsToCommit(o.sharedState, repo, r.tasks) : [];
+  const fleetPaths =
+    withFleet && record
+      ? [...(await fleetPathsToCommit(o.sharedState, repo, r.tasks)), ...c.fleetReportPaths.map((p) => repo.inRepo(p))]
+      : [];
   // fleet work always carries the lease renewal: the fence recognises fleet work by it
   const leaseInCommit = record !== undefined && withFleet && (fleetPaths.length > 0 || c.renewDue);
   const status = statusOf(o, r, c.previous);
@@ -594,6 +639,7 @@ async function runSynced(
     o,
     repo,
     reportPaths: report.paths,
+    fleetReportPaths: report.fleetPaths,
     previous: readStatus(o.sharedState, o.machineId),
     record: election.record,
     renewDue: election.renewDue,

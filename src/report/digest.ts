@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { stateFile } from '../sharedState/localState.js';
 import type { TaskResult } from './taskResult.js';
-import type { FleetStatus } from './fleetStatus.js';
-import { formatBytes, formatDate, plural } from '../util/format.js';
+import { formatBytes, formatTime } from '../util/format.js';
+import { wordsFor, type Language } from './words.js';
 import { maintenanceSender, type Outgoing } from '../roosync/send.js';
 
 /** Per-task totals since the last digest, kept locally (never synced), bounded by the digest itself. */
@@ -63,8 +63,33 @@ export function digestDueAt(lastSentAt: number | null, digestHours: number): num
 }
 
 /**
- * The digest as a RooSync message: a few numbers an operator reads in the inbox (what went,
- * how much was freed, what failed), the leader's fleet KPIs, then the same data as JSON.
+ * Whether this machine's own digest is worth sending: a task failed, or said something (an error, a warning) since
+ * the last one. A machine with nothing to say sends nothing: the leader's fleet digest covers it.
+ */
+export function needsAttention(state: DigestState): boolean {
+  return Object.values(state.tasks).some((t) => t.failed > 0) || Object.keys(state.notes).length > 0;
+}
+
+/** The totals of a digest period: items handled, bytes freed, the tasks that failed. */
+export function totalsOf(state: DigestState): { acted: number; bytes: number; failed: string[] } {
+  const rows = Object.entries(state.tasks);
+  return {
+    acted: rows.reduce((s, [, t]) => s + t.acted, 0),
+    bytes: rows.reduce((s, [, t]) => s + t.bytes, 0),
+    failed: rows.filter(([, t]) => t.failed > 0).map(([n]) => n),
+  };
+}
+
+/** Each note once, with the tasks that said it (`- task, task: note`): one clock finding is one line, not nine. */
+export function noteLines(state: DigestState): string[] {
+  const by = new Map<string, string[]>();
+  for (const [task, list] of Object.entries(state.notes)) for (const n of list) by.set(n, [...(by.get(n) ?? []), task]);
+  return [...by.entries()].map(([n, tasks]) => `- ${tasks.join(', ')}: ${n}`);
+}
+
+/**
+ * A machine's own digest as a RooSync message, sent only when something on it needs attention (needsAttention):
+ * what its tasks did, what failed and what they said, then the same data as JSON. One language per message.
  */
 export function digestMessage(o: {
   machineId: string;
@@ -72,33 +97,24 @@ export function digestMessage(o: {
   now: number;
   state: DigestState;
   leader: { isLeader: boolean; term: number | null };
-  fleet?: FleetStatus;
+  language: Language;
 }): Outgoing {
+  const w = wordsFor(o.language);
   const rows = Object.entries(o.state.tasks).sort(([a], [b]) => a.localeCompare(b));
-  const acted = rows.reduce((s, [, t]) => s + t.acted, 0);
-  const bytes = rows.reduce((s, [, t]) => s + t.bytes, 0);
-  const failed = rows.filter(([, t]) => t.failed > 0).map(([n]) => n);
+  const { acted, bytes, failed } = totalsOf(o.state);
   const lines = [
-    `## Digest Maintenance - ${o.machineId.toUpperCase()}`,
+    `## ${w.machineDigest} - ${o.machineId.toUpperCase()}`,
     '',
-    `**Période:** ${formatDate(o.state.since)} → ${formatDate(o.now)} (${plural(o.state.ticks, 'passage')})`,
-    `**Rôle:** ${o.leader.isLeader ? `leader (mandat ${o.leader.term})` : 'follower'}`,
+    `**${w.period}:** ${formatTime(o.state.since)} → ${formatTime(o.now)} (${w.ticks(o.state.ticks)})`,
+    `**${w.role}:** ${o.leader.isLeader ? w.leaderTerm(o.leader.term) : w.follower}`,
     '',
-    '| tâche | passages | traités | libéré | échecs |',
+    w.taskHeader,
     '|---|---|---|---|---|',
     ...rows.map(([n, t]) => `| ${n} | ${t.runs} | ${t.acted} | ${formatBytes(t.bytes)} | ${t.failed || ''} |`),
   ];
-  if (rows.length === 0) lines.push('| (aucune tâche) | | | | |');
-  const notes = Object.entries(o.state.notes).flatMap(([task, list]) => list.map((n) => `- ${task}: ${n}`));
-  if (notes.length > 0) lines.push('', '### À noter', '', ...notes);
-  if (o.fleet) {
-    lines.push('', '### KPI de la flotte', '', '| KPI | valeur | cible | |', '|---|---|---|---|');
-    for (const k of o.fleet.kpis)
-      lines.push(
-        `| ${k.name} | ${k.value ?? 'n/a'} | ${k.target} | ${k.ok === null ? k.note : k.ok ? 'ok' : '**MANQUÉ**'} |`,
-      );
-    if (o.fleet.silent.length) lines.push('', `**Machines silencieuses:** ${o.fleet.silent.join(', ')}`);
-  }
+  if (rows.length === 0) lines.push(w.noTask);
+  const notes = noteLines(o.state);
+  if (notes.length > 0) lines.push('', `### ${w.notes}`, '', ...notes);
   const data = {
     machine: o.machineId,
     since: new Date(o.state.since).toISOString(),
@@ -107,17 +123,14 @@ export function digestMessage(o: {
     leader: o.leader,
     tasks: o.state.tasks,
     notes: o.state.notes,
-    ...(o.fleet && { kpis: o.fleet.kpis, silent: o.fleet.silent }),
   };
   lines.push('', '```json', JSON.stringify(data, null, 2), '```');
   return {
     from: maintenanceSender(o.machineId),
     to: o.to,
-    subject:
-      `[DIGEST] ${o.machineId}: ${acted} cleaned, ${formatBytes(bytes)} ` +
-      `freed${failed.length ? `, FAILED: ${failed.join(', ')}` : ''}`,
+    subject: w.machineSubject(o.machineId, acted, formatBytes(bytes), failed),
     body: lines.join('\n'),
-    priority: 'LOW',
+    priority: failed.length ? 'MEDIUM' : 'LOW',
     tags: ['maintenance', 'report'],
   };
 }

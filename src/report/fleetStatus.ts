@@ -3,7 +3,7 @@ import { formatAgo, formatTime } from '../util/format.js';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceConfig } from '../config/schema.js';
-import { readLeaseFile } from '../election/lease.js';
+import { readLeaseFile, type LeaseRecord } from '../election/lease.js';
 import { countMessages } from '../roosync/folder.js';
 import { messageDirs } from '../roosync/layout.js';
 import { readStatusFile, type MachineStatus } from './status.js';
@@ -20,11 +20,23 @@ export interface Kpi {
   note?: string;
 }
 
+export interface LeaderView {
+  holder: string;
+  term: number;
+  /** When this holder took the lease (its term began). */
+  acquiredAt: string;
+  renewedAt: string;
+  ageMinutes: number;
+  released: boolean;
+  /** When the lease runs out unless renewed; `live` is false once it has (or it was released). */
+  expiresAt: string;
+  live: boolean;
+}
+
 export interface FleetStatus {
-  leader:
-    | { holder: string; term: number; renewedAt: string; ageMinutes: number; released: boolean }
-    | { unreadable: string }
-    | null;
+  /** The moment this view was judged at (ISO). */
+  at: string;
+  leader: LeaderView | { unreadable: string } | null;
   machines: (MachineStatus & { silent: boolean; sinceMinutes: number })[];
   silent: string[];
   /** Status files that could not be read: named so an operator can fix them. */
@@ -32,6 +44,8 @@ export interface FleetStatus {
   kpis: Kpi[];
   /** RooSync's own listener and worker heartbeats (roosync/heartbeats.ts), read as liveness evidence. */
   rooHeartbeats: RooHeartbeat[];
+  /** roosync-maint's version on each machine, as its status file says: more than one entry is version skew. */
+  versions: { version: string; machines: string[] }[];
 }
 
 /** A status file that could not be used, by its path in the shared state and why. */
@@ -80,11 +94,18 @@ export function silentAfterMinutes(heartbeatMinutes: number, tickMinutes: number
 }
 
 /** The fleet as the shared state tells it: the lease, each machine's last status (and whether it is silent), KPIs. */
-export function fleetStatus(sharedState: string, config: MaintenanceConfig, now: number): FleetStatus {
+export function fleetStatus(
+  sharedState: string,
+  config: MaintenanceConfig,
+  now: number,
+  /** This machine's status of the tick in progress, in place of the one on file (not yet written). */
+  own?: MachineStatus,
+): FleetStatus {
   const lease = readLeaseFile(sharedState);
   const { tickMinutes, heartbeatMinutes } = config.schedule;
   const read = readMachines(sharedState);
-  const machines = read.machines
+  const statuses = own ? [...read.machines.filter((m) => m.machine !== own.machine), own] : read.machines;
+  const machines = statuses
     .map((m) => {
       const since = now - Date.parse(m.lastTickAt);
       const silentAfter = silentAfterMinutes(m.heartbeatMinutes ?? heartbeatMinutes, tickMinutes) * MINUTE_MS;
@@ -97,19 +118,15 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
   const { mcpUptimePercent, mttrMinutes } = kpisFromIncidents(incidents, now);
   const noIncident = 'no incident recorded yet';
   return {
+    at: new Date(now).toISOString(),
     leader:
       lease.kind === 'ok'
-        ? {
-            holder: lease.record.holder,
-            term: lease.record.term,
-            renewedAt: lease.record.renewedAt,
-            ageMinutes: Math.round((now - Date.parse(lease.record.renewedAt)) / MINUTE_MS),
-            released: lease.record.released,
-          }
+        ? leaderView(lease.record, now)
         : lease.kind === 'corrupt'
           ? { unreadable: lease.reason }
           : null,
     machines,
+    versions: versionsOf(machines),
     silent: machines.filter((m) => m.silent).map((m) => m.machine),
     malformed: read.malformed,
     rooHeartbeats: readRooHeartbeats(sharedState, now, config.health.roosyncHeartbeatStaleHours),
@@ -134,6 +151,58 @@ export function fleetStatus(sharedState: string, config: MaintenanceConfig, now:
   };
 }
 
+function leaderView(record: LeaseRecord, now: number): LeaderView {
+  const expiresAt = Date.parse(record.renewedAt) + record.leaseSeconds * 1000;
+  return {
+    holder: record.holder,
+    term: record.term,
+    acquiredAt: record.acquiredAt,
+    renewedAt: record.renewedAt,
+    ageMinutes: Math.round((now - Date.parse(record.renewedAt)) / MINUTE_MS),
+    released: record.released,
+    expiresAt: new Date(expiresAt).toISOString(),
+    live: !record.released && now < expiresAt,
+  };
+}
+
+/** Which machines run which roosync-maint version, the most common first. */
+function versionsOf(machines: readonly MachineStatus[]): FleetStatus['versions'] {
+  const by = new Map<string, string[]>();
+  for (const m of machines) by.set(m.version, [...(by.get(m.version) ?? []), m.machine]);
+  return [...by.entries()]
+    .map(([version, names]) => ({ version, machines: names }))
+    .sort((a, b) => b.machines.length - a.machines.length || a.version.localeCompare(b.version));
+}
+
+/**
+ * What in the fleet needs an operator, most serious first (pure): no live leader, a silent machine, an unreadable
+ * status file, a failed task or a failing check as each machine last reported it, a machine that cannot sync.
+ * Empty when all is well: `status` exits 0 only then, and the fleet digest lists exactly these.
+ */
+export function fleetAttention(s: FleetStatus): string[] {
+  const out: string[] = [];
+  const l = s.leader;
+  if (l === null) out.push('no leader: no machine holds the lease yet (maintenance/leader.json is missing)');
+  else if ('unreadable' in l) out.push(`no leader: the lease file is unreadable (${l.unreadable})`);
+  else if (!l.live)
+    out.push(
+      l.released
+        ? `no live leader: ${l.holder} released the lease ${renewedAgo(l.ageMinutes)} and no machine has taken it`
+        : `no live leader: ${l.holder}'s lease (term ${l.term}) ran out at ${formatTime(Date.parse(l.expiresAt))}`,
+    );
+  for (const m of s.machines)
+    if (m.silent) out.push(`${m.machine} is silent: its last status is from ${formatAgo(m.sinceMinutes * MINUTE_MS)}`);
+  for (const f of s.malformed) out.push(`${f.file}: ${f.reason}`);
+  for (const m of s.machines) {
+    if (m.offline) out.push(`${m.machine} cannot reach the remote (its last tick was offline)`);
+    if (m.failed.length) out.push(`${m.machine}: failed ${m.failed.join(', ')}`);
+    // another machine's silence is said once, above, not again as each machine's liveness finding
+    const liveness = (f: string) => s.machines.some((x) => f.startsWith(`${x.machine} has sent no status`));
+    for (const f of currentFailing(m, s)) if (!liveness(f)) out.push(`${m.machine}: ${f}`);
+  }
+  return out.map(printable);
+}
+
 /**
  * A machine's failing checks as its status file recorded them, minus liveness findings about machines that
  * have sent a newer status since (the record is only as fresh as its writer's last status).
@@ -155,26 +224,36 @@ function renewedAgo(ageMinutes: number): string {
   return ageMinutes < 0 ? `${ago} by this machine's clock: one of the two clocks is off` : ago;
 }
 
+/** The role a status row shows: only the lease holder leads (a machine handing over still says it led). */
+function roleCell(m: FleetStatus['machines'][number], s: FleetStatus): string {
+  const l = s.leader;
+  if (l && !('unreadable' in l) && l.holder === m.machine) return l.live ? 'leader' : 'lapsed';
+  return 'follower';
+}
+
+function leaderLine(l: FleetStatus['leader']): string {
+  if (l === null) return 'leader: none yet (no lease file)';
+  if ('unreadable' in l) return `leader: lease file unreadable (${l.unreadable})`;
+  const since = `since ${formatTime(Date.parse(l.acquiredAt))}`;
+  const state = l.released ? ' (released)' : l.live ? '' : ' (lease ran out: NO LIVE LEADER)';
+  return `leader: ${l.holder}, term ${l.term} ${since}, renewed ${renewedAgo(l.ageMinutes)}${state}`;
+}
+
 export function renderFleetStatus(s: FleetStatus): string[] {
-  const lines: string[] = [];
-  if (s.leader === null) lines.push('leader: none yet (no lease file)');
-  else if ('unreadable' in s.leader) lines.push(`leader: lease file unreadable (${s.leader.unreadable})`);
-  else
-    lines.push(
-      `leader: ${s.leader.holder}, term ${s.leader.term}, renewed ${renewedAgo(s.leader.ageMinutes)}` +
-        `${s.leader.released ? ' (released)' : ''}`,
-    );
-  lines.push('', 'machine              last status        last success           role      failed   health');
+  const lines: string[] = [leaderLine(s.leader)];
+  lines.push('', 'machine              last status        last success           role      version  failed   health');
   for (const m of s.machines) {
-    const role = m.leader?.isLeader ? 'leader' : 'follower';
     lines.push(
       `${m.machine.padEnd(20)} ${formatAgo(m.sinceMinutes * MINUTE_MS).padEnd(18)} ` +
-        `${(m.lastSuccessAt ? formatTime(Date.parse(m.lastSuccessAt)) : 'never').padEnd(22)} ${role.padEnd(9)} ` +
+        `${(m.lastSuccessAt ? formatTime(Date.parse(m.lastSuccessAt)) : 'never').padEnd(22)} ` +
+        `${roleCell(m, s).padEnd(9)} ${m.version.padEnd(8)} ` +
         `${(m.failed.join(',') || '-').padEnd(8)} ${healthCell(m, s)}` +
         `${m.silent ? '   SILENT' : ''}${m.offline ? '   OFFLINE' : ''}`,
     );
   }
   if (s.machines.length === 0) lines.push('(no machine has ticked yet)');
+  if (s.versions.length > 1)
+    lines.push('', `version skew: ${s.versions.map((v) => `${v.version} on ${v.machines.join(', ')}`).join('; ')}`);
   const failing = s.machines.flatMap((m) => currentFailing(m, s).map((f) => `  ${m.machine}: ${f}`));
   if (failing.length) lines.push('', 'failing checks (as each machine last reported them):', ...failing);
   lines.push('', 'KPI              value   target     ');

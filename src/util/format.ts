@@ -38,9 +38,17 @@ export function formatAgo(ms: number): string {
   return relative.format(Math.round(hours / 24), 'day');
 }
 
-/** `2026-11-23 12:00 UTC`: a time for a person, with its zone (always UTC: a fleet spans zones). */
+/**
+ * `2026-11-23 12:00 UTC (13:00 local)`: the one time format a person reads. UTC first (a fleet spans zones), this
+ * machine's local time beside it when its zone is not UTC (with the date when the day differs).
+ */
 export function formatTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const d = new Date(ms);
+  const utc = d.toISOString().slice(0, 16).replace('T', ' ');
+  const offset = d.getTimezoneOffset();
+  if (offset === 0) return `${utc} UTC`;
+  const local = new Date(ms - offset * MINUTE_MS).toISOString().slice(0, 16).replace('T', ' ');
+  return `${utc} UTC (${local.slice(0, 10) === utc.slice(0, 10) ? local.slice(11) : local} local)`;
 }
 
 /** `45 min`, `25 h 0 min`: minutes up to two hours, then hours and minutes. */
