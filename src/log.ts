@@ -24,6 +24,8 @@ function loggerOptions(level: LogLevel): pino.LoggerOptions {
       },
     },
     base: { pid: process.pid },
+    // the log file is read by people too: ISO times, not epoch milliseconds
+    timestamp: pino.stdTimeFunctions.isoTime,
   };
 }
 
@@ -81,8 +83,9 @@ export function humanLogStream(out: NodeJS.WritableStream): Writable {
         }
         const label = LABELS[Number(rec.level)];
         if (!label) continue;
+        // a record marked `said` says it all in its message (a phase, a task's end): its fields are for the file
         const details = Object.entries(rec)
-          .filter(([k]) => !PINO_KEYS.has(k))
+          .filter(([k]) => !PINO_KEYS.has(k) && rec.said !== true)
           .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
         out.write(`roosync-maint: ${label}: ${rec.msg ?? ''}${details.length ? ` (${details.join('; ')})` : ''}\n`);
       }

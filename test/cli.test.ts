@@ -131,10 +131,10 @@ describe('command line contract', () => {
     });
   });
 
-  it('invariant 3: --dry-run leaves the tree byte-for-byte unchanged, and prints the plan with reasons and totals', async () => {
+  it('invariant 3: --dry-run leaves the tree byte-for-byte unchanged, and prints the plan (-v: with reasons) and totals', async () => {
     const { base, args } = await agedFleetDir();
     const before = await snapshotTree(base);
-    const r = await cli(['run', '--no-sync', '--leader', '--dry-run', '--task', 'all', ...args]);
+    const r = await cli(['run', '--no-sync', '--leader', '--dry-run', '-v', '--task', 'all', ...args]);
     expect(r.code).toBe(0);
     expect(await snapshotTree(base)).toEqual(before);
     expect(r.stdout).toMatch(/remove +decision-10_.*older than 7 days: dated 2026-11-13 \(from its name\)/);

@@ -1,4 +1,4 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.js';
@@ -124,6 +124,20 @@ describe('the quiet tick (real clones, in-process CLI)', () => {
     const quiet = await run(NOW + 15 * MIN);
     expect(quiet.doc).toMatchObject({ quiet: true, ok: true, committed: false, pushed: false, tasks: [] });
     expect(quiet.doc.leader).toMatchObject({ isLeader: true, term: 1 });
+    // the run log: one summary line per tick, full or quiet, with ISO times
+    const log = readFileSync(path.join(fleet.dir(a), '.git', 'roosync-maint', 'roosync-maint.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const ticks = log.filter((l) => l.tick);
+    expect(ticks.map((l) => l.msg)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^tick ${a}: leader \\(term 1\\), \\d+ tasks ran, 0 failed, acted on \\d+, committed, pushed$`),
+      ),
+      expect.stringMatching(new RegExp(`^tick ${a}: quiet, nothing due until `)),
+    ]);
+    expect(ticks.map((l) => l.tick.at)).toEqual([new Date(NOW).toISOString(), new Date(NOW + 15 * MIN).toISOString()]);
+    for (const l of log) expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     // another machine pushed: full tick
     const other = await cli(['run', '--json', '--shared-state', fleet.dir(b), '--machine', b], {
       now: NOW + 16 * MIN,

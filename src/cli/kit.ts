@@ -32,6 +32,8 @@ export interface Outcome {
   exitCode: number;
   doc: Record<string, unknown>;
   lines: string[];
+  /** What `-q` prints when the command failed (default: every line); a success prints nothing with `-q`. */
+  errorLines?: string[];
 }
 
 export interface CommandSpec {

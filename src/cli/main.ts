@@ -59,9 +59,12 @@ export async function main(
   const wantsJson = argv.includes('--json');
   // colour only for a person at a terminal who has not asked for none (https://no-color.org)
   const colour = (io.stdout as { isTTY?: boolean }).isTTY === true && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
+  // -q: nothing but errors (a success prints nothing; a failure its error lines); --json still gives its document
+  const quiet = argv.includes('-q') || argv.includes('--quiet');
   const emit = (o: Outcome) => {
+    const shown = !quiet ? o.lines : o.exitCode === 0 ? [] : (o.errorLines ?? o.lines);
     // every line and document passes the one secret matcher (util/censor.ts) on its way out
-    const lines = o.lines.map((l) => censorText(l)).map(colour ? paintMarks : (l) => l);
+    const lines = shown.map((l) => censorText(l)).map(colour ? paintMarks : (l) => l);
     const doc = wantsJson ? JSON.stringify(censorValue(o.doc), null, 2) : '';
     io.stdout.write(wantsJson ? `${doc}\n` : lines.length ? `${lines.join('\n')}\n` : '');
     return o.exitCode;

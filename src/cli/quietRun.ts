@@ -1,3 +1,5 @@
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
 import { checkQuiet } from '../coordinator/quiet.js';
 import { resolveIdentity } from '../sharedState/identity.js';
 import { packageVersion } from '../util/version.js';
@@ -10,6 +12,28 @@ export function mayBeQuiet(args: ParsedArgs, env: NodeJS.ProcessEnv): boolean {
   const { global } = args;
   const plain = args.command.length === 1 && args.command[0] === 'run' && args.tasks.length === 0;
   return plain && !global.dryRun && !global.noSync && !env.ROOSYNC_MAINT_FAULT;
+}
+
+/**
+ * The quiet tick's line in the run log, in the logger's own shape (the logger itself is not loaded for it); a log
+ * that cannot be written loses the line, never the tick.
+ */
+function logQuietTick(stateDir: string, msg: string, now: number): void {
+  const at = new Date(now).toISOString();
+  const line = {
+    level: 30,
+    time: new Date().toISOString(),
+    pid: process.pid,
+    name: 'roosync-maint',
+    tick: { at },
+    msg,
+  };
+  try {
+    // LOCAL_LOGS.runs of sharedState/localState.ts, named here so that the quiet path loads no logger
+    appendFileSync(path.join(stateDir, 'roosync-maint.log'), `${JSON.stringify(line)}\n`);
+  } catch {
+    // no log folder yet: the full ticks make it
+  }
 }
 
 /**
@@ -43,6 +67,7 @@ export async function quietRun(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: st
   if (!check.quiet) return undefined;
   const { record } = check;
   const next = `nothing due until ${new Date(record.until).toISOString()} (${record.untilReason})`;
+  logQuietTick(check.stateDir, `tick ${machine}: quiet, ${next}`, now);
   const outcome: Outcome = {
     exitCode: 0,
     doc: {

@@ -41,8 +41,11 @@ function renderChecks(r: TaskResult): string[] {
   ];
 }
 
-/** A task's result as the operator reads it: the policy sentence, then each decision with its reason. */
-export function renderTask(r: TaskResult): string[] {
+/**
+ * A task's result as the operator reads it: one summary line, its warnings and errors; with `detail` (-v), the policy
+ * sentence of each rule and each decision with its reason.
+ */
+export function renderTask(r: TaskResult, detail = true): string[] {
   const verb = actionVerb(r);
   const head = `${r.task} (${r.scope}) ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
   if (r.status === 'skipped') return [head];
@@ -51,6 +54,13 @@ export function renderTask(r: TaskResult): string[] {
     `${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytesActed ?? r.bytes)}), kept ${r.counts.kept}, skipped ` +
       `${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`,
   ];
+  if (!detail) {
+    for (const rule of r.rules) for (const e of rule.errors) lines.push(`  ERROR  ${e.rel}: ${e.message}`);
+    for (const w of r.warnings) lines.push(`  WARNING ${w}`);
+    for (const e of r.errors.filter((e) => !r.rules.some((rule) => e.startsWith(`${rule.rule}: `))))
+      lines.push(`  ERROR ${e}`);
+    return lines;
+  }
   for (const rule of r.rules) {
     lines.push(`  ${rule.rule}: ${rule.policy}`);
     if (rule.missingRoot) {
@@ -70,6 +80,20 @@ export function renderTask(r: TaskResult): string[] {
   for (const e of r.errors.filter((e) => !r.rules.some((rule) => e.startsWith(`${rule.rule}: `))))
     lines.push(`  ERROR ${e}`);
   return lines;
+}
+
+/**
+ * Every task's lines, skipped ones grouped by reason: a follower's ten fleet tasks are one line, not ten.
+ */
+export function renderTasks(results: readonly TaskResult[], detail: boolean): string[] {
+  const skipped = new Map<string, string[]>();
+  const lines: string[] = [];
+  for (const r of results) {
+    if (r.status !== 'skipped') lines.push(...renderTask(r, detail));
+    else skipped.set(r.reason ?? '', [...(skipped.get(r.reason ?? '') ?? []), r.task]);
+  }
+  const grouped = [...skipped.entries()].map(([why, tasks]) => `skipped ${tasks.join(', ')}${why ? `: ${why}` : ''}`);
+  return [...grouped, ...lines];
 }
 
 export function renderTotals(results: readonly TaskResult[], dryRun: boolean): string {

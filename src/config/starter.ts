@@ -83,7 +83,7 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
     "depsDirs": []
   },
   "alerts": { "to": "all", "failureThreshold": 3, "reminderHours": 24 },
-  "reports": { "to": "all", "digestHours": 24 },
+  "reports": { "to": "all", "digestHours": 24, "language": "fr", "page": true },
   // roosync-maint mcp: agents read status, health, the lease and the plan; allowRun lets them run a tick too
   // (honoured from a machine's own config only).
   "mcp": { "allowRun": false },

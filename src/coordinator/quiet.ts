@@ -206,7 +206,7 @@ export interface QuietInputs {
   timeoutMs?: number;
 }
 
-export type QuietOutcome = { quiet: true; record: QuietRecord } | { quiet: false; why: string };
+export type QuietOutcome = { quiet: true; record: QuietRecord; stateDir: string } | { quiet: false; why: string };
 
 /** Whether this tick can be quiet; never throws (any failure is "run the full tick"). */
 export async function checkQuiet(i: QuietInputs): Promise<QuietOutcome> {
@@ -233,7 +233,7 @@ export async function checkQuiet(i: QuietInputs): Promise<QuietOutcome> {
     const fetch = await git(i.sharedState, ['fetch', '--prune'], timeout);
     if (fetch.code !== 0 || fetch.stderr.trim() !== '' || fetch.stdout.trim() !== '') return no('the remote moved');
     countLook(stateDir, i.now);
-    return { quiet: true, record: r };
+    return { quiet: true, record: r, stateDir };
   } catch (err) {
     return no(`quiet check failed: ${String(err)}`);
   }

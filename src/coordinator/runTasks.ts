@@ -40,7 +40,7 @@ export async function runTasks(
     const task = await availableTask(name);
     const started = Date.now();
     try {
-      ctx.log.info({ task: name, dryRun: ctx.dryRun }, 'task start');
+      ctx.log.debug({ task: name, dryRun: ctx.dryRun }, 'task start');
       const fleet = scope === 'fleet' ? fleetCtx() : undefined;
       const result = await task.run(fleet?.ctx ?? ctx);
       if (fleet?.capped) result.warnings.unshift(fleet.capped);
@@ -51,8 +51,9 @@ export async function runTasks(
           counts: result.counts,
           bytes: result.bytes,
           durationMs: result.durationMs,
+          said: true,
         },
-        'task end',
+        `task ${name}: ${result.status}, acted on ${result.counts.acted}, ${result.durationMs} ms`,
       );
       results.push(result);
     } catch (err) {

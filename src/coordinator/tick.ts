@@ -120,7 +120,23 @@ export async function tick(o: TickOptions): Promise<TickResult> {
         'nothing to sync or elect through',
         'run with --no-sync (and --leader to run fleet tasks on a plain folder)',
       );
-  return session.withRunLock(o.wait, (lock) => tickLocked(o, session, lock));
+  const r = await session.withRunLock(o.wait, (lock) => tickLocked(o, session, lock));
+  // the run log's one line per tick, for a person reading the file
+  o.log.info({ tick: { at: new Date(o.clock()).toISOString(), machine: r.machine }, said: true }, tickSummary(r));
+  return r;
+}
+
+/** `tick myia-ai-01: leader (term 3), 4 tasks ran, 0 failed, acted on 12, committed, pushed`. */
+export function tickSummary(r: TickResult): string {
+  const ran = r.tasks.filter((t) => t.status !== 'skipped');
+  const failed = ran.filter((t) => t.status === 'failed').length;
+  const acted = ran.reduce((s, t) => s + t.counts.acted, 0);
+  const role = r.leader.isLeader ? `leader${r.leader.term ? ` (term ${r.leader.term})` : ''}` : 'follower';
+  const sync = r.offline
+    ? `offline (${r.offlineReason})`
+    : `${r.committed ? 'committed' : 'no commit'}, ${r.pushed ? 'pushed' : 'no push'}`;
+  const dry = r.dryRun ? ' (dry run)' : '';
+  return `tick ${r.machine}${dry}: ${role}, ${ran.length} tasks ran, ${failed} failed, acted on ${acted}, ${sync}`;
 }
 
 async function tickLocked(o: TickOptions, session: MachineSession, lock: RunLock): Promise<TickResult> {
@@ -175,7 +191,8 @@ async function phase<T>(o: TickOptions, name: string, body: () => Promise<T> | T
   try {
     return await body();
   } finally {
-    o.log.info({ phase: name, ms: Date.now() - started }, `phase ${name}`);
+    const ms = Date.now() - started;
+    o.log.info({ phase: name, ms, said: true }, `phase ${name}: ${ms} ms`);
   }
 }
 

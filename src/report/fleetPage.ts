@@ -92,7 +92,8 @@ ${alertsSection(p)}
 function verdict(attention: readonly string[]): Html {
   if (attention.length === 0)
     return html`<div class="verdict ok" id="verdict">All well: a live leader, every machine heard from, nothing failing</div>`;
-  return html`<div class="verdict bad" id="verdict">Needs attention (${attention.length})<ul>${attention.map((a) => html`<li>${a}</li>`)}</ul></div>`;
+  const items = attention.map((a) => html`<li>${a}</li>`);
+  return html`<div class="verdict bad" id="verdict">Needs attention (${attention.length})<ul>${items}</ul></div>`;
 }
 
 function leaderSection(p: PageInputs): Html {
@@ -152,12 +153,16 @@ function machineTable(p: PageInputs): Html {
         : ''
     }`;
   });
-  return html`<div class="scroll"><table id="machines"><tr><th>machine</th><th>last tick</th><th>role</th><th>alive</th><th>sync</th><th>tasks</th><th>health</th><th>version</th></tr>${rows}</table></div>`;
+  const head = ['machine', 'last tick', 'role', 'alive', 'sync', 'tasks', 'health', 'version'].map(
+    (h) => html`<th>${h}</th>`,
+  );
+  return html`<div class="scroll"><table id="machines"><tr>${head}</tr>${rows}</table></div>`;
 }
 
 function versionLine(fleet: FleetStatus): Html {
   if (fleet.versions.length <= 1) return html``;
-  return html`<p class="verdict bad" id="skew">Version skew: ${fleet.versions.map((v) => `${v.version} on ${v.machines.join(', ')}`).join('; ')}</p>`;
+  const skew = fleet.versions.map((v) => `${v.version} on ${v.machines.join(', ')}`).join('; ');
+  return html`<p class="verdict bad" id="skew">Version skew: ${skew}</p>`;
 }
 
 interface Series {
@@ -194,7 +199,8 @@ function chart(s: Series, entries: readonly HistoryEntry[], from: number, to: nu
     return v === null ? [] : [{ t: Date.parse(e.at), v }];
   });
   const latest = pts.at(-1);
-  const caption = html`<figcaption>${s.title}: ${latest ? s.format(latest.v) : 'n/a'}${s.target ? html` <span class="mute">(target ${s.target})</span>` : ''}</figcaption>`;
+  const target = s.target ? html` <span class="mute">(target ${s.target})</span>` : '';
+  const caption = html`<figcaption>${s.title}: ${latest ? s.format(latest.v) : 'n/a'}${target}</figcaption>`;
   if (pts.length === 0)
     return html`<figure class="chart" data-kpi="${s.id}">${caption}<p class="mute">no value yet</p></figure>`;
   const max = Math.max(...pts.map((q) => q.v));
@@ -202,10 +208,10 @@ function chart(s: Series, entries: readonly HistoryEntry[], from: number, to: nu
   const x = (t: number) => pad.l + ((t - from) / (to - from)) * (W - pad.l - pad.r);
   const y = (v: number) => pad.t + (1 - (v - min) / (max - min || 1)) * (H - pad.t - pad.b);
   const line = pts.map((q) => `${x(q.t).toFixed(1)},${y(q.v).toFixed(1)}`).join(' ');
-  const dots = pts.map(
-    (q) =>
-      html`<circle cx="${x(q.t).toFixed(1)}" cy="${y(q.v).toFixed(1)}" r="2.5" fill="#0969da"><title>${formatTime(q.t)}: ${s.format(q.v)}</title></circle>`,
-  );
+  const dots = pts.map((q) => {
+    const tip = html`<title>${formatTime(q.t)}: ${s.format(q.v)}</title>`;
+    return html`<circle cx="${x(q.t).toFixed(1)}" cy="${y(q.v).toFixed(1)}" r="2.5" fill="#0969da">${tip}</circle>`;
+  });
   const day = (t: number) => new Date(t).toISOString().slice(5, 10);
   return html`<figure class="chart" data-kpi="${s.id}">${caption}
 <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${s.title} over ${TREND_DAYS} days">
@@ -221,6 +227,7 @@ function alertsSection(p: PageInputs): Html {
     return html`<p class="mute" id="alerts">No incident closed yet (open problems are listed at the top).</p>`;
   return html`<div class="scroll"><table id="alerts"><tr><th>machine</th><th>what</th><th>from</th><th>lasted</th></tr>${closed.map(
     (i) =>
-      html`<tr><td>${i.machine}</td><td>${i.check} ${i.subject}</td><td>${formatTime(Date.parse(i.start))}</td><td>${Math.round((Date.parse(i.end) - Date.parse(i.start)) / MINUTE_MS)} min</td></tr>`,
+      html`<tr><td>${i.machine}</td><td>${i.check} ${i.subject}</td><td>${formatTime(Date.parse(i.start))}</td>
+<td>${Math.round((Date.parse(i.end) - Date.parse(i.start)) / MINUTE_MS)} min</td></tr>`,
   )}</table></div>`;
 }

@@ -8,7 +8,7 @@ import { runDaemon } from '../../coordinator/daemon.js';
 import { selectTasks } from '../../tasks/registry.js';
 import { tick } from '../../coordinator/tick.js';
 import { ttyProgress } from '../progress.js';
-import { renderTask, renderTotals, roleOf } from '../render.js';
+import { renderTasks, renderTotals, roleOf } from '../render.js';
 import { keptAsCounts } from '../../report/taskResult.js';
 
 import {
@@ -81,8 +81,16 @@ async function runCommand(cli: CliEnv): Promise<Outcome> {
         : []),
       ...r.notes.map((n) => `note: ${n}`),
       ...config.skipped.map((s) => `note: ${s.where}: ${s.message}`),
-      ...r.tasks.flatMap(renderTask),
+      ...renderTasks(r.tasks, ['info', 'debug', 'trace'].includes(global.logLevel)),
       renderTotals(r.tasks, global.dryRun),
+    ],
+    errorLines: [
+      ...(r.configInvalid ? [`config: ${r.configInvalid}`] : []),
+      ...(r.unwritten ?? []).map((u) => `not written: ${u}`),
+      ...renderTasks(
+        r.tasks.filter((t) => t.status === 'failed'),
+        false,
+      ),
     ],
   };
 }

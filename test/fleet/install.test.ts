@@ -1,0 +1,75 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/** Why the registry cannot serve the install here (a visible skip), or undefined. */
+function registryMissing(): string | undefined {
+  const r = spawnSync(npm, ['ping'], { encoding: 'utf8', timeout: 60_000 });
+  return r.status === 0
+    ? undefined
+    : `the npm registry does not answer (npm ping: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]})`;
+}
+
+describe('install: a packed tarball, installed globally into a prefix (real npm, the real registry)', () => {
+  const missing = registryMissing();
+  it.skipIf(missing !== undefined)(
+    `npm pack ships dist, docs and hooks; npm i -g --prefix installs a roosync-maint that runs${missing ? ` — SKIPPED: ${missing}` : ''}`,
+    async () => {
+      const dir = await tempDir('install');
+      // dist/ is already built (the suite's global set-up): packing must not rebuild it under the other suites
+      const packed = JSON.parse(
+        execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+          cwd: ROOT,
+          encoding: 'utf8',
+        }),
+      ) as { filename: string; files: { path: string }[] }[];
+      const files = packed[0]!.files.map((f) => f.path);
+      for (const f of [
+        'dist/cli/main.js',
+        'docs/manual.md',
+        'hooks/roosync-maint-hook.sh',
+        'README.md',
+        'package.json',
+      ])
+        expect(files, f).toContain(f);
+      expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
+      const prefix = path.join(dir, 'prefix');
+      execFileSync(
+        npm,
+        [
+          'install',
+          '-g',
+          '--prefix',
+          prefix,
+          path.join(dir, packed[0]!.filename),
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const bin =
+        process.platform === 'win32'
+          ? path.join(prefix, 'roosync-maint.cmd')
+          : path.join(prefix, 'bin', 'roosync-maint');
+      const env = { PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH}`, HOME: dir };
+      const version = spawnSync('roosync-maint', ['--version'], {
+        env,
+        encoding: 'utf8',
+        shell: process.platform === 'win32',
+      });
+      expect(version.status, version.stderr).toBe(0);
+      expect(version.stdout.trim()).toBe(pkg.version);
+      // the main job runs from the installed package: a throw-away fleet, the whole story
+      const demo = spawnSync('roosync-maint', ['demo'], { env, encoding: 'utf8', timeout: 300_000 });
+      expect(demo.status, demo.stderr).toBe(0);
+      expect(demo.stdout).toContain('roosync-maint status');
+    },
+  );
+});
