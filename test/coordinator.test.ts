@@ -192,6 +192,7 @@ describe('status names what fails', () => {
         live: true,
       },
       versions: [{ version: '1', machines: ['myia-m1', 'myia-m2'] }],
+      components: [],
       machines: [
         machine('myia-m1', {
           health: { failing: ['myia-m2 has sent no status for 300 min (last …)', 'MCP github is down (timed-out): …'] },

@@ -50,6 +50,15 @@ function month(): { fleet: FleetStatus; history: HistoryEntry[]; incidents: Inci
       { version: '0.1.0', machines: names.filter((_, i) => i !== 4) },
       { version: '0.0.9', machines: ['myia-po-2026'] },
     ],
+    components: [
+      {
+        component: 'roo-extensions',
+        commits: [
+          { commit: 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2', machines: names.slice(0, 2) },
+          { commit: '0f9e8d7c6b5a0f9e8d7c6b5a0f9e8d7c6b5a0f9e', machines: names.slice(2) },
+        ],
+      },
+    ],
   };
   const history = Array.from({ length: 30 }, (_, d) => ({
     at: iso(NOW - (29 - d) * DAY),
@@ -110,6 +119,7 @@ describe('the fleet page', () => {
         expect(await tab.locator('#leaders tr').count()).toBe(3); // header + two terms
         expect(await tab.locator('figure.chart polyline').count()).toBe(5);
         expect(await tab.locator('#skew').textContent()).toContain('0.0.9 on myia-po-2026');
+        expect(await tab.locator('#components').textContent()).toMatch(/roo-extensions skew.*a1b2c3d4e5f6 × 2/);
         expect(await tab.locator('#verdict').textContent()).toContain('myia-web1 is silent');
         expect(await tab.locator('#verdict').textContent()).toContain(HOSTILE); // shown as text, not run
         expect(await tab.locator('html').evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();

@@ -44,6 +44,7 @@ describe('times and numbers for a person', () => {
       silent: [],
       malformed: [],
       versions: [],
+      components: [],
     } as unknown as Parameters<typeof renderFleetStatus>[0]);
     expect(lines[0]).toMatch(
       /^leader: myia-ai-01, term 3 since 2026-11-23 10:00 UTC.*, renewed in 86 minutes by this machine's clock: one of the two clocks is off$/,

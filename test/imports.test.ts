@@ -24,6 +24,7 @@ const FLOORS: Record<string, number> = {
   deps: 1,
   github: 1,
   testSuites: 1,
+  rollout: 1,
   tasks: 2,
   coordinator: 3,
   setup: 4,

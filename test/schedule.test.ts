@@ -81,7 +81,7 @@ describe('run without --task runs what is due', () => {
         .filter((d) => d.due)
         .map((d) => d.task);
     expect(await due(NOW)).toContain('rollback-cleanup');
-    expect(await due(NOW + 15 * 60_000)).toEqual(['inbox-hygiene', 'fleet-liveness']);
+    expect(await due(NOW + 15 * 60_000)).toEqual(['inbox-hygiene', 'fleet-liveness', 'rollout-advance', 'rollout']);
     expect(await due(NOW + DAY)).toContain('rollback-cleanup');
     const env = await isolatedEnv();
     const stateRoot = path.join(env.XDG_STATE_HOME!, 'roosync-maint');

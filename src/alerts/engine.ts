@@ -114,6 +114,8 @@ export function evaluateAlerts(
       'deps-update',
       'config-drift',
       'mcp-remediation',
+      'rollout',
+      'rollout-halted',
     ].includes(r.check)
       ? 1
       : policy.failureThreshold;

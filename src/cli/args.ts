@@ -39,6 +39,8 @@ export interface ParsedArgs {
   for?: SchedulerKind;
   at?: string;
   out?: string;
+  waves: string[];
+  soak?: string;
 }
 
 export interface OptionDef {
@@ -114,6 +116,12 @@ export const COMMAND_OPTIONS = {
   for: { flags: '--for <scheduler>', description: 'which scheduler', choices: SCHEDULERS },
   at: { flags: '--at <time>', description: 'the newest snapshot taken at or before this time (ISO)' },
   out: { flags: '--out <file>', description: 'the file to write' },
+  waves: {
+    flags: '--waves <machines>',
+    description: "one wave: machine ids, comma-separated, or '*' for every other machine (repeatable, in order)",
+    repeat: 'collect',
+  },
+  soak: { flags: '--soak <duration>', description: 'how long a wave runs before the next opens: 30m, 24h, 2d' },
 } as const satisfies Record<string, OptionDef>;
 
 export type CommandOptionName = keyof typeof COMMAND_OPTIONS;
@@ -176,6 +184,8 @@ export function finishArgs(command: string[], v: RawOptions, env: NodeJS.Process
     ...(str('for') !== undefined && { for: str('for') as SchedulerKind }),
     ...(str('at') !== undefined && { at: str('at') }),
     ...(str('out') !== undefined && { out: str('out') }),
+    waves: Array.isArray(v.waves) ? v.waves.map(String) : [],
+    ...(str('soak') !== undefined && { soak: str('soak') }),
   };
 }
 

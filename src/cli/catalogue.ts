@@ -15,6 +15,7 @@ const FAMILIES = {
   restore: () => import('./commands/restore.js'),
   backups: () => import('./commands/backups.js'),
   mcp: () => import('./commands/mcp.js'),
+  rollout: () => import('./commands/rollout.js'),
 } satisfies Record<string, () => Promise<{ handlers: Record<string, Handler> }>>;
 
 type Entry = Omit<CommandSpec, 'handler'> & { family: keyof typeof FAMILIES };
@@ -230,6 +231,55 @@ const ENTRIES: Entry[] = [
     usage: 'mcp',
     summary: 'serve maintenance_status, _health, _leader, _plan and _run as MCP tools over stdio (for Roo)',
     examples: ['roosync-maint mcp   (as the "command" of an MCP server entry in mcp_settings.json)'],
+  },
+  {
+    family: 'rollout',
+    words: ['rollout', 'start'],
+    usage: 'rollout start <component> <ref> [--waves M,M]... [--soak 24h]',
+    summary: 'roll a component out to the fleet in waves (the first is the canary), each after the soak time',
+    operands: [
+      { name: '<component>', description: "a component of this machine's config (components)" },
+      { name: '<ref>', description: 'a branch, tag or commit of its checkout' },
+    ],
+    options: ['waves', 'soak', 'wait'],
+    examples: [
+      "roosync-maint rollout start roo-extensions v2.3.0 --waves myia-po-2026 --waves myia-po-2023 --waves '*' --soak 24h",
+    ],
+  },
+  {
+    family: 'rollout',
+    words: ['rollout', 'status'],
+    usage: 'rollout status [component]',
+    summary: 'each rollout: state, target, waves, each machine at which commit; exit 1 when one is halted',
+    operand: { name: '[component]', description: 'only this component' },
+    examples: ['roosync-maint rollout status', 'roosync-maint rollout status roo-extensions --json'],
+  },
+  {
+    family: 'rollout',
+    words: ['rollout', 'halt'],
+    usage: 'rollout halt <component>',
+    summary: 'stop opening waves (machines keep the commit they have)',
+    operand: { name: '<component>', description: 'the component' },
+    options: ['wait'],
+    examples: ['roosync-maint rollout halt roo-extensions'],
+  },
+  {
+    family: 'rollout',
+    words: ['rollout', 'resume'],
+    usage: 'rollout resume <component>',
+    summary: 'go on with a halted rollout (its open wave starts its soak again)',
+    operand: { name: '<component>', description: 'the component' },
+    options: ['wait'],
+    examples: ['roosync-maint rollout resume roo-extensions'],
+  },
+  {
+    family: 'rollout',
+    words: ['rollout', 'abort'],
+    usage: 'rollout abort <component>',
+    summary: 'end a rollout for good (machines keep the commit they have; start another to move them)',
+    operand: { name: '<component>', description: 'the component' },
+    options: ['wait'],
+    examples: ['roosync-maint rollout abort roo-extensions'],
   },
 ];
 

@@ -42,6 +42,8 @@ export interface CommandSpec {
   summary: string;
   /** The operand after the words, as commander writes it (`<target>` required, `[file]` optional), and what it is. */
   operand?: { name: string; description: string };
+  /** More than one operand, in order (`rollout start <component> <ref>`). */
+  operands?: { name: string; description: string }[];
   /** The command-scoped options it takes; any other is a usage error. */
   options?: CommandOptionName[];
   /** At least one command line a person would type, shown by `<command> --help`. */

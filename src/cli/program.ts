@@ -86,7 +86,7 @@ function buildProgram(specs: readonly CommandSpec[], out: string[], env: NodeJS.
       parent = group;
     }
     const cmd = parent.command(second ?? first).description(spec.summary);
-    if (spec.operand) cmd.argument(spec.operand.name, spec.operand.description);
+    for (const o of spec.operands ?? (spec.operand ? [spec.operand] : [])) cmd.argument(o.name, o.description);
     for (const name of spec.options ?? []) cmd.addOption(toOption(COMMAND_OPTIONS[name]));
     const after = [
       '',

@@ -1,3 +1,4 @@
+import { formatTime } from '../util/format.js';
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkQuiet } from '../coordinator/quiet.js';
@@ -66,7 +67,7 @@ export async function quietRun(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: st
   });
   if (!check.quiet) return undefined;
   const { record } = check;
-  const next = `nothing due until ${new Date(record.until).toISOString()} (${record.untilReason})`;
+  const next = `nothing due until ${formatTime(record.until)} (${record.untilReason})`;
   logQuietTick(check.stateDir, `tick ${machine}: quiet, ${next}`, now);
   const outcome: Outcome = {
     exitCode: 0,

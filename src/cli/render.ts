@@ -36,6 +36,7 @@ function renderChecks(r: TaskResult): string[] {
   return [
     `${r.task} (${r.scope}) ${failing.length ? 'failed' : r.status} — ${plural(checks.length, 'check')}: ` +
       `${count('ok')} ok, ${count('failing')} failing, ${count('skipped')} skipped, ${(r.durationMs / 1000).toFixed(1)} s`,
+    ...(r.said ?? []).map((l) => `  ${l}`),
     ...failing.flatMap((c) => checkLines(c).map((l) => `  ${l}`)),
     ...r.errors.map((e) => `  ERROR ${e}`),
   ];
@@ -54,6 +55,7 @@ export function renderTask(r: TaskResult, detail = true): string[] {
     `${head} — ${verb} ${r.counts.acted} (${formatBytes(r.bytesActed ?? r.bytes)}), kept ${r.counts.kept}, skipped ` +
       `${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`,
   ];
+  for (const line of r.said ?? []) lines.push(`  ${line}`);
   if (!detail) {
     for (const rule of r.rules) for (const e of rule.errors) lines.push(`  ERROR  ${e.rel}: ${e.message}`);
     for (const w of r.warnings) lines.push(`  WARNING ${w}`);

@@ -38,7 +38,7 @@ export const POWERFUL_PATHS = [
 ] as const;
 
 /** Honoured from the machine config only: approval of the fleet config never turns these on. */
-export const MACHINE_ONLY_PATHS = ['mcp.allowRun', 'trust'] as const;
+export const MACHINE_ONLY_PATHS = ['mcp.allowRun', 'trust', 'components'] as const;
 
 export type ConfigSource = 'default' | 'fleet' | 'machine';
 

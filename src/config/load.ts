@@ -17,6 +17,7 @@ import { describeChar, lineAndColumn, printable } from '../util/untrustedJson.js
 import { censorText } from '../util/censor.js';
 import { expandPath, isTooBroad, type ExpandContext } from './paths.js';
 import { isInside, pathKey } from '../util/paths.js';
+import type { CommandSpec } from '../util/command.js';
 import { layerConfigs, settingSources, type ConfigSource, type TrustState } from './layers.js';
 import { readApprovals } from './trustStore.js';
 
@@ -232,6 +233,8 @@ export interface ResolvedConfig {
   configBackupFiles: string[];
   mcpSettingsPath: string | undefined;
   depsDirs: string[];
+  /** This machine's components (machine config only), their checkouts resolved. */
+  components: { name: string; dir: string; build?: CommandSpec; verify?: CommandSpec; timeoutMs: number }[];
   rules: ResolvedRule[];
   /** Paths skipped on this machine (a variable it does not define), with the JSON path. */
   skipped: Problem[];
@@ -412,6 +415,20 @@ export function resolveConfig(
           message: `skipped on this machine: ${ex.missing} is not set`,
         });
       return [];
+    }),
+    components: Object.entries(config.components).flatMap(([name, c]) => {
+      const ex = expandPath(c.dir, ctx);
+      const segments = ['components', name, 'dir'];
+      if (!ex.ok) {
+        skipped.push({ where: where(segments), message: `skipped on this machine: ${ex.missing} is not set` });
+        return [];
+      }
+      if (!path.isAbsolute(ex.path)) {
+        problems.push({ where: where(segments), message: `expected an absolute path, got "${c.dir}"` });
+        return [];
+      }
+      const commands = { ...(c.build && { build: c.build }), ...(c.verify && { verify: c.verify }) };
+      return [{ name, dir: ex.path, ...commands, timeoutMs: c.timeoutMinutes * 60_000 }];
     }),
     rules,
     skipped,

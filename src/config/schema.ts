@@ -240,6 +240,23 @@ export const configSchema = z
         .default([]),
     }),
     rules: z.array(ruleSchema).default([]),
+    /**
+     * This machine's components a rollout may update (machine config only: a rollout runs their commands): a git
+     * checkout, the command that builds it and the one that verifies it, each run in the checkout with the deadline.
+     */
+    components: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected a component name ([A-Za-z0-9._-])' }),
+        z.strictObject({
+          dir: z.string().min(1, { error: 'expected the checkout folder' }),
+          build: command.optional(),
+          verify: command.optional(),
+          timeoutMinutes: z.number().positive().max(1440).default(30),
+        }),
+      )
+      .default({}),
+    /** Rollouts (policy, from the fleet config): a wave waiting on a live machine this long gets a note. */
+    rollouts: section({ noteAfterHours: count(24) }),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.messages.deleteAfterDays < cfg.messages.archiveAfterDays) {

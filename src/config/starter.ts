@@ -87,6 +87,9 @@ export const STARTER_CONFIG = `// roosync-maint configuration — shared by ever
   // roosync-maint mcp: agents read status, health, the lease and the plan; allowRun lets them run a tick too
   // (honoured from a machine's own config only).
   "mcp": { "allowRun": false },
+  // rollouts (roosync-maint rollout start): a wave waiting this long on a live machine gets a note in the digest;
+  // the components a rollout updates are declared in each machine's own config, never here
+  "rollouts": { "noteAfterHours": 24 },
   // extra retention rules, relative to the shared state, e.g.
   // { "name": "old-exports", "root": "exports", "match": ["*.zip"], "unit": "file", "olderThanDays": 30 }
   "rules": []

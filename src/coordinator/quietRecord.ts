@@ -9,6 +9,7 @@ import type { GitRepo } from '../git/repo.js';
 import type { Logger } from '../log.js';
 import { digestDueAt, digestStore } from '../report/digest.js';
 import { fleetDigestDueAt, readHistory } from '../report/history.js';
+import { readRollouts } from '../rollout/plan.js';
 import { fleetStatus, silentAfterMinutes, type FleetStatus } from '../report/fleetStatus.js';
 import { heartbeatDueAt, readStatus, type MachineStatus } from '../report/status.js';
 import { writeState } from '../sharedState/localState.js';
@@ -88,6 +89,8 @@ export interface QuietInputs {
   digestLastSentAt: number | null;
   /** On the leader: when the fleet digest is next due (report/history.ts owns the rule). */
   fleetDigestAt?: number | undefined;
+  /** On the leader: a rollout is active (a soak may end, a machine may report at any tick). */
+  rolloutActive?: boolean;
 }
 
 /**
@@ -101,7 +104,9 @@ export function quietDeadlines(i: QuietInputs): Deadline[] {
     if (TASKS[task] === 'fleet' && !i.isLeader) continue; // skipped on a follower anyway
     // a fleet task of every tick reads only the shared state, unchanged while the gate holds
     if (intervalMs(task, config) === 0) {
-      if (TASKS[task] === 'local') out.push({ at: now, why: `${task} runs every tick` });
+      // the rollout step reads only the shared state and this machine's components, unchanged while the gate holds
+      // (a killed update leaves no quiet record: the next tick is a full one)
+      if (TASKS[task] === 'local' && task !== 'rollout') out.push({ at: now, why: `${task} runs every tick` });
       continue;
     }
     out.push({ at: nextDueAt(task, i.schedule, config, now), why: `${task} due` });
@@ -115,6 +120,7 @@ export function quietDeadlines(i: QuietInputs): Deadline[] {
   if (i.fleet) out.push(...livenessDeadlines(i.fleet, config, now));
   out.push({ at: orNow(digestDueAt(i.digestLastSentAt, config.reports.digestHours)), why: 'digest due' });
   if (i.fleetDigestAt !== undefined) out.push({ at: orNow(i.fleetDigestAt), why: 'fleet digest due' });
+  if (i.rolloutActive) out.push({ at: now, why: 'a rollout is in progress' });
   return out;
 }
 

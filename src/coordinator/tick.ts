@@ -94,6 +94,7 @@ export function fleetChangedPaths(sharedState: string, results: readonly TaskRes
   const paths = new Set<string>();
   for (const r of results) {
     if (TASKS[r.task] !== 'fleet') continue;
+    for (const p of r.fleetPaths ?? []) paths.add(p);
     for (const rule of r.rules) {
       if (rule.acted === 0) continue;
       const rel = path.relative(sharedState, rule.root).split(path.sep).join('/');
@@ -425,7 +426,14 @@ function statusOf(o: TickOptions, r: TickResult, previous = readStatus(o.sharedS
     })),
     failed,
     health: healthOf(r, previous),
+    ...componentsOf(r, previous),
   };
+}
+
+/** The components as this tick's rollout step saw them, else as the last status said. */
+function componentsOf(r: TickResult, previous: MachineStatus | undefined): Pick<MachineStatus, 'components'> {
+  const seen = r.tasks.find((t) => t.task === 'rollout' && t.components)?.components ?? previous?.components;
+  return seen && Object.keys(seen).length > 0 ? { components: seen } : {};
 }
 
 /** The status file's health: the config's problems, what is not obeyed, and this tick's failing checks. */

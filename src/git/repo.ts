@@ -550,6 +550,50 @@ export async function changedFiles(dir: string, paths: readonly string[], timeou
   }
 }
 
+/**
+ * A component's checkout on this machine (a git work tree that is not the clone, e.g. roo-extensions): what a
+ * rollout needs of it. Every call has the deadline; a failure rejects with git's words (GitFailure).
+ */
+export class ComponentCheckout {
+  constructor(
+    readonly dir: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private async git(args: string[]): Promise<string> {
+    return (await runGit(this.dir, args, { timeoutMs: this.timeoutMs })).toString('utf8').trim();
+  }
+
+  /** The commit checked out. */
+  head(): Promise<string> {
+    return this.git(['rev-parse', '--verify', 'HEAD']);
+  }
+
+  /** Every remote's branches and tags (a checkout with no remote has nothing to fetch). */
+  async fetch(): Promise<void> {
+    await this.git(['fetch', '--all', '--tags', '--quiet']);
+  }
+
+  /** The commit a ref (branch, tag, sha) names here, or undefined when it names none. */
+  async commitOf(ref: string): Promise<string | undefined> {
+    try {
+      return await this.git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Tracked files changed by hand: a rollout never checks out over them. */
+  async changedByHand(): Promise<string[]> {
+    return (await this.git(['status', '--porcelain', '--untracked-files=no'])).split('\n').filter(Boolean);
+  }
+
+  /** Checks out one commit, detached (a rollout pins a commit, never moves a branch). */
+  async switchTo(sha: string): Promise<void> {
+    await this.git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', sha]);
+  }
+}
+
 const TRACE_LINE = /^\d\d:\d\d:\d\d\.\d+ +\S+:\d+ +trace: .*$\n?/gm;
 
 /**

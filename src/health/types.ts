@@ -17,7 +17,9 @@ export type CheckName =
   | 'deps-outdated'
   | 'config-drift'
   | 'mcp-remediation'
-  | 'shared-state';
+  | 'shared-state'
+  | 'rollout'
+  | 'rollout-halted';
 
 /** One health finding about one subject (a server, a token, a volume, a machine). */
 export interface CheckResult {

@@ -52,6 +52,11 @@ export function fleetDigestMessage(o: {
     `**${w.leader}:** ${l ? `${l.holder} (${w.term(l.term)}, ${w.since} ${formatTime(Date.parse(l.acquiredAt))})` : w.noLeader}`,
     `**${w.machines}:** ${w.machineCount(fleet.machines.length, fleet.silent.length)}`,
     `**${w.versions}:** ${fleet.versions.map((v) => `${v.version} × ${v.machines.length}`).join(', ') || '-'}`,
+    ...fleet.components.map(
+      (c) =>
+        `**${w.component} ${c.component}:** ` +
+        c.commits.map((x) => `${x.commit.slice(0, 12)} × ${x.machines.length}`).join(', '),
+    ),
     `**${w.cleaned}:** ${w.cleanedText(acted, formatBytes(bytes))}`,
     '',
     `### ${w.kpis}`,
@@ -75,6 +80,7 @@ export function fleetDigestMessage(o: {
     until: new Date(o.now).toISOString(),
     machines: fleet.machines.map((m) => ({ machine: m.machine, version: m.version, silent: m.silent })),
     kpis: fleet.kpis,
+    components: fleet.components,
     freedBytes: bytes,
     acted,
     attention,

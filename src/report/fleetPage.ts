@@ -80,6 +80,7 @@ ${leaderSection(p)}
 <h2>Machines</h2>
 ${machineTable(p)}
 ${versionLine(p.fleet)}
+${componentLines(p.fleet)}
 <h2>Trends (${TREND_DAYS} days)</h2>
 ${trendCharts(p)}
 <h2>Recent alerts</h2>
@@ -163,6 +164,18 @@ function versionLine(fleet: FleetStatus): Html {
   if (fleet.versions.length <= 1) return html``;
   const skew = fleet.versions.map((v) => `${v.version} on ${v.machines.join(', ')}`).join('; ');
   return html`<p class="verdict bad" id="skew">Version skew: ${skew}</p>`;
+}
+
+/** Each component (rollouts): which machines are at which commit; more than one commit is skew. */
+function componentLines(fleet: FleetStatus): Html {
+  if (fleet.components.length === 0) return html``;
+  const rows = fleet.components.map(
+    (c) =>
+      html`<tr><td>${c.component}${c.commits.length > 1 ? html` ${cell('warn', 'skew')}` : ''}</td><td>${c.commits.map(
+        (x) => html`<div><code>${x.commit.slice(0, 12)}</code> × ${x.machines.length}: ${x.machines.join(', ')}</div>`,
+      )}</td></tr>`,
+  );
+  return html`<div class="scroll"><table id="components"><tr><th>component</th><th>commits</th></tr>${rows}</table></div>`;
 }
 
 interface Series {

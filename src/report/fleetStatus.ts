@@ -46,6 +46,8 @@ export interface FleetStatus {
   rooHeartbeats: RooHeartbeat[];
   /** roosync-maint's version on each machine, as its status file says: more than one entry is version skew. */
   versions: { version: string; machines: string[] }[];
+  /** For each component (rollout/), which machines are at which commit: more than one commit is skew. */
+  components: { component: string; commits: { commit: string; machines: string[] }[] }[];
 }
 
 /** A status file that could not be used, by its path in the shared state and why. */
@@ -127,6 +129,7 @@ export function fleetStatus(
           : null,
     machines,
     versions: versionsOf(machines),
+    components: componentSkew(machines),
     silent: machines.filter((m) => m.silent).map((m) => m.machine),
     malformed: read.malformed,
     rooHeartbeats: readRooHeartbeats(sharedState, now, config.health.roosyncHeartbeatStaleHours),
@@ -163,6 +166,26 @@ function leaderView(record: LeaseRecord, now: number): LeaderView {
     expiresAt: new Date(expiresAt).toISOString(),
     live: !record.released && now < expiresAt,
   };
+}
+
+/** For each component, how many machines are at which commit (their status files), the most common first. */
+export function componentSkew(machines: readonly MachineStatus[]): FleetStatus['components'] {
+  const by = new Map<string, Map<string, string[]>>();
+  for (const m of machines)
+    for (const [name, c] of Object.entries(m.components ?? {})) {
+      const commits = by.get(name) ?? new Map<string, string[]>();
+      const key = c.commit ?? 'unknown';
+      commits.set(key, [...(commits.get(key) ?? []), m.machine]);
+      by.set(name, commits);
+    }
+  return [...by.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([component, commits]) => ({
+      component,
+      commits: [...commits.entries()]
+        .map(([commit, names]) => ({ commit, machines: names }))
+        .sort((a, b) => b.machines.length - a.machines.length),
+    }));
 }
 
 /** Which machines run which roosync-maint version, the most common first. */
@@ -254,6 +277,11 @@ export function renderFleetStatus(s: FleetStatus): string[] {
   if (s.machines.length === 0) lines.push('(no machine has ticked yet)');
   if (s.versions.length > 1)
     lines.push('', `version skew: ${s.versions.map((v) => `${v.version} on ${v.machines.join(', ')}`).join('; ')}`);
+  for (const c of s.components)
+    lines.push(
+      `${c.commits.length > 1 ? 'component skew' : 'component'} ${c.component}: ` +
+        c.commits.map((x) => `${x.commit.slice(0, 12)} on ${x.machines.join(', ')}`).join('; '),
+    );
   const failing = s.machines.flatMap((m) => currentFailing(m, s).map((f) => `  ${m.machine}: ${f}`));
   if (failing.length) lines.push('', 'failing checks (as each machine last reported them):', ...failing);
   lines.push('', 'KPI              value   target     ');

@@ -8,6 +8,20 @@ import type { TaskResult } from './taskResult.js';
  * `maintenance/machines/<id>.json`: written only by <id>, by a tick that has something new to say
  * or whose heartbeat is due (statusWorthCommitting).
  */
+/** One component's state on a machine (rollout/): its commit and, for a rollout's target, how the update went. */
+export interface ComponentReport {
+  /** The commit checked out; null when the checkout could not be read. */
+  commit: string | null;
+  /** The rollout target this report answers (absent: no rollout asked anything of this machine yet). */
+  target?: string;
+  state: 'ok' | 'failed' | 'rolled-back' | 'unreadable';
+  /** When `verify` last passed at `commit`. */
+  verifiedAt?: string;
+  reason?: string;
+  /** The last lines the failing command printed. */
+  tail?: string[];
+}
+
 export interface MachineStatus {
   machine: string;
   version: string;
@@ -24,6 +38,8 @@ export interface MachineStatus {
   failed: string[];
   /** The health findings of this tick that fail (`null` when no health task ran this tick). */
   health?: { failing: string[] } | null;
+  /** This machine's components (its machine config's `components`), as its last rollout step saw them. */
+  components?: Record<string, ComponentReport>;
 }
 
 const isoTime = z.string().refine((t) => !Number.isNaN(Date.parse(t)), { error: 'expected an ISO time' });
@@ -59,6 +75,20 @@ export const machineStatusSchema = z.looseObject({
     .nullable()
     .optional()
     .catch(null),
+  components: z
+    .record(
+      z.string(),
+      z.object({
+        commit: z.string().nullable(),
+        target: z.string().optional(),
+        state: z.enum(['ok', 'failed', 'rolled-back', 'unreadable']),
+        verifiedAt: isoTime.optional(),
+        reason: z.string().optional(),
+        tail: z.array(z.string()).optional(),
+      }),
+    )
+    .optional()
+    .catch(undefined),
 }) as unknown as z.ZodType<MachineStatus>;
 
 export function statusFileRel(machineId: string): string {
@@ -92,6 +122,7 @@ function materialOf(s: MachineStatus): string {
     [...s.failed].sort(),
     s.health ? [...s.health.failing].sort() : null,
     s.heartbeatMinutes ?? null,
+    Object.entries(s.components ?? {}).map(([n, c]) => [n, c.commit, c.target ?? null, c.state, c.verifiedAt ?? null]),
   ]);
 }
 

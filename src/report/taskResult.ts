@@ -56,6 +56,12 @@ export interface TaskResult {
   failingChecks?: number;
   /** Paths in the shared state (relative to it) that a local task wrote: committed with the tick. */
   sharedPaths?: string[];
+  /** Paths in the shared state a fleet task wrote outside its rules (a rollout plan): fleet work, with the lease. */
+  fleetPaths?: string[];
+  /** What the task did or would do, in a line each (a rollout step): printed under its summary. */
+  said?: string[];
+  /** The rollout task's view of this machine's components, for its status file. */
+  components?: Record<string, import('./status.js').ComponentReport>;
   rules: RuleReport[];
 }
 

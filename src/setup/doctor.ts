@@ -10,7 +10,7 @@ import type { GitRepo } from '../git/repo.js';
 import { openSession } from '../coordinator/session.js';
 import { readMcpSettings } from '../health/mcp.js';
 import { resolveIdentity, type Identity } from '../sharedState/identity.js';
-import { formatDuration } from '../util/format.js';
+import { formatDuration, formatTime } from '../util/format.js';
 import { MINUTE_MS } from '../util/time.js';
 import { silentAfterMinutes } from '../report/fleetStatus.js';
 import { ageClockMargin, clockEvidence, fleetAgeClock } from '../report/fleetClock.js';
@@ -83,7 +83,7 @@ export async function runDoctor(i: DoctorInputs): Promise<DoctorCheck[]> {
   const stuck = repo?.unfinishedOperation();
   if (repo && stuck) {
     const verb = stuck.what === 'a merge' ? 'merge' : stuck.what === 'a cherry-pick' ? 'cherry-pick' : 'rebase';
-    const since = new Date(stuck.since).toISOString();
+    const since = formatTime(stuck.since);
     const git = (what: string) => `git -C ${repo.top} ${verb} --${what}`;
     checks.push({
       check: 'clone state',

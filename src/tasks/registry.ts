@@ -26,6 +26,8 @@ const MODULES: Record<TaskName, () => Promise<Task>> = {
   tests: async () => (await import('./testsTask.js')).testsTask,
   'config-drift': async () => (await import('./configDriftTask.js')).configDriftTask,
   'fleet-liveness': async () => (await import('./healthTasks.js')).fleetLivenessTask,
+  'rollout-advance': async () => (await import('./rolloutTasks.js')).rolloutAdvanceTask,
+  rollout: async () => (await import('./rolloutTasks.js')).rolloutTask,
 };
 
 /** Every task, in the order a tick runs them. */

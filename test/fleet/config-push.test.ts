@@ -52,9 +52,9 @@ describe('a broken config pushed by one clone, then its fix', () => {
         .filter((m) => m.subject.includes(`${b}: maintenance config is invalid`) || m.subject.includes('[RESOLVED]'));
     expect(alerts().map((m) => m.subject)).toEqual([`[ALERT][MEDIUM] ${b}: maintenance config is invalid`]);
     expect(alerts()[0]!.body).toContain(bad);
-    // status still runs, and says it first
+    // status still runs, says it first, and exits 1: the fleet needs attention
     const st = await cli(['status', '--shared-state', fleet.dir(b), '--machine', b], { now: T0 + 2 * MIN });
-    expect(st.code, st.stderr).toBe(0);
+    expect(st.code, st.stderr).toBe(1);
     expect(st.stdout.split('\n')[0]).toContain('is invalid');
 
     // a second tick on the bad config: still working, no second alert

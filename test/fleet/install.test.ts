@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
@@ -14,6 +14,32 @@ function registryMissing(): string | undefined {
   return r.status === 0
     ? undefined
     : `the npm registry does not answer (npm ping: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]})`;
+}
+
+/** Installed packages (under `dir`) whose `engines.node` asks for more than Node 20: `name@version (>=22)`. */
+function enginesAbove20(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (modules: string) => {
+    for (const name of readdirSync(modules, { withFileTypes: true })) {
+      if (!name.isDirectory() || name.name.startsWith('.')) continue;
+      if (name.name.startsWith('@')) walk(path.join(modules, name.name));
+      else visit(path.join(modules, name.name));
+    }
+  };
+  const visit = (pkgDir: string) => {
+    const file = path.join(pkgDir, 'package.json');
+    if (!existsSync(file)) return;
+    const p = JSON.parse(readFileSync(file, 'utf8')) as {
+      name?: string;
+      version?: string;
+      engines?: { node?: string };
+    };
+    const floor = /^\s*>=?\s*v?(\d+)/.exec(p.engines?.node ?? '')?.[1];
+    if (floor && Number(floor) > 20) out.push(`${p.name}@${p.version} (${p.engines?.node})`);
+    if (existsSync(path.join(pkgDir, 'node_modules'))) walk(path.join(pkgDir, 'node_modules'));
+  };
+  visit(dir);
+  return out;
 }
 
 describe('install: a packed tarball, installed globally into a prefix (real npm, the real registry)', () => {

@@ -52,9 +52,9 @@ describe('files from other machines are untrusted input (a fleet on a real remot
     // the leader's digest (which reads every status file) went out too
     const inbox = git(fleet.remote, 'ls-tree', '--name-only', 'main', 'messages/inbox/').split('\n');
     expect(inbox.some((n) => n.endsWith('.json') && remoteFile(fleet, n)!.includes('[DIGEST]'))).toBe(true);
-    // status exits 0 and names each damaged file
+    // status runs, names each damaged file, and exits 1 (they need attention), never 2
     const status = await cli(['status', '--shared-state', fleet.dir(m2), '--machine', m2]);
-    expect(status.code, status.stderr).toBe(0);
+    expect(status.code, status.stderr).toBe(1);
     for (const n of ['myia-zz-01', 'myia-zz-02', 'myia-zz-03'])
       expect(status.stdout).toContain(`maintenance/machines/${n}.json`);
     expect(status.stdout).toContain('nested deeper than 64 levels');

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   closeSync,
+  cpSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -153,6 +154,49 @@ describe.skipIf(missing !== undefined)(
       const show = json(rm(['config', 'show', '--json']));
       expect(show.sources.config.value).toBe('D:\\shared\\.maintenance-config.json');
       expect(show.sources.machineConfig.value).toBe('D:\\local\\machine.jsonc');
+    });
+
+    it('npm i -g --prefix of the packed tarball, then the installed roosync-maint.cmd runs', () => {
+      // no registry is reachable from Wine: the install is offline, from a copy of this machine's npm cache (the
+      // shrinkwrap names every tarball, and npm ci of this checkout put them there)
+      const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
+      const ROOT_DIR = path.resolve(import.meta.dirname, '..', '..');
+      const packed = JSON.parse(
+        spawnSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', base], {
+          cwd: ROOT_DIR,
+          encoding: 'utf8',
+        }).stdout,
+      ) as { filename: string }[];
+      cpSync(path.join(cache, '_cacache'), path.join(base, 'inst-cache', '_cacache'), { recursive: true });
+      const tgz = winPath(path.join(base, packed[0]!.filename));
+      const install = wine(
+        [
+          'cmd.exe',
+          '/d',
+          '/c',
+          'npm',
+          'install',
+          '-g',
+          '--prefix',
+          'D:\\inst',
+          tgz,
+          '--offline',
+          '--no-audit',
+          '--no-fund',
+        ],
+        { env: { npm_config_cache: 'D:\\inst-cache' }, timeoutMs: 300_000 },
+      );
+      expect(existsSync(path.join(base, 'inst', 'roosync-maint.cmd')), install.stderr).toBe(true);
+      // the installed package under Windows node (the .cmd shim npm wrote uses the cmd-shim trick Wine's cmd does not
+      // follow: see the skipped steps below)
+      const installed = path.join(base, 'inst', 'node_modules', 'roosync-maint', 'dist', 'cli', 'main.js');
+      expect(existsSync(installed)).toBe(true);
+      const version = wine([NODE_EXE, winPath(installed), '--version']);
+      expect(version.stdout.trim(), version.stderr).toBe(
+        JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')).version,
+      );
+      const shim = readFileSync(path.join(base, 'inst', 'roosync-maint.cmd'), 'utf8');
+      expect(shim).toContain('node_modules\\roosync-maint\\dist\\cli\\main.js');
     });
 
     it('doctor: one line per check, no crash', () => {
@@ -425,6 +469,7 @@ describe.skipIf(missing !== undefined)(
     it.skip('the registered task fires every tick — not checkable under Wine: no Task Scheduler service runs', () => {});
     it.skip('npm outdated and deps-update against a registry — not checkable under Wine: npm requests to a loopback registry fail there (connect UNKNOWN), and the update needs Git for Windows, which only downloads from GitHub', () => {});
     it.skip('an npx server that is a package bin (npm cmd-shim) — not checkable under Wine: its cmd.exe does not run the shim’s `goto #_undefined_#` line (the npx step above runs its server with npx -c)', () => {});
+    it.skip('the roosync-maint.cmd shim of a global install — not checkable under Wine, for the same cmd-shim reason (the install step above runs the installed package with Windows node)', () => {});
     it.skip('git mode (a clone, pull, push, the git lease) — not checkable under Wine: no Git for Windows here', () => {});
     it.skip('a read-only Drive share (ACLs) is refused — not checkable under Wine: Wine has no ACLs', () => {});
     it.skip('maintain-roosync.ps1 under PowerShell 5.1 — not checkable under Wine: no Windows PowerShell', () => {});
