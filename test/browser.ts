@@ -29,3 +29,21 @@ export async function launchChromium() {
     ],
   });
 }
+
+/**
+ * Opens a local file in a fresh offline context: every request that is not the file itself is recorded in
+ * `outside` and aborted (a self-contained page makes none).
+ */
+export async function openOffline(browser: Awaited<ReturnType<typeof launchChromium>>, file: string, width = 1000) {
+  const context = await browser.newContext({ offline: true, viewport: { width, height: 900 } });
+  const tab = await context.newPage();
+  const outside: string[] = [];
+  await tab.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file:')) return route.continue();
+    outside.push(url);
+    return route.abort();
+  });
+  await tab.goto(`file://${file}`);
+  return { tab, outside };
+}

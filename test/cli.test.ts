@@ -3,28 +3,16 @@ import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { buildAgedTree, isoDashed, writeAged } from '../src/demo/agedTree.js';
+import { isoDashed, writeAged } from '../src/demo/agedTree.js';
 import { LOG_FILE_MAX_BYTES, createLogger, humanLogStream, rotateLogFile } from '../src/log.js';
 import { localLogFile } from '../src/sharedState/localState.js';
 import { existsSync } from 'node:fs';
 import { main } from '../src/cli/main.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { TASK_GROUPS, TASK_NAMES } from '../src/config/taskCatalogue.js';
-import { Capture, DAY, NOW, cli, isolatedEnv, snapshotTree, tempDir } from './helpers.js';
+import { Capture, DAY, agedFleetDir, cli, isolatedEnv, snapshotTree, tempDir } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
-
-async function agedFleetDir() {
-  const base = await tempDir('cli');
-  const tree = await buildAgedTree({
-    sharedState: path.join(base, 'shared'),
-    local: path.join(base, 'local'),
-    machines: ['myia-ai-01'],
-    now: NOW,
-  });
-  await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
-  return { base, tree, args: ['--shared-state', tree.sharedState, '--machine', 'myia-ai-01'] };
-}
 
 describe('command line contract', () => {
   it('--help lists every command of design.md §3', async () => {

@@ -5,7 +5,7 @@ import type { Incident } from '../src/alerts/engine.js';
 import type { FleetStatus } from '../src/report/fleetStatus.js';
 import { renderFleetPage } from '../src/report/fleetPage.js';
 import type { HistoryEntry } from '../src/report/history.js';
-import { chromiumMissing, launchChromium } from './browser.js';
+import { chromiumMissing, launchChromium, openOffline } from './browser.js';
 import { NOW, tempDir } from './helpers.js';
 
 const MIN = 60_000;
@@ -105,15 +105,7 @@ describe('the fleet page', () => {
       writeFileSync(file, renderFleetPage({ ...month(), now: NOW, writer: 'myia-po-2023', version: '0.1.0' }));
       const browser = await launchChromium();
       try {
-        const context = await browser.newContext({ offline: true, viewport: { width: 1100, height: 900 } });
-        const tab = await context.newPage();
-        const outside: string[] = [];
-        await tab.route('**/*', (route) => {
-          if (route.request().url().startsWith('file:')) return route.continue();
-          outside.push(route.request().url());
-          return route.abort();
-        });
-        await tab.goto(`file://${file}`);
+        const { tab, outside } = await openOffline(browser, file, 1100);
         expect(await tab.locator('tr.machine').count()).toBe(6);
         expect(await tab.locator('#leader').textContent()).toContain('myia-po-2023 leads, term 4');
         expect(await tab.locator('#leaders tr').count()).toBe(3); // header + two terms

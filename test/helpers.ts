@@ -1,6 +1,6 @@
 import { writeStatus } from '../src/report/status.js';
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,4 +129,18 @@ export function machineConfig(dir: string, config: unknown): { ROOSYNC_MAINT_MAC
   const file = path.join(dir, 'machine.jsonc');
   writeFileSync(file, JSON.stringify(config, null, 2));
   return { ROOSYNC_MAINT_MACHINE_CONFIG: file };
+}
+
+/** A neglected shared state and local folders of one machine (demo/agedTree.ts), its config written; CLI args. */
+export async function agedFleetDir(label = 'cli') {
+  const { buildAgedTree } = await import('../src/demo/agedTree.js');
+  const base = await tempDir(label);
+  const tree = await buildAgedTree({
+    sharedState: path.join(base, 'shared'),
+    local: path.join(base, 'local'),
+    machines: ['myia-ai-01'],
+    now: NOW,
+  });
+  await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
+  return { base, tree, args: ['--shared-state', tree.sharedState, '--machine', 'myia-ai-01'] };
 }

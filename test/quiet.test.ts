@@ -105,6 +105,7 @@ describe('until when a tick may be quiet (pure)', () => {
     expect(now({ schedule: { tasks: {} } })).toBe(NOW);
     expect(now({ config: configSchema.parse({ schedule: { tasks: { 'local-log-prune': '0m' } } }) })).toBe(NOW);
     expect(now({ digestLastSentAt: null })).toBe(NOW);
+    expect(now({ rolloutActive: true })).toBe(NOW); // a soak may end at any tick
   });
 });
 

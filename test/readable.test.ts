@@ -3,22 +3,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildAgedTree } from '../src/demo/agedTree.js';
 import { createFleet } from '../src/demo/fleet.js';
-import { NOW, cli, tempDir, until } from './helpers.js';
+import { agedFleetDir, cli, tempDir, until } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 
 async function agedFolder() {
-  const base = await tempDir('readable');
-  const tree = await buildAgedTree({
-    sharedState: path.join(base, 'shared'),
-    local: path.join(base, 'local'),
-    machines: ['myia-ai-01'],
-    now: NOW,
-  });
-  await writeFile(path.join(tree.sharedState, '.maintenance-config.json'), JSON.stringify(tree.config));
-  return ['--shared-state', tree.sharedState, '--machine', 'myia-ai-01', '--no-sync', '--leader'];
+  const { args } = await agedFleetDir('readable');
+  return [...args, '--no-sync', '--leader'];
 }
 
 describe('readable by default (what a person sees of a run)', () => {

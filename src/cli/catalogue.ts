@@ -254,33 +254,23 @@ const ENTRIES: Entry[] = [
     operand: { name: '[component]', description: 'only this component' },
     examples: ['roosync-maint rollout status', 'roosync-maint rollout status roo-extensions --json'],
   },
-  {
-    family: 'rollout',
-    words: ['rollout', 'halt'],
-    usage: 'rollout halt <component>',
-    summary: 'stop opening waves (machines keep the commit they have)',
-    operand: { name: '<component>', description: 'the component' },
-    options: ['wait'],
-    examples: ['roosync-maint rollout halt roo-extensions'],
-  },
-  {
-    family: 'rollout',
-    words: ['rollout', 'resume'],
-    usage: 'rollout resume <component>',
-    summary: 'go on with a halted rollout (its open wave starts its soak again)',
-    operand: { name: '<component>', description: 'the component' },
-    options: ['wait'],
-    examples: ['roosync-maint rollout resume roo-extensions'],
-  },
-  {
-    family: 'rollout',
-    words: ['rollout', 'abort'],
-    usage: 'rollout abort <component>',
-    summary: 'end a rollout for good (machines keep the commit they have; start another to move them)',
-    operand: { name: '<component>', description: 'the component' },
-    options: ['wait'],
-    examples: ['roosync-maint rollout abort roo-extensions'],
-  },
+  ...(
+    [
+      ['halt', 'stop opening waves (machines keep the commit they have)'],
+      ['resume', 'go on with a halted rollout (its open wave starts its soak again)'],
+      ['abort', 'end a rollout for good (machines keep the commit they have; start another to move them)'],
+    ] as const
+  ).map(
+    ([verb, summary]): Entry => ({
+      family: 'rollout',
+      words: ['rollout', verb],
+      usage: `rollout ${verb} <component>`,
+      summary,
+      operand: { name: '<component>', description: 'the component' },
+      options: ['wait'],
+      examples: [`roosync-maint rollout ${verb} roo-extensions`],
+    }),
+  ),
 ];
 
 /** The handler of one command, loaded with its family on first use. */

@@ -56,6 +56,7 @@ export async function recordQuietTick(repo: GitRepo, stateDir: string, t: CleanT
       fleetDigestAt: isLeader
         ? fleetDigestDueAt(readHistory(t.sharedState), t.now, config.reports.digestHours)
         : undefined,
+      rolloutActive: isLeader && readRollouts(t.sharedState).plans.some((p) => p.state === 'active'),
     }),
   );
   if (!next || next.at <= t.now) return;

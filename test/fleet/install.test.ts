@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
 
@@ -80,6 +81,19 @@ describe('install: a packed tarball, installed globally into a prefix (real npm,
         ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
       );
+      // the shrinkwrap travels with the package: the tree installed is the one tested. One exception: the package's
+      // own `overrides` (content-type 2.1.0 under @octokit/request) do not apply to an install as a dependency, so
+      // npm takes content-type 3, which declares Node >= 22 but works on 20 (checked here by calling it)
+      const installed = path.join(prefix, process.platform === 'win32' ? '' : 'lib', 'node_modules', pkg.name);
+      expect(existsSync(installed)).toBe(true);
+      expect(enginesAbove20(installed).filter((e) => !e.startsWith('content-type@3.'))).toEqual([]);
+      const ct = path.join(installed, 'node_modules', '@octokit', 'request', 'node_modules', 'content-type');
+      if (existsSync(ct)) {
+        const { parse } = (await import(pathToFileURL(path.join(ct, 'dist', 'index.js')).href)) as {
+          parse: (t: string) => { type: string; parameters: Record<string, string> };
+        };
+        expect(parse('application/json; charset=utf-8')).toMatchObject({ type: 'application/json' });
+      }
       const bin =
         process.platform === 'win32'
           ? path.join(prefix, 'roosync-maint.cmd')

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/roosync/message.js';
-import { chromiumMissing, launchChromium } from '../browser.js';
+import { chromiumMissing, launchChromium, openOffline } from '../browser.js';
 import { git, makeFleet, remoteFile, T0, tick, type Fleet } from '../fleet.js';
 import { cli, tempDir } from '../helpers.js';
 
@@ -84,16 +84,7 @@ describe('what an operator sees of a quiet day (three clones, real CLI processes
     writeFileSync(file, page!);
     const browser = await launchChromium();
     try {
-      const context = await browser.newContext({ offline: true, viewport: { width: 1000, height: 900 } });
-      const tab = await context.newPage();
-      const outside: string[] = [];
-      await tab.route('**/*', (route) => {
-        const url = route.request().url();
-        if (url.startsWith('file:')) return route.continue();
-        outside.push(url);
-        return route.abort();
-      });
-      await tab.goto(`file://${file}`);
+      const { tab, outside } = await openOffline(browser, file);
       expect(
         await tab.locator('tr.machine').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-machine'))),
       ).toEqual(fleet.machines);
