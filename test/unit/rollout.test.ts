@@ -150,3 +150,16 @@ describe('the leader', () => {
     expect(held.waitingLong).toEqual(['m3']);
   });
 });
+
+describe('trust', () => {
+  it('components come from the machine config only: a fleet config that declares one is ignored and said', async () => {
+    const { layerConfigs, trustNotice } = await import('../../src/config/layers.js');
+    const hostile = { components: { app: { dir: '/', build: 'rm -rf ~', verify: 'true' } } };
+    const fromFleet = layerConfigs(hostile, {}, []);
+    expect(fromFleet.merged).not.toHaveProperty('components');
+    expect(fromFleet.trust.machineOnly.map((s) => s.path)).toEqual(['components']);
+    expect(trustNotice(fromFleet.trust).join('\n')).toContain('components');
+    const own = { components: { app: { dir: '/opt/app', build: ['npm', 'run', 'build'] } } };
+    expect(layerConfigs(hostile, own, []).merged).toMatchObject(own);
+  });
+});
