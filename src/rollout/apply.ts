@@ -88,10 +88,11 @@ export async function rolloutStep(c: Component, plan: Rollout | undefined, ctx: 
   }
   const step = machineStep(plan, ctx.machineId, head, failed[c.name]);
   if (!step.update) {
+    // a failure stays reported while its rollout lasts (the leader halts on it)
+    if (plan && failed[c.name] === plan.target && ctx.previous?.target === plan.target)
+      return { report: ctx.previous, said: [] };
     const verified = ctx.previous?.commit === head ? ctx.previous.verifiedAt : undefined;
     const target = plan ? { target: plan.target } : {};
-    const stillFailed = plan && failed[c.name] === plan.target ? ctx.previous : undefined;
-    if (stillFailed && stillFailed.target === plan?.target) return { report: stillFailed, said: [] };
     return { report: { commit: head, ...target, state: 'ok', ...(verified && { verifiedAt: verified }) }, said: [] };
   }
   const target = plan!.target;

@@ -185,16 +185,13 @@ export function advance(i: AdvanceInputs): Advance {
     else waiting.push(m);
   }
   const leftBehind = [...new Set([...plan.leftBehind, ...behind])];
+  // the same plan object when nothing changed: the caller writes (and commits) only a changed plan
+  const held = leftBehind.length !== plan.leftBehind.length ? { ...plan, leftBehind, updatedAt: stamp } : plan;
   const waitedMs = now - Date.parse(plan.waveOpenedAt);
   const waitingLong = waitedMs >= i.noteAfterMinutes * MINUTE_MS ? waiting : [];
-  if (waiting.length > 0 || done.length === 0)
-    return {
-      plan: leftBehind.length !== plan.leftBehind.length ? { ...plan, leftBehind, updatedAt: stamp } : plan,
-      said,
-      waitingLong,
-    };
+  if (waiting.length > 0 || done.length === 0) return { plan: held, said, waitingLong };
   const soakEnds = Math.max(...done) + plan.soakMinutes * MINUTE_MS;
-  if (now < soakEnds) return { plan: { ...plan, leftBehind }, said, waitingLong };
+  if (now < soakEnds) return { plan: held, said, waitingLong };
   if (plan.openWave + 1 >= plan.waves.length) {
     said.push(`the rollout of ${plan.component} is done: every wave reached ${plan.target.slice(0, 12)}`);
     return {

@@ -91,7 +91,7 @@ export const rolloutAdvanceTask = defineTask('rollout-advance', async (ctx, resu
         `the rollout of ${plan.component} waits for ${m}: no report of the target since its wave opened`,
       );
     result.said = [...(result.said ?? []), ...step.said];
-    if (step.plan !== plan && JSON.stringify(step.plan) !== JSON.stringify(plan)) {
+    if (step.plan !== plan) {
       if (!ctx.dryRun) result.fleetPaths = [...(result.fleetPaths ?? []), writeRollout(ctx.sharedState, step.plan)];
       result.counts.acted++;
     }
