@@ -62,6 +62,8 @@ describe('what an operator sees of a quiet day (three clones, real CLI processes
       cli(['status', '--json', '--shared-state', fleet.dir(a), '--machine', a, '--no-sync'], { now });
     const fine = await status(T0 + DAY + 20 * MIN);
     expect(JSON.parse(fine.stdout)).toMatchObject({ ok: true, attention: [] });
+    // how old the view is: a's last tick (quiet or not) fetched at T0 + 1 day, 20 minutes before
+    expect(JSON.parse(fine.stdout).view).toMatchObject({ live: false, ageMinutes: 20 });
     expect(fine.code).toBe(0);
     const silent = await status(T0 + 2 * DAY + 20 * MIN);
     const doc = JSON.parse(silent.stdout);

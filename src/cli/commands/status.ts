@@ -4,6 +4,7 @@ import { daemonDeath } from '../../setup/doctor.js';
 import { healthNow } from '../../coordinator/healthNow.js';
 import { fleetAttention, fleetStatus, renderFleetStatus } from '../../report/fleetStatus.js';
 import { readStatus } from '../../report/status.js';
+import { fileObservationStore } from '../../election/observations.js';
 import { formatAgo, formatBytes, formatTime } from '../../util/format.js';
 import { MINUTE_MS } from '../../util/time.js';
 import { ttyProgress } from '../progress.js';
@@ -26,10 +27,11 @@ async function statusCommand(cli: CliEnv): Promise<Outcome> {
   // a broken fleet config never hides the fleet: the view uses the last valid one and says so first
   const warning = invalid ? invalidConfigNote(config.file, invalid) : undefined;
   const sharedState = identity.sharedState.value;
-  const died = daemonDeath(localStateDir(sharedState, findGitDir(sharedState), cli.env));
+  const stateDir = localStateDir(sharedState, findGitDir(sharedState), cli.env);
+  const died = daemonDeath(stateDir);
   const untrusted = trustNotice(config.layers.trust);
   const attention = fleetAttention(s);
-  const view = viewOf(sharedState, identity.machineId.value, cli.now());
+  const view = viewOf(sharedState, identity.machineId.value, stateDir, cli.log, cli.now());
   return {
     // scripts and monitors can trust it: 1 when the fleet needs attention, the reasons first
     exitCode: attention.length > 0 ? 1 : 0,
@@ -58,19 +60,23 @@ async function statusCommand(cli: CliEnv): Promise<Outcome> {
 }
 
 /**
- * How old this view of the fleet is: a clone shows what its last sync brought (this machine's last successful sync,
- * as its status file says), a plain folder is read as it is now.
+ * How old this view of the fleet is: a clone shows what its last sync brought — the later of this machine's last
+ * sync as its status file says (rewritten only when something changed) and its last look at the lease (every tick
+ * that fetched, quiet ones too) —; a plain folder is read as it is now.
  */
-function viewOf(sharedState: string, machineId: string, now: number) {
+function viewOf(sharedState: string, machineId: string, stateDir: string, log: CliEnv['log'], now: number) {
   if (!findGitDir(sharedState)) return { live: true, lastSyncAt: null, said: 'a plain folder: read as it is now' };
-  const at = readStatus(sharedState, machineId)?.lastSyncAt;
-  if (!at) return { live: false, lastSyncAt: null, said: 'this clone has not synced yet: the view may be old' };
-  const ago = now - Date.parse(at);
+  const synced = readStatus(sharedState, machineId)?.lastSyncAt;
+  const looked = fileObservationStore(stateDir, log, true).load()?.lastSeen;
+  const latest = Math.max(synced ? Date.parse(synced) : 0, looked ?? 0);
+  if (latest === 0)
+    return { live: false, lastSyncAt: null, said: 'this clone has not synced yet: the view may be old' };
+  const ago = now - latest;
   return {
     live: false,
-    lastSyncAt: at,
+    lastSyncAt: new Date(latest).toISOString(),
     ageMinutes: Math.round(ago / MINUTE_MS),
-    said: `as of this clone's last sync, ${formatTime(Date.parse(at))}, ${formatAgo(ago)}`,
+    said: `as of this clone's last sync, ${formatTime(latest)}, ${formatAgo(ago)}`,
   };
 }
 
