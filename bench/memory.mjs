@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { runMeasured } from './peakRss.mjs';
+
 const HERE = import.meta.dirname;
 export const NOW = Date.UTC(2026, 11, 1);
 const DAY = 86_400_000;
@@ -38,27 +40,24 @@ export function buildInbox(shared, total, due = total / 100, padding = 0, now = 
   }
 }
 
-/** Peak RSS (MB) of one of our runs, measured in-process (measure.mjs reports maxRSS on fd 3). */
+/** Peak RSS (MB) of one of our runs, from GNU time (peakRss.mjs: a child's own maxRSS starts at its parent's). */
 function ours(shared, state, json) {
-  const args = [path.join(HERE, 'measure.mjs'), 'run', '--no-sync', '--leader', '--task', 'messages-archive'];
-  args.push('--shared-state', shared, '--machine', 'bench', '--log-level', 'warn', ...(json ? ['--json'] : []));
-  const r = spawnSync(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    encoding: 'utf8',
-    maxBuffer: 1 << 30,
+  const args = [path.join(HERE, '..', 'dist', 'cli', 'main.js'), 'run', '--no-sync', '--leader', '--task'];
+  args.push('messages-archive', '--shared-state', shared, '--machine', 'bench', '--log-level', 'warn');
+  if (json) args.push('--json');
+  const r = runMeasured(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, XDG_STATE_HOME: state, ROOSYNC_MAINT_NOW: String(NOW) },
   });
   if (r.status !== 0) throw new Error(`our run exited ${r.status}: ${r.stderr}`);
-  return { rssMB: JSON.parse(r.output[3]).maxRssKB / 1024, stdoutKB: Buffer.byteLength(r.stdout) / 1024 };
+  return { rssMB: r.rssKB / 1024, stdoutKB: Buffer.byteLength(r.stdout) / 1024 };
 }
 
 /** The naive floor's peak RSS, from GNU time. */
 function naive(shared) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(HERE, 'naiveArchive.mjs'), shared], {
-    encoding: 'utf8',
-  });
+  const r = runMeasured(process.execPath, [path.join(HERE, 'naiveArchive.mjs'), shared]);
   if (r.status !== 0) throw new Error(`naive run exited ${r.status}: ${r.stderr}`);
-  return Number(r.stderr.trim().split('\n').pop()) / 1024;
+  return r.rssKB / 1024;
 }
 
 /** CPU (user + system) of `--help` beside `node -e 0`, median of `rounds`. */

@@ -1,11 +1,12 @@
 // npm run bench — every figure is compared with a baseline measured in the same run, on an identical copy.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync, utimesSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { failover, historyDay, hundredMachines, idleTickAndHook, manyMachines, silentGitCall } from './fleet.mjs';
 import { buildInbox, helpAndStart, memoryRows } from './memory.mjs';
+import { runMeasured } from './peakRss.mjs';
 
 const HERE = import.meta.dirname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -14,34 +15,22 @@ const DAY = 86_400_000;
 const NOW = Date.now();
 
 const isoDashed = (ms) => new Date(ms).toISOString().replace(/[:.]/g, '-');
-const hasGnuTime = existsSync('/usr/bin/time');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const count = (dir) => readdirSync(dir).length;
 
-/** Times one command; peak RSS from GNU time, or from our measure.mjs wrapper (fd 3) for our CLI. */
-function timed(cmd, args, { ours = false, env } = {}) {
-  const [bin, argv] = hasGnuTime && !ours ? ['/usr/bin/time', ['-f', '%M', cmd, ...args]] : [cmd, args];
+/** Times one command; its peak RSS from GNU time (peakRss.mjs says why not from the process itself). */
+function timed(cmd, args, { env } = {}) {
   const t0 = performance.now();
-  const r = spawnSync(bin, argv, {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe', ours ? 'pipe' : 'ignore'],
-    maxBuffer: 1 << 28,
-    ...(env && { env }),
-  });
+  const r = runMeasured(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env }) });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const rssKB = ours
-    ? JSON.parse(r.output[3]).maxRssKB
-    : hasGnuTime
-      ? Number(r.stderr.trim().split('\n').pop())
-      : undefined;
-  return { ms, rssKB, stdout: r.stdout };
+  return { ms, rssKB: r.rssKB, stdout: r.stdout };
 }
 
 const ourCli = (shared, task) => [
   process.execPath,
   [
-    path.join(HERE, 'measure.mjs'),
+    path.join(HERE, '..', 'dist', 'cli', 'main.js'),
     'run',
     '--no-sync',
     '--leader',
@@ -77,7 +66,7 @@ async function scenario(base, s) {
     execFileSync('sync');
     // our runs keep their local state (schedule, digest totals) in the bench's temp dir, not in ~/.local/state
     const runOurs = () =>
-      timed(...ourCli(a, s.task), { ours: true, env: { ...process.env, XDG_STATE_HOME: path.join(base, 'state') } });
+      timed(...ourCli(a, s.task), { env: { ...process.env, XDG_STATE_HOME: path.join(base, 'state') } });
     const runBase = () => timed(...s.baseline(b));
     let o, f;
     if (round % 2 === 0) {
@@ -274,7 +263,7 @@ try {
       ? [
           '## Memory',
           '',
-          'Peak RSS of one archive run (`run --no-sync --leader --task messages-archive`), measured in-process, beside the naive floor (`bench/naiveArchive.mjs`: `readdirSync` + read, rewrite, unlink each due message; GNU time). Reproduce: `node bench/memory.mjs 100000 200000 1000000`.',
+          'Peak RSS of one archive run (`run --no-sync --leader --task messages-archive`) beside the naive floor (`bench/naiveArchive.mjs`: `readdirSync` + read, rewrite, unlink each due message), both from GNU time: a process\'s own maxRSS on Linux starts at the RSS of the process that forked it, so a bench that has grown would inflate every child measured in-process (`bench/peakRss.mjs`). Reproduce: `node bench/memory.mjs 100000 200000 1000000`.',
           '',
           '| scenario | ours | ours with `--json` | naive floor | ratio (plain / json) |',
           '|---|---|---|---|---|',
