@@ -263,7 +263,7 @@ try {
       ? [
           '## Memory',
           '',
-          'Peak RSS of one archive run (`run --no-sync --leader --task messages-archive`) beside the naive floor (`bench/naiveArchive.mjs`: `readdirSync` + read, rewrite, unlink each due message), both from GNU time: a process\'s own maxRSS on Linux starts at the RSS of the process that forked it, so a bench that has grown would inflate every child measured in-process (`bench/peakRss.mjs`). Reproduce: `node bench/memory.mjs 100000 200000 1000000`.',
+          "Peak RSS of one archive run (`run --no-sync --leader --task messages-archive`) beside the naive floor (`bench/naiveArchive.mjs`: `readdirSync` + read, rewrite, unlink each due message), both from GNU time: a process's own maxRSS on Linux starts at the RSS of the process that forked it, so a bench that has grown would inflate every child measured in-process (`bench/peakRss.mjs`). Reproduce: `node bench/memory.mjs 100000 200000 1000000`.",
           '',
           '| scenario | ours | ours with `--json` | naive floor | ratio (plain / json) |',
           '|---|---|---|---|---|',
