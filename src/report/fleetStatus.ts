@@ -95,6 +95,27 @@ export function silentAfterMinutes(heartbeatMinutes: number, tickMinutes: number
   return heartbeatMinutes + 2 * tickMinutes + 15;
 }
 
+/**
+ * Each machine's last status with how long ago it was and whether it is silent, by id (`own`, the tick in progress,
+ * in place of its file). The status files alone: no KPI is counted (a rollout step reads this every tick).
+ */
+export function machineViews(
+  statuses: readonly MachineStatus[],
+  config: MaintenanceConfig,
+  now: number,
+  own?: MachineStatus,
+): FleetStatus['machines'] {
+  const { tickMinutes, heartbeatMinutes } = config.schedule;
+  const all = own ? [...statuses.filter((m) => m.machine !== own.machine), own] : statuses;
+  return all
+    .map((m) => {
+      const since = now - Date.parse(m.lastTickAt);
+      const silentAfter = silentAfterMinutes(m.heartbeatMinutes ?? heartbeatMinutes, tickMinutes) * MINUTE_MS;
+      return { ...m, sinceMinutes: Math.round(since / MINUTE_MS), silent: since > silentAfter };
+    })
+    .sort((a, b) => a.machine.localeCompare(b.machine));
+}
+
 /** The fleet as the shared state tells it: the lease, each machine's last status (and whether it is silent), KPIs. */
 export function fleetStatus(
   sharedState: string,
@@ -104,16 +125,8 @@ export function fleetStatus(
   own?: MachineStatus,
 ): FleetStatus {
   const lease = readLeaseFile(sharedState);
-  const { tickMinutes, heartbeatMinutes } = config.schedule;
   const read = readMachines(sharedState);
-  const statuses = own ? [...read.machines.filter((m) => m.machine !== own.machine), own] : read.machines;
-  const machines = statuses
-    .map((m) => {
-      const since = now - Date.parse(m.lastTickAt);
-      const silentAfter = silentAfterMinutes(m.heartbeatMinutes ?? heartbeatMinutes, tickMinutes) * MINUTE_MS;
-      return { ...m, sinceMinutes: Math.round(since / MINUTE_MS), silent: since > silentAfter };
-    })
-    .sort((a, b) => a.machine.localeCompare(b.machine));
+  const machines = machineViews(read.machines, config, now, own);
   const rollbackDirs = countDirs(path.join(sharedState, '.rollback'));
   const inbox = countMessages(messageDirs(sharedState).inbox);
   const incidents = machines.flatMap((m) => readIncidents(sharedState, m.machine));

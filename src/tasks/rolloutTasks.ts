@@ -1,5 +1,5 @@
 import type { CheckResult } from '../health/types.js';
-import { fleetStatus } from '../report/fleetStatus.js';
+import { machineViews, readMachines } from '../report/fleetStatus.js';
 import { readStatus } from '../report/status.js';
 import { rolloutStep } from '../rollout/apply.js';
 import { advance, readRollouts, writeRollout } from '../rollout/plan.js';
@@ -76,13 +76,14 @@ export const rolloutAdvanceTask = defineTask('rollout-advance', async (ctx, resu
     if (!damaged.length) result.reason = 'no rollout';
     return;
   }
-  const fleet = fleetStatus(ctx.sharedState, ctx.config.config, ctx.now);
+  // the status files alone (fleetStatus would also count the inbox, every tick)
+  const machines = machineViews(readMachines(ctx.sharedState).machines, ctx.config.config, ctx.now);
   const checks: CheckResult[] = [];
   for (const plan of plans) {
     result.counts.scanned++;
     const step = advance({
       plan,
-      machines: fleet.machines,
+      machines,
       now: ctx.now,
       noteAfterMinutes: ctx.config.config.rollouts.noteAfterHours * 60,
     });
@@ -104,7 +105,7 @@ export const rolloutAdvanceTask = defineTask('rollout-advance', async (ctx, resu
     };
     const halted = step.plan.state === 'halted';
     const tail = step.halted
-      ? (fleet.machines.find((m) => m.machine === step.halted!.machine)?.components?.[plan.component]?.tail ?? [])
+      ? (machines.find((m) => m.machine === step.halted!.machine)?.components?.[plan.component]?.tail ?? [])
       : [];
     checks.push(
       halted
