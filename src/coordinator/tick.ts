@@ -233,14 +233,18 @@ function digestStep(o: Resolved<TickOptions>, stateDir: string, r: TickResult): 
     const dirs = messageDirs(o.sharedState);
     const sentPaths = (id: string) => [`messages/inbox/${id}.json`, `messages/sent/${id}.json`];
     if (r.leader.isLeader && !r.offline) {
-      if (now < fleetDigestDueAt(readHistory(o.sharedState), now, digestHours)) {
+      // the history is read once: the due check, the new entry, and the page's trends
+      const history = readHistory(o.sharedState);
+      if (now < fleetDigestDueAt(history, now, digestHours)) {
         store.save(state);
         return { paths: [], change: {} };
       }
       const fleet = fleetStatus(o.sharedState, o.config.config, now, statusOf(o, r));
-      const fleetPaths = [appendHistory(o.sharedState, historyEntry(fleet, state, now))];
+      const appended = appendHistory(o.sharedState, history, historyEntry(fleet, state, now));
+      const fleetPaths = [appended.rel];
       if (page) {
-        const html = fleetPageOf(o.sharedState, fleet, { now, writer: o.machineId, version: o.version });
+        const writer = { now, writer: o.machineId, version: o.version };
+        const html = fleetPageOf(o.sharedState, fleet, writer, appended.history);
         fleetPaths.push(writeSharedFleetPage(o.sharedState, html));
       }
       const message = fleetDigestMessage({

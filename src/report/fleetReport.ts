@@ -3,17 +3,19 @@ import { readIncidents } from '../alerts/incidents.js';
 import { ensureRealDir, writeFileAtomic } from '../util/fs.js';
 import type { FleetStatus } from './fleetStatus.js';
 import { PAGE_REL, renderFleetPage } from './fleetPage.js';
-import { readHistory } from './history.js';
+import { type HistoryEntry, readHistory } from './history.js';
 
 /** The fleet page of the shared state as it is now: the fleet, the digests' history, every machine's incidents. */
 export function fleetPageOf(
   sharedState: string,
   fleet: FleetStatus,
   o: { now: number; writer: string; version: string },
+  /** The history when the caller has just read or written it. */
+  history: readonly HistoryEntry[] = readHistory(sharedState),
 ) {
   return renderFleetPage({
     fleet,
-    history: readHistory(sharedState),
+    history,
     incidents: fleet.machines.flatMap((m) => readIncidents(sharedState, m.machine)),
     ...o,
   });

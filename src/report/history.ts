@@ -45,13 +45,20 @@ export function readHistory(sharedState: string): HistoryEntry[] {
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 
-/** Appends one entry, keeping the newest HISTORY_LIMIT; returns the path written (relative to the shared state). */
-export function appendHistory(sharedState: string, entry: HistoryEntry): string {
-  const all = [...readHistory(sharedState), entry].slice(-HISTORY_LIMIT);
+/**
+ * Appends one entry to the history as read (`history`), keeping the newest HISTORY_LIMIT; returns the path written
+ * (relative to the shared state) and the history now on file.
+ */
+export function appendHistory(
+  sharedState: string,
+  history: readonly HistoryEntry[],
+  entry: HistoryEntry,
+): { rel: string; history: HistoryEntry[] } {
+  const all = [...history, entry].slice(-HISTORY_LIMIT);
   const file = path.join(sharedState, HISTORY_REL);
   ensureRealDir(sharedState, path.dirname(file));
   writeFileAtomic(file, `${JSON.stringify(all, null, 2)}\n`);
-  return HISTORY_REL;
+  return { rel: HISTORY_REL, history: all };
 }
 
 /**
