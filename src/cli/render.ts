@@ -56,14 +56,11 @@ export function renderTask(r: TaskResult, detail = true): string[] {
       `${r.counts.skipped}, ${(r.durationMs / 1000).toFixed(1)} s`,
   ];
   for (const line of r.said ?? []) lines.push(`  ${line}`);
-  if (!detail) {
-    for (const rule of r.rules) for (const e of rule.errors) lines.push(`  ERROR  ${e.rel}: ${e.message}`);
-    for (const w of r.warnings) lines.push(`  WARNING ${w}`);
-    for (const e of r.errors.filter((e) => !r.rules.some((rule) => e.startsWith(`${rule.rule}: `))))
-      lines.push(`  ERROR ${e}`);
-    return lines;
-  }
   for (const rule of r.rules) {
+    if (!detail) {
+      for (const e of rule.errors) lines.push(`  ERROR  ${e.rel}: ${e.message}`);
+      continue;
+    }
     lines.push(`  ${rule.rule}: ${rule.policy}`);
     if (rule.missingRoot) {
       lines.push(`    (${rule.root} does not exist: nothing to do)`);
