@@ -84,6 +84,10 @@ function wine(argv: string[], o: { env?: Record<string, string>; timeoutMs?: num
   }
 }
 
+/** Windows npm's `install` through cmd.exe, as a person types it; offline (no registry is reachable from Wine). */
+const npmInstall = (args: string[], o: Parameters<typeof wine>[1]) =>
+  wine(['cmd.exe', '/d', '/c', 'npm', 'install', '--no-audit', '--no-fund', '--offline', ...args], o);
+
 /** roosync-maint under Windows node, on this machine's shared state. */
 const rm = (args: string[], o: { env?: Record<string, string>; timeoutMs?: number } = {}) =>
   wine([NODE_EXE, winPath(BIN), ...args, '--shared-state', 'D:\\shared', '--machine', MACHINE], o);
@@ -169,23 +173,10 @@ describe.skipIf(missing !== undefined)(
       ) as { filename: string }[];
       cpSync(path.join(cache, '_cacache'), path.join(base, 'inst-cache', '_cacache'), { recursive: true });
       const tgz = winPath(path.join(base, packed[0]!.filename));
-      const install = wine(
-        [
-          'cmd.exe',
-          '/d',
-          '/c',
-          'npm',
-          'install',
-          '-g',
-          '--prefix',
-          'D:\\inst',
-          tgz,
-          '--offline',
-          '--no-audit',
-          '--no-fund',
-        ],
-        { env: { npm_config_cache: 'D:\\inst-cache' }, timeoutMs: 300_000 },
-      );
+      const install = npmInstall(['-g', '--prefix', 'D:\\inst', tgz], {
+        env: { npm_config_cache: 'D:\\inst-cache' },
+        timeoutMs: 300_000,
+      });
       expect(existsSync(path.join(base, 'inst', 'roosync-maint.cmd')), install.stderr).toBe(true);
       // the installed package under Windows node (the .cmd shim npm wrote uses the cmd-shim trick Wine's cmd does not
       // follow: see the skipped steps below)
@@ -271,25 +262,11 @@ describe.skipIf(missing !== undefined)(
       const proj = path.join(base, 'mcp', 'project');
       writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', private: true }));
       // Windows npm makes node_modules\.bin\mini-mcp.cmd, the shim npx runs
-      const install = wine(
-        [
-          'cmd.exe',
-          '/d',
-          '/c',
-          'npm',
-          'install',
-          '--install-links',
-          '--no-audit',
-          '--no-fund',
-          '--offline',
-          winPath(pkg),
-        ],
-        {
-          env: { npm_config_cache: 'D:\\npm-cache' },
-          timeoutMs: 240_000,
-          cwd: proj,
-        },
-      );
+      const install = npmInstall(['--install-links', winPath(pkg)], {
+        env: { npm_config_cache: 'D:\\npm-cache' },
+        timeoutMs: 240_000,
+        cwd: proj,
+      });
       expect(existsSync(path.join(proj, 'node_modules', '.bin', 'mini-mcp.cmd')), install.stderr).toBe(true);
       writeFileSync(
         settings(),
