@@ -72,7 +72,7 @@ async function writerAgainstTicks(fleet: Fleet, dir: string, args: string[]) {
   let ticks = 0;
   const once = async () => {
     const run = await tick(fleet, 'myia-m1', T0, { tasks: ARCHIVE_TASKS, args, sharedState: dir });
-    if (run.code !== 0) codes.push(`exit ${run.code}: ${JSON.stringify(run.doc?.tasks ?? run.stderr)}`);
+    if (run.code !== 0) codes.push(`exit ${run.code}: ${JSON.stringify(run.doc?.tasks ?? run.doc ?? run.stderr)}`);
     ticks++;
   };
   while (writer.running()) await once();
