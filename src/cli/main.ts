@@ -125,7 +125,8 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
+/** The process's own run: its streams, its environment; exits with the command's code once the output is written. */
+async function runAsProcess(): Promise<void> {
   // a scheduled run may have no usable stdout (a hidden window, a closed pipe): losing the report is not a crash
   process.stdout.on('error', () => undefined);
   const code = await main(process.argv.slice(2), {
@@ -141,3 +142,6 @@ if (isEntryPoint()) {
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
   process.exit(code);
 }
+
+// no top-level await: the installed CLI is this module bundled as CommonJS (scripts/build.mjs)
+if (isEntryPoint()) void runAsProcess();

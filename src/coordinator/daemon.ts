@@ -3,7 +3,6 @@ import { deliverAlerts } from '../alerts/deliver.js';
 import { checkConfig } from '../health/checks.js';
 import type { MachineContext } from './machine.js';
 import { MINUTE_MS } from '../util/time.js';
-import { watch } from 'chokidar';
 import path from 'node:path';
 import { UsageError, errorMessage, formatProblem } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -68,6 +67,8 @@ export async function runDaemon(
   // the machine config and the approvals are read again with the fleet config: a change to any is a reload
   const layers = { machineFile: o.config.layers.machineFile, trustFile: o.config.layers.trustFile };
   const layerFiles = [layers.machineFile, layers.trustFile].filter((f): f is string => f !== undefined);
+  // chokidar is loaded here, not with the module: a `run` loads this module too (DAEMON_DEATH_FILE) and watches nothing
+  const { watch } = await import('chokidar');
   const watcher = watch([o.configFile, ...layerFiles, path.join(o.sharedState, LEASE_FILE)], {
     ignoreInitial: true,
     awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },

@@ -1,5 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DAY_MS } from '../util/time.js';
 
 /**
@@ -12,11 +14,16 @@ import { DAY_MS } from '../util/time.js';
  * script runs from any folder.
  */
 export function sdkServerSource(name: string, tool: string): string {
-  const sdk = (p: string) => import.meta.resolve(`@modelcontextprotocol/sdk/${p}`);
+  // resolved as require would (the installed CLI is a CommonJS bundle, without import.meta.resolve), and imported
+  // whole: a CommonJS module's default export is its exports object
+  const sdk = (p: string) => pathToFileURL(createRequire(import.meta.url).resolve(`@modelcontextprotocol/sdk/${p}`));
   return [
-    `import { Server } from '${sdk('server/index.js')}';`,
-    `import { StdioServerTransport } from '${sdk('server/stdio.js')}';`,
-    `import { ListToolsRequestSchema } from '${sdk('types.js')}';`,
+    `import serverIndex from '${sdk('server/index.js')}';`,
+    `import serverStdio from '${sdk('server/stdio.js')}';`,
+    `import types from '${sdk('types.js')}';`,
+    'const { Server } = serverIndex;',
+    'const { StdioServerTransport } = serverStdio;',
+    'const { ListToolsRequestSchema } = types;',
     `const server = new Server({ name: '${name}', version: '1.0.0' }, { capabilities: { tools: {} } });`,
     'server.setRequestHandler(ListToolsRequestSchema, async () => ({',
     `  tools: [{ name: '${tool}', description: '${tool}', inputSchema: { type: 'object', properties: {} } }],`,

@@ -1,4 +1,4 @@
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 import { censorText } from '../util/censor.js';
 
 /**
@@ -98,8 +98,12 @@ export function classifyGitHubError(err: unknown): GitHubFailure {
   return new GitHubFailure('other', message, status);
 }
 
-/** One Octokit as every GitHub call here wants it: no logging (a token must never reach a log), a timeout. */
-function octokitFor(token: string, apiUrl: string): Octokit {
+/**
+ * One Octokit as every GitHub call here wants it: no logging (a token must never reach a log), a timeout. Loaded
+ * when a call is made: its endpoint tables cost a tick that makes no GitHub call about 10 ms of start-up.
+ */
+async function octokitFor(token: string, apiUrl: string): Promise<Octokit> {
+  const { Octokit } = await import('@octokit/rest');
   return new Octokit({
     auth: token,
     baseUrl: apiUrl.replace(/\/+$/, ''),
@@ -126,7 +130,7 @@ export async function probeGitHubToken(
   const refused = tokenDestinationProblem(apiUrl, tokenHosts);
   if (refused) return { state: 'unknown', reason: `refused to send the token: ${refused}` };
   try {
-    const r = await octokitFor(token, apiUrl).rest.users.getAuthenticated();
+    const r = await (await octokitFor(token, apiUrl)).rest.users.getAuthenticated();
     const header = r.headers['github-authentication-token-expiration'];
     const expires = typeof header === 'string' ? Date.parse(header.replace(' UTC', 'Z').replace(' ', 'T')) : NaN;
     return {
@@ -142,7 +146,7 @@ export async function probeGitHubToken(
 }
 
 export class IssueTracker {
-  private readonly octokit: Octokit;
+  private octokit: Promise<Octokit> | undefined;
   private readonly owner: string;
   private readonly name: string;
 
@@ -151,12 +155,12 @@ export class IssueTracker {
     this.owner = owner;
     this.name = name;
     checkedDestination(target.apiUrl, target.tokenHosts);
-    this.octokit = octokitFor(target.token, target.apiUrl);
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  private async call<T>(fn: (octokit: Octokit) => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      this.octokit ??= octokitFor(this.target.token, this.target.apiUrl);
+      return await fn(await this.octokit);
     } catch (err) {
       throw classifyGitHubError(err);
     }
@@ -164,8 +168,8 @@ export class IssueTracker {
 
   /** Our open issue with this exact title, from the label's open issues (up to 100, newest first). */
   async findOpen(title: string): Promise<Issue | undefined> {
-    const { data } = await this.call(() =>
-      this.octokit.rest.issues.listForRepo({
+    const { data } = await this.call((octokit) =>
+      octokit.rest.issues.listForRepo({
         owner: this.owner,
         repo: this.name,
         labels: ISSUE_LABEL,
@@ -178,8 +182,8 @@ export class IssueTracker {
   }
 
   async open(title: string, body: string): Promise<Issue> {
-    const { data } = await this.call(() =>
-      this.octokit.rest.issues.create({
+    const { data } = await this.call((octokit) =>
+      octokit.rest.issues.create({
         owner: this.owner,
         repo: this.name,
         title: censorText(title),
@@ -191,8 +195,8 @@ export class IssueTracker {
   }
 
   async comment(issue: number, body: string): Promise<void> {
-    await this.call(() =>
-      this.octokit.rest.issues.createComment({
+    await this.call((octokit) =>
+      octokit.rest.issues.createComment({
         owner: this.owner,
         repo: this.name,
         issue_number: issue,
@@ -202,8 +206,8 @@ export class IssueTracker {
   }
 
   async close(issue: number): Promise<void> {
-    await this.call(() =>
-      this.octokit.rest.issues.update({ owner: this.owner, repo: this.name, issue_number: issue, state: 'closed' }),
+    await this.call((octokit) =>
+      octokit.rest.issues.update({ owner: this.owner, repo: this.name, issue_number: issue, state: 'closed' }),
     );
   }
 }
