@@ -1,11 +1,12 @@
 // Fleet benchmarks: many machines against one bare remote, and failover after the leader dies.
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFleet, git, leaseHistory, remoteFile } from '../dist/demo/fleet.js';
 import { phaseOffsetMs } from '../dist/coordinator/phase.js';
 
-const BIN = path.join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+const ROOT = path.join(import.meta.dirname, '..');
+const BIN = path.join(ROOT, 'dist', 'cli', 'main.js');
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -258,6 +259,20 @@ function profileSummary(dir) {
  * `node -e 0` + `git fetch` + `git status` on an identical clone; the same tick forced to run in full (its
  * quiet record removed); a CPU profile of each. Then the post-merge hook's return time.
  */
+/**
+ * The same CLI as tsc alone builds it (ES modules, one file per module, dependencies from node_modules), beside the
+ * bundle `npm run build` makes: the reference for what bundling buys (scripts/build.mjs).
+ */
+export function unbundledCli(base) {
+  const pkg = path.join(base, 'unbundled');
+  mkdirSync(pkg, { recursive: true });
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.json'), '--outDir', path.join(pkg, 'dist')]);
+  copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'));
+  return path.join(pkg, 'dist', 'cli', 'main.js');
+}
+
 export async function idleTickAndHook(base, rounds = 5) {
   const fleet = await createFleet(path.join(base, 'idle'), 2);
   const [m, other] = fleet.machines;
@@ -290,14 +305,23 @@ export async function idleTickAndHook(base, rounds = 5) {
     rmSync(record, { force: true });
     full.push(cpuOf(process.execPath, runArgs, { env: env(T0 + (rounds + i) * MIN) }));
   }
+  // the same ticks from the unbundled build, alternating with the bundle (a full tick first: it writes the record)
+  const plainArgs = [unbundledCli(fleet.base), ...runArgs.slice(1)];
+  const plain = { quiet: [], full: [] };
+  for (let i = 1; i <= rounds; i++) {
+    const at = T0 + (2 * rounds + 2 * i) * MIN;
+    rmSync(record, { force: true });
+    plain.full.push(cpuOf(process.execPath, plainArgs, { env: env(at) }));
+    plain.quiet.push(cpuOf(process.execPath, plainArgs, { env: env(at + MIN) }));
+  }
   const profile = (name, now, before = () => undefined) => {
     const dir = path.join(fleet.base, `prof-${name}`);
     before();
     spawnSync(process.execPath, [`--cpu-prof`, `--cpu-prof-dir=${dir}`, ...runArgs], { env: env(now) });
     return profileSummary(dir);
   };
-  const quietProfile = profile('quiet', T0 + 20 * MIN);
-  const fullProfile = profile('full', T0 + 21 * MIN, () => rmSync(record, { force: true }));
+  const quietProfile = profile('quiet', T0 + (4 * rounds + 10) * MIN);
+  const fullProfile = profile('full', T0 + (4 * rounds + 11) * MIN, () => rmSync(record, { force: true }));
   await spawnAndWait(
     process.execPath,
     [BIN, 'hooks', 'install', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'],
@@ -321,6 +345,9 @@ export async function idleTickAndHook(base, rounds = 5) {
   return {
     quietCpu: median(quiet),
     fullCpu: median(full),
+    plainQuietCpu: median(plain.quiet),
+    plainFullCpu: median(plain.full),
+    plainBin: plainArgs[0],
     floorCpu: median(floor),
     quietWallMs: median(wall),
     quietProfile,

@@ -12,3 +12,7 @@ console.log(
   `quiet tick ${ms(r.quietCpu)}, floor ${ms(r.floorCpu)}: ${(r.quietCpu / r.floorCpu).toFixed(2)}× (target 1.5×)`,
 );
 console.log(`full tick ${ms(r.fullCpu)}: ${(r.fullCpu / r.floorCpu).toFixed(2)}× the floor (target 3×)`);
+console.log(
+  `unbundled build: quiet ${ms(r.plainQuietCpu)}, full ${ms(r.plainFullCpu)} (bundle / unbundled: ` +
+    `${(r.quietCpu / r.plainQuietCpu).toFixed(2)}×, ${(r.fullCpu / r.plainFullCpu).toFixed(2)}×)`,
+);

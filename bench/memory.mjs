@@ -61,11 +61,16 @@ function naive(shared) {
 }
 
 /** CPU (user + system) of `--help` beside `node -e 0`, median of `rounds`. */
-export function helpAndStart(rounds = 7) {
+/**
+ * `--help` and `node -e 0` in CPU, in a clean environment (a NODE_EXTRA_CA_CERTS in the bench's own would add the
+ * same ~30 ms to both and flatter the ratio); `plainBin`, the unbundled build's CLI, beside them when given.
+ */
+export function helpAndStart(rounds = 7, plainBin = undefined) {
+  const env = { PATH: process.env.PATH, HOME: os.tmpdir() };
   const cpu = (args) => {
     const all = [];
     for (let i = 0; i < rounds; i++) {
-      const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], { encoding: 'utf8' });
+      const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], { encoding: 'utf8', env });
       const [u, s] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
       all.push((u + s) * 1000);
     }
@@ -73,7 +78,8 @@ export function helpAndStart(rounds = 7) {
   };
   const nodeMs = cpu(['-e', '0']);
   const helpMs = cpu([path.join(HERE, '..', 'dist', 'cli', 'main.js'), '--help']);
-  return { nodeMs, helpMs, rounds };
+  const plainHelpMs = plainBin ? cpu([plainBin, '--help']) : undefined;
+  return { nodeMs, helpMs, plainHelpMs, rounds };
 }
 
 export async function memoryRows(sizes) {

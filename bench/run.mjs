@@ -193,6 +193,7 @@ try {
   for (const s of SCENARIOS.filter((x) => !ONLY || x.name.includes(ONLY))) results.push(await scenario(base, s));
   const fleetRows = [];
   const profiles = [];
+  let plainBin;
   const verdict = (ok) => (ok ? 'ok' : 'MISSED');
   if (!ONLY || 'fleet'.includes(ONLY)) {
     process.stderr.write('  fleet: 20 machines at once\n');
@@ -220,6 +221,10 @@ try {
       `| the same tick forced to run in full (its quiet record removed), in CPU | ${(idle.fullCpu * 1000).toFixed(0)} ms | ${(idle.floorCpu * 1000).toFixed(0)} ms: the same floor | ${(idle.fullCpu / idle.floorCpu).toFixed(2)}× (target ≤ 3×) ${verdict(idle.fullCpu <= 3 * idle.floorCpu)} |`,
     );
     fleetRows.push(
+      `| the same two ticks from the unbundled build (tsc's ES modules, dependencies from node_modules: what \`npm run build\` made before it bundled the CLI), in CPU | quiet ${(idle.plainQuietCpu * 1000).toFixed(0)} ms, full ${(idle.plainFullCpu * 1000).toFixed(0)} ms | the bundle above: quiet ${(idle.quietCpu * 1000).toFixed(0)} ms, full ${(idle.fullCpu * 1000).toFixed(0)} ms | bundle / unbundled: quiet ${(idle.quietCpu / idle.plainQuietCpu).toFixed(2)}×, full ${(idle.fullCpu / idle.plainFullCpu).toFixed(2)}× |`,
+    );
+    plainBin = idle.plainBin;
+    fleetRows.push(
       `| the post-merge hook's return time (median of ${idle.rounds}) | ${idle.hookMs.toFixed(0)} ms (target < 200 ms) ${verdict(idle.hookMs < 200)} | ${idle.emptyHookMs.toFixed(0)} ms: an empty hook | ${(idle.hookMs / idle.emptyHookMs).toFixed(1)}× |`,
     );
     fleetRows.push(
@@ -235,9 +240,10 @@ try {
   }
   const memory = [];
   if (!ONLY || 'memory'.includes(ONLY)) {
-    const help = helpAndStart();
+    const help = helpAndStart(7, plainBin);
+    const plainHelp = help.plainHelpMs ? `; unbundled build ${help.plainHelpMs.toFixed(0)} ms` : '';
     fleetRows.push(
-      `| \`roosync-maint --help\`, in CPU (median of ${help.rounds}) | ${help.helpMs.toFixed(0)} ms | ${help.nodeMs.toFixed(0)} ms: \`node -e 0\` | ${(help.helpMs / help.nodeMs).toFixed(2)}× (target ≤ 2×) ${verdict(help.helpMs <= 2 * help.nodeMs)} |`,
+      `| \`roosync-maint --help\`, in CPU (median of ${help.rounds}) | ${help.helpMs.toFixed(0)} ms${plainHelp} | ${help.nodeMs.toFixed(0)} ms: \`node -e 0\` | ${(help.helpMs / help.nodeMs).toFixed(2)}× (target ≤ 2×) ${verdict(help.helpMs <= 2 * help.nodeMs)} |`,
     );
     const sizes = (process.env.BENCH_MEMORY_SIZES ?? '100000,200000,1000000').split(',').map(Number);
     for (const r of await memoryRows(sizes))

@@ -22,6 +22,21 @@ describe('times and numbers for a person', () => {
     expect(formatAgo(3 * 24 * 60 * MIN)).toBe('3 days ago');
   });
 
+  it('words relative times exactly as Intl.RelativeTimeFormat does, from 3,000 days ago to 3,000 days ahead', () => {
+    const intl = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+    const reference = (ms: number) => {
+      const minutes = Math.round(-ms / MIN);
+      if (Math.abs(minutes) < 120) return intl.format(minutes, 'minute');
+      const hours = Math.round(minutes / 60);
+      if (Math.abs(hours) < 48) return intl.format(hours, 'hour');
+      return intl.format(Math.round(hours / 24), 'day');
+    };
+    const samples = [-0, 29_999, 30_000, -30_000, -30_001, 119.5 * MIN, 47.5 * 60 * MIN, 36 * 60 * MIN];
+    for (let m = -3000 * 1440; m <= 3000 * 1440; m += m > -2880 && m < 2880 ? 1 : 97) samples.push(m * MIN);
+    const differ = samples.filter((ms) => formatAgo(ms) !== reference(ms));
+    expect(differ.map((ms) => `${ms}: ${formatAgo(ms)} ≠ ${reference(ms)}`)).toEqual([]);
+  });
+
   it('times carry their zone; sizes their unit', () => {
     expect(formatTime(NOW)).toBe('2026-11-23 12:00 UTC');
     expect(formatBytes(79827 * 1024 * 1024)).toBe('78 GB');

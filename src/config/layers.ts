@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { censorText } from '../util/censor.js';
 import { printable } from '../util/untrustedJson.js';
 import { configSchema } from './schema.js';
+import { compareText } from '../util/order.js';
 
 /**
  * Two sources of config, and what each may decide.
@@ -199,7 +200,7 @@ export function settingSources(effective: Json, fleetInEffect: Json, machine: Js
     }
     out[parts.join('.')] = has(machine, parts) ? 'machine' : has(fleetInEffect, parts) ? 'fleet' : 'default';
   }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareText(a, b)));
 }
 
 /** One line per setting, for `config trust`, run notes and the alert: its path and its value, bounded. */

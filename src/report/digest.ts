@@ -7,6 +7,7 @@ import type { TaskResult } from './taskResult.js';
 import { formatBytes, formatTime } from '../util/format.js';
 import { wordsFor, type Language } from './words.js';
 import { maintenanceSender, type Outgoing } from '../roosync/send.js';
+import { compareText } from '../util/order.js';
 
 /** Per-task totals since the last digest, kept locally (never synced), bounded by the digest itself. */
 const digestStateSchema = z.object({
@@ -100,7 +101,7 @@ export function digestMessage(o: {
   language: Language;
 }): Outgoing {
   const w = wordsFor(o.language);
-  const rows = Object.entries(o.state.tasks).sort(([a], [b]) => a.localeCompare(b));
+  const rows = Object.entries(o.state.tasks).sort(([a], [b]) => compareText(a, b));
   const { acted, bytes, failed } = totalsOf(o.state);
   const lines = [
     `## ${w.machineDigest} - ${o.machineId.toUpperCase()}`,

@@ -11,6 +11,7 @@ import { readIncidents } from '../alerts/incidents.js';
 import { printable } from '../util/untrustedJson.js';
 import { readRooHeartbeats, type RooHeartbeat } from '../roosync/heartbeats.js';
 import { kpisFromIncidents } from './kpis.js';
+import { compareText } from '../util/order.js';
 
 export interface Kpi {
   name: string;
@@ -113,7 +114,7 @@ export function machineViews(
       const silentAfter = silentAfterMinutes(m.heartbeatMinutes ?? heartbeatMinutes, tickMinutes) * MINUTE_MS;
       return { ...m, sinceMinutes: Math.round(since / MINUTE_MS), silent: since > silentAfter };
     })
-    .sort((a, b) => a.machine.localeCompare(b.machine));
+    .sort((a, b) => compareText(a.machine, b.machine));
 }
 
 /** The fleet as the shared state tells it: the lease, each machine's last status (and whether it is silent), KPIs. */
@@ -192,7 +193,7 @@ export function componentSkew(machines: readonly MachineStatus[]): FleetStatus['
       by.set(name, commits);
     }
   return [...by.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([component, commits]) => ({
       component,
       commits: [...commits.entries()]
@@ -207,7 +208,7 @@ function versionsOf(machines: readonly MachineStatus[]): FleetStatus['versions']
   for (const m of machines) by.set(m.version, [...(by.get(m.version) ?? []), m.machine]);
   return [...by.entries()]
     .map(([version, names]) => ({ version, machines: names }))
-    .sort((a, b) => b.machines.length - a.machines.length || a.version.localeCompare(b.version));
+    .sort((a, b) => b.machines.length - a.machines.length || compareText(a.version, b.version));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { compareText } from '../util/order.js';
 
 /**
  * RooSync's own liveness files: `listener-heartbeats/<machine>.heartbeat` (since 2026-06) and
@@ -49,5 +50,5 @@ export function readRooHeartbeats(sharedState: string, now: number, staleHours =
       }
     }
   }
-  return out.sort((a, b) => a.kind.localeCompare(b.kind) || a.machine.localeCompare(b.machine));
+  return out.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.machine, b.machine));
 }
