@@ -214,7 +214,8 @@ async function timedRun(cmd, args, opts) {
  * CPU seconds (user + system) of one command and every process it waited for, from bash's `times`
  * (getrusage of the children, to the microsecond; GNU time rounds to 10 ms).
  */
-function cpuOf(cmd, args, opts) {
+/** CPU (user + system, children included) of one command, from bash's `times`: to the millisecond. */
+export function cpuOf(cmd, args, opts) {
   const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1 || exit 99; times', 'bash', cmd, ...args], {
     encoding: 'utf8',
     ...opts,
@@ -271,6 +272,53 @@ export function unbundledCli(base) {
   copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'));
   return path.join(pkg, 'dist', 'cli', 'main.js');
+}
+
+/**
+ * The git calls a full tick that commits makes (the list a GIT_TRACE of one shows), run by a shell on a clone:
+ * open, look at RooSync's in-place writes, fetch, compare with the upstream, stage, check, commit, push.
+ */
+const FULL_TICK_GIT = `set -e
+f=maintenance/machines/floor.json
+mkdir -p maintenance/machines; date +%s%N > "$f"
+git rev-parse --show-toplevel --absolute-git-dir >/dev/null
+git status --porcelain -z --untracked-files=all -- messages >/dev/null
+git fetch --prune --quiet
+git rev-parse --abbrev-ref --symbolic-full-name @{u} >/dev/null
+git rev-list --left-right --count origin/main...HEAD >/dev/null
+git rev-parse origin/main >/dev/null
+git add -A -- "$f"
+git diff --cached --name-only -z --diff-filter=AM -- "$f" >/dev/null
+echo ":$f" | git cat-file --batch-check >/dev/null
+git diff --cached --name-only >/dev/null
+git -c user.name=floor -c user.email=floor@invalid commit -q --no-verify -m floor
+git push -q
+git rev-parse HEAD @{u} >/dev/null
+`;
+
+/**
+ * What no full tick can go below: node with the four packages the project must use (bundled as the CLI is, each
+ * used once) plus the git calls of a tick that commits, each measured alone in CPU.
+ */
+async function partsFloor(dir, env, rounds) {
+  const { build } = await import('rolldown');
+  const bundle = path.join(path.dirname(dir), 'fixed-packages.cjs');
+  const input = path.join(import.meta.dirname, 'fixedPackages.mjs');
+  const external = [/^node:/];
+  const resolve = { mainFields: ['module', 'main'] };
+  const output = { file: bundle, format: 'cjs', codeSplitting: false };
+  await build({ input, platform: 'node', resolve, external, logLevel: 'silent', output });
+  const script = path.join(path.dirname(dir), 'full-tick-git.sh');
+  writeFileSync(script, FULL_TICK_GIT);
+  const packages = [];
+  const git = [];
+  for (let i = 0; i < rounds; i++) {
+    packages.push(cpuOf(process.execPath, [bundle], { cwd: dir, env }));
+    // level with the remote first (not timed): the other machine's ticks pushed
+    spawnSync('git', ['pull', '-q', '--rebase'], { cwd: dir, env, stdio: 'ignore' });
+    git.push(cpuOf('bash', [script], { cwd: dir, env }));
+  }
+  return { packagesCpu: median(packages), gitCpu: median(git) };
 }
 
 export async function idleTickAndHook(base, rounds = 5) {
@@ -342,7 +390,9 @@ export async function idleTickAndHook(base, rounds = 5) {
     emptyMs.push(await timedRun('sh', [empty, '0'], { cwd: fleet.dir(m) }));
     await new Promise((r) => setTimeout(r, 1500)); // let the background tick finish before the next measurement
   }
+  const parts = await partsFloor(fleet.dir(other), gitEnv, rounds);
   return {
+    ...parts,
     quietCpu: median(quiet),
     fullCpu: median(full),
     plainQuietCpu: median(plain.quiet),

@@ -1,11 +1,12 @@
 // Peak memory of archiving a large inbox, ours beside the naive floor, at several sizes (issue 29).
 // node bench/memory.mjs [sizes…]   e.g. node bench/memory.mjs 100000 200000 1000000
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+import { cpuOf } from './fleet.mjs';
 import { runMeasured } from './peakRss.mjs';
 
 const HERE = import.meta.dirname;
@@ -62,18 +63,15 @@ function naive(shared) {
 
 /** CPU (user + system) of `--help` beside `node -e 0`, median of `rounds`. */
 /**
- * `--help` and `node -e 0` in CPU, in a clean environment (a NODE_EXTRA_CA_CERTS in the bench's own would add the
- * same ~30 ms to both and flatter the ratio); `plainBin`, the unbundled build's CLI, beside them when given.
+ * `--help` and `node -e 0` in CPU, to the millisecond (GNU time's 10 ms steps would round both), in a clean
+ * environment (a NODE_EXTRA_CA_CERTS in the bench's own adds the same ~30 ms to both and flatters the ratio);
+ * `plainBin`, the unbundled build's CLI, beside them when given.
  */
-export function helpAndStart(rounds = 7, plainBin = undefined) {
+export function helpAndStart(rounds = 11, plainBin = undefined) {
   const env = { PATH: process.env.PATH, HOME: os.tmpdir() };
   const cpu = (args) => {
     const all = [];
-    for (let i = 0; i < rounds; i++) {
-      const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...args], { encoding: 'utf8', env });
-      const [u, s] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-      all.push((u + s) * 1000);
-    }
+    for (let i = 0; i < rounds; i++) all.push(cpuOf(process.execPath, args, { env }) * 1000);
     return all.sort((a, b) => a - b)[Math.floor(rounds / 2)];
   };
   const nodeMs = cpu(['-e', '0']);
