@@ -368,8 +368,8 @@ export async function idleTickAndHook(base, rounds = 5) {
     spawnSync(process.execPath, [`--cpu-prof`, `--cpu-prof-dir=${dir}`, ...runArgs], { env: env(now) });
     return profileSummary(dir);
   };
-  const quietProfile = profile('quiet', T0 + (4 * rounds + 10) * MIN);
-  const fullProfile = profile('full', T0 + (4 * rounds + 11) * MIN, () => rmSync(record, { force: true }));
+  const quietProfile = profile('quiet', T0 + (4 * rounds + 2) * MIN);
+  const fullProfile = profile('full', T0 + (4 * rounds + 3) * MIN, () => rmSync(record, { force: true }));
   await spawnAndWait(
     process.execPath,
     [BIN, 'hooks', 'install', '--shared-state', fleet.dir(m), '--machine', m, '--log-level', 'warn'],

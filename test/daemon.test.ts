@@ -1,16 +1,18 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, cpSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BIN, git, makeFleet, remoteFile } from './fleet.js';
-import { until, scaled } from './helpers.js';
+import { BIN, git, makeFleet, remoteFile, type Fleet } from './fleet.js';
+import { scaled, tempDir, until } from './helpers.js';
 
 /** A one-machine fleet and its daemon, ticking every 300 ms, logging pino JSON on stderr. */
-async function startDaemon(extraEnv: NodeJS.ProcessEnv = {}) {
+async function startDaemon(extraEnv: NodeJS.ProcessEnv = {}, bin = BIN, beforeStart = async (_: Fleet) => {}) {
   const fleet = await makeFleet(1);
+  await beforeStart(fleet);
   const [m] = fleet.machines as [string];
   const args = [
-    BIN,
+    bin,
     'daemon',
     '--shared-state',
     fleet.dir(m),
@@ -123,6 +125,58 @@ describe('daemon', () => {
       expect(await exited).toBe(0);
       expect(logs()).toContain('"signal":"daemon --stop"');
       expect(JSON.parse(remoteFile(fleet, 'maintenance/leader.json')!)).toMatchObject({ holder: m, released: true });
+    },
+    scaled(60_000),
+  );
+
+  it(
+    'an update of the installed package under a running daemon: its ticks go on with the code it started with',
+    async () => {
+      // the package as installed; an update replaces its CLI chunks with others (a build names them by content)
+      const pkg = await tempDir('installed');
+      cpSync(path.resolve(BIN, '..', '..'), path.join(pkg, 'dist'), { recursive: true });
+      copyFileSync(path.resolve(BIN, '..', '..', '..', 'package.json'), path.join(pkg, 'package.json'));
+      const cliDir = path.join(pkg, 'dist', 'cli');
+      // another process holds the machine's run lock: the daemon's first tick waits for it, after the daemon started
+      let holder: ChildProcess | undefined;
+      let held = '';
+      const holdRunLock = async (fleet: Fleet) => {
+        const stateDir = path.join(fleet.dir(fleet.machines[0]!), '.git', 'roosync-maint');
+        const script = path.join(fleet.base, 'hold.mjs');
+        const lock = pathToFileURL(path.resolve(BIN, '..', '..', 'coordinator', 'lock.js')).href;
+        writeFileSync(
+          script,
+          `const { acquireRunLock } = await import(${JSON.stringify(lock)});\n` +
+            `const lock = await acquireRunLock(process.argv[2], { wait: false, staleMs: 60000 });\n` +
+            `process.stdout.write('held\\n');\n` +
+            `process.stdin.once('data', () => lock.release().then(() => process.exit(0)));\n`,
+        );
+        holder = spawn(process.execPath, [script, stateDir]);
+        holder.stdout?.on('data', (d) => (held += d));
+        expect(await until(() => held.includes('held'))).toBe(true);
+      };
+      const { child, exited, logs } = await startDaemon({}, path.join(cliDir, 'main.js'), holdRunLock);
+      try {
+        expect(await until(() => logs().includes('"msg":"daemon started"') || child.exitCode !== null)).toBe(true);
+        for (const f of readdirSync(cliDir))
+          if (f !== 'main.js' && f !== 'package.json') renameSync(path.join(cliDir, f), path.join(cliDir, `${f}.old`));
+        holder?.stdin?.write('release\n');
+        // the waiting tick runs every task (all are due at a first tick), each from the code loaded at start
+        expect(await until(() => logs().includes('"msg":"tick done"') || child.exitCode !== null)).toBe(true);
+        expect(child.exitCode, logs().slice(-3000)).toBe(null);
+        const done = JSON.parse(
+          logs()
+            .split('\n')
+            .find((l) => l.includes('"msg":"tick done"'))!,
+        ) as { tasks: string[] };
+        expect(done.tasks.length).toBeGreaterThan(10);
+        expect(logs()).not.toContain('Cannot find module');
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+      } finally {
+        holder?.kill('SIGKILL');
+        child.kill('SIGKILL');
+      }
     },
     scaled(60_000),
   );

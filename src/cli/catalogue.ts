@@ -18,6 +18,11 @@ const FAMILIES = {
   rollout: () => import('./commands/rollout.js'),
 } satisfies Record<string, () => Promise<{ handlers: Record<string, Handler> }>>;
 
+/** Every family's handlers, loaded now (cli/preload.ts). */
+export async function loadEveryFamily(): Promise<void> {
+  await Promise.all(Object.values(FAMILIES).map((load) => load()));
+}
+
 type Entry = Omit<CommandSpec, 'handler'> & { family: keyof typeof FAMILIES };
 
 /** `run --help`: every task with its scope and default interval, then the groups `--task` accepts. */

@@ -113,6 +113,11 @@ async function octokitFor(token: string, apiUrl: string): Promise<Octokit> {
   });
 }
 
+/** The GitHub client's code, loaded now (cli/preload.ts: a long-running process takes all of its code at start). */
+export async function loadGitHubClient(): Promise<void> {
+  await import('@octokit/rest');
+}
+
 export type TokenProbe =
   | { state: 'valid'; login: string; expiresAt?: string }
   | { state: 'rejected'; status: number }

@@ -33,6 +33,14 @@ const MODULES: Record<TaskName, () => Promise<Task>> = {
 /** Every task, in the order a tick runs them. */
 export const AVAILABLE_TASKS: readonly TaskName[] = Object.keys(MODULES) as TaskName[];
 
+/**
+ * Every task's module, loaded now: a long-running process (daemon, MCP server) takes all of its code at start, so
+ * that an update of the installed package under it cannot pull a file from under a later tick (cli/preload.ts).
+ */
+export async function loadEveryTask(): Promise<void> {
+  await Promise.all(Object.values(MODULES).map((load) => load()));
+}
+
 /** The task's module, loaded on first use. */
 export function availableTask(name: TaskName): Promise<Task> {
   return MODULES[name]();

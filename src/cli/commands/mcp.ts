@@ -3,6 +3,7 @@ import { packageVersion } from '../../util/version.js';
 import { invoke } from '../commands.js';
 import { load, type CliEnv, type Handler, type Outcome } from '../kit.js';
 import { maintenanceMcpServer } from '../mcpServer.js';
+import { loadAllCode } from '../preload.js';
 
 /** The identity options the server was started with, passed on to every command a tool runs. */
 function identityArgv(cli: CliEnv): string[] {
@@ -22,6 +23,7 @@ function identityArgv(cli: CliEnv): string[] {
 
 /** `roosync-maint mcp`: serves the maintenance tools over stdio until the client closes stdin. */
 async function serve(cli: CliEnv): Promise<Outcome> {
+  await loadAllCode();
   const server = maintenanceMcpServer({
     version: packageVersion(),
     invoke: (argv) => invoke(cli, [...argv, '--json', ...identityArgv(cli)]),

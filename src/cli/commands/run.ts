@@ -7,6 +7,7 @@ import { packageVersion } from '../../util/version.js';
 import { runDaemon } from '../../coordinator/daemon.js';
 import { selectTasks } from '../../tasks/registry.js';
 import { tick } from '../../coordinator/tick.js';
+import { loadAllCode } from '../preload.js';
 import { ttyProgress } from '../progress.js';
 import { renderTasks, renderTotals, roleOf } from '../render.js';
 import { keptAsCounts } from '../../report/taskResult.js';
@@ -131,6 +132,7 @@ async function daemonCommand(cli: CliEnv): Promise<Outcome> {
     poll.unref();
   });
   const onReload = (reload: () => void) => process.on('SIGHUP', reload);
+  await loadAllCode();
   cli.log.info({ machine: identity.machineId.value, sharedState: shared }, 'daemon started');
   try {
     const stats = await runDaemon({
