@@ -5,6 +5,7 @@ import {
   machineStep,
   parseSoak,
   parseWaves,
+  type AdvanceInputs,
   type Rollout,
   waveMachines,
   waveOf,
@@ -84,68 +85,39 @@ describe('a machine', () => {
 });
 
 describe('the leader', () => {
-  const noteAfterMinutes = 24 * 60;
+  // the leader's step at `now`, with notes after a day of waiting
+  const step = (p: Rollout, machines: AdvanceInputs['machines'], now: number) =>
+    advance({ plan: p, machines, now, noteAfterMinutes: 24 * 60 });
   it('holds while the canary has not reported, then soaks, then opens the next wave, then is done', () => {
-    const waiting = advance({
-      plan: plan(),
-      machines: [machine('m1', at(A)), machine('m2', at(A))],
-      now: T + 30 * MIN,
-      noteAfterMinutes,
-    });
+    const waiting = step(plan(), [machine('m1', at(A)), machine('m2', at(A))], T + 30 * MIN);
     expect(waiting.plan.openWave).toBe(0);
-    const soaking = advance({
-      plan: plan(),
-      machines: [machine('m1', at(A)), machine('m2', at(B, T + 10 * MIN))],
-      now: T + 60 * MIN,
-      noteAfterMinutes,
-    });
+    const soaking = step(plan(), [machine('m1', at(A)), machine('m2', at(B, T + 10 * MIN))], T + 60 * MIN);
     expect(soaking.plan.openWave).toBe(0);
-    const opened = advance({
-      plan: plan(),
-      machines: [machine('m1', at(A)), machine('m2', at(B, T + 10 * MIN))],
-      now: T + 71 * MIN,
-      noteAfterMinutes,
-    });
+    const opened = step(plan(), [machine('m1', at(A)), machine('m2', at(B, T + 10 * MIN))], T + 71 * MIN);
     expect(opened.plan).toMatchObject({ openWave: 1, waveOpenedAt: iso(T + 71 * MIN) });
     expect(opened.said[0]).toMatch(/opened wave 2 .*: m1/);
-    const done = advance({
-      plan: opened.plan,
-      machines: [machine('m1', at(B, T + 80 * MIN)), machine('m2', at(B, T + 10 * MIN))],
-      now: T + 141 * MIN,
-      noteAfterMinutes,
-    });
+    const done = step(
+      opened.plan,
+      [machine('m1', at(B, T + 80 * MIN)), machine('m2', at(B, T + 10 * MIN))],
+      T + 141 * MIN,
+    );
     expect(done.plan.state).toBe('done');
   });
   it('halts at a failure, and never advances a halted plan', () => {
     const failed = {
       app: { commit: A, target: B, state: 'rolled-back' as const, reason: 'verify exited 1; rolled back' },
     };
-    const h = advance({
-      plan: plan(),
-      machines: [machine('m1', at(A)), machine('m2', failed)],
-      now: T + MIN,
-      noteAfterMinutes,
-    });
+    const h = step(plan(), [machine('m1', at(A)), machine('m2', failed)], T + MIN);
     expect(h.plan).toMatchObject({ state: 'halted', reason: 'm2: verify exited 1; rolled back' });
     expect(h.halted).toEqual({ machine: 'm2', reason: 'm2: verify exited 1; rolled back' });
-    const again = advance({ plan: h.plan, machines: [machine('m2', at(B, T))], now: T + 600 * MIN, noteAfterMinutes });
+    const again = step(h.plan, [machine('m2', at(B, T))], T + 600 * MIN);
     expect(again.plan).toBe(h.plan);
   });
   it('leaves a silent machine behind, never waits for it; a live one that has not reported holds, with a note later', () => {
     const p = plan({ waves: [['m2', 'm3']] });
-    const silentBehind = advance({
-      plan: p,
-      machines: [machine('m2', at(B, T + MIN)), machine('m3', at(A), true)],
-      now: T + 62 * MIN,
-      noteAfterMinutes,
-    });
+    const silentBehind = step(p, [machine('m2', at(B, T + MIN)), machine('m3', at(A), true)], T + 62 * MIN);
     expect(silentBehind.plan).toMatchObject({ state: 'done', leftBehind: ['m3'] });
-    const held = advance({
-      plan: p,
-      machines: [machine('m2', at(B, T + MIN)), machine('m3', at(A))],
-      now: T + 25 * 60 * MIN,
-      noteAfterMinutes,
-    });
+    const held = step(p, [machine('m2', at(B, T + MIN)), machine('m3', at(A))], T + 25 * 60 * MIN);
     expect(held.plan.state).toBe('active');
     expect(held.waitingLong).toEqual(['m3']);
   });
